@@ -1,0 +1,1 @@
+"""Orchestration, CLI and file I/O. No business logic."""

@@ -1,0 +1,1 @@
+"""Report view-model builder and Jinja2 templates."""

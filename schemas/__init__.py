@@ -1,0 +1,1 @@
+"""Input and findings contracts (Pandera, polars backend)."""

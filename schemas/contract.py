@@ -1,0 +1,248 @@
+"""The canonical input contract: three exports, each a Pandera (polars backend) DataFrameModel.
+
+The models check *typed* frames: ingest (flows/ingest.py) maps a billing system's columns onto
+these names and parses text into the declared kinds first, so a value that cannot be parsed is
+quarantined with its own reason before Pandera sees it. Pandera then checks values one row and
+one column at a time. Anything that compares rows or joins exports is an audit rule in `checks/`.
+
+Validate collected DataFrames: on a LazyFrame Pandera checks only the schema, not the data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+import pandera.polars as pa
+import polars as pl
+from pandera.api.polars.types import PolarsData
+
+Kind = Literal["text", "int", "decimal", "date", "time", "datetime"]
+EXPORTS = ("claims", "notes", "plans")
+PAYER_TYPES = ("medicare", "medicaid", "commercial", "other")
+DISCIPLINES = ("PT", "OT", "SLP", "BH")
+
+# CPT: five digits; HCPCS Level II: one letter and four digits (the issue's contract).
+PROCEDURE_CODE_PATTERN = r"^(?:\d{5}|[A-Z]\d{4})$"
+# Up to four two-character modifiers; ingest has already joined them with ':'.
+MODIFIERS_PATTERN = r"^[A-Z0-9]{2}(?::[A-Z0-9]{2}){0,3}$"
+
+SOURCE_FILE = "_source_file"
+SOURCE_ROW = "_source_row"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind
+    required: bool
+
+
+CLAIMS_COLUMNS: tuple[Column, ...] = (
+    Column("claim_id", "text", True),
+    Column("line_number", "int", True),
+    Column("patient_id", "text", True),
+    Column("rendering_npi", "text", True),
+    Column("payer_type", "text", True),
+    Column("payer_id", "text", False),
+    Column("service_date", "date", True),
+    Column("procedure_code", "text", True),
+    Column("modifiers", "text", False),
+    Column("units", "int", True),
+    Column("charge_amount", "decimal", True),
+    Column("paid_amount", "decimal", False),
+)
+NOTES_COLUMNS: tuple[Column, ...] = (
+    Column("note_id", "text", True),
+    Column("patient_id", "text", True),
+    Column("provider_npi", "text", True),
+    Column("service_date", "date", True),
+    Column("procedure_code", "text", True),
+    Column("start_time", "time", False),
+    Column("end_time", "time", False),
+    Column("minutes", "int", False),
+    Column("signed_at", "datetime", False),
+    Column("note_text", "text", False),
+)
+PLANS_COLUMNS: tuple[Column, ...] = (
+    Column("plan_id", "text", True),
+    Column("patient_id", "text", True),
+    Column("discipline", "text", False),
+    Column("cert_start", "date", True),
+    Column("cert_end", "date", True),
+    Column("signed_date", "date", False),
+    Column("certifying_npi", "text", False),
+)
+COLUMNS: dict[str, tuple[Column, ...]] = {
+    "claims": CLAIMS_COLUMNS,
+    "notes": NOTES_COLUMNS,
+    "plans": PLANS_COLUMNS,
+}
+
+
+def npi_is_valid(expr: pl.Expr) -> pl.Expr:
+    """True where `expr` is a 10-digit NPI whose last digit is its Luhn check digit.
+
+    CMS NPI standard: Luhn over the prefix 80840 plus the first nine digits; the prefix always
+    contributes 24 to the sum. From the right of the nine digits, every other digit (starting
+    with the rightmost) is doubled and its digits summed.
+    """
+    digits = [expr.str.slice(i, 1).cast(pl.Int32, strict=False) for i in range(10)]
+    total = pl.lit(24, dtype=pl.Int32)
+    for i in range(9):
+        d = digits[i]
+        # positions 0, 2, 4, 6, 8 of the nine are doubled (the rightmost, index 8, is doubled)
+        total = total + (((d * 2) // 10 + (d * 2) % 10) if i % 2 == 0 else d)
+    check = (10 - total % 10) % 10
+    return expr.str.contains(r"^\d{10}$") & (check == digits[9])
+
+
+def npi_check_digit(first_nine: str) -> int:
+    """Luhn check digit for the first nine digits of an NPI (used by the generator and tests)."""
+    total = 24
+    for i, ch in enumerate(first_nine):
+        d = int(ch)
+        total += (d * 2 // 10 + d * 2 % 10) if i % 2 == 0 else d
+    return (10 - total % 10) % 10
+
+
+def _npi_check(data: PolarsData) -> pl.LazyFrame:
+    return data.lazyframe.select(npi_is_valid(pl.col(data.key)))
+
+
+def _code_check(data: PolarsData) -> pl.LazyFrame:
+    return data.lazyframe.select(pl.col(data.key).str.contains(PROCEDURE_CODE_PATTERN))
+
+
+def _not_blank(data: PolarsData) -> pl.LazyFrame:
+    return data.lazyframe.select(pl.col(data.key).str.strip_chars().str.len_chars() > 0)
+
+
+# Check names are what the quarantine shows; REASONS turns them into plain English.
+VALID_NPI = "valid_npi"
+PROCEDURE_CODE = "procedure_code_format"
+NOT_BLANK = "not_blank"
+
+
+class ClaimsSchema(pa.DataFrameModel):
+    """One row per claim service line."""
+
+    claim_id: str = pa.Field(nullable=False)
+    line_number: int = pa.Field(nullable=False, ge=1)
+    patient_id: str = pa.Field(nullable=False)
+    rendering_npi: str = pa.Field(nullable=False)
+    payer_type: str = pa.Field(nullable=False, isin=list(PAYER_TYPES))
+    payer_id: str = pa.Field(nullable=True)
+    service_date: dt.date = pa.Field(nullable=False)
+    procedure_code: str = pa.Field(nullable=False)
+    modifiers: str = pa.Field(nullable=True, str_matches=MODIFIERS_PATTERN)
+    units: int = pa.Field(nullable=False, ge=0)
+    charge_amount: float = pa.Field(nullable=False, ge=0)
+    paid_amount: float = pa.Field(nullable=True, ge=0)
+
+    class Config:
+        strict = False
+        unique = ["claim_id", "line_number"]
+
+    @pa.check("rendering_npi", name=VALID_NPI)
+    def _rendering_npi(cls, data: PolarsData) -> pl.LazyFrame:
+        return _npi_check(data)
+
+    @pa.check("procedure_code", name=PROCEDURE_CODE)
+    def _procedure_code(cls, data: PolarsData) -> pl.LazyFrame:
+        return _code_check(data)
+
+    @pa.check("claim_id", "patient_id", name=NOT_BLANK)
+    def _ids_not_blank(cls, data: PolarsData) -> pl.LazyFrame:
+        return _not_blank(data)
+
+
+class NotesSchema(pa.DataFrameModel):
+    """Session documentation: one row per documented service (a note may span several rows)."""
+
+    note_id: str = pa.Field(nullable=False)
+    patient_id: str = pa.Field(nullable=False)
+    provider_npi: str = pa.Field(nullable=False)
+    service_date: dt.date = pa.Field(nullable=False)
+    procedure_code: str = pa.Field(nullable=False)
+    start_time: dt.time = pa.Field(nullable=True)
+    end_time: dt.time = pa.Field(nullable=True)
+    minutes: int = pa.Field(nullable=True, ge=0)
+    signed_at: dt.datetime = pa.Field(nullable=True)
+    note_text: str = pa.Field(nullable=True)
+
+    class Config:
+        strict = False
+
+    @pa.check("provider_npi", name=VALID_NPI)
+    def _provider_npi(cls, data: PolarsData) -> pl.LazyFrame:
+        return _npi_check(data)
+
+    @pa.check("procedure_code", name=PROCEDURE_CODE)
+    def _procedure_code(cls, data: PolarsData) -> pl.LazyFrame:
+        return _code_check(data)
+
+    @pa.check("note_id", "patient_id", name=NOT_BLANK)
+    def _ids_not_blank(cls, data: PolarsData) -> pl.LazyFrame:
+        return _not_blank(data)
+
+
+CERT_END_AFTER_START = "cert_end_on_or_after_cert_start"
+
+
+class PlansSchema(pa.DataFrameModel):
+    """Plans of care / treatment plans and their certification."""
+
+    plan_id: str = pa.Field(nullable=False)
+    patient_id: str = pa.Field(nullable=False)
+    discipline: str = pa.Field(nullable=True, isin=list(DISCIPLINES))
+    cert_start: dt.date = pa.Field(nullable=False)
+    cert_end: dt.date = pa.Field(nullable=False)
+    signed_date: dt.date = pa.Field(nullable=True)
+    certifying_npi: str = pa.Field(nullable=True)
+
+    class Config:
+        strict = False
+
+    @pa.check("plan_id", "patient_id", name=NOT_BLANK)
+    def _ids_not_blank(cls, data: PolarsData) -> pl.LazyFrame:
+        return _not_blank(data)
+
+    # A single-row comparison of two columns of the same row: still the contract, not a rule.
+    @pa.dataframe_check(name=CERT_END_AFTER_START)
+    def _cert_order(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("cert_end") >= pl.col("cert_start"))
+
+
+MODELS: dict[str, type[pa.DataFrameModel]] = {
+    "claims": ClaimsSchema,
+    "notes": NotesSchema,
+    "plans": PlansSchema,
+}
+
+
+def reason(check: str, column: str) -> str:
+    """Plain-English reason for one Pandera failure (`check` as Pandera names it)."""
+    if check == "not_nullable":
+        return f"{column} is required but blank"
+    if check == VALID_NPI:
+        return f"{column} is not a valid NPI (10 digits with a correct check digit)"
+    if check == PROCEDURE_CODE:
+        return f"{column} is not a CPT (5 digits) or HCPCS (letter + 4 digits) code"
+    if check == NOT_BLANK:
+        return f"{column} is required but blank"
+    if check == CERT_END_AFTER_START:
+        return "cert_end is before cert_start"
+    if check == "multiple_fields_uniqueness":
+        return "duplicate (claim_id, line_number): every row sharing the key is set aside"
+    if check.startswith("greater_than_or_equal_to("):
+        bound = check.removeprefix("greater_than_or_equal_to(").removesuffix(")")
+        return f"{column} must be {bound} or more"
+    if check.startswith("isin("):
+        allowed = {"payer_type": PAYER_TYPES, "discipline": DISCIPLINES}.get(column)
+        listed = ", ".join(allowed) if allowed else check
+        return f"{column} must be one of {listed}"
+    if check.startswith("str_matches(") and column == "modifiers":
+        return "modifiers must be up to four 2-character modifiers separated by ':', ',' or space"
+    return f"{column} failed the check {check}"
