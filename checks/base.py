@@ -1,0 +1,122 @@
+"""What every rule receives: the validated exports, the profile's code sets and the reference
+tables, plus the claim lines already matched to their notes (done once, shared by all rules).
+
+Matching (issue #3): a claim line matches the note rows of the same patient, date of service and
+procedure code. The rendering provider is NOT part of the match: a note written by another
+clinician still documents the service (so DOC-NO-NOTE does not fire), but the line's evidence
+names the note's provider so a reviewer sees the mismatch. Provider-level rules (OVERLAP-PROVIDER,
+OVERLAP-DAY-CAP) use the note's provider for note intervals and the claim's rendering provider
+for billed minutes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+# Line keys shared by every frame a rule returns.
+LINE_KEY = ("claim_id", "line_number")
+MATCH_KEY = ("patient_id", "service_date", "procedure_code")
+# Medicare's therapy modifiers name the plan of care's discipline (Pub. 100-04 ch. 5 §20.1).
+DISCIPLINE_MODIFIERS = {"GP": "PT", "GO": "OT", "GN": "SLP"}
+
+
+@dataclass(frozen=True)
+class CodeSets:
+    """Which procedure codes a profile treats as what (billing-rules.md §1)."""
+
+    timed: frozenset[str] = frozenset()
+    untimed: frozenset[str] = frozenset()
+    per_session: frozenset[str] = frozenset()
+    one_on_one: frozenset[str] = frozenset()
+    evaluation: frozenset[str] = frozenset()
+    # code -> discipline used when a line has no GP/GO/GN modifier
+    discipline: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def therapy(self) -> frozenset[str]:
+        """Codes that are furnished under a plan of care / treatment plan."""
+        return (self.timed | self.untimed | self.per_session) - self.evaluation
+
+
+@dataclass(frozen=True)
+class AuditData:
+    """Inputs of one rule call. `lines` holds every claim line; only rows with `in_scope` true
+    belong to the profile being audited, and a rule emits findings only for those. Rules that
+    look across patients (provider_scope) still see every line and note."""
+
+    lines: pl.LazyFrame
+    notes: pl.LazyFrame
+    plans: pl.LazyFrame
+    mue: pl.LazyFrame
+    codes: CodeSets
+
+
+def line_discipline(codes: CodeSets) -> pl.Expr:
+    """Discipline of a claim line: from GP/GO/GN, else from the code's default, else null
+    (null matches a plan of any discipline)."""
+    mods = pl.col("modifiers").fill_null("")
+    by_modifier = pl.lit(None, dtype=pl.String)
+    for modifier, discipline in reversed(DISCIPLINE_MODIFIERS.items()):
+        by_modifier = (
+            pl.when(mods.str.contains(rf"(?:^|:){modifier}(?::|$)"))
+            .then(pl.lit(discipline))
+            .otherwise(by_modifier)
+        )
+    by_code = pl.col("procedure_code").replace_strict(
+        codes.discipline, default=None, return_dtype=pl.String
+    )
+    return pl.coalesce(by_modifier, by_code)
+
+
+def code_class(codes: CodeSets) -> pl.Expr:
+    """'timed', 'untimed', 'per_session' or null for codes the profile does not classify."""
+    code = pl.col("procedure_code")
+    return (
+        pl.when(code.is_in(list(codes.timed)))
+        .then(pl.lit("timed"))
+        .when(code.is_in(list(codes.per_session)))
+        .then(pl.lit("per_session"))
+        .when(code.is_in(list(codes.untimed)))
+        .then(pl.lit("untimed"))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
+
+
+def note_summary(notes: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per (patient, date, code): what the notes document for that service."""
+    start_missing = pl.col("start_time").is_null()
+    end_missing = pl.col("end_time").is_null()
+    return notes.group_by(MATCH_KEY).agg(
+        note_ids=pl.col("note_id").unique().sort().str.join(";"),
+        note_providers=pl.col("provider_npi").unique().sort().str.join(";"),
+        note_rows=pl.len().cast(pl.Int64),
+        # sum is null only when no row documents minutes
+        note_minutes=pl.when(pl.col("minutes").is_not_null().any())
+        .then(pl.col("minutes").sum())
+        .otherwise(None)
+        .cast(pl.Int64),
+        rows_minutes_missing=pl.col("minutes").is_null().sum().cast(pl.Int64),
+        rows_times_missing=(start_missing | end_missing).sum().cast(pl.Int64),
+        note_start=pl.col("start_time").min(),
+        note_end=pl.col("end_time").max(),
+    )
+
+
+def prepare_lines(
+    claims: pl.LazyFrame, notes: pl.LazyFrame, codes: CodeSets, in_scope: pl.Expr | None = None
+) -> pl.LazyFrame:
+    """Claim lines with discipline, code class and the matched notes' summary (null when the
+    line has no note)."""
+    return claims.with_columns(
+        discipline=line_discipline(codes),
+        code_class=code_class(codes),
+        in_scope=pl.lit(True) if in_scope is None else in_scope,
+    ).join(note_summary(notes), on=list(MATCH_KEY), how="left", nulls_equal=False)
+
+
+def empty_findings() -> pl.LazyFrame:
+    from checks.registry import RULE_OUTPUT_SCHEMA
+
+    return pl.LazyFrame(schema=RULE_OUTPUT_SCHEMA)

@@ -1,0 +1,117 @@
+"""Payer profiles: which codes are what, and every rule's parameters, for one payer type.
+
+Pure: `build_profile` validates an already-parsed TOML document (flows/config.py reads the file).
+Thresholds live in profiles, never as literals in a rule; an unknown key is an error naming the
+key and the file, so a typo cannot silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from checks.base import CodeSets
+from checks.registry import SEVERITIES, Rule
+
+PROFILE_KEYS = {"name", "title", "payer_types", "source"}
+CODE_KEYS = {"timed", "untimed", "per_session", "one_on_one", "evaluation", "discipline"}
+RULE_SETTING_KEYS = {"enabled", "severity"}
+TOP_KEYS = {"profile", "codes", "rules"}
+
+
+class ProfileError(ValueError):
+    """A profile that cannot be used; the message names the key and the file."""
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    enabled: bool
+    severity: str
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    title: str
+    payer_types: tuple[str, ...]
+    source: str
+    codes: CodeSets
+    rules: dict[str, RuleSettings] = field(default_factory=dict)
+
+
+def _type_ok(value: Any, default: Any) -> bool:
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int | float):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(default, list | tuple):
+        return isinstance(value, list | tuple)
+    return isinstance(value, type(default))
+
+
+def _code_list(raw: Any, key: str, source: str) -> frozenset[str]:
+    if not isinstance(raw, list) or not all(isinstance(c, str) for c in raw):
+        raise ProfileError(f"profile {source}: codes.{key} must be a list of code strings")
+    return frozenset(c.strip().upper() for c in raw)
+
+
+def build_profile(raw: dict[str, Any], source: str, rules: dict[str, Rule]) -> Profile:
+    """Validate a parsed profile document against the rule declarations."""
+    for key in raw:
+        if key not in TOP_KEYS:
+            raise ProfileError(f"unknown key '{key}' in profile {source}")
+    head = raw.get("profile", {})
+    for key in head:
+        if key not in PROFILE_KEYS:
+            raise ProfileError(f"unknown key 'profile.{key}' in profile {source}")
+    if "name" not in head:
+        raise ProfileError(f"profile {source} has no profile.name")
+
+    code_raw = raw.get("codes", {})
+    for key in code_raw:
+        if key not in CODE_KEYS:
+            raise ProfileError(f"unknown key 'codes.{key}' in profile {source}")
+    discipline = code_raw.get("discipline", {})
+    if not isinstance(discipline, dict):
+        raise ProfileError(f"profile {source}: codes.discipline must be a table code = discipline")
+    codes = CodeSets(
+        **{k: _code_list(code_raw.get(k, []), k, source) for k in CODE_KEYS - {"discipline"}},
+        discipline={str(k).upper(): str(v).upper() for k, v in discipline.items()},
+    )
+
+    rule_raw = raw.get("rules", {})
+    settings: dict[str, RuleSettings] = {}
+    for rule_id in rule_raw:
+        if rule_id not in rules:
+            raise ProfileError(f"unknown rule id '{rule_id}' in profile {source}")
+    for rule_id, declared in rules.items():
+        given = dict(rule_raw.get(rule_id, {}))
+        defaults = declared.defaults()
+        for key, value in given.items():
+            where = f"rules.{rule_id}.{key}"
+            if key not in defaults and key not in RULE_SETTING_KEYS:
+                raise ProfileError(f"unknown key '{where}' in profile {source}")
+            if key in defaults and not _type_ok(value, defaults[key]):
+                raise ProfileError(
+                    f"profile {source}: {where} should be like {defaults[key]!r}, got {value!r}"
+                )
+        severity = given.pop("severity", declared.severity)
+        if severity not in SEVERITIES:
+            raise ProfileError(
+                f"profile {source}: rules.{rule_id}.severity must be one of {SEVERITIES}"
+            )
+        enabled = given.pop("enabled", True)
+        if not isinstance(enabled, bool):
+            raise ProfileError(f"profile {source}: rules.{rule_id}.enabled must be true or false")
+        settings[rule_id] = RuleSettings(enabled, severity, {**defaults, **given})
+
+    payer_types = head.get("payer_types", [])
+    return Profile(
+        name=str(head["name"]),
+        title=str(head.get("title", head["name"])),
+        payer_types=tuple(str(p).lower() for p in payer_types),
+        source=str(head.get("source", "")),
+        codes=codes,
+        rules=settings,
+    )
