@@ -1,0 +1,234 @@
+"""Run the declared rules over validated exports and assemble findings in the one output schema.
+
+Pure: frames and profiles in, findings and per-rule statuses out. `payer_type` picks each line's
+profile; a rule runs once per profile that has lines, seeing every line but flagging only the
+lines of that profile (`in_scope`), so provider-level rules still count all of a provider's work.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from checks.base import AuditData, prepare_lines
+from checks.profile import Profile
+from checks.registry import RULE_OUTPUT_SCHEMA, SEVERITY_COLUMN, Rule, all_rules
+from schemas.findings import FINDINGS_COLUMNS, FINDINGS_ORDER, FINDINGS_SCHEMA
+
+# DataQualityDashboard's statuses, in the words of issue #4's rule table.
+PASSED, FINDINGS, NOT_APPLICABLE, FAILED = "passed", "findings", "not applicable", "failed to run"
+
+
+@dataclass
+class RuleRun:
+    rule_id: str
+    status: str = NOT_APPLICABLE
+    findings: int = 0
+    profiles: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class AuditResult:
+    findings: pl.DataFrame
+    runs: dict[str, RuleRun]
+    lines_audited: int
+    claims_audited: int
+    # profile name -> lines audited under it
+    lines_by_profile: dict[str, int]
+
+
+def assign_profiles(
+    claims: pl.LazyFrame, profiles: dict[str, Profile], override: Profile | None
+) -> dict[str, pl.Expr]:
+    """profile name -> in-scope predicate over claim lines."""
+    if override is not None:
+        return {override.name: pl.lit(True)}
+    return {
+        name: pl.col("payer_type").is_in(list(p.payer_types))
+        for name, p in profiles.items()
+        if p.payer_types
+    }
+
+
+def _fee_rate(lines: pl.LazyFrame, fee_schedule: pl.LazyFrame) -> pl.LazyFrame:
+    """Per-unit rate of the latest fee-schedule year not after the service year (else the latest
+    year there is), looked up once per distinct (code, year)."""
+    keys = lines.select(
+        pl.col("procedure_code"), pl.col("service_date").dt.year().alias("service_year")
+    ).unique()
+    fees = fee_schedule.select(
+        pl.col("code").alias("procedure_code"), pl.col("year").cast(pl.Int32), "rate"
+    )
+    best = (
+        keys.join(fees, on="procedure_code", how="inner")
+        .with_columns(usable=pl.col("year") <= pl.col("service_year"))
+        .sort("usable", "year")
+        .group_by("procedure_code", "service_year")
+        .agg(fee_rate=pl.col("rate").last(), fee_year=pl.col("year").last())
+    )
+    return lines.with_columns(pl.col("service_date").dt.year().alias("service_year")).join(
+        best, on=["procedure_code", "service_year"], how="left"
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    """One line for the report: the error and where the rule raised it."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" ({frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno})" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+def _call(rule: Rule, data: AuditData, params: dict[str, object]) -> pl.DataFrame:
+    out = rule.func(data, **params).collect()
+    missing = set(RULE_OUTPUT_SCHEMA) - set(out.columns)
+    if missing:
+        raise ValueError(f"{rule.rule_id} returned no column(s) {sorted(missing)}")
+    if SEVERITY_COLUMN not in out.columns:
+        out = out.with_columns(pl.lit(None, dtype=pl.String).alias(SEVERITY_COLUMN))
+    return out.select(*RULE_OUTPUT_SCHEMA, SEVERITY_COLUMN).cast(
+        {**RULE_OUTPUT_SCHEMA, SEVERITY_COLUMN: pl.String()}
+    )
+
+
+def run_rules(
+    claims: pl.LazyFrame,
+    notes: pl.LazyFrame,
+    plans: pl.LazyFrame,
+    *,
+    profiles: dict[str, Profile],
+    mue: pl.LazyFrame,
+    override: Profile | None = None,
+    rules: dict[str, Rule] | None = None,
+) -> tuple[pl.DataFrame, dict[str, RuleRun], dict[str, int]]:
+    """Raw rule output (RULE_OUTPUT_SCHEMA + rule_id, severity) and a status per rule.
+
+    A rule that raises is recorded as failed to run; the others still complete."""
+    rules = all_rules() if rules is None else rules
+    runs = {rule_id: RuleRun(rule_id) for rule_id in rules}
+    frames: list[pl.DataFrame] = []
+    lines_by_profile: dict[str, int] = {}
+    scopes = assign_profiles(claims, profiles, override)
+    notes = notes.collect().lazy()
+    for name, in_scope in scopes.items():
+        profile = override if override is not None else profiles[name]
+        lines = prepare_lines(claims, notes, profile.codes, in_scope).collect()
+        n_scope = int(lines.get_column("in_scope").sum())
+        lines_by_profile[name] = n_scope
+        if n_scope == 0:
+            continue
+        data = AuditData(lines.lazy(), notes, plans, mue, profile.codes)
+        for rule_id, rule in rules.items():
+            settings = profile.rules[rule_id]
+            run = runs[rule_id]
+            if not settings.enabled or run.status == FAILED:
+                continue
+            try:
+                out = _call(rule, data, settings.params)
+            except Exception as exc:  # a broken rule must not sink the audit (issue #5)
+                run.status = FAILED
+                run.error = _describe(exc)
+                continue
+            run.profiles.append(name)
+            run.findings += out.height
+            run.status = FINDINGS if run.findings else PASSED
+            frames.append(
+                out.with_columns(
+                    pl.lit(rule_id).alias("rule_id"),
+                    pl.col(SEVERITY_COLUMN).fill_null(settings.severity),
+                )
+            )
+    raw = pl.concat(frames, how="vertical") if frames else pl.DataFrame()
+    return raw, runs, lines_by_profile
+
+
+def assemble(raw: pl.DataFrame, claims: pl.LazyFrame, fee_schedule: pl.LazyFrame) -> pl.DataFrame:
+    """Findings in the output contract: line columns, money, stable ids, deterministic order.
+
+    Money (issue #3): a unit finding risks excess units x the line's paid amount per unit; a
+    whole-line finding (excess null) risks the line's paid amount. A blank paid amount is
+    replaced by the fee-schedule rate x units; a code with no rate risks 0 and says so.
+    """
+    if raw.is_empty():
+        return pl.DataFrame(schema=FINDINGS_SCHEMA)
+    keys = raw.lazy().select("claim_id", "line_number").unique()
+    lines = _fee_rate(
+        claims.join(keys, on=["claim_id", "line_number"], how="semi"), fee_schedule
+    ).select(
+        "claim_id",
+        "line_number",
+        "patient_id",
+        pl.col("rendering_npi").alias("provider_npi"),
+        "service_date",
+        "procedure_code",
+        pl.col("units").alias("billed_units"),
+        pl.coalesce("paid_amount", pl.col("fee_rate") * pl.col("units")).alias("line_paid"),
+        pl.col("paid_amount").is_null().alias("paid_from_fee"),
+        "fee_rate",
+        "fee_year",
+    )
+    per_unit = pl.when(pl.col("billed_units") > 0).then(
+        pl.col("line_paid") / pl.col("billed_units")
+    )
+    amount = (
+        pl.when(pl.col("excess_units").is_null())
+        .then(pl.col("line_paid"))
+        .otherwise(pl.col("excess_units") * per_unit)
+    )
+    money_note = (
+        pl.when(pl.col("line_paid").is_null())
+        .then(pl.lit("; amount: no paid amount and no fee-schedule rate"))
+        .when(pl.col("paid_from_fee"))
+        .then(
+            pl.format(
+                "; amount: fee schedule {} rate {} per unit",
+                pl.col("fee_year"),
+                pl.col("fee_rate").round(2),
+            )
+        )
+        .otherwise(pl.lit(""))
+    )
+    return (
+        raw.lazy()
+        .join(lines, on=["claim_id", "line_number"], how="left")
+        .with_columns(
+            finding_id=pl.format(
+                "{}:{}:{}", pl.col("rule_id"), pl.col("claim_id"), pl.col("line_number")
+            ),
+            amount_at_risk=amount.fill_null(0.0).round(2),
+            evidence=pl.concat_str(pl.col("evidence").fill_null(""), money_note),
+        )
+        .select(FINDINGS_COLUMNS)
+        .sort(FINDINGS_ORDER)
+        .collect()
+        .cast(FINDINGS_SCHEMA)
+    )
+
+
+def audit(
+    claims: pl.LazyFrame,
+    notes: pl.LazyFrame,
+    plans: pl.LazyFrame,
+    *,
+    profiles: dict[str, Profile],
+    fee_schedule: pl.LazyFrame,
+    mue: pl.LazyFrame,
+    override: Profile | None = None,
+    rules: dict[str, Rule] | None = None,
+) -> AuditResult:
+    raw, runs, by_profile = run_rules(
+        claims, notes, plans, profiles=profiles, mue=mue, override=override, rules=rules
+    )
+    findings = assemble(raw, claims, fee_schedule)
+    counts = claims.select(
+        pl.len().alias("lines"), pl.col("claim_id").n_unique().alias("claims")
+    ).collect()
+    return AuditResult(
+        findings=findings,
+        runs=runs,
+        lines_audited=int(counts["lines"][0]),
+        claims_audited=int(counts["claims"][0]),
+        lines_by_profile=by_profile,
+    )
