@@ -143,7 +143,7 @@ class ClaimsSchema(pa.DataFrameModel):
 
     class Config:
         strict = False
-        unique = ["claim_id", "line_number"]
+        unique = ("claim_id", "line_number")
 
     @pa.check("rendering_npi", name=VALID_NPI)
     def _rendering_npi(cls, data: PolarsData) -> pl.LazyFrame:

@@ -1,0 +1,278 @@
+"""Every contract rule, passing and failing, as a truth table (normalize + validate_export).
+
+The builders at the top (`NPI`, `valid_row`, `text_frame`, `check`) are shared by the other
+test modules of the ingest/validation stage.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from schemas.contract import COLUMNS, SOURCE_FILE, SOURCE_ROW, npi_check_digit
+from schemas.normalize import normalize
+from schemas.validate import PROBLEM_COLUMNS, ValidationResult, validate_export
+
+
+def make_npi(first_nine: str) -> str:
+    return first_nine + str(npi_check_digit(first_nine))
+
+
+NPI = make_npi("123456789")
+NPI_2 = make_npi("198765432")
+BAD_CHECK_DIGIT = NPI[:9] + str((int(NPI[9]) + 1) % 10)
+
+VALID: dict[str, dict[str, str]] = {
+    "claims": {
+        "claim_id": "C1",
+        "line_number": "1",
+        "patient_id": "P1",
+        "rendering_npi": NPI,
+        "payer_type": "medicare",
+        "payer_id": "MCR",
+        "service_date": "2026-01-05",
+        "procedure_code": "97110",
+        "modifiers": "GP",
+        "units": "2",
+        "charge_amount": "150.00",
+        "paid_amount": "100.00",
+    },
+    "notes": {
+        "note_id": "N1",
+        "patient_id": "P1",
+        "provider_npi": NPI,
+        "service_date": "2026-01-05",
+        "procedure_code": "97110",
+        "start_time": "09:00",
+        "end_time": "09:30",
+        "minutes": "30",
+        "signed_at": "2026-01-05 12:00",
+        "note_text": "Therapeutic exercise.",
+    },
+    "plans": {
+        "plan_id": "PL1",
+        "patient_id": "P1",
+        "discipline": "PT",
+        "cert_start": "2026-01-01",
+        "cert_end": "2026-03-31",
+        "signed_date": "2026-01-02",
+        "certifying_npi": NPI,
+    },
+}
+
+
+def valid_row(export: str, **changes: str | None) -> dict[str, str | None]:
+    return {**VALID[export], **changes}
+
+
+def text_frame(rows: list[dict[str, str | None]], source_file: str = "f.csv") -> pl.DataFrame:
+    """Rows as an all-text frame with `_source_file` and 1-based `_source_row`."""
+    columns = list(rows[0])
+    return pl.DataFrame(
+        {c: [r.get(c) for r in rows] for c in columns}, schema=dict.fromkeys(columns, pl.String)
+    ).with_columns(
+        pl.lit(source_file).alias(SOURCE_FILE),
+        pl.int_range(1, len(rows) + 1, dtype=pl.Int64).alias(SOURCE_ROW),
+    )
+
+
+def check(export: str, frame: pl.DataFrame) -> ValidationResult:
+    normalized = normalize(export, frame)
+    return validate_export(export, normalized.typed, normalized.failures)
+
+
+# (export, column, raw value, expected reason substring — None means the row is accepted)
+CASES: list[tuple[str, str, str | None, str | None]] = [
+    # ---- claims
+    ("claims", "claim_id", "C-0001", None),
+    ("claims", "claim_id", "", "claim_id is required but blank"),
+    ("claims", "claim_id", "   ", "claim_id is required but blank"),
+    ("claims", "line_number", "3", None),
+    ("claims", "line_number", "3.0", None),
+    ("claims", "line_number", "0", "line_number must be 1 or more"),
+    ("claims", "line_number", "1.5", "line_number '1.5' is not a whole number"),
+    ("claims", "line_number", "one", "line_number 'one' is not a whole number"),
+    ("claims", "line_number", None, "line_number is required but blank"),
+    ("claims", "patient_id", "00042", None),
+    ("claims", "patient_id", "", "patient_id is required but blank"),
+    ("claims", "rendering_npi", NPI_2, None),
+    ("claims", "rendering_npi", BAD_CHECK_DIGIT, "rendering_npi is not a valid NPI"),
+    ("claims", "rendering_npi", "12345", "rendering_npi is not a valid NPI"),
+    ("claims", "rendering_npi", "12345678901", "rendering_npi is not a valid NPI"),
+    ("claims", "rendering_npi", "", "rendering_npi is required but blank"),
+    ("claims", "payer_type", "Medicare", None),
+    ("claims", "payer_type", "medicaid", None),
+    ("claims", "payer_type", "COMMERCIAL", None),
+    ("claims", "payer_type", "other", None),
+    ("claims", "payer_type", "self-pay", "payer_type must be one of medicare, medicaid"),
+    ("claims", "payer_type", "", "payer_type is required but blank"),
+    ("claims", "payer_id", "", None),
+    ("claims", "payer_id", "BCBS-01", None),
+    ("claims", "service_date", "2026-01-05", None),
+    ("claims", "service_date", "01/05/2026", None),
+    ("claims", "service_date", "1/5/2026", None),
+    ("claims", "service_date", "2026-01-05 00:00:00", None),
+    ("claims", "service_date", "2026-01-05T00:00:00", None),
+    ("claims", "service_date", "13/45/2026", "service_date '13/45/2026' is not a date"),
+    ("claims", "service_date", "2026-02-30", "service_date '2026-02-30' is not a date"),
+    ("claims", "service_date", "1/5/26", "service_date '1/5/26' is not a date"),
+    ("claims", "service_date", "", "service_date is required but blank"),
+    ("claims", "procedure_code", "97110", None),
+    ("claims", "procedure_code", "g0283", None),
+    ("claims", "procedure_code", "9711", "procedure_code is not a CPT"),
+    ("claims", "procedure_code", "ABCDE", "procedure_code is not a CPT"),
+    ("claims", "procedure_code", "", "procedure_code is required but blank"),
+    ("claims", "modifiers", "", None),
+    ("claims", "modifiers", "GP", None),
+    ("claims", "modifiers", "gp 59", None),
+    ("claims", "modifiers", "GP,59", None),
+    ("claims", "modifiers", "GP:59:KX:XU", None),
+    ("claims", "modifiers", "GP:59:KX:XU:76", "modifiers must be up to four"),
+    ("claims", "modifiers", "G", "modifiers must be up to four"),
+    ("claims", "modifiers", "GPX", "modifiers must be up to four"),
+    ("claims", "units", "0", None),
+    ("claims", "units", "4", None),
+    ("claims", "units", "-1", "units must be 0 or more"),
+    ("claims", "units", "2.5", "units '2.5' is not a whole number"),
+    ("claims", "units", "", "units is required but blank"),
+    ("claims", "charge_amount", "$1,234.50", None),
+    ("claims", "charge_amount", "0", None),
+    ("claims", "charge_amount", "-5.00", "charge_amount must be 0 or more"),
+    ("claims", "charge_amount", "abc", "charge_amount 'abc' is not an amount"),
+    ("claims", "charge_amount", "", "charge_amount is required but blank"),
+    ("claims", "paid_amount", "", None),
+    ("claims", "paid_amount", "12.5", None),
+    ("claims", "paid_amount", "-1", "paid_amount must be 0 or more"),
+    ("claims", "paid_amount", "1,2,3", "paid_amount '1,2,3' is not an amount"),
+    # ---- notes
+    ("notes", "note_id", "N-9", None),
+    ("notes", "note_id", "", "note_id is required but blank"),
+    ("notes", "patient_id", "P9", None),
+    ("notes", "patient_id", " ", "patient_id is required but blank"),
+    ("notes", "provider_npi", NPI_2, None),
+    ("notes", "provider_npi", BAD_CHECK_DIGIT, "provider_npi is not a valid NPI"),
+    ("notes", "provider_npi", "", "provider_npi is required but blank"),
+    ("notes", "service_date", "01/05/2026", None),
+    ("notes", "service_date", "2026/01/05", "service_date '2026/01/05' is not a date"),
+    ("notes", "service_date", "", "service_date is required but blank"),
+    ("notes", "procedure_code", "90837", None),
+    ("notes", "procedure_code", "908370", "procedure_code is not a CPT"),
+    ("notes", "procedure_code", "", "procedure_code is required but blank"),
+    ("notes", "start_time", "9:00", None),
+    ("notes", "start_time", "09:00:00", None),
+    ("notes", "start_time", "", None),
+    ("notes", "start_time", "25:00", "start_time '25:00' is not a time"),
+    ("notes", "end_time", "09:30:00", None),
+    ("notes", "end_time", "", None),
+    ("notes", "end_time", "half past", "end_time 'half past' is not a time"),
+    ("notes", "minutes", "", None),
+    ("notes", "minutes", "45", None),
+    ("notes", "minutes", "-5", "minutes must be 0 or more"),
+    ("notes", "minutes", "ten", "minutes 'ten' is not a whole number"),
+    ("notes", "signed_at", "2026-01-05T12:00:00", None),
+    ("notes", "signed_at", "01/05/2026 12:00", None),
+    ("notes", "signed_at", "2026-01-05", None),
+    ("notes", "signed_at", "", None),
+    ("notes", "signed_at", "yesterday", "signed_at 'yesterday' is not a date-time"),
+    ("notes", "note_text", "", None),
+    ("notes", "note_text", "=1+1 looks like a formula", None),
+    # ---- plans
+    ("plans", "plan_id", "PL-7", None),
+    ("plans", "plan_id", "", "plan_id is required but blank"),
+    ("plans", "patient_id", "P7", None),
+    ("plans", "patient_id", "", "patient_id is required but blank"),
+    ("plans", "discipline", "pt", None),
+    ("plans", "discipline", "SLP", None),
+    ("plans", "discipline", "", None),
+    ("plans", "discipline", "XX", "discipline must be one of PT, OT, SLP, BH"),
+    ("plans", "cert_start", "01/01/2026", None),
+    ("plans", "cert_start", "", "cert_start is required but blank"),
+    ("plans", "cert_start", "Jan 1", "cert_start 'Jan 1' is not a date"),
+    ("plans", "cert_end", "2026-01-01", None),  # equal to cert_start is fine
+    ("plans", "cert_end", "2025-12-31", "cert_end is before cert_start"),
+    ("plans", "cert_end", "", "cert_end is required but blank"),
+    ("plans", "cert_end", "31/03/2026", "cert_end '31/03/2026' is not a date"),
+    ("plans", "signed_date", "", None),
+    ("plans", "signed_date", "2026-13-01", "signed_date '2026-13-01' is not a date"),
+    ("plans", "certifying_npi", "", None),
+    # The contract has no NPI check on certifying_npi (only rendering/provider NPIs).
+    ("plans", "certifying_npi", "123", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("export", "column", "value", "expected"),
+    CASES,
+    ids=[f"{e}.{c}={v!r}" for e, c, v, _ in CASES],
+)
+def test_truth_table(export: str, column: str, value: str | None, expected: str | None) -> None:
+    result = check(export, text_frame([valid_row(export, **{column: value})]))
+    reasons = result.problems["reason"].to_list()
+    if expected is None:
+        assert reasons == []
+        assert (result.rows_accepted, result.rows_quarantined) == (1, 0)
+    else:
+        # Exactly one problem: a failed parse is not *also* reported as a blank value.
+        assert len(reasons) == 1, reasons
+        assert expected in reasons[0]
+        assert result.problems["column"].to_list() == [column]
+        assert (result.rows_accepted, result.rows_quarantined) == (0, 1)
+
+
+def test_truth_table_covers_every_column() -> None:
+    passing = {(e, c) for e, c, _, exp in CASES if exp is None}
+    failing = {(e, c) for e, c, _, exp in CASES if exp is not None}
+    unchecked = {("claims", "payer_id"), ("notes", "note_text"), ("plans", "certifying_npi")}
+    for export, columns in COLUMNS.items():
+        for column in columns:
+            assert (export, column.name) in passing
+            if (export, column.name) not in unchecked:
+                assert (export, column.name) in failing
+
+
+def test_duplicate_claim_key_sets_aside_every_row() -> None:
+    rows = [valid_row("claims"), valid_row("claims"), valid_row("claims", line_number="2")]
+    result = check("claims", text_frame(rows))
+    assert result.problems["source_row"].to_list() == [1, 2]
+    assert set(result.problems["column"]) == {"claim_id, line_number"}
+    assert result.problems["reason"][0].startswith("duplicate (claim_id, line_number)")
+    assert result.accepted["line_number"].to_list() == [2]
+
+
+def test_rows_with_blank_key_are_not_called_duplicates() -> None:
+    rows = [valid_row("claims", line_number=""), valid_row("claims", line_number="x")]
+    result = check("claims", text_frame(rows))
+    assert result.problems["reason"].to_list() == [
+        "line_number is required but blank",
+        "line_number 'x' is not a whole number",
+    ]
+
+
+def test_same_line_number_on_different_claims_is_fine() -> None:
+    rows = [valid_row("claims"), valid_row("claims", claim_id="C2")]
+    assert check("claims", text_frame(rows)).rows_accepted == 2
+
+
+def test_problems_frame_shape_and_order() -> None:
+    rows = [
+        valid_row("claims", units="-1", payer_type="x"),
+        valid_row("claims", claim_id="C2", charge_amount="?"),
+    ]
+    result = check("claims", text_frame(rows))
+    assert tuple(result.problems.columns) == PROBLEM_COLUMNS
+    assert result.problems.select("source_row", "column").rows() == [
+        (1, "payer_type"),
+        (1, "units"),
+        (2, "charge_amount"),
+    ]
+    assert set(result.problems["export"]) == {"claims"}
+
+
+def test_accepted_rows_keep_source_columns_and_types() -> None:
+    result = check("notes", text_frame([valid_row("notes", minutes="")]))
+    accepted = result.accepted
+    assert accepted[SOURCE_FILE].to_list() == ["f.csv"]
+    assert accepted[SOURCE_ROW].to_list() == [1]
+    assert accepted["minutes_derived"].to_list() == [True]
+    assert accepted["minutes"].to_list() == [30]
+    assert accepted.schema["signed_at"] == pl.Datetime("us")
