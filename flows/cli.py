@@ -13,11 +13,137 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from checks.profile import ProfileError
 from flows.validate_stage import validate_inputs
 from schemas.contract import EXPORTS
 from schemas.errors import InputError
 
 PROG = "therapy-audit"
+
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+
+
+def _add_inputs(parser: argparse.ArgumentParser) -> None:
+    for export in EXPORTS:
+        parser.add_argument(
+            f"--{export}", required=True, type=Path, metavar="PATH", help=f"{export} export"
+        )
+    parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
+    parser.add_argument(
+        "--mapping", type=Path, metavar="FILE", help="TOML file mapping your column names"
+    )
+
+
+def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="validate the exports and audit them",
+        description=(
+            "Validate the claims, notes and plans exports, run every audit rule over the "
+            "accepted rows and write findings.csv, findings.parquet, summary.json and the "
+            "quarantine to the output folder. Each line is audited under the profile of its "
+            "payer_type unless --profile names one profile for all lines."
+        ),
+    )
+    _add_inputs(parser)
+    parser.add_argument(
+        "--profile",
+        metavar="NAME_OR_FILE",
+        help="medicare, medicaid, commercial or a profile TOML file (overrides payer_type)",
+    )
+    parser.set_defaults(handler=_cmd_run)
+
+
+def _print_audit(outputs: object) -> None:
+    from flows.audit_stage import AuditOutputs
+
+    assert isinstance(outputs, AuditOutputs)
+    s = outputs.summary
+    inputs = s.get("inputs", {})
+    for export in EXPORTS:
+        if export in inputs:
+            i = inputs[export]
+            print(
+                f"  {export + ':':<7} {i['rows_read']} read = {i['rows_accepted']} accepted "
+                f"+ {i['rows_quarantined']} quarantined"
+            )
+    print(
+        f"  audited {s['lines_audited']} lines on {s['claims_audited']} claims: "
+        f"{s['findings']} findings on {s['lines_with_findings']} lines, "
+        f"${s['amount_at_risk']:,.2f} at risk"
+    )
+    for sev, row in s["by_severity"].items():
+        if row["findings"]:
+            print(f"    {sev:<8} {row['findings']} findings, ${row['amount_at_risk']:,.2f}")
+    failed = [r for r, v in s["by_rule"].items() if v["status"] == "failed to run"]
+    if failed:
+        print(f"  rules that failed to run: {', '.join(failed)} (see summary.json)")
+    print(f"  findings:   {outputs.findings_csv}")
+    print(f"  summary:    {outputs.summary_json}")
+    print(f"  quarantine: {outputs.validation.quarantine_csv}")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from flows.audit_stage import run_audit
+
+    outputs = run_audit(
+        args.claims, args.notes, args.plans, args.out, profile=args.profile, mapping=args.mapping
+    )
+    print(f"{PROG} run: audit complete")
+    _print_audit(outputs)
+    return 0
+
+
+def _add_demo_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "demo",
+        help="audit the synthetic sample in data/sample",
+        description="Audit the shipped synthetic sample (data/sample) into --out.",
+    )
+    parser.add_argument("--out", type=Path, default=Path("out/demo"), metavar="DIR")
+    parser.set_defaults(handler=_cmd_demo)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from flows.audit_stage import run_audit
+
+    outputs = run_audit(SAMPLE / "claims.csv", SAMPLE / "notes.csv", SAMPLE / "plans.csv", args.out)
+    print(f"{PROG} demo: audited the synthetic sample in {SAMPLE}")
+    _print_audit(outputs)
+    return 0
+
+
+def _add_generate_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "generate",
+        help="write synthetic claims, notes and plans with ground-truth labels",
+        description=(
+            "Write synthetic claims, notes and plans exports and labels (which line carries "
+            "which violation) for a multi-provider PT/OT/behavioral-health practice. Same "
+            "seed, same bytes."
+        ),
+    )
+    parser.add_argument("--lines", type=int, required=True, metavar="N", help="about N lines")
+    parser.add_argument("--seed", type=int, default=1, metavar="S")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR")
+    parser.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    parser.add_argument("--clean", action="store_true", help="inject no violations")
+    parser.set_defaults(handler=_cmd_generate)
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from flows.generate import generate
+
+    if args.lines < 1:
+        raise InputError("--lines must be at least 1")
+    g = generate(args.lines, args.seed, args.out, args.format, clean=args.clean)
+    print(
+        f"{PROG} generate: {g.claims} claim lines, {g.notes} note rows, {g.plans} plans, "
+        f"{g.labels} labelled violations in {g.out}"
+    )
+    return 0
 
 
 def _add_validate_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -30,14 +156,7 @@ def _add_validate_parser(subparsers: argparse._SubParsersAction) -> None:
             "quarantine.parquet and validation.json to the output folder."
         ),
     )
-    for export in EXPORTS:
-        parser.add_argument(
-            f"--{export}", required=True, type=Path, metavar="PATH", help=f"{export} export"
-        )
-    parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
-    parser.add_argument(
-        "--mapping", type=Path, metavar="FILE", help="TOML file mapping your column names"
-    )
+    _add_inputs(parser)
     parser.set_defaults(handler=_cmd_validate)
 
 
@@ -64,7 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG, description="Batch audit of therapy claims against notes and plans of care."
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_run_parser(subparsers)
     _add_validate_parser(subparsers)
+    _add_generate_parser(subparsers)
+    _add_demo_parser(subparsers)
     return parser
 
 
@@ -77,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else 2
     try:
         return int(args.handler(args))
-    except InputError as err:  # includes MappingError
+    except (InputError, ProfileError) as err:  # includes MappingError
         # One line whatever the message: the user sees it, a traceback would only bury it.
         print(f"{PROG}: error: {' '.join(str(err).split())}", file=sys.stderr)
         return 2

@@ -45,9 +45,9 @@ class Rates:
     times_missing: float = 0.015
     times_invalid: float = 0.01
     no_note: float = 0.015
-    truncated_plan: float = 0.02  # plans
-    unsigned_plan: float = 0.015
-    late_signature: float = 0.015
+    truncated_plan: float = 0.03  # plans
+    unsigned_plan: float = 0.01
+    late_signature: float = 0.01
 
     def scaled(self, factor: float) -> Rates:
         return Rates(**{f.name: getattr(self, f.name) * factor for f in fields(self)})

@@ -234,7 +234,7 @@ def plans(
         .join(visits, on="patient_id")
         .filter(pl.col("service_date").is_between(pl.col("cert_start"), pl.col("cert_end")))
         .group_by("patient_id", "k")
-        .agg(first_tx=pl.col("service_date").min())
+        .agg(first_tx=pl.col("service_date").min(), last_tx=pl.col("service_date").max())
     )
     p = windows.join(first_tx, on=["patient_id", "k"], how="inner").sort("patient_id", "k")
     n = p.height
@@ -258,8 +258,13 @@ def plans(
         poc=pl.when(pl.col("no_plan")).then(pl.lit("no_plan")).otherwise(pl.col("poc")),
         plan_id=pl.format("POC-{}-{}", pl.col("patient_id").str.slice(1), pl.col("k")),
         true_end=pl.col("cert_end"),
-        cert_end=pl.when(pl.col("poc") == "truncated")
-        .then(pl.col("cert_end") - pl.duration(days=20))
+        # truncated half-way between the first and last treatment, so later visits fall
+        # outside every plan (a plan with a single treatment day cannot be cut)
+        cert_end=pl.when((pl.col("poc") == "truncated") & (pl.col("last_tx") > pl.col("first_tx")))
+        .then(
+            pl.col("first_tx")
+            + pl.duration(days=(pl.col("last_tx") - pl.col("first_tx")).dt.total_days() // 2)
+        )
         .otherwise(pl.col("cert_end")),
         signed_date=pl.when(pl.col("poc") == "unsigned")
         .then(None)
