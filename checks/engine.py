@@ -11,11 +11,23 @@ import traceback
 from dataclasses import dataclass, field
 
 import polars as pl
+from polars.exceptions import PanicException
 
-from checks.base import AuditData, prepare_lines
+from checks.base import (
+    MATCH_KEY,
+    AuditData,
+    CodeSets,
+    code_class,
+    line_discipline,
+    note_summary,
+)
 from checks.profile import Profile
 from checks.registry import RULE_OUTPUT_SCHEMA, SEVERITY_COLUMN, Rule, all_rules
 from schemas.findings import FINDINGS_COLUMNS, FINDINGS_ORDER, FINDINGS_SCHEMA
+
+# Rules collect on polars' in-memory engine: the streaming engine of polars 2.1 panicked now and
+# then (an assertion in a string kernel, not reproducible in isolation) on the rule frames.
+RULE_ENGINE = "in-memory"
 
 # DataQualityDashboard's statuses, in the words of issue #4's rule table.
 PASSED, FINDINGS, NOT_APPLICABLE, FAILED = "passed", "findings", "not applicable", "failed to run"
@@ -82,7 +94,7 @@ def _describe(exc: BaseException) -> str:
 
 
 def _call(rule: Rule, data: AuditData, params: dict[str, object]) -> pl.DataFrame:
-    out = rule.func(data, **params).collect()
+    out = rule.func(data, **params).collect(engine=RULE_ENGINE)
     missing = set(RULE_OUTPUT_SCHEMA) - set(out.columns)
     if missing:
         raise ValueError(f"{rule.rule_id} returned no column(s) {sorted(missing)}")
@@ -91,6 +103,25 @@ def _call(rule: Rule, data: AuditData, params: dict[str, object]) -> pl.DataFram
     return out.select(*RULE_OUTPUT_SCHEMA, SEVERITY_COLUMN).cast(
         {**RULE_OUTPUT_SCHEMA, SEVERITY_COLUMN: pl.String()}
     )
+
+
+def _codes_key(codes: CodeSets) -> str:
+    return repr(
+        (
+            sorted(codes.timed),
+            sorted(codes.untimed),
+            sorted(codes.per_session),
+            sorted(codes.one_on_one),
+            sorted(codes.evaluation),
+            sorted(codes.discipline.items()),
+        )
+    )
+
+
+def _config_key(profile: Profile, rule_id: str) -> str:
+    """Two profiles that classify codes alike and give a rule the same parameters get the same
+    answers from it, so the rule runs once for both (a large share of the engine's time)."""
+    return repr((sorted(profile.rules[rule_id].params.items()), _codes_key(profile.codes)))
 
 
 def run_rules(
@@ -105,41 +136,85 @@ def run_rules(
 ) -> tuple[pl.DataFrame, dict[str, RuleRun], dict[str, int]]:
     """Raw rule output (RULE_OUTPUT_SCHEMA + rule_id, severity) and a status per rule.
 
-    A rule that raises is recorded as failed to run; the others still complete."""
+    Notes are matched to lines once. Each rule then runs once per distinct configuration among
+    the profiles that have lines (see _config_key), flagging the lines of those profiles; a
+    null severity is filled from the profile of each flagged line. A rule that raises is
+    recorded as failed to run; the others still complete."""
     rules = all_rules() if rules is None else rules
     runs = {rule_id: RuleRun(rule_id) for rule_id in rules}
-    frames: list[pl.DataFrame] = []
-    lines_by_profile: dict[str, int] = {}
+    active = {override.name: override} if override is not None else profiles
     scopes = assign_profiles(claims, profiles, override)
+    profile_of_line = pl.lit(None, dtype=pl.String)
+    for name, in_scope in reversed(scopes.items()):
+        profile_of_line = pl.when(in_scope).then(pl.lit(name)).otherwise(profile_of_line)
+
     notes = notes.collect().lazy()
-    for name, in_scope in scopes.items():
-        profile = override if override is not None else profiles[name]
-        lines = prepare_lines(claims, notes, profile.codes, in_scope).collect()
-        n_scope = int(lines.get_column("in_scope").sum())
-        lines_by_profile[name] = n_scope
-        if n_scope == 0:
-            continue
-        data = AuditData(lines.lazy(), notes, plans, mue, profile.codes)
-        for rule_id, rule in rules.items():
-            settings = profile.rules[rule_id]
-            run = runs[rule_id]
-            if not settings.enabled or run.status == FAILED:
-                continue
+    base = (
+        claims.join(note_summary(notes), on=list(MATCH_KEY), how="left", nulls_equal=False)
+        .with_columns(profile_of_line.alias("_profile"))
+        .collect()
+    )
+    counts = base.group_by("_profile").len()
+    lines_by_profile = {name: 0 for name in scopes}
+    for row in counts.iter_rows():
+        if row[0] is not None:
+            lines_by_profile[row[0]] = int(row[1])
+    with_lines = [name for name in scopes if lines_by_profile[name] > 0]
+
+    prepared: dict[str, pl.DataFrame] = {}  # by code sets: discipline and code class per line
+
+    def lines_for(codes_key: str, codes: CodeSets, members: list[str]) -> pl.LazyFrame:
+        if codes_key not in prepared:
+            prepared[codes_key] = base.with_columns(
+                discipline=line_discipline(codes), code_class=code_class(codes)
+            )
+        return prepared[codes_key].lazy().with_columns(in_scope=pl.col("_profile").is_in(members))
+
+    frames: list[pl.DataFrame] = []
+    for rule_id, rule in rules.items():
+        run = runs[rule_id]
+        outputs: list[pl.DataFrame] = []
+        groups: dict[str, list[str]] = {}
+        for name in with_lines:
+            if active[name].rules[rule_id].enabled:
+                groups.setdefault(_config_key(active[name], rule_id), []).append(name)
+        for members in groups.values():
+            profile = active[members[0]]
+            data = AuditData(
+                lines_for(_codes_key(profile.codes), profile.codes, members),
+                notes,
+                plans,
+                mue,
+                profile.codes,
+            )
             try:
-                out = _call(rule, data, settings.params)
-            except Exception as exc:  # a broken rule must not sink the audit (issue #5)
-                run.status = FAILED
-                run.error = _describe(exc)
-                continue
-            run.profiles.append(name)
+                out = _call(rule, data, profile.rules[rule_id].params)
+            except (Exception, PanicException) as exc:  # a broken rule must not sink the audit
+                run.status, run.error = FAILED, _describe(exc)
+                run.findings, run.profiles = 0, []
+                break
+            run.profiles.extend(members)
             run.findings += out.height
             run.status = FINDINGS if run.findings else PASSED
-            frames.append(
-                out.with_columns(
-                    pl.lit(rule_id).alias("rule_id"),
-                    pl.col(SEVERITY_COLUMN).fill_null(settings.severity),
+            severity_by_profile = {m: active[m].rules[rule_id].severity for m in members}
+            outputs.append(
+                out.join(
+                    base.select("claim_id", "line_number", "_profile"),
+                    on=["claim_id", "line_number"],
+                    how="left",
                 )
+                .with_columns(
+                    pl.lit(rule_id).alias("rule_id"),
+                    pl.col(SEVERITY_COLUMN).fill_null(
+                        pl.col("_profile").replace_strict(
+                            severity_by_profile, default=rule.severity, return_dtype=pl.String
+                        )
+                    ),
+                )
+                .drop("_profile")
             )
+        if run.status != FAILED:
+            frames.extend(outputs)
     raw = pl.concat(frames, how="vertical") if frames else pl.DataFrame()
     return raw, runs, lines_by_profile
 
