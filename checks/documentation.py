@@ -89,6 +89,7 @@ def doc_no_note(data: AuditData) -> pl.LazyFrame:
 
 @rule(
     "TIME-MISSING",
+    applies_to=("timed", "per_session"),
     family=FAMILY,
     title="Session note lacks start or end time",
     severity="warning",

@@ -124,6 +124,41 @@ def _config_key(profile: Profile, rule_id: str) -> str:
     return repr((sorted(profile.rules[rule_id].params.items()), _codes_key(profile.codes)))
 
 
+class _Lines:
+    """Claim lines with their notes' summary, classified once per distinct set of code lists."""
+
+    def __init__(self, base: pl.DataFrame) -> None:
+        self.base = base
+        self.prepared: dict[str, pl.DataFrame] = {}
+        self.classes: dict[str, pl.DataFrame] = {}  # billed lines per profile and code class
+
+    def _prepare(self, codes: CodeSets) -> str:
+        key = _codes_key(codes)
+        if key not in self.prepared:
+            frame = self.base.with_columns(
+                discipline=line_discipline(codes), code_class=code_class(codes)
+            )
+            self.prepared[key] = frame
+            self.classes[key] = (
+                frame.filter(pl.col("units") > 0).group_by("_profile", "code_class").len()
+            )
+        return key
+
+    def scoped(self, codes: CodeSets, members: list[str]) -> pl.LazyFrame:
+        key = self._prepare(codes)
+        return self.prepared[key].lazy().with_columns(in_scope=pl.col("_profile").is_in(members))
+
+    def applicable(self, rule: Rule, codes: CodeSets, members: list[str]) -> bool:
+        """False when no in-scope billed line has a code class the rule can flag."""
+        if rule.applies_to is None:
+            return True
+        key = self._prepare(codes)
+        hits = self.classes[key].filter(
+            pl.col("_profile").is_in(members) & pl.col("code_class").is_in(rule.applies_to)
+        )
+        return hits.height > 0
+
+
 def run_rules(
     claims: pl.LazyFrame,
     notes: pl.LazyFrame,
@@ -161,14 +196,7 @@ def run_rules(
             lines_by_profile[row[0]] = int(row[1])
     with_lines = [name for name in scopes if lines_by_profile[name] > 0]
 
-    prepared: dict[str, pl.DataFrame] = {}  # by code sets: discipline and code class per line
-
-    def lines_for(codes_key: str, codes: CodeSets, members: list[str]) -> pl.LazyFrame:
-        if codes_key not in prepared:
-            prepared[codes_key] = base.with_columns(
-                discipline=line_discipline(codes), code_class=code_class(codes)
-            )
-        return prepared[codes_key].lazy().with_columns(in_scope=pl.col("_profile").is_in(members))
+    lines = _Lines(base)
 
     frames: list[pl.DataFrame] = []
     for rule_id, rule in rules.items():
@@ -180,13 +208,9 @@ def run_rules(
                 groups.setdefault(_config_key(active[name], rule_id), []).append(name)
         for members in groups.values():
             profile = active[members[0]]
-            data = AuditData(
-                lines_for(_codes_key(profile.codes), profile.codes, members),
-                notes,
-                plans,
-                mue,
-                profile.codes,
-            )
+            if not lines.applicable(rule, profile.codes, members):
+                continue
+            data = AuditData(lines.scoped(profile.codes, members), notes, plans, mue, profile.codes)
             try:
                 out = _call(rule, data, profile.rules[rule_id].params)
             except (Exception, PanicException) as exc:  # a broken rule must not sink the audit

@@ -21,6 +21,7 @@ def _billed_lines(data: AuditData) -> pl.LazyFrame:
 
 @rule(
     "OVERLAP-TIMED",
+    applies_to=("timed",),
     family=FAMILY,
     title="Overlapping one-on-one timed services for one patient (97530/97110)",
     severity="error",
@@ -115,6 +116,7 @@ def overlap_timed(data: AuditData, *, unit_minutes: int, min_minutes: int) -> pl
 
 @rule(
     "OVERLAP-PROVIDER",
+    applies_to=("timed",),
     family=FAMILY,
     title="One therapist's one-on-one services for two patients at the same time",
     severity="error",
@@ -180,6 +182,7 @@ def overlap_provider(data: AuditData, *, min_overlap_minutes: int) -> pl.LazyFra
 
 @rule(
     "OVERLAP-DAY-CAP",
+    applies_to=("timed",),
     family=FAMILY,
     title="Provider billed more timed minutes in a day than the cap",
     severity="warning",

@@ -15,6 +15,8 @@ from checks.base import LINE_KEY, AuditData
 from checks.registry import Param, rule
 
 FAMILY = "plan_of_care"
+# lines of any classified code can need a plan (evaluations are exempt inside the rules)
+THERAPY = ("timed", "untimed", "per_session")
 _OUT = ("claim_id", "line_number", "supported_units", "excess_units", "message", "evidence")
 
 
@@ -81,6 +83,7 @@ def _with_started_plans(data: AuditData) -> pl.LazyFrame:
 
 @rule(
     "POC-MISSING",
+    applies_to=THERAPY,
     family=FAMILY,
     title="No plan of care for the patient and discipline",
     severity="error",
@@ -129,6 +132,7 @@ def poc_missing(data: AuditData) -> pl.LazyFrame:
 
 @rule(
     "POC-EXPIRED",
+    applies_to=THERAPY,
     family=FAMILY,
     title="Plan of care expired or not recertified",
     severity="error",
@@ -179,6 +183,7 @@ def poc_expired(data: AuditData, *, max_cert_days: int) -> pl.LazyFrame:
 
 @rule(
     "POC-UNSIGNED",
+    applies_to=THERAPY,
     family=FAMILY,
     title="Plan of care not certified in time",
     severity="error",

@@ -54,6 +54,9 @@ class Rule:
     # True when the rule needs other patients' or providers' data (partitioning by patient
     # alone would miss findings).
     provider_scope: bool = False
+    # code classes (checks.base.code_class) a rule can flag; None: any billed line. With no such
+    # line in scope the rule is "not applicable" rather than "passed".
+    applies_to: tuple[str, ...] | None = None
     description: str = field(default="")
 
     def defaults(self) -> dict[str, Any]:
@@ -72,6 +75,7 @@ def rule(
     citation: str,
     params: tuple[Param, ...] = (),
     provider_scope: bool = False,
+    applies_to: tuple[str, ...] | None = None,
 ) -> Callable[[Callable[..., pl.LazyFrame]], Callable[..., pl.LazyFrame]]:
     """Declare an audit rule. The decorated function is `f(data: AuditData, **params) -> LazyFrame`
     with RULE_OUTPUT_SCHEMA columns; its docstring is the rule text shown in the report."""
@@ -102,6 +106,7 @@ def rule(
             params=params,
             func=func,
             provider_scope=provider_scope,
+            applies_to=applies_to,
             description=inspect.cleandoc(func.__doc__ or ""),
         )
         return func

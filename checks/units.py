@@ -77,6 +77,7 @@ def _finish(lf: pl.LazyFrame, message: pl.Expr, evidence: pl.Expr) -> pl.LazyFra
 
 @rule(
     "UNITS-8MIN",
+    applies_to=("timed",),
     family=FAMILY,
     title="Timed units exceed the documented minutes (8-minute rule)",
     severity="error",
@@ -217,6 +218,7 @@ def _note_noun() -> pl.Expr:
 
 @rule(
     "UNITS-UNTIMED",
+    applies_to=("untimed", "per_session"),
     family=FAMILY,
     title="Untimed or per-session code billed more than once a day",
     severity="error",
@@ -312,6 +314,7 @@ def units_mue(data: AuditData) -> pl.LazyFrame:
 
 @rule(
     "UNITS-SESSION-MIN",
+    applies_to=("per_session",),
     family=FAMILY,
     title="Per-session code with a session shorter than the minimum",
     severity="error",
