@@ -51,6 +51,10 @@ def overlap_timed(data: AuditData, *, unit_minutes: int, min_minutes: int) -> pl
     rows = overlap_with_earlier(
         timed_intervals(data.notes, data.codes.one_on_one), ["patient_id", "service_date"]
     )
+    # services with shared minutes are a few percent: keep all rows of those (patient, date,
+    # code) keys only, so the evidence texts below are built for them alone
+    hit = rows.filter(pl.col("overlap") > 0).select(MATCH_KEY).unique()
+    rows = rows.join(hit, on=list(MATCH_KEY), how="semi")
     pair = pl.format(
         "{} {}–{} overlaps {} {}–{} ({} min)",
         pl.col("partner_code"),

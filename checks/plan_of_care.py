@@ -67,6 +67,13 @@ def _whole_line() -> dict[str, pl.Expr]:
     }
 
 
+def _flagged_only(rows: pl.LazyFrame, clean: pl.Expr) -> pl.LazyFrame:
+    """The line-plan rows of lines where `clean` (aggregated per line) is false. Evidence texts
+    are then built for the few flagged lines only, not for every line and plan."""
+    flagged = rows.group_by(LINE_KEY).agg(clean.alias("_clean")).filter(~pl.col("_clean"))
+    return rows.join(flagged.select(LINE_KEY), on=list(LINE_KEY), how="semi")
+
+
 def _with_started_plans(data: AuditData) -> pl.LazyFrame:
     """Each therapy line joined to its patient's plans, with `started`: the plan matches the
     line's discipline and was certified from on or before the date of service."""
@@ -98,8 +105,9 @@ def poc_missing(data: AuditData) -> pl.LazyFrame:
     current treatment plan. Evaluation codes are exempt. Whole-line finding; the evidence lists
     the patient's other plans (wrong discipline, or starting later) so a reviewer sees why.
     """
+    rows = _with_started_plans(data)
     return (
-        _with_started_plans(data)
+        _flagged_only(rows, pl.col("started").any())
         .group_by(LINE_KEY)
         .agg(
             any_started=pl.col("started").any(),
@@ -152,10 +160,9 @@ def poc_expired(data: AuditData, *, max_cert_days: int) -> pl.LazyFrame:
     through = pl.min_horizontal(
         "cert_end", pl.col("cert_start") + pl.duration(days=max_cert_days - 1)
     )
+    rows = _with_started_plans(data).filter(pl.col("started")).with_columns(through=through)
     return (
-        _with_started_plans(data)
-        .filter(pl.col("started"))
-        .with_columns(through=through)
+        _flagged_only(rows, (pl.col("service_date") <= pl.col("through")).any())
         .group_by(LINE_KEY)
         .agg(
             covered=(pl.col("service_date") <= pl.col("through")).any(),
@@ -229,7 +236,7 @@ def poc_unsigned(
     delay = (pl.col("signed_date") - pl.col("first_tx")).dt.total_days()
     in_time = pl.col("signed_date").is_not_null() & (delay <= max_signature_delay_days)
     late_days = pl.when(pl.col("signed_date").is_not_null()).then(delay)
-    return (
+    rows = (
         _therapy_lines(data)
         .join(plans, on="patient_id", how="inner")
         .filter(
@@ -237,6 +244,9 @@ def poc_unsigned(
             & pl.col("service_date").is_between(pl.col("cert_start"), pl.col("cert_end"))
         )
         .join(first_treatment, on="_plan_row", how="left")
+    )
+    return (
+        _flagged_only(rows, in_time.any())
         .group_by(LINE_KEY)
         .agg(
             any_in_time=in_time.any(),

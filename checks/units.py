@@ -59,10 +59,13 @@ def _pooled_billed_text() -> pl.Expr:
 
 
 def _finish(lf: pl.LazyFrame, message: pl.Expr, evidence: pl.Expr) -> pl.LazyFrame:
-    """Contract columns for lines with a positive `line_excess`. The texts are computed before
-    the filter: their windows (lines of the key) must see the clean lines too."""
+    """Contract columns for lines with a positive `line_excess`. The texts' windows (all lines
+    of the key) must see the clean lines of a flagged key too, so they are computed on every
+    line of the flagged keys: texts for a few percent of the lines, not all of them."""
+    flagged_keys = lf.filter(pl.col("line_excess") > 0).select(MATCH_KEY).unique()
     return (
-        lf.with_columns(message=message, evidence=evidence)
+        lf.join(flagged_keys, on=list(MATCH_KEY), how="semi", nulls_equal=True)
+        .with_columns(message=message, evidence=evidence)
         .filter(pl.col("line_excess") > 0)
         .select(
             "claim_id",
