@@ -85,12 +85,13 @@ def code_class(codes: CodeSets) -> pl.Expr:
 
 
 def note_summary(notes: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per (patient, date, code): what the notes document for that service."""
+    """One row per (patient, date, code): what the notes document for that service.
+
+    Nearly every service has one note: the ';'-joined ids and providers are built only for the
+    keys with several (string aggregation over every key was most of this step's time)."""
     start_missing = pl.col("start_time").is_null()
     end_missing = pl.col("end_time").is_null()
-    return notes.group_by(MATCH_KEY).agg(
-        note_ids=pl.col("note_id").unique().sort().str.join(";"),
-        note_providers=pl.col("provider_npi").unique().sort().str.join(";"),
+    summary = notes.group_by(MATCH_KEY).agg(
         note_rows=pl.len().cast(pl.Int64),
         # sum is null only when no row documents minutes
         note_minutes=pl.when(pl.col("minutes").is_not_null().any())
@@ -101,6 +102,26 @@ def note_summary(notes: pl.LazyFrame) -> pl.LazyFrame:
         rows_times_missing=(start_missing | end_missing).sum().cast(pl.Int64),
         note_start=pl.col("start_time").min(),
         note_end=pl.col("end_time").max(),
+        _id=pl.col("note_id").min(),
+        _id_max=pl.col("note_id").max(),
+        _npi=pl.col("provider_npi").min(),
+        _npi_max=pl.col("provider_npi").max(),
+    )
+    several = (pl.col("_id") != pl.col("_id_max")) | (pl.col("_npi") != pl.col("_npi_max"))
+    joined = (
+        notes.join(summary.filter(several).select(MATCH_KEY), on=list(MATCH_KEY), how="semi")
+        .group_by(MATCH_KEY)
+        .agg(
+            _ids=pl.col("note_id").unique().sort().str.join(";"),
+            _npis=pl.col("provider_npi").unique().sort().str.join(";"),
+        )
+    )
+    return (
+        summary.join(joined, on=list(MATCH_KEY), how="left", nulls_equal=True)
+        .with_columns(
+            note_ids=pl.coalesce("_ids", "_id"), note_providers=pl.coalesce("_npis", "_npi")
+        )
+        .drop("_id", "_id_max", "_npi", "_npi_max", "_ids", "_npis")
     )
 
 
