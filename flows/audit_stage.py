@@ -1,4 +1,5 @@
-"""The audit stage: validated frames in, findings.csv / findings.parquet / summary.json out.
+"""The audit stage: validated frames in, findings.csv / findings.parquet / summary.json out,
+then report.html and findings.xlsx beside them (flows/report_stage.py).
 
 Plain functions that the CLI calls directly and a Prefect flow can wrap; the business logic is
 in checks/ (rules, engine, summary).
@@ -20,7 +21,10 @@ from checks.summary import build_summary
 from flows.config import default_profiles, fee_schedule, mue_table, resolve_profile
 from flows.exports import write_csv
 from flows.ingest import SourceMapping
+from flows.redact import redaction_key, validate_redacted
+from flows.report_stage import write_report_outputs
 from flows.validate_stage import ValidationSummary, validate_inputs
+from reports.view_model import DEFAULT_PER_RULE
 from schemas.contract import EXPORTS
 from schemas.findings import FindingsSchema
 
@@ -39,6 +43,9 @@ class AuditOutputs:
     summary: dict[str, Any]
     result: AuditResult
     validation: ValidationSummary
+    report_html: Path | None = None
+    findings_xlsx: Path | None = None
+    redacted: bool = False
 
 
 def audit_frames(
@@ -95,13 +102,49 @@ def run_audit(
     out_dir: PathLike,
     profile: str | None = None,
     mapping: PathLike | SourceMapping | None = None,
+    *,
+    redact: bool = False,
+    report: bool = True,
+    per_rule: int = DEFAULT_PER_RULE,
 ) -> AuditOutputs:
-    """Validate the exports, audit the accepted rows and write every output to `out_dir`."""
+    """Validate the exports, audit the accepted rows and write every output to `out_dir`.
+
+    `redact`: patient ids become keyed hashes and note text is left out of every output
+    (flows/redact.py). `report`: also write report.html and findings.xlsx, the page showing at
+    most `per_rule` findings of each rule."""
     if profile:
         resolve_profile(profile)  # a bad profile is a configuration error before any work
     out = Path(out_dir)
-    validation = validate_inputs(claims, notes, plans, out, mapping=mapping)
+    if redact:
+        key = redaction_key()
+        validation = validate_redacted(claims, notes, plans, out, key, mapping=mapping)
+        del key  # used only while reading; never stored or written
+    else:
+        validation = validate_inputs(claims, notes, plans, out, mapping=mapping)
     result = audit_frames(validation.claims, validation.notes, validation.plans, profile)
     summary = summarize(result, validation)
     csv_path, parquet_path, summary_path = write_findings(result.findings, summary, out)
-    return AuditOutputs(out, csv_path, parquet_path, summary_path, summary, result, validation)
+    html_path = xlsx_path = None
+    if report:
+        written = write_report_outputs(
+            out,
+            summary,
+            result.findings,
+            validation,
+            profile=profile,
+            redacted=redact,
+            per_rule=per_rule,
+        )
+        html_path, xlsx_path = written.report_html, written.findings_xlsx
+    return AuditOutputs(
+        out,
+        csv_path,
+        parquet_path,
+        summary_path,
+        summary,
+        result,
+        validation,
+        report_html=html_path,
+        findings_xlsx=xlsx_path,
+        redacted=redact,
+    )

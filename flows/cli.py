@@ -36,15 +36,35 @@ def _add_inputs(parser: argparse.ArgumentParser) -> None:
     )
 
 
+REDACT_HELP = (
+    "replace patient ids with a keyed hash (HMAC-SHA256) and leave note text out of every "
+    "output. The key is read from the environment variable THERAPY_AUDIT_REDACT_KEY; when it "
+    "is not set, a random key is generated for this run, used in memory only and not written "
+    "anywhere (the hashes then differ from run to run)"
+)
+
+
+def _add_report_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--redact", action="store_true", help=REDACT_HELP)
+    parser.add_argument(
+        "--report-limit",
+        type=int,
+        default=200,
+        metavar="N",
+        help="findings per rule shown in report.html (default 200); every finding is in "
+        "findings.csv, findings.parquet and findings.xlsx",
+    )
+
+
 def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "run",
         help="validate the exports and audit them",
         description=(
             "Validate the claims, notes and plans exports, run every audit rule over the "
-            "accepted rows and write findings.csv, findings.parquet, summary.json and the "
-            "quarantine to the output folder. Each line is audited under the profile of its "
-            "payer_type unless --profile names one profile for all lines."
+            "accepted rows and write findings.csv, findings.parquet, findings.xlsx, summary.json, "
+            "report.html and the quarantine to the output folder. Each line is audited under "
+            "the profile of its payer_type unless --profile names one profile for all lines."
         ),
     )
     _add_inputs(parser)
@@ -53,6 +73,7 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="NAME_OR_FILE",
         help="medicare, medicaid, commercial or a profile TOML file (overrides payer_type)",
     )
+    _add_report_options(parser)
     parser.set_defaults(handler=_cmd_run)
 
 
@@ -81,15 +102,34 @@ def _print_audit(outputs: object) -> None:
     if failed:
         print(f"  rules that failed to run: {', '.join(failed)} (see summary.json)")
     print(f"  findings:   {outputs.findings_csv}")
+    if outputs.findings_xlsx is not None:
+        print(f"  workbook:   {outputs.findings_xlsx}")
     print(f"  summary:    {outputs.summary_json}")
     print(f"  quarantine: {outputs.validation.quarantine_csv}")
+    if outputs.redacted:
+        print("  patient ids redacted (keyed hash), note text left out")
+    if outputs.report_html is not None:
+        print(f"report: {outputs.report_html}")
+
+
+def _check_limit(limit: int) -> None:
+    if limit < 1:
+        raise InputError("--report-limit must be at least 1")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from flows.audit_stage import run_audit
 
+    _check_limit(args.report_limit)
     outputs = run_audit(
-        args.claims, args.notes, args.plans, args.out, profile=args.profile, mapping=args.mapping
+        args.claims,
+        args.notes,
+        args.plans,
+        args.out,
+        profile=args.profile,
+        mapping=args.mapping,
+        redact=args.redact,
+        per_rule=args.report_limit,
     )
     print(f"{PROG} run: audit complete")
     _print_audit(outputs)
@@ -100,16 +140,26 @@ def _add_demo_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "demo",
         help="audit the synthetic sample in data/sample",
-        description="Audit the shipped synthetic sample (data/sample) into --out.",
+        description="Audit the shipped synthetic sample (data/sample) into --out and write "
+        "its report.html there.",
     )
     parser.add_argument("--out", type=Path, default=Path("out/demo"), metavar="DIR")
+    _add_report_options(parser)
     parser.set_defaults(handler=_cmd_demo)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from flows.audit_stage import run_audit
 
-    outputs = run_audit(SAMPLE / "claims.csv", SAMPLE / "notes.csv", SAMPLE / "plans.csv", args.out)
+    _check_limit(args.report_limit)
+    outputs = run_audit(
+        SAMPLE / "claims.csv",
+        SAMPLE / "notes.csv",
+        SAMPLE / "plans.csv",
+        args.out,
+        redact=args.redact,
+        per_rule=args.report_limit,
+    )
     print(f"{PROG} demo: audited the synthetic sample in {SAMPLE}")
     _print_audit(outputs)
     return 0

@@ -1,0 +1,51 @@
+"""How the report writes numbers and rule text (one place, so the page, the workbook and the
+tests agree on "2,434", "$10,671.33" and "11.79%")."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+
+def fmt_int(n: float) -> str:
+    return f"{int(n):,}"
+
+
+def fmt_money(x: float) -> str:
+    return f"${float(x):,.2f}"
+
+
+def fmt_pct(rate: float) -> str:
+    return f"{float(rate) * 100:.2f}%"
+
+
+def first_paragraph(text: str) -> str:
+    return paragraphs(text)[0] if text.strip() else ""
+
+
+def paragraphs(text: str) -> list[str]:
+    """Docstring paragraphs with their hard line breaks joined."""
+    return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
+
+
+def describe(value: Any) -> str:
+    """A JSON value (an expectation's observed / expected) as one line of plain text."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:,.6g}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, dict):
+        return "; ".join(f"{str(k).replace('_', ' ')}: {describe(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        if not value:
+            return "none"
+        if all(isinstance(v, dict) for v in value):
+            # per-code tables (GE distributions) would swamp a cell: name the codes only
+            keys = [str(v.get("procedure_code", "")) for v in value if v.get("procedure_code")]
+            return f"{len(value)} ({', '.join(keys)})" if keys else f"{len(value)} entries"
+        return ", ".join(describe(v) for v in value)
+    return str(value)

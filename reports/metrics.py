@@ -1,0 +1,191 @@
+"""Metrics the report computes from frames: findings and money by provider and by month, the
+provider scorecard and the audited period. Pure polars, no I/O.
+
+Money follows checks/summary.py: a line flagged by several rules is at risk once, for the largest
+of its amounts, so the per-provider and per-month amounts add up to summary.json's total (up to
+rounding of each group to cents).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Mapping
+
+import polars as pl
+
+LINE = ("claim_id", "line_number")
+# CMS 15-minute timed units: a provider whose notes document well under 15 minutes per billed
+# unit, over enough units to be more than noise, is worth a look (issue #4's scorecard).
+LOW_MINUTES_PER_UNIT = 12.0
+MIN_TIMED_UNITS = 20
+# A provider whose share of flagged lines is at least this multiple of the practice's.
+HIGH_RATE_FACTOR = 2.0
+MIN_LINES_FOR_RATE = 20
+
+DIMENSION_SCHEMA = {
+    "key": pl.String(),
+    "findings": pl.Int64(),
+    "lines": pl.Int64(),
+    "amount_at_risk": pl.Float64(),
+}
+
+
+def per_line(findings: pl.DataFrame) -> pl.DataFrame:
+    """One row per flagged claim line: its provider, month (first day), finding count and amount
+    at risk (the largest of its findings' amounts)."""
+    return findings.group_by(*LINE).agg(
+        pl.col("provider_npi").first(),
+        pl.col("service_date").first().dt.truncate("1mo").alias("month"),
+        pl.len().cast(pl.Int64).alias("findings"),
+        pl.col("amount_at_risk").max().alias("amount_at_risk"),
+    )
+
+
+def _by(lines: pl.DataFrame, key: str) -> pl.DataFrame:
+    if lines.height == 0:
+        return pl.DataFrame(schema=DIMENSION_SCHEMA)
+    grouped = lines.group_by(pl.col(key).alias("key")).agg(
+        pl.col("findings").sum().cast(pl.Int64),
+        pl.len().cast(pl.Int64).alias("lines"),
+        pl.col("amount_at_risk").sum().round(2),
+    )
+    if grouped.schema["key"] == pl.Date:
+        # formatted after grouping: a dozen months, not a million lines
+        grouped = grouped.sort("key").with_columns(pl.col("key").dt.strftime("%Y-%m"))
+    return grouped.cast(DIMENSION_SCHEMA)
+
+
+def by_provider(findings: pl.DataFrame, lines: pl.DataFrame | None = None) -> pl.DataFrame:
+    """key (provider NPI), findings, lines, amount_at_risk; largest amount first. Pass `lines`
+    (per_line(findings)) when it is already at hand."""
+    lines = per_line(findings) if lines is None else lines
+    return _by(lines, "provider_npi").sort(
+        ["amount_at_risk", "findings", "key"], descending=[True, True, False]
+    )
+
+
+def by_month(findings: pl.DataFrame, lines: pl.DataFrame | None = None) -> pl.DataFrame:
+    """key (YYYY-MM of the date of service), findings, lines, amount_at_risk; in month order."""
+    lines = per_line(findings) if lines is None else lines
+    return _by(lines, "month").sort("key")
+
+
+def service_period(claims: pl.DataFrame) -> tuple[dt.date, dt.date] | None:
+    """First and last date of service of the audited lines (None when there are none)."""
+    if claims.height == 0:
+        return None
+    dates = claims.select(
+        pl.col("service_date").min().alias("lo"), pl.col("service_date").max().alias("hi")
+    ).row(0)
+    return (dates[0], dates[1]) if dates[0] is not None else None
+
+
+def _timed(timed_codes: Mapping[str, Collection[str]]) -> pl.Expr:
+    """True for a line whose code is timed under the profile of its payer type."""
+    expr = pl.lit(False)
+    for payer, codes in timed_codes.items():
+        expr = (
+            pl.when(pl.col("payer_type") == payer)
+            .then(pl.col("procedure_code").is_in(sorted(codes)))
+            .otherwise(expr)
+        )
+    return expr
+
+
+SCORECARD_SCHEMA = {
+    "provider_npi": pl.String(),
+    "lines": pl.Int64(),
+    "claims": pl.Int64(),
+    "lines_with_findings": pl.Int64(),
+    "findings": pl.Int64(),
+    "findings_rate": pl.Float64(),
+    "amount_at_risk": pl.Float64(),
+    "timed_units": pl.Int64(),
+    "documented_minutes": pl.Int64(),
+    "minutes_per_unit": pl.Float64(),
+    "low_minutes": pl.Boolean(),
+    "high_rate": pl.Boolean(),
+}
+
+
+def provider_scorecard(
+    claims: pl.DataFrame,
+    notes: pl.DataFrame,
+    findings: pl.DataFrame,
+    timed_codes: Mapping[str, Collection[str]],
+    *,
+    low_minutes: float = LOW_MINUTES_PER_UNIT,
+    min_timed_units: int = MIN_TIMED_UNITS,
+    high_rate_factor: float = HIGH_RATE_FACTOR,
+    min_lines_for_rate: int = MIN_LINES_FOR_RATE,
+) -> pl.DataFrame:
+    """One row per rendering provider of the audited lines (SCORECARD_SCHEMA).
+
+    `timed_codes` maps a payer_type to the timed codes of its profile. Documented minutes are
+    the minutes of the notes matching the provider's timed lines on patient, date of service
+    and code (the rules' match, checks/base.py), counted once per such service however many
+    lines bill it; a timed line without a note documents 0 minutes. `minutes_per_unit` is
+    documented minutes / timed units billed (CMS expects about 15).
+    """
+    if claims.height == 0:
+        return pl.DataFrame(schema=SCORECARD_SCHEMA)
+    service = ["rendering_npi", "patient_id", "service_date", "procedure_code"]
+    minutes = notes.group_by("patient_id", "service_date", "procedure_code").agg(
+        pl.col("minutes").sum().cast(pl.Int64).alias("minutes")
+    )
+    timed = (
+        claims.filter(_timed(timed_codes))
+        .group_by(service)
+        .agg(pl.col("units").sum().cast(pl.Int64).alias("units"))
+        .join(minutes, on=service[1:], how="left")
+        .group_by("rendering_npi")
+        .agg(
+            pl.col("units").sum().alias("timed_units"),
+            pl.col("minutes").fill_null(0).sum().alias("documented_minutes"),
+        )
+    )
+    flagged = (
+        per_line(findings)
+        .group_by("provider_npi")
+        .agg(
+            pl.len().cast(pl.Int64).alias("lines_with_findings"),
+            pl.col("findings").sum().cast(pl.Int64),
+            pl.col("amount_at_risk").sum().round(2),
+        )
+    )
+    card = (
+        claims.group_by("rendering_npi")
+        .agg(
+            pl.len().cast(pl.Int64).alias("lines"),
+            pl.col("claim_id").n_unique().cast(pl.Int64).alias("claims"),
+        )
+        .join(timed, on="rendering_npi", how="left")
+        .rename({"rendering_npi": "provider_npi"})
+        .join(flagged, on="provider_npi", how="left")
+        .with_columns(
+            pl.col("lines_with_findings", "findings", "timed_units", "documented_minutes")
+            .fill_null(0)
+            .cast(pl.Int64),
+            pl.col("amount_at_risk").fill_null(0.0),
+        )
+    )
+    practice_rate = card["lines_with_findings"].sum() / card["lines"].sum()
+    rate = pl.col("lines_with_findings") / pl.col("lines")
+    per_unit = (
+        pl.when(pl.col("timed_units") > 0)
+        .then(pl.col("documented_minutes") / pl.col("timed_units"))
+        .otherwise(None)
+    )
+    return (
+        card.with_columns(findings_rate=rate.round(6), minutes_per_unit=per_unit)
+        .with_columns(
+            low_minutes=(pl.col("timed_units") >= min_timed_units)
+            & (pl.col("minutes_per_unit") < low_minutes).fill_null(False),
+            high_rate=(pl.col("lines") >= min_lines_for_rate)
+            & (rate >= high_rate_factor * practice_rate)
+            & (pl.col("lines_with_findings") > 0),
+        )
+        .select(list(SCORECARD_SCHEMA))
+        .cast(SCORECARD_SCHEMA)
+        .sort(["amount_at_risk", "lines", "provider_npi"], descending=[True, True, False])
+    )

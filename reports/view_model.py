@@ -1,0 +1,356 @@
+"""Everything report.html shows, as plain data, built from plain inputs (no I/O, no clock).
+
+Every headline, severity and per-rule number is taken from summary.json as it is, never
+recomputed, so the page cannot disagree with the file an auditor is given beside it. Figures the
+summary does not carry (by provider, by month, the scorecard) come from reports/metrics.py and
+follow the summary's money rule. Numbers are formatted here (reports/formatting.py), once, so
+the templates only place text; the raw value travels alongside (data-value) for tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from reports import metrics
+from reports.charts import chart_groups
+from reports.formatting import (
+    describe,
+    first_paragraph,
+    fmt_int,
+    fmt_money,
+    fmt_pct,
+    paragraphs,
+)
+
+DEFAULT_PER_RULE = 200
+SCORECARD_ROWS = 100
+SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+STATUS_CLASS = {
+    "passed": "ok",
+    "findings": "warn",
+    "not applicable": "muted",
+    "failed to run": "fail",
+}
+# Columns of the embedded findings table, in the order of each JSON row.
+EMBED_COLUMNS = (
+    "rule_id",
+    "severity",
+    "claim_id",
+    "line_number",
+    "patient_id",
+    "provider_npi",
+    "service_date",
+    "procedure_code",
+    "billed_units",
+    "supported_units",
+    "excess_units",
+    "amount_at_risk",
+    "message",
+    "evidence",
+)
+
+
+@dataclass(frozen=True)
+class InputFile:
+    export: str
+    name: str
+    rows_read: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """Who, when and on what: the scope block of the report."""
+
+    run_id: str
+    run_time: str  # ISO 8601, UTC
+    version: str
+    profile: str  # how lines got their profile
+    inputs: tuple[InputFile, ...] = ()
+    period: tuple[dt.date, dt.date] | None = None
+    # files beside the report that hold the complete findings
+    exports: tuple[str, ...] = ("findings.csv", "findings.parquet", "findings.xlsx")
+    redacted: bool = False
+    mapping: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def _metric(key: str, label: str, value: Any, display: str, note: str = "") -> dict[str, Any]:
+    return {"key": key, "label": label, "value": value, "display": display, "note": note}
+
+
+def headline(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+    s = summary
+    return [
+        _metric("lines_audited", "Lines audited", s["lines_audited"], fmt_int(s["lines_audited"])),
+        _metric(
+            "claims_audited", "Claims audited", s["claims_audited"], fmt_int(s["claims_audited"])
+        ),
+        _metric(
+            "lines_with_findings",
+            "Lines with findings",
+            s["lines_with_findings"],
+            fmt_int(s["lines_with_findings"]),
+        ),
+        _metric(
+            "line_error_rate",
+            "Line error rate",
+            s["line_error_rate"],
+            fmt_pct(s["line_error_rate"]),
+            "lines with findings ÷ lines audited",
+        ),
+        _metric(
+            "amount_at_risk",
+            "Amount at risk",
+            s["amount_at_risk"],
+            fmt_money(s["amount_at_risk"]),
+            "each line counted once, at its largest finding",
+        ),
+        _metric("findings", "Findings", s["findings"], fmt_int(s["findings"])),
+    ]
+
+
+def severities(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "severity": sev,
+            "findings": row["findings"],
+            "findings_display": fmt_int(row["findings"]),
+            "lines": row["lines"],
+            "lines_display": fmt_int(row["lines"]),
+            "amount_at_risk": row["amount_at_risk"],
+            "amount_display": fmt_money(row["amount_at_risk"]),
+        }
+        for sev, row in summary["by_severity"].items()
+    ]
+
+
+def rule_rows(
+    summary: Mapping[str, Any], catalogue: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    declared = {entry["rule_id"]: entry for entry in catalogue}
+    rows = []
+    for rule_id, row in summary["by_rule"].items():
+        entry = declared.get(rule_id, {})
+        rows.append(
+            {
+                "rule_id": rule_id,
+                "title": row["title"],
+                "family": row["family"],
+                "what": first_paragraph(entry.get("description", "")),
+                "citation": entry.get("citation", ""),
+                "status": row["status"],
+                "status_class": STATUS_CLASS.get(row["status"], "muted"),
+                "error": row.get("error"),
+                "profiles": ", ".join(row.get("profiles", [])),
+                "findings": row["findings"],
+                "findings_display": fmt_int(row["findings"]),
+                "lines": row["lines"],
+                "lines_display": fmt_int(row["lines"]),
+                "amount_at_risk": row["amount_at_risk"],
+                "amount_display": fmt_money(row["amount_at_risk"]),
+            }
+        )
+    return sorted(rows, key=lambda r: (r["family"], r["rule_id"]))
+
+
+def scorecard(card: pl.DataFrame | None) -> dict[str, Any]:
+    if card is None:
+        return {"available": False, "rows": [], "total": 0, "flagged": 0}
+    ordered = card.with_columns((pl.col("low_minutes") | pl.col("high_rate")).alias("_flag")).sort(
+        ["_flag", "amount_at_risk", "provider_npi"], descending=[True, True, False]
+    )
+    rows = []
+    for r in ordered.head(SCORECARD_ROWS).iter_rows(named=True):
+        flags = []
+        if r["low_minutes"]:
+            flags.append(f"under {metrics.LOW_MINUTES_PER_UNIT:g} min per timed unit")
+        if r["high_rate"]:
+            flags.append(f"findings rate ≥ {metrics.HIGH_RATE_FACTOR:g}× the practice's")
+        per_unit = r["minutes_per_unit"]
+        rows.append(
+            {
+                "provider_npi": r["provider_npi"],
+                "lines": fmt_int(r["lines"]),
+                "claims": fmt_int(r["claims"]),
+                "lines_with_findings": fmt_int(r["lines_with_findings"]),
+                "findings": fmt_int(r["findings"]),
+                "rate": fmt_pct(r["findings_rate"]),
+                "amount": fmt_money(r["amount_at_risk"]),
+                "timed_units": fmt_int(r["timed_units"]),
+                "minutes": fmt_int(r["documented_minutes"]),
+                "per_unit": "—" if per_unit is None else f"{per_unit:.1f}",
+                "flags": flags,
+            }
+        )
+    return {
+        "available": True,
+        "rows": rows,
+        "total": card.height,
+        "flagged": int(ordered["_flag"].sum()),
+        "low_minutes": f"{metrics.LOW_MINUTES_PER_UNIT:g}",
+        "min_units": metrics.MIN_TIMED_UNITS,
+        "rate_factor": f"{metrics.HIGH_RATE_FACTOR:g}",
+        "min_lines": metrics.MIN_LINES_FOR_RATE,
+    }
+
+
+def embedded(findings: pl.DataFrame, per_rule: int) -> pl.DataFrame:
+    """At most `per_rule` findings of each rule: its largest amounts at risk, ties in the
+    findings' own order (claim, line)."""
+    if findings.height == 0:
+        return findings.select(EMBED_COLUMNS)
+    # ordinal rank breaks ties by order of appearance, i.e. the findings' own order
+    rank = pl.col("amount_at_risk").rank("ordinal", descending=True).over("rule_id")
+    picked = (
+        findings.with_row_index("_order")
+        .filter(rank <= per_rule)
+        .sort(["amount_at_risk", "_order"], descending=[True, False])
+    )
+    return picked.select(EMBED_COLUMNS).with_columns(pl.col("service_date").cast(pl.String))
+
+
+def findings_table(
+    summary: Mapping[str, Any], findings: pl.DataFrame, per_rule: int, run: RunInfo
+) -> dict[str, Any]:
+    shown = embedded(findings, per_rule)
+    counts = dict(shown.group_by("rule_id").len().iter_rows()) if shown.height else {}
+    rules = [
+        {
+            "rule_id": rule_id,
+            "title": row["title"],
+            "shown": counts.get(rule_id, 0),
+            "total": row["findings"],
+        }
+        for rule_id, row in summary["by_rule"].items()
+        if row["findings"]
+    ]
+    data = {
+        "columns": list(EMBED_COLUMNS),
+        "rows": [list(r) for r in shown.iter_rows()],
+        "rules": [[r["rule_id"], r["title"]] for r in rules],
+        "severities": sorted(set(shown["severity"]), key=lambda s: SEVERITY_RANK.get(s, 9)),
+        "providers": sorted(set(shown["provider_npi"])),
+    }
+    return {
+        "data": data,
+        "shown": shown.height,
+        "shown_display": fmt_int(shown.height),
+        "total": summary["findings"],
+        "total_display": fmt_int(summary["findings"]),
+        "per_rule": per_rule,
+        "complete": shown.height == summary["findings"],
+        "truncated_rules": [r for r in rules if r["shown"] < r["total"]],
+        "exports": list(run.exports),
+    }
+
+
+def _export_quality(export: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "export": export,
+        "rows_read": fmt_int(row["rows_read"]),
+        "rows_accepted": fmt_int(row["rows_accepted"]),
+        "rows_quarantined": fmt_int(row["rows_quarantined"]),
+        "blank_rows_skipped": fmt_int(row.get("blank_rows_skipped", 0)),
+        "problems": fmt_int(row["problems"]),
+        "reasons": [(reason, fmt_int(n)) for reason, n in row["problems_by_reason"].items()],
+        "minutes_derived": row.get("minutes_derived"),
+    }
+
+
+def quality(validation: Mapping[str, Any] | None, summary: Mapping[str, Any]) -> dict[str, Any]:
+    expectations = summary.get("expectations")
+    out: dict[str, Any] = {
+        "validated": validation is not None,
+        "exports": [],
+        "quarantined": "0",
+        "files": {},
+        "expectations": None
+        if expectations is None
+        else [
+            {
+                "name": e["name"],
+                "export": e["export"],
+                "success": bool(e["success"]),
+                "description": str(e.get("description") or ""),
+                "observed": describe(e.get("observed")),
+                "expected": describe(e.get("expected")),
+            }
+            for e in expectations
+        ],
+    }
+    if validation is not None:
+        out["exports"] = [_export_quality(e, r) for e, r in validation["exports"].items()]
+        out["quarantined"] = fmt_int(validation["totals"]["rows_quarantined"])
+        out["problems"] = fmt_int(validation["totals"]["problems"])
+        out["files"] = validation["quarantine"]
+    return out
+
+
+def methodology(catalogue: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return [{**entry, "paragraphs": paragraphs(entry["description"])} for entry in catalogue]
+
+
+def scope(run: RunInfo, summary: Mapping[str, Any]) -> dict[str, Any]:
+    counts = summary.get("inputs", {})
+    return {
+        "period": None if run.period is None else [d.isoformat() for d in run.period],
+        "inputs": [
+            {
+                "export": f.export,
+                "name": f.name,
+                "rows_read": fmt_int(f.rows_read),
+                "sha256": f.sha256,
+            }
+            for f in run.inputs
+        ],
+        "exports": [
+            {
+                "export": export,
+                "rows_read": fmt_int(row["rows_read"]),
+                "rows_accepted": fmt_int(row["rows_accepted"]),
+                "rows_quarantined": fmt_int(row["rows_quarantined"]),
+            }
+            for export, row in counts.items()
+        ],
+        "profiles": [
+            {"name": name, "lines": fmt_int(n)}
+            for name, n in summary.get("lines_by_profile", {}).items()
+        ],
+    }
+
+
+def build_view(
+    summary: Mapping[str, Any],
+    findings: pl.DataFrame,
+    validation: Mapping[str, Any] | None,
+    catalogue: Sequence[Mapping[str, Any]],
+    run: RunInfo,
+    provider_card: pl.DataFrame | None = None,
+    *,
+    per_rule: int = DEFAULT_PER_RULE,
+) -> dict[str, Any]:
+    """The report's content. `findings` is the run's findings frame (FINDINGS_SCHEMA),
+    `validation` validation.json, `catalogue` reports.catalogue.catalogue(...), `provider_card`
+    reports.metrics.provider_scorecard(...) (None: the section says it is not available)."""
+    if per_rule < 1:
+        raise ValueError("per_rule must be at least 1")
+    return {
+        "run": run,
+        "scope": scope(run, summary),
+        "headline": headline(summary),
+        "kpi": {m["key"]: m for m in headline(summary)},
+        "severities": severities(summary),
+        "rules": rule_rows(summary, catalogue),
+        "failed": [r for r, v in summary["by_rule"].items() if v["status"] == "failed to run"],
+        "charts": chart_groups(summary, findings),
+        "scorecard": scorecard(provider_card),
+        "findings": findings_table(summary, findings, per_rule, run),
+        "quality": quality(validation, summary),
+        "methodology": methodology(catalogue),
+    }
