@@ -75,7 +75,8 @@ def fee_rates(year: int = 2026) -> dict[str, float]:
 
 def plan_shape(lines_target: int) -> tuple[int, int]:
     """(working days, providers) for about `lines_target` claim lines."""
-    n_days = max(20, min(125, lines_target // 400))
+    # at least three months, so a small sample still shows a trend by month
+    n_days = max(65, min(125, lines_target // 400))
     providers = max(3, math.ceil(lines_target / (n_days * LINES_PER_PROVIDER_DAY)))
     return n_days, providers
 
