@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install demo test lint format lock clean browser
+.PHONY: install demo test lint format lock clean browser bench
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ test: install $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+# Speed and memory at 100 thousand, 1 million and 10 million lines (issue #6); data is cached in
+# bench-cache/. BENCH_SIZES=100000,1000000 for a quicker run.
+BENCH_SIZES ?= 100000,1000000,10000000
+bench: install
+	PYTHONPATH=. $(BIN)/python -m tests.benchmarks.bench --sizes $(BENCH_SIZES)
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,0 +1,172 @@
+"""`make bench`: the whole audit at 100 thousand, 1 million and 10 million claim lines (issue #6).
+
+Generates (and caches in bench-cache/) synthetic Parquet exports, runs the audit on each size in
+a fresh process and prints a markdown table: wall time per stage, total, peak RSS, lines per
+second; then our four core rule families against the DuckDB baseline (ratio and a check that
+both flag the same lines), the scaling exponent, the demo's cold time, and the targets.
+
+    python -m tests.benchmarks.bench [--sizes 100000,1000000,10000000] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+CACHE = ROOT / "bench-cache"
+STAGES = ("read", "validate", "expectations", "rules", "findings", "report", "history")
+TARGETS = {
+    "10M end to end (s)": 60.0,
+    "10M peak RSS (GB)": 8.0,
+    "1M end to end (s)": 10.0,
+    "rules ÷ DuckDB": 1.0,
+    "demo cold (s)": 12.0,
+}
+
+
+def _python() -> str:
+    return sys.executable
+
+
+def _measure(*args: str) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [_python(), "-m", "tests.benchmarks.run_one", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"benchmark step {args[0]} failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def dataset(lines: int) -> Path:
+    folder = CACHE / f"lines-{lines}-seed-1"
+    if not (folder / "labels.parquet").exists():
+        from flows.generate import generate
+
+        print(f"generating {lines:,} lines into {folder} (cached for next time)", flush=True)
+        generate(lines, 1, folder)
+    return folder
+
+
+def demo_cold() -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        subprocess.run(
+            [str(Path(_python()).parent / "therapy-audit"), "demo", "--out", tmp],
+            check=True,
+            capture_output=True,
+        )
+        return time.perf_counter() - start
+
+
+def fmt_s(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def run(sizes: list[int]) -> tuple[str, dict[str, Any]]:
+    rows, results = [], {}
+    for n in sizes:
+        data = dataset(n)
+        with tempfile.TemporaryDirectory() as tmp:
+            audit = _measure("audit", str(data), tmp)
+        ours = _measure("rules", str(data))
+        base = _measure("duckdb", str(data))
+        same = ours["flagged"] == base["flagged"]
+        results[n] = {"audit": audit, "rules_s": ours["rules_s"], "duckdb_s": base["duckdb_s"],
+                      "same_lines": same}  # fmt: skip
+        t = audit["timings"]
+        rows.append(
+            "| {:,} | {} | {} | {:.1f} | {:,.0f} | {} | {} | {:.2f} | {} |".format(
+                audit["lines"],
+                " | ".join(fmt_s(t.get(s)) for s in STAGES),
+                fmt_s(audit["total_s"]),
+                audit["peak_rss_mb"] / 1024,
+                audit["lines"] / audit["total_s"],
+                fmt_s(ours["rules_s"]),
+                fmt_s(base["duckdb_s"]),
+                ours["rules_s"] / base["duckdb_s"],
+                "yes" if same else "**NO**",
+            )
+        )
+    header = (
+        "| lines | " + " | ".join(STAGES) + " | total s | peak RSS GB | lines/s "
+        "| core rules s | DuckDB s | ratio | same lines |\n"
+        "|---:|" + "---:|" * len(STAGES) + "---:|---:|---:|---:|---:|---:|:---:|"
+    )
+    table = header + "\n" + "\n".join(rows)
+    return table, results
+
+
+def scaling(results: dict[int, Any]) -> str:
+    sizes = sorted(results)
+    if len(sizes) < 2:
+        return "scaling: needs two sizes"
+    lo, hi = sizes[0], sizes[-1]
+    t_lo, t_hi = results[lo]["audit"]["total_s"], results[hi]["audit"]["total_s"]
+    nlogn = (hi * math.log(hi)) / (lo * math.log(lo))
+    exponent = math.log(t_hi / t_lo) / math.log(hi / lo)
+    ok = t_hi / t_lo <= nlogn
+    return (
+        f"scaling {lo:,} → {hi:,} lines: time ×{t_hi / t_lo:.1f} (n log n allows ×{nlogn:.1f}; "
+        f"empirical exponent {exponent:.2f}) — {'within' if ok else 'ABOVE'} n log n"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000,10000000")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench-results.md")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    table, results = run(sizes)
+    demo = demo_cold()
+    checks = {"demo cold (s)": demo}
+    if 10_000_000 in results or max(sizes) >= 10_000_000:
+        big = results[max(sizes)]
+        checks["10M end to end (s)"] = big["audit"]["total_s"]
+        checks["10M peak RSS (GB)"] = big["audit"]["peak_rss_mb"] / 1024
+    if 1_000_000 in results:
+        checks["1M end to end (s)"] = results[1_000_000]["audit"]["total_s"]
+    checks["rules ÷ DuckDB"] = max(r["rules_s"] / r["duckdb_s"] for r in results.values())
+    target_rows = [
+        f"| {name} | {value:.2f} | ≤ {TARGETS[name]:g} | "
+        + ("met |" if value <= TARGETS[name] else "**not met** |")
+        for name, value in checks.items()
+    ]
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    report = "\n".join(
+        [
+            f"Benchmark on {time.strftime('%Y-%m-%d')} ({machine})",
+            "",
+            table,
+            "",
+            scaling(results),
+            "",
+            "| target | measured | goal | |",
+            "|---|---:|---:|---|",
+            *target_rows,
+        ]
+    )
+    print(report)
+    args.out.write_text(report + "\n", encoding="utf-8")
+    print(f"\n(written to {args.out})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
