@@ -145,15 +145,26 @@ def units_8min(
         pool = list(POOL_KEY)
         cap_excess = pl.col("cap_excess")
         room = pl.col("room")
-        per_code = (
-            per_code.with_columns(
-                day_minutes=m.sum().over(pool),
-                day_billed=billed.sum().over(pool),
-                # CMS: a code never carries more than its full units + 1 (billing-rules.md §2)
-                cap=pl.when(m > 0).then(m // unit_minutes + 1).otherwise(0).cast(pl.Int64),
+        # CMS: a code never carries more than its full units + 1 (billing-rules.md §2)
+        per_code = per_code.with_columns(
+            cap=pl.when(m > 0).then(m // unit_minutes + 1).otherwise(0).cast(pl.Int64)
+        )
+        # pool totals by one group_by; only pools billed over their day's units or over a
+        # code's cap (a few percent) go through the remainder allocation below
+        pools = (
+            per_code.group_by(pool)
+            .agg(
+                day_minutes=m.sum(),
+                day_billed=billed.sum(),
+                _over_cap=(billed > pl.col("cap")).any(),
             )
+            .with_columns(day_units=_timed_units(pl.col("day_minutes"), unit_minutes, min_minutes))
+            .filter(pl.col("_over_cap") | (pl.col("day_billed") > pl.col("day_units")))
+            .drop("_over_cap")
+        )
+        per_code = (
+            per_code.join(pools, on=pool, how="inner")
             .with_columns(
-                day_units=_timed_units(pl.col("day_minutes"), unit_minutes, min_minutes),
                 cap_excess=(billed - pl.col("cap")).clip(lower_bound=0),
                 # how far the code was billed beyond its own minutes: the remainder of the day's
                 # excess goes to the largest deficit first (the code with the least leftover
@@ -274,9 +285,12 @@ def units_mue(data: AuditData) -> pl.LazyFrame:
     earlier year, and a service before the table's first year to the table's latest year.
     Codes without an MUE in the table are not checked (billing-rules.md §6).
     """
-    lines = _billed(data).with_columns(
-        billed=units_col.sum().over(list(MATCH_KEY)).cast(pl.Int64),
-        service_year=pl.col("service_date").dt.year().cast(pl.Int64),
+    lines = _billed(data)
+    # units per key by one group_by; only keys above their MUE (a few) are attributed below
+    keys = (
+        lines.group_by(MATCH_KEY)
+        .agg(billed=units_col.sum().cast(pl.Int64))
+        .with_columns(service_year=pl.col("service_date").dt.year().cast(pl.Int64))
     )
     table = data.mue.select(
         procedure_code=pl.col("code").cast(pl.String).str.strip_chars().str.to_uppercase(),
@@ -286,7 +300,7 @@ def units_mue(data: AuditData) -> pl.LazyFrame:
     year = pl.col("mue_year")
     applies = year <= pl.col("service_year")
     limits = (
-        lines.select("procedure_code", "service_year")
+        keys.select("procedure_code", "service_year")
         .unique()
         .join(table, on="procedure_code", how="inner")
         .group_by("procedure_code", "service_year")
@@ -295,7 +309,10 @@ def units_mue(data: AuditData) -> pl.LazyFrame:
             pl.col("mue", "mue_year").sort_by([applies, year], descending=[True, True]).first()
         )
     )
-    lines = lines.join(limits, on=["procedure_code", "service_year"], how="inner").with_columns(
+    over = keys.join(limits, on=["procedure_code", "service_year"], how="inner").filter(
+        pl.col("billed") > pl.col("mue")
+    )
+    lines = lines.join(over, on=list(MATCH_KEY), how="inner").with_columns(
         line_excess=attributed_excess((pl.col("billed") - pl.col("mue")).clip(0))
     )
     message = pl.format(
