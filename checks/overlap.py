@@ -141,11 +141,13 @@ def overlap_provider(data: AuditData, *, min_overlap_minutes: int) -> pl.LazyFra
     `min_overlap_minutes` above 1 the shared time may be made of several touching or
     overlapping notes of the other patient, none of which alone reaches the minimum.
     """
+    day = ["provider_npi", "service_date"]
+    rows = timed_intervals(data.notes, data.codes.one_on_one)
+    # a provider-day can hold a cross-patient overlap only if it holds any overlap at all: one
+    # cheap sweep finds those days (a few percent) and the exact sweep runs on them alone
+    busy = overlap_with_earlier(rows, day).filter(pl.col("overlap") > 0).select(day).unique()
     flagged = overlap_with_other_party(
-        timed_intervals(data.notes, data.codes.one_on_one),
-        ["provider_npi", "service_date"],
-        "patient_id",
-        min_overlap_minutes,
+        rows.join(busy, on=day, how="semi"), day, "patient_id", min_overlap_minutes
     )
     per_service = flagged.group_by(MATCH_KEY).agg(
         involved=pl.col("note_id")
