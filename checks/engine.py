@@ -124,6 +124,32 @@ def _config_key(profile: Profile, rule_id: str) -> str:
     return repr((sorted(profile.rules[rule_id].params.items()), _codes_key(profile.codes)))
 
 
+def _fill_severity(
+    out: pl.DataFrame, rule_id: str, by_profile: dict[str, str], base: pl.DataFrame
+) -> pl.DataFrame:
+    """A null severity takes the rule's severity in the profile of the flagged line; the
+    line's profile is looked up only when the grouped profiles disagree on it."""
+    severities = set(by_profile.values())
+    out = out.with_columns(pl.lit(rule_id).alias("rule_id"))
+    if out.is_empty() or out.get_column(SEVERITY_COLUMN).null_count() == 0:
+        return out
+    if len(severities) == 1:
+        return out.with_columns(pl.col(SEVERITY_COLUMN).fill_null(severities.pop()))
+    return (
+        out.join(
+            base.select("claim_id", "line_number", "_profile"),
+            on=["claim_id", "line_number"],
+            how="left",
+        )
+        .with_columns(
+            pl.col(SEVERITY_COLUMN).fill_null(
+                pl.col("_profile").replace_strict(by_profile, return_dtype=pl.String)
+            )
+        )
+        .drop("_profile")
+    )
+
+
 class _Lines:
     """Claim lines with their notes' summary, classified once per distinct set of code lists."""
 
@@ -221,22 +247,7 @@ def run_rules(
             run.findings += out.height
             run.status = FINDINGS if run.findings else PASSED
             severity_by_profile = {m: active[m].rules[rule_id].severity for m in members}
-            outputs.append(
-                out.join(
-                    base.select("claim_id", "line_number", "_profile"),
-                    on=["claim_id", "line_number"],
-                    how="left",
-                )
-                .with_columns(
-                    pl.lit(rule_id).alias("rule_id"),
-                    pl.col(SEVERITY_COLUMN).fill_null(
-                        pl.col("_profile").replace_strict(
-                            severity_by_profile, default=rule.severity, return_dtype=pl.String
-                        )
-                    ),
-                )
-                .drop("_profile")
-            )
+            outputs.append(_fill_severity(out, rule_id, severity_by_profile, base))
         if run.status != FAILED:
             frames.extend(outputs)
     raw = pl.concat(frames, how="vertical") if frames else pl.DataFrame()
