@@ -1,37 +1,37 @@
-"""The audit stage: validated frames in, findings.csv / findings.parquet / summary.json out,
-then report.html and findings.xlsx beside them (flows/report_stage.py).
+"""The direct mode: one audit run on this machine, with no Prefect import at all.
 
-Plain functions that the CLI calls directly and a Prefect flow can wrap; the business logic is
-in checks/ (rules, engine, summary).
+`run_audit` runs the stages of flows/stages.py in order, with the same concurrency as the
+Prefect flow (flows/pipeline.py) but on plain threads: the three exports are read at once, the
+dataset expectations run beside the rules, and great_expectations is imported in a background
+thread from the start of the run. Same stage functions, same bytes: findings.csv of a direct
+run is byte-identical to the flow's (tests/flows/).
 """
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
-from checks.engine import AuditResult, audit
-from checks.registry import all_rules
-from checks.summary import build_summary
-from flows.config import default_profiles, fee_schedule, mue_table, resolve_profile
-from flows.exports import write_csv
+from checks.engine import AuditResult
+from flows import stages
 from flows.ingest import SourceMapping
-from flows.redact import redaction_key, validate_redacted
-from flows.report_stage import write_report_outputs
-from flows.validate_stage import ValidationSummary, validate_inputs
+from flows.run_record import timer, write_run_json
+from flows.stages import (  # noqa: F401  (re-exported: earlier callers import them from here)
+    FINDINGS_CSV,
+    FINDINGS_PARQUET,
+    SUMMARY_JSON,
+    RunSettings,
+    audit_frames,
+    summarize,
+)
+from flows.validate_stage import ValidationSummary
 from reports.view_model import DEFAULT_PER_RULE
 from schemas.contract import EXPORTS
-from schemas.findings import FindingsSchema
 
 PathLike = str | os.PathLike[str]
-FINDINGS_CSV = "findings.csv"
-FINDINGS_PARQUET = "findings.parquet"
-SUMMARY_JSON = "summary.json"
 
 
 @dataclass(frozen=True)
@@ -46,53 +46,11 @@ class AuditOutputs:
     report_html: Path | None = None
     findings_xlsx: Path | None = None
     redacted: bool = False
-
-
-def audit_frames(
-    claims: pl.DataFrame,
-    notes: pl.DataFrame,
-    plans: pl.DataFrame,
-    profile: str | None = None,
-) -> AuditResult:
-    """Run every rule over accepted rows; `profile` (name or TOML file) overrides payer_type."""
-    override = resolve_profile(profile) if profile else None
-    result = audit(
-        claims.lazy(),
-        notes.lazy(),
-        plans.lazy(),
-        profiles=default_profiles(),
-        fee_schedule=fee_schedule(),
-        mue=mue_table(),
-        override=override,
-    )
-    # the findings contract is checked on every run, not only in tests
-    FindingsSchema.validate(result.findings)
-    return result
-
-
-def summarize(result: AuditResult, validation: ValidationSummary | None) -> dict[str, Any]:
-    summary = build_summary(result, all_rules())
-    if validation is not None:
-        summary["inputs"] = {
-            export: {
-                key: validation.summary["exports"][export][key]
-                for key in ("rows_read", "rows_accepted", "rows_quarantined")
-            }
-            for export in EXPORTS
-        }
-    return summary
-
-
-def write_findings(
-    findings: pl.DataFrame, summary: dict[str, Any], out_dir: Path
-) -> tuple[Path, ...]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    csv_path = write_csv(findings, out_dir / FINDINGS_CSV)
-    parquet_path = out_dir / FINDINGS_PARQUET
-    findings.write_parquet(parquet_path)
-    summary_path = out_dir / SUMMARY_JSON
-    summary_path.write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    return csv_path, parquet_path, summary_path
+    run_id: str = ""
+    run_json: Path | None = None
+    status_csv: Path | None = None
+    mode: str = "direct"
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def run_audit(
@@ -106,45 +64,117 @@ def run_audit(
     redact: bool = False,
     report: bool = True,
     per_rule: int = DEFAULT_PER_RULE,
+    scope: str | None = None,
+    history: PathLike | bool | None = True,
+    reviewed: PathLike | None = None,
+    period: str | tuple[Any, Any] | None = None,
+    expectations: bool = True,
+    run_id: str | None = None,
 ) -> AuditOutputs:
     """Validate the exports, audit the accepted rows and write every output to `out_dir`.
 
     `redact`: patient ids become keyed hashes and note text is left out of every output
     (flows/redact.py). `report`: also write report.html and findings.xlsx, the page showing at
-    most `per_rule` findings of each rule."""
-    if profile:
-        resolve_profile(profile)  # a bad profile is a configuration error before any work
-    out = Path(out_dir)
-    if redact:
-        key = redaction_key()
-        validation = validate_redacted(claims, notes, plans, out, key, mapping=mapping)
-        del key  # used only while reading; never stored or written
-    else:
-        validation = validate_inputs(claims, notes, plans, out, mapping=mapping)
-    result = audit_frames(validation.claims, validation.notes, validation.plans, profile)
-    summary = summarize(result, validation)
-    csv_path, parquet_path, summary_path = write_findings(result.findings, summary, out)
-    html_path = xlsx_path = None
-    if report:
-        written = write_report_outputs(
-            out,
-            summary,
-            result.findings,
-            validation,
-            profile=profile,
-            redacted=redact,
-            per_rule=per_rule,
-        )
-        html_path, xlsx_path = written.report_html, written.findings_xlsx
+    most `per_rule` findings of each rule. `history`: True = the default database
+    (`.therapy-audit/history.duckdb` beside the output folder), a path, or None/False = off;
+    runs are compared within `scope` (default: derived from the input paths and profile).
+    `reviewed`: a reviewed-findings file (flows/dispositions.py). `period`: the audit period for
+    the expectations, "START..END". `expectations`: False skips Great Expectations entirely."""
+    s = stages.settings(
+        claims,
+        notes,
+        plans,
+        out_dir,
+        profile=profile,
+        mapping=mapping,
+        redact=redact,
+        report=report,
+        per_rule=per_rule,
+        scope=scope,
+        history=history,
+        reviewed=reviewed,
+        period=period,
+        expectations=expectations,
+        run_id=run_id,
+    )
+    if s.expectations:
+        # first thing after the options are known good: the ~9 s import overlaps the reading
+        stages.start_ge_preload()
+    return run_direct(s)
+
+
+def _timed_expectations(
+    validation: ValidationSummary, s: RunSettings
+) -> tuple[list[dict[str, Any]], float]:
+    timings: dict[str, float] = {}
+    with timer(timings, "expectations"):
+        results = stages.expectations(validation, s)
+    return results, timings["expectations"]
+
+
+def run_direct(s: RunSettings) -> AuditOutputs:
+    """Every stage of one run, on threads of this process."""
+    timings: dict[str, float] = {}
+    expected: Future[tuple[list[dict[str, Any]], float]] | None = None
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="audit") as pool:
+        with timer(timings, "read"):
+            reading = {e: pool.submit(stages.ingest, e, getattr(s, e), s.mapping) for e in EXPORTS}
+            # in export order, so the first bad export is the one reported (as before)
+            raws = {e: reading[e].result() for e in EXPORTS}
+        with timer(timings, "validate"):
+            validation = stages.validate(raws, s)
+        del raws, reading  # the raw text frames are not needed any more: free the memory
+        if s.expectations:
+            expected = pool.submit(_timed_expectations, validation, s)
+        with timer(timings, "rules"):
+            rules = stages.rules_isolated(validation, s.profile)
+        results = None
+        if expected is not None:
+            results, timings["expectations"] = expected.result()
+    with timer(timings, "findings"):
+        found = stages.findings(validation, rules, results, s)
+    written = None
+    with timer(timings, "report"):
+        if s.report:
+            written = stages.report(s, validation, found)
+    with timer(timings, "history"):
+        inputs = stages.record_history(s, validation, found)
+    run_json = write_run_json(
+        s.out_dir,
+        run_id=s.run_id,
+        mode="direct",
+        started_at=s.started_at,
+        inputs=inputs,
+        options=stages.run_options(s),
+        timings=timings,
+        stages=stages.STAGES,
+    )
+    return outputs(s, validation, found, written, run_json, "direct", timings)
+
+
+def outputs(
+    s: RunSettings,
+    validation: ValidationSummary,
+    found: stages.FindingsOutput,
+    written: Any,
+    run_json: Path,
+    mode: str,
+    timings: dict[str, float],
+) -> AuditOutputs:
     return AuditOutputs(
-        out,
-        csv_path,
-        parquet_path,
-        summary_path,
-        summary,
-        result,
+        s.out_dir,
+        found.findings_csv,
+        found.findings_parquet,
+        found.summary_json,
+        found.summary,
+        found.result,
         validation,
-        report_html=html_path,
-        findings_xlsx=xlsx_path,
-        redacted=redact,
+        report_html=None if written is None else written.report_html,
+        findings_xlsx=None if written is None else written.findings_xlsx,
+        redacted=s.redact,
+        run_id=s.run_id,
+        run_json=run_json,
+        status_csv=found.status_csv,
+        mode=mode,
+        timings={stage: timings.get(stage, 0.0) for stage in stages.STAGES},
     )

@@ -4,6 +4,10 @@ One `_add_<name>_parser(subparsers)` + `_cmd_<name>(args) -> int` pair per subco
 new one to `build_parser`. Exit codes: 0 when the stage ran (whatever it found), 2 for bad
 input or configuration, reported as ONE line `therapy-audit: error: <message>` on stderr with
 no traceback. Console output carries counts and paths only, never note text or patient ids.
+
+`run` and `demo` run the stages directly in this process unless a Prefect API is configured or
+`--orchestrate` is given (flows/modes.py); only then is Prefect imported. `validate` and
+`--help` import neither Prefect nor Great Expectations.
 """
 
 from __future__ import annotations
@@ -12,8 +16,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from checks.profile import ProfileError
+from flows.cli_output import print_audit
+from flows.config import resolve_profile
+from flows.dispositions import load_dispositions
+from flows.drop import DEFAULT_WINDOW, check_window
+from flows.modes import keep_prefect_local, use_prefect
 from flows.validate_stage import validate_inputs
 from schemas.contract import EXPORTS
 from schemas.errors import InputError
@@ -56,6 +66,54 @@ def _add_report_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_audit_options(parser: argparse.ArgumentParser, *, orchestrate: bool = True) -> None:
+    if orchestrate:
+        parser.add_argument(
+            "--orchestrate",
+            action="store_true",
+            help="run as the Prefect flow (recorded in the Prefect UI) even when no Prefect API "
+            "is configured; Prefect then starts a temporary local server (about 15-20 s). "
+            "Without it the stages run directly unless PREFECT_API_URL is set",
+        )
+    parser.add_argument(
+        "--scope",
+        metavar="NAME",
+        help="history series this run belongs to; runs are compared with the previous run of "
+        "the same scope (default: derived from the input paths and the profile)",
+    )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--history",
+        type=Path,
+        metavar="PATH",
+        help="history database (DuckDB file; default .therapy-audit/history.duckdb in the "
+        "parent of the output folder)",
+    )
+    where.add_argument("--no-history", action="store_true", help="do not record or compare")
+    parser.add_argument(
+        "--reviewed",
+        type=Path,
+        metavar="FILE",
+        help="reviewed-findings file (CSV or XLSX: finding_id, disposition, reviewer, date, "
+        "reason); reviewed findings are marked and counted separately, never hidden",
+    )
+    parser.add_argument(
+        "--period",
+        metavar="START..END",
+        help="audit period (ISO dates, inclusive) for the dataset expectations' date check; "
+        "default: the first to the last claim service date",
+    )
+    parser.add_argument(
+        "--no-expectations",
+        action="store_true",
+        help="skip the dataset expectations (Great Expectations, whose import takes ~9 s)",
+    )
+
+
+def _history(args: argparse.Namespace) -> Path | bool:
+    return False if args.no_history else (args.history if args.history is not None else True)
+
+
 def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "run",
@@ -74,42 +132,8 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
         help="medicare, medicaid, commercial or a profile TOML file (overrides payer_type)",
     )
     _add_report_options(parser)
+    _add_audit_options(parser)
     parser.set_defaults(handler=_cmd_run)
-
-
-def _print_audit(outputs: object) -> None:
-    from flows.audit_stage import AuditOutputs
-
-    assert isinstance(outputs, AuditOutputs)
-    s = outputs.summary
-    inputs = s.get("inputs", {})
-    for export in EXPORTS:
-        if export in inputs:
-            i = inputs[export]
-            print(
-                f"  {export + ':':<7} {i['rows_read']} read = {i['rows_accepted']} accepted "
-                f"+ {i['rows_quarantined']} quarantined"
-            )
-    print(
-        f"  audited {s['lines_audited']} lines on {s['claims_audited']} claims: "
-        f"{s['findings']} findings on {s['lines_with_findings']} lines, "
-        f"${s['amount_at_risk']:,.2f} at risk"
-    )
-    for sev, row in s["by_severity"].items():
-        if row["findings"]:
-            print(f"    {sev:<8} {row['findings']} findings, ${row['amount_at_risk']:,.2f}")
-    failed = [r for r, v in s["by_rule"].items() if v["status"] == "failed to run"]
-    if failed:
-        print(f"  rules that failed to run: {', '.join(failed)} (see summary.json)")
-    print(f"  findings:   {outputs.findings_csv}")
-    if outputs.findings_xlsx is not None:
-        print(f"  workbook:   {outputs.findings_xlsx}")
-    print(f"  summary:    {outputs.summary_json}")
-    print(f"  quarantine: {outputs.validation.quarantine_csv}")
-    if outputs.redacted:
-        print("  patient ids redacted (keyed hash), note text left out")
-    if outputs.report_html is not None:
-        print(f"report: {outputs.report_html}")
 
 
 def _check_limit(limit: int) -> None:
@@ -117,22 +141,64 @@ def _check_limit(limit: int) -> None:
         raise InputError("--report-limit must be at least 1")
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
-    from flows.audit_stage import run_audit
+def _audit(
+    args: argparse.Namespace,
+    claims: Path,
+    notes: Path,
+    plans: Path,
+    profile: str | None = None,
+    mapping: Path | None = None,
+) -> Any:
+    """One audit, direct or as the Prefect flow (flows/modes.py); AuditOutputs either way."""
+    from flows import stages
 
     _check_limit(args.report_limit)
-    outputs = run_audit(
-        args.claims,
-        args.notes,
-        args.plans,
-        args.out,
-        profile=args.profile,
-        mapping=args.mapping,
+    options = {
+        "profile": profile,
+        "mapping": mapping,
+        "redact": args.redact,
+        "per_rule": args.report_limit,
+        "scope": args.scope,
+        "history": _history(args),
+        "reviewed": args.reviewed,
+        "period": args.period,
+        "expectations": not args.no_expectations,
+    }
+    # every option checked before anything starts: a typo costs no thread and no server
+    checked = stages.settings(claims, notes, plans, args.out, **options)
+    if not use_prefect(args.orchestrate):
+        from flows.audit_stage import run_direct
+
+        if checked.expectations:
+            stages.start_ge_preload()  # overlaps the ~9 s import with reading the exports
+        return run_direct(checked)
+    keep_prefect_local()
+    from flows.pipeline import audit_flow  # imports Prefect (~2.5 s)
+
+    if checked.expectations:
+        stages.start_ge_preload()  # after Prefect's import: overlaps the server's start-up
+    history = options["history"]
+    return audit_flow(
+        out=str(args.out),
+        claims=str(claims),
+        notes=str(notes),
+        plans=str(plans),
+        profile=profile,
+        mapping=None if mapping is None else str(mapping),
+        scope=args.scope,
+        history=history if isinstance(history, bool) else str(history),
+        reviewed=None if args.reviewed is None else str(args.reviewed),
+        period=args.period,
         redact=args.redact,
-        per_rule=args.report_limit,
+        expectations=checked.expectations,
+        report_limit=args.report_limit,
     )
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    outputs = _audit(args, args.claims, args.notes, args.plans, args.profile, args.mapping)
     print(f"{PROG} run: audit complete")
-    _print_audit(outputs)
+    print_audit(outputs)
     return 0
 
 
@@ -145,23 +211,89 @@ def _add_demo_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--out", type=Path, default=Path("out/demo"), metavar="DIR")
     _add_report_options(parser)
+    _add_audit_options(parser)
     parser.set_defaults(handler=_cmd_demo)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from flows.audit_stage import run_audit
-
-    _check_limit(args.report_limit)
-    outputs = run_audit(
-        SAMPLE / "claims.csv",
-        SAMPLE / "notes.csv",
-        SAMPLE / "plans.csv",
-        args.out,
-        redact=args.redact,
-        per_rule=args.report_limit,
-    )
+    outputs = _audit(args, SAMPLE / "claims.csv", SAMPLE / "notes.csv", SAMPLE / "plans.csv")
     print(f"{PROG} demo: audited the synthetic sample in {SAMPLE}")
-    _print_audit(outputs)
+    print_audit(outputs)
+    return 0
+
+
+def _add_serve_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="audit the newest exports of a drop folder on a schedule (Prefect serve)",
+        description=(
+            "Serve the audit flow on a cron schedule. Each scheduled run audits the newest "
+            "claims, notes and plans exports in --inputs (claims*/notes*/plans* files, or "
+            "claims/, notes/, plans/ subfolders; newest by modification time) for the --window "
+            "period into --out/<run id>/. Needs a Prefect server to be useful (prefect server "
+            "start; PREFECT_API_URL); blocks until interrupted."
+        ),
+    )
+    parser.add_argument("--cron", required=True, metavar="CRON", help='e.g. "0 6 1 * *"')
+    parser.add_argument("--inputs", required=True, type=Path, metavar="DIR", help="drop folder")
+    parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="output root")
+    parser.add_argument(
+        "--window",
+        default=DEFAULT_WINDOW,
+        metavar="WINDOW",
+        help="audit period relative to the run's date: last-month (default), last-quarter, "
+        "last-week, last-N-days (e.g. last-7-days), month-to-date or none",
+    )
+    parser.add_argument("--profile", metavar="NAME_OR_FILE", help="as for run")
+    parser.add_argument("--mapping", type=Path, metavar="FILE", help="as for run")
+    parser.add_argument("--timezone", metavar="TZ", help="of the cron schedule (default UTC)")
+    parser.add_argument("--name", default="scheduled-audit", help="deployment name")
+    _add_report_options(parser)
+    _add_audit_options(parser, orchestrate=False)
+    parser.set_defaults(handler=_cmd_serve)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    _check_limit(args.report_limit)
+    check_window(args.window)
+    if not args.inputs.is_dir():
+        raise InputError(f"drop folder '{args.inputs}' does not exist or is not a folder")
+    if args.period:
+        raise InputError("serve takes --window, not --period: each run computes its period")
+    if args.profile:
+        resolve_profile(args.profile)
+    if args.reviewed is not None:
+        load_dispositions(args.reviewed)
+    if not use_prefect(False):
+        print(
+            f"{PROG} serve: no Prefect API configured (PREFECT_API_URL): Prefect starts a "
+            "temporary server that has no UI and stops with this command; see README, "
+            "'Scheduled audits'",
+            file=sys.stderr,
+        )
+    keep_prefect_local()
+    from flows.scheduling import build_deployment, deployment_parameters, serve_scheduled
+
+    history = _history(args)
+    parameters = deployment_parameters(
+        args.inputs,
+        args.out,
+        window=args.window,
+        profile=args.profile,
+        mapping=args.mapping,
+        scope=args.scope,
+        history=history if isinstance(history, bool) else str(history),
+        reviewed=args.reviewed,
+        redact=args.redact,
+        expectations=not args.no_expectations,
+        report_limit=args.report_limit,
+    )
+    deployment = build_deployment(args.cron, parameters, name=args.name, timezone=args.timezone)
+    print(
+        f"{PROG} serve: '{deployment.name}' audits {parameters['inputs']} on '{args.cron}' "
+        f"({args.timezone or 'UTC'}), window {args.window}, into {parameters['out']}/<run id>/"
+    )
+    serve_scheduled(deployment)
     return 0
 
 
@@ -237,6 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_validate_parser(subparsers)
     _add_generate_parser(subparsers)
     _add_demo_parser(subparsers)
+    _add_serve_parser(subparsers)
     return parser
 
 

@@ -20,20 +20,16 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
-import json
 import os
 import secrets
 from collections.abc import Mapping
-from pathlib import Path
 
 import polars as pl
 
 from flows.ingest import RawExport, SourceFile, SourceMapping, load_mapping, read_export
-from flows.quarantine import build_quarantine, write_quarantine
-from flows.validate_stage import VALIDATION_JSON, PathLike, ValidationSummary, summarize
+from flows.validate_stage import PathLike, ValidationSummary, validate_raws
 from schemas.contract import EXPORTS, SOURCE_ROW
-from schemas.normalize import as_text, blank_to_null, normalize
-from schemas.validate import ValidationResult, validate_export
+from schemas.normalize import as_text, blank_to_null
 
 KEY_ENV = "THERAPY_AUDIT_REDACT_KEY"
 PREFIX = "PT-"
@@ -100,24 +96,4 @@ def validate_redacted(
         mapping = load_mapping(mapping)
     paths = {"claims": claims, "notes": notes, "plans": plans}
     raws = {e: redact_raw(read_export(e, paths[e], mapping), key) for e in EXPORTS}
-
-    results: dict[str, ValidationResult] = {}
-    for export, raw in raws.items():
-        normalized = normalize(export, raw.frame, raw.formats)
-        results[export] = validate_export(export, normalized.typed, normalized.failures)
-
-    out = Path(out_dir)
-    csv_path, parquet_path = write_quarantine(build_quarantine(raws, results), out)
-    summary = summarize(raws, results, mapping)
-    summary_path = out / VALIDATION_JSON
-    summary_path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    return ValidationSummary(
-        claims=results["claims"].accepted,
-        notes=results["notes"].accepted,
-        plans=results["plans"].accepted,
-        results=results,
-        quarantine_csv=csv_path,
-        quarantine_parquet=parquet_path,
-        summary_path=summary_path,
-        summary=summary,
-    )
+    return validate_raws(raws, out_dir, mapping)

@@ -30,6 +30,7 @@ from flows.validate_stage import ValidationSummary
 from reports import metrics
 from reports.catalogue import catalogue
 from reports.formatting import fmt_pct
+from reports.history_view import Changes
 from reports.render import render_report
 from reports.view_model import DEFAULT_PER_RULE, InputFile, RunInfo, build_view
 
@@ -113,11 +114,13 @@ def run_info(
     *,
     redacted: bool,
     now: dt.datetime | None = None,
+    run_id: str | None = None,
+    extra: Mapping[str, str] | None = None,
 ) -> RunInfo:
-    now = now or dt.datetime.now(dt.UTC)
+    now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     mapping = (validation or {}).get("mapping")
     return RunInfo(
-        run_id=f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}",
+        run_id=run_id or f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}",
         run_time=f"{now:%Y-%m-%d %H:%M:%S} UTC",
         version=program_version(),
         profile=label,
@@ -126,6 +129,7 @@ def run_info(
         exports=EXPORT_FILES,
         redacted=redacted,
         mapping=None if not mapping else str(mapping.get("name") or mapping.get("file")),
+        extra=dict(extra or {}),
     )
 
 
@@ -138,8 +142,15 @@ def write_report_outputs(
     profile: str | None = None,
     redacted: bool = False,
     per_rule: int = DEFAULT_PER_RULE,
+    run_id: str | None = None,
+    now: dt.datetime | None = None,
+    changes: Changes | None = None,
+    extra: Mapping[str, str] | None = None,
 ) -> ReportOutputs:
-    """Write report.html and findings.xlsx to `out_dir` for a run's summary and findings."""
+    """Write report.html and findings.xlsx to `out_dir` for a run's summary and findings.
+
+    `run_id` / `now`: the run's id and start (default: new ones); `changes`: history and
+    reviewer dispositions to show (reports/history_view.py); `extra`: more scope facts."""
     profiles = run_profiles(profile)
     card, period, facts = None, None, None
     if validation is not None:
@@ -147,7 +158,8 @@ def write_report_outputs(
         timed = timed_codes(claims, profile, profiles)
         card = metrics.provider_scorecard(claims, validation.notes, findings, timed)
         period, facts = metrics.service_period(claims), validation.summary
-    run = run_info(facts, profile_label(profile, profiles), period, redacted=redacted)
+    run = run_info(facts, profile_label(profile, profiles), period, redacted=redacted, now=now,
+                   run_id=run_id, extra=extra)  # fmt: skip
     view = build_view(
         summary,
         findings,
@@ -156,6 +168,7 @@ def write_report_outputs(
         run,
         card,
         per_rule=per_rule,
+        changes=changes,
     )
     html_path = out_dir / REPORT_HTML
     html_path.write_text(render_report(view), encoding="utf-8")

@@ -154,7 +154,14 @@ def validate_inputs(
         mapping = load_mapping(mapping)
     paths = {"claims": claims, "notes": notes, "plans": plans}
     raws = {export: read_export(export, paths[export], mapping) for export in EXPORTS}
+    return validate_raws(raws, out_dir, mapping)
 
+
+def validate_raws(
+    raws: dict[str, RawExport], out_dir: PathLike, mapping: SourceMapping | None = None
+) -> ValidationSummary:
+    """Normalise and validate exports already read (flows/ingest.read_export, one per export,
+    possibly concurrently); write the quarantine and validation.json to `out_dir`."""
     results: dict[str, ValidationResult] = {}
     for export, raw in raws.items():
         normalized = normalize(export, raw.frame, raw.formats)

@@ -26,6 +26,7 @@ from reports.formatting import (
     fmt_pct,
     paragraphs,
 )
+from reports.history_view import Changes, finding_marks, history_view, reviews_view
 
 DEFAULT_PER_RULE = 200
 SCORECARD_ROWS = 100
@@ -36,6 +37,8 @@ STATUS_CLASS = {
     "not applicable": "muted",
     "failed to run": "fail",
 }
+# Extra columns when the run has history or reviewer dispositions (marked, never hidden).
+MARK_COLUMNS = ("status", "disposition")
 # Columns of the embedded findings table, in the order of each JSON row.
 EMBED_COLUMNS = (
     "rule_id",
@@ -200,11 +203,13 @@ def scorecard(card: pl.DataFrame | None) -> dict[str, Any]:
     }
 
 
-def embedded(findings: pl.DataFrame, per_rule: int) -> pl.DataFrame:
+def embedded(
+    findings: pl.DataFrame, per_rule: int, columns: Sequence[str] = EMBED_COLUMNS
+) -> pl.DataFrame:
     """At most `per_rule` findings of each rule: its largest amounts at risk, ties in the
     findings' own order (claim, line)."""
     if findings.height == 0:
-        return findings.select(EMBED_COLUMNS)
+        return findings.select(columns)
     # ordinal rank breaks ties by order of appearance, i.e. the findings' own order
     rank = pl.col("amount_at_risk").rank("ordinal", descending=True).over("rule_id")
     picked = (
@@ -212,13 +217,20 @@ def embedded(findings: pl.DataFrame, per_rule: int) -> pl.DataFrame:
         .filter(rank <= per_rule)
         .sort(["amount_at_risk", "_order"], descending=[True, False])
     )
-    return picked.select(EMBED_COLUMNS).with_columns(pl.col("service_date").cast(pl.String))
+    return picked.select(columns).with_columns(pl.col("service_date").cast(pl.String))
 
 
 def findings_table(
-    summary: Mapping[str, Any], findings: pl.DataFrame, per_rule: int, run: RunInfo
+    summary: Mapping[str, Any],
+    findings: pl.DataFrame,
+    per_rule: int,
+    run: RunInfo,
+    changes: Changes | None = None,
 ) -> dict[str, Any]:
-    shown = embedded(findings, per_rule)
+    # with history or reviews, each row also carries its status and disposition (marked, shown)
+    marked = finding_marks(findings, changes)
+    columns = EMBED_COLUMNS if marked is None else (*EMBED_COLUMNS, *MARK_COLUMNS)
+    shown = embedded(findings if marked is None else marked, per_rule, columns)
     counts = dict(shown.group_by("rule_id").len().iter_rows()) if shown.height else {}
     rules = [
         {
@@ -231,7 +243,7 @@ def findings_table(
         if row["findings"]
     ]
     data = {
-        "columns": list(EMBED_COLUMNS),
+        "columns": list(columns),
         "rows": [list(r) for r in shown.iter_rows()],
         "rules": [[r["rule_id"], r["title"]] for r in rules],
         "severities": sorted(set(shown["severity"]), key=lambda s: SEVERITY_RANK.get(s, 9)),
@@ -247,6 +259,7 @@ def findings_table(
         "complete": shown.height == summary["findings"],
         "truncated_rules": [r for r in rules if r["shown"] < r["total"]],
         "exports": list(run.exports),
+        "marked": marked is not None,
     }
 
 
@@ -334,10 +347,12 @@ def build_view(
     provider_card: pl.DataFrame | None = None,
     *,
     per_rule: int = DEFAULT_PER_RULE,
+    changes: Changes | None = None,
 ) -> dict[str, Any]:
     """The report's content. `findings` is the run's findings frame (FINDINGS_SCHEMA),
     `validation` validation.json, `catalogue` reports.catalogue.catalogue(...), `provider_card`
-    reports.metrics.provider_scorecard(...) (None: the section says it is not available)."""
+    reports.metrics.provider_scorecard(...) (None: the section says it is not available),
+    `changes` the history and reviews to show (reports/history_view.py; None: neither)."""
     if per_rule < 1:
         raise ValueError("per_rule must be at least 1")
     return {
@@ -350,7 +365,9 @@ def build_view(
         "failed": [r for r, v in summary["by_rule"].items() if v["status"] == "failed to run"],
         "charts": chart_groups(summary, findings),
         "scorecard": scorecard(provider_card),
-        "findings": findings_table(summary, findings, per_rule, run),
+        "findings": findings_table(summary, findings, per_rule, run, changes),
+        "history": history_view(summary, changes, run.run_id, run.run_time),
+        "reviews": reviews_view(summary, changes),
         "quality": quality(validation, summary),
         "methodology": methodology(catalogue),
     }

@@ -61,11 +61,20 @@ def test_clean_practice_has_no_findings(tmp_path: Path) -> None:
 
 
 def test_same_inputs_same_bytes(tmp_path: Path) -> None:
+    """The findings files are byte-identical run after run; summary.json too, except its
+    `history` section (run ids and the diff against the previous run change by design); the
+    times of a run are in run.json, not here."""
     args = [str(SAMPLE / f"{e}.csv") for e in ("claims", "notes", "plans")]
     for name in ("a", "b"):
         run_audit(*args, tmp_path / name)
-    for file in ("findings.csv", "findings.parquet", "summary.json", "quarantine.csv"):
+    for file in ("findings.csv", "findings.parquet", "quarantine.csv"):
         assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes(), file
+    a, b = (json.loads((tmp_path / n / "summary.json").read_text()) for n in ("a", "b"))
+    assert a["history"]["run_id"] != b["history"]["run_id"]
+    assert b["history"]["previous_run_id"] == a["history"]["run_id"]
+    del a["history"], b["history"]
+    assert a == b
+    assert list(a) == list(b)  # same key order: the same bytes apart from the history section
 
 
 def test_summary_matches_findings(tmp_path: Path) -> None:

@@ -43,7 +43,8 @@ def normalise(html: str) -> str:
     html = re.sub(
         r"<script>(?!\s*$).*?</script>", "<script>/* report.js */</script>", html, flags=re.S
     )
-    return re.sub(r"'sha256-[A-Za-z0-9+/=]+'", "'sha256-…'", html)
+    # the CSP attribute is autoescaped: its quotes are &#39;
+    return re.sub(r"(?:'|&#39;)sha256-[A-Za-z0-9+/=]+(?:'|&#39;)", "'sha256-…'", html)
 
 
 def test_golden_rendering() -> None:
@@ -157,11 +158,13 @@ def test_demo_numbers_equal_summary_json(demo: Path) -> None:
 
 def test_demo_report_scope_and_sections(demo: Path) -> None:
     html = (demo / "report.html").read_text(encoding="utf-8")
-    assert "Services 2026-01-05 to 2026-01-30" in html
+    assert "Services 2026-01-05 to 2026-04-03" in html
     for name in ("claims.csv", "notes.csv", "plans.csv"):
         assert f'<td class="filename">{name}</td>' in html
     assert re.search(r'class="mono hash">[0-9a-f]{64}<', html)
-    assert "Dataset-level expectations: not run in this version." in html
+    # issue #5: dataset expectations ran beside the rules; history compares with earlier runs
+    assert re.search(r"<strong>\d+</strong> of 10 dataset-level expectations met", html)
+    assert 'id="history"' in html and 'id="trend-table"' in html
     assert html.count('class="rule-entry"') == 13  # the whole catalogue
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html), "external reference"
     assert "@import" not in html and "url(" not in html

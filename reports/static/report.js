@@ -14,16 +14,21 @@
   var money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
   var count = new Intl.NumberFormat("en-US");
 
+  // With run history or reviewer dispositions each row also has a status and a disposition.
+  var marked = col.status !== undefined;
+
   var rows = data.rows.map(function (r, i) {
     var text = [r[col.rule_id], r[col.severity], r[col.claim_id], r[col.patient_id],
       r[col.provider_npi], r[col.service_date], r[col.procedure_code], r[col.message],
-      r[col.evidence]].join("\u0001").toLowerCase();
+      r[col.evidence]].concat(marked ? [r[col.status], r[col.disposition]] : [])
+      .join("\u0001").toLowerCase();
     return { r: r, i: i, text: text };
   });
 
   var ruleSelect = document.getElementById("filter-rule");
   var sevSelect = document.getElementById("filter-severity");
   var provSelect = document.getElementById("filter-provider");
+  var statusSelect = document.getElementById("filter-status");
   var search = document.getElementById("filter-text");
   var more = document.getElementById("findings-more");
   var counter = document.getElementById("findings-count");
@@ -92,10 +97,18 @@
     var tr = document.createElement("tr");
     var sev = r[col.severity];
     var known = Object.prototype.hasOwnProperty.call(SEVERITY_RANK, sev);
-    cell(tr, [
+    var first = [
       part("div", r[col.rule_id], "rule-id mono", "rule_id"),
       part("span", sev, "sev" + (known ? " sev-" + sev : ""), "severity")
-    ], "");
+    ];
+    if (marked && r[col.status] === "new") {
+      first.push(part("span", "new", "mark mark-new", "status"));
+    }
+    if (marked && r[col.disposition]) {
+      first.push(part("span", "reviewed: " + r[col.disposition], "mark mark-reviewed",
+        "disposition"));
+    }
+    cell(tr, first, "");
     cell(tr, [
       part("div", r[col.claim_id], "mono", "claim_id"),
       part("div", "line " + r[col.line_number], "sub", "line_number")
@@ -115,14 +128,22 @@
     return tr;
   }
 
+  function hasStatus(r, status) {
+    if (status === "reviewed") { return Boolean(r[col.disposition]); }
+    if (status === "unreviewed") { return !r[col.disposition]; }
+    return r[col.status] === status;
+  }
+
   function filtered() {
     var rule = ruleSelect.value, sev = sevSelect.value, prov = provSelect.value;
+    var status = statusSelect ? statusSelect.value : "";
     var terms = search.value.toLowerCase().split(/\s+/).filter(Boolean);
     return rows.filter(function (row) {
       var r = row.r;
       if (rule && r[col.rule_id] !== rule) { return false; }
       if (sev && r[col.severity] !== sev) { return false; }
       if (prov && r[col.provider_npi] !== prov) { return false; }
+      if (status && !hasStatus(r, status)) { return false; }
       for (var t = 0; t < terms.length; t++) {
         if (row.text.indexOf(terms[t]) === -1) { return false; }
       }
@@ -161,8 +182,8 @@
       update();
     });
   });
-  [ruleSelect, sevSelect, provSelect].forEach(function (el) {
-    el.addEventListener("change", update);
+  [ruleSelect, sevSelect, provSelect, statusSelect].forEach(function (el) {
+    if (el) { el.addEventListener("change", update); }
   });
   var pending = null;
   search.addEventListener("input", function () {
@@ -171,6 +192,7 @@
   });
   document.getElementById("filter-reset").addEventListener("click", function () {
     ruleSelect.value = ""; sevSelect.value = ""; provSelect.value = ""; search.value = "";
+    if (statusSelect) { statusSelect.value = ""; }
     update();
   });
   more.addEventListener("click", function () { limit += PAGE; draw(); });

@@ -1,0 +1,179 @@
+"""What a scheduled audit reads: the newest exports in a drop folder, and its audit period.
+
+Plain functions (no Prefect): `therapy-audit serve` and the flow call them at run time, tests
+call them directly.
+
+**Drop-folder layout.** The billing system (or a person) drops each new export into one folder.
+For each export (claims, notes, plans) the newest file by modification time is audited:
+
+- a subfolder named after the export (`DIR/claims/`, `DIR/notes/`, `DIR/plans/`): its newest
+  `.csv` / `.parquet` / `.xlsx` file; otherwise
+- a file directly in DIR whose name starts with the export's name, any case
+  (`claims-2026-03.csv`, `Notes_march.xlsx`, `plans.parquet`): the newest of those.
+
+Hidden files and Excel lock files (`~$…`) are ignored; on equal modification times the file
+name that sorts last wins, so the choice never depends on directory order. Older files stay
+where they are (they are the record of earlier runs).
+
+**Windows.** The audit period of a scheduled run is a rolling window relative to the day the run
+was scheduled for (`today`): `last-month` (the last full calendar month, the default),
+`last-quarter` (the last full calendar quarter), `last-week` (the last full Monday-Sunday week),
+`last-N-days` (the N days before today), `month-to-date` (the 1st of this month to yesterday),
+or `none` (no period: the expectations derive it from the claims).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from schemas.contract import EXPORTS
+from schemas.errors import InputError
+
+SUFFIXES = (".csv", ".parquet", ".xlsx")
+WINDOWS = ("last-month", "last-quarter", "last-week", "last-N-days", "month-to-date", "none")
+DEFAULT_WINDOW = "last-month"
+_DAYS = re.compile(r"^last-(\d{1,4})-days?$")
+
+Period = tuple[date, date]
+
+
+def _candidates(folder: Path, prefix: str | None) -> list[Path]:
+    out = []
+    for p in folder.iterdir():
+        name = p.name
+        if name.startswith((".", "~$")) or p.suffix.lower() not in SUFFIXES or not p.is_file():
+            continue
+        if prefix is None or name.casefold().startswith(prefix):
+            out.append(p)
+    return out
+
+
+def _newest(files: list[Path]) -> Path:
+    # (mtime, name): a deterministic choice when two files were written in the same second
+    return max(files, key=lambda p: (p.stat().st_mtime_ns, p.name))
+
+
+def newest_exports(folder: str | os.PathLike[str]) -> dict[str, Path]:
+    """export -> the file to audit (see the module docstring for the layout)."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise InputError(f"drop folder '{root}' does not exist or is not a folder")
+    picked: dict[str, Path] = {}
+    for export in EXPORTS:
+        sub = root / export
+        files = _candidates(sub, None) if sub.is_dir() else []
+        if not files:
+            files = _candidates(root, export)
+        if not files:
+            raise InputError(
+                f"drop folder '{root}' has no {export} export: expected a file named "
+                f"{export}*.csv, .parquet or .xlsx, or a '{export}' subfolder holding one"
+            )
+        picked[export] = _newest(files)
+    return picked
+
+
+def check_window(window: str) -> str:
+    """`window` unchanged when it is one of WINDOWS (N a whole number >= 1), else InputError."""
+    match = _DAYS.match(window)
+    if (match and int(match.group(1)) >= 1) or (window in WINDOWS and window != "last-N-days"):
+        return window
+    raise InputError(
+        f"unknown window '{window}': use last-month, last-quarter, last-week, last-N-days "
+        "(e.g. last-7-days), month-to-date or none"
+    )
+
+
+def window_period(window: str, today: date) -> Period | None:
+    """The audit period (first and last day, inclusive) of `window` for a run on `today`."""
+    check_window(window)
+    if window == "none":
+        return None
+    first_of_month = today.replace(day=1)
+    if window == "last-month":
+        end = first_of_month - timedelta(days=1)
+        return end.replace(day=1), end
+    if window == "last-quarter":
+        quarter_start = today.replace(month=3 * ((today.month - 1) // 3) + 1, day=1)
+        end = quarter_start - timedelta(days=1)
+        return end.replace(month=end.month - 2, day=1), end
+    if window == "last-week":
+        end = today - timedelta(days=today.weekday() + 1)  # the last Sunday before today
+        return end - timedelta(days=6), end
+    if window == "month-to-date":
+        end = today - timedelta(days=1)
+        # on the 1st there is no day of this month before today: the last full month instead
+        return (end.replace(day=1), end) if today.day > 1 else window_period("last-month", today)
+    match = _DAYS.match(window)
+    assert match  # check_window accepted it
+    end = today - timedelta(days=1)
+    return end - timedelta(days=int(match.group(1)) - 1), end
+
+
+def parse_period(text: str | Period | list[str] | None) -> Period | None:
+    """`START..END` (ISO dates, inclusive), a pair of ISO strings or dates, or None."""
+    if text is None or text == "":
+        return None
+    if isinstance(text, str):
+        parts = text.split("..")
+        if len(parts) != 2:
+            raise InputError(f"period '{text}' must be START..END, e.g. 2026-01-01..2026-03-31")
+    else:
+        parts = list(text)
+        if len(parts) != 2:
+            raise InputError("a period needs a start and an end date")
+    try:
+        start, end = (p if isinstance(p, date) else date.fromisoformat(p.strip()) for p in parts)
+    except ValueError:
+        raise InputError(f"period '{text}': dates must be ISO, e.g. 2026-01-31") from None
+    if end < start:
+        raise InputError(f"period '{text}' ends before it starts")
+    return start, end
+
+
+def format_period(period: Period | None) -> str | None:
+    return None if period is None else f"{period[0].isoformat()}..{period[1].isoformat()}"
+
+
+@dataclass(frozen=True)
+class DropRun:
+    """One scheduled run: the files to audit, the period, and where the outputs go."""
+
+    exports: dict[str, Path]
+    period: Period | None
+    out_dir: Path
+    scope: str
+
+
+def drop_scope(folder: str | os.PathLike[str], profile: str | None) -> str:
+    """The history scope of a drop folder: the same folder and profile, the same series, while
+    the files in it change every month (their paths would give every month its own scope)."""
+    text = f"{Path(folder).resolve()}\n{profile or '(profile by payer type)'}"
+    return "drop-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def plan_drop_run(
+    folder: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    window: str,
+    today: date,
+    run_id: str,
+    *,
+    profile: str | None = None,
+    scope: str | None = None,
+    period: Period | None = None,
+) -> DropRun:
+    """The newest exports of `folder`, the window's period (an explicit `period` wins) and the
+    output folder `out/<run_id>/`."""
+    check_window(window)
+    return DropRun(
+        exports=newest_exports(folder),
+        period=period if period is not None else window_period(window, today),
+        out_dir=Path(out) / run_id,
+        scope=scope or drop_scope(folder, profile),
+    )
