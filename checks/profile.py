@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks.base import CodeSets
-from checks.registry import SEVERITIES, Rule
+from checks.registry import SEVERITIES, Param, Rule
 
 PROFILE_KEYS = {"name", "title", "payer_types", "source"}
 CODE_KEYS = {"timed", "untimed", "per_session", "one_on_one", "evaluation", "discipline"}
@@ -56,19 +56,43 @@ def _code_list(raw: Any, key: str, source: str) -> frozenset[str]:
     return frozenset(c.strip().upper() for c in raw)
 
 
+def _table(value: Any, where: str, source: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ProfileError(f"profile {source}: '{where}' must be a table")
+    return value
+
+
+def _check_param(param: Param, value: Any, where: str, source: str) -> None:
+    """Type, range and choices of one parameter value (a bad threshold must never pass
+    silently: the audit's findings would be wrong, not merely different)."""
+    default = param.default
+    if not _type_ok(value, default):
+        raise ProfileError(f"profile {source}: {where} should be like {default!r}, got {value!r}")
+    if isinstance(default, int | float) and not isinstance(default, bool):
+        if value < 0:
+            raise ProfileError(f"profile {source}: {where} must not be negative, got {value!r}")
+        if isinstance(default, int) and value != int(value):
+            raise ProfileError(f"profile {source}: {where} must be a whole number, got {value!r}")
+    choices = SEVERITIES if param.name.endswith("severity") else param.choices
+    if choices is not None and value not in choices:
+        allowed = ", ".join(str(c) for c in choices)
+        raise ProfileError(f"profile {source}: {where} must be one of {allowed}, got {value!r}")
+
+
 def build_profile(raw: dict[str, Any], source: str, rules: dict[str, Rule]) -> Profile:
     """Validate a parsed profile document against the rule declarations."""
+    raw = _table(raw, "the document", source)
     for key in raw:
         if key not in TOP_KEYS:
             raise ProfileError(f"unknown key '{key}' in profile {source}")
-    head = raw.get("profile", {})
+    head = _table(raw.get("profile", {}), "profile", source)
     for key in head:
         if key not in PROFILE_KEYS:
             raise ProfileError(f"unknown key 'profile.{key}' in profile {source}")
     if "name" not in head:
         raise ProfileError(f"profile {source} has no profile.name")
 
-    code_raw = raw.get("codes", {})
+    code_raw = _table(raw.get("codes", {}), "codes", source)
     for key in code_raw:
         if key not in CODE_KEYS:
             raise ProfileError(f"unknown key 'codes.{key}' in profile {source}")
@@ -80,22 +104,21 @@ def build_profile(raw: dict[str, Any], source: str, rules: dict[str, Rule]) -> P
         discipline={str(k).upper(): str(v).upper() for k, v in discipline.items()},
     )
 
-    rule_raw = raw.get("rules", {})
+    rule_raw = _table(raw.get("rules", {}), "rules", source)
     settings: dict[str, RuleSettings] = {}
     for rule_id in rule_raw:
         if rule_id not in rules:
             raise ProfileError(f"unknown rule id '{rule_id}' in profile {source}")
     for rule_id, declared in rules.items():
-        given = dict(rule_raw.get(rule_id, {}))
+        given = dict(_table(rule_raw.get(rule_id, {}), f"rules.{rule_id}", source))
         defaults = declared.defaults()
+        params = {p.name: p for p in declared.params}
         for key, value in given.items():
             where = f"rules.{rule_id}.{key}"
             if key not in defaults and key not in RULE_SETTING_KEYS:
                 raise ProfileError(f"unknown key '{where}' in profile {source}")
-            if key in defaults and not _type_ok(value, defaults[key]):
-                raise ProfileError(
-                    f"profile {source}: {where} should be like {defaults[key]!r}, got {value!r}"
-                )
+            if key in params:
+                _check_param(params[key], value, where, source)
         severity = given.pop("severity", declared.severity)
         if severity not in SEVERITIES:
             raise ProfileError(

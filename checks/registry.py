@@ -40,6 +40,9 @@ class Param:
     name: str
     default: Any
     description: str
+    # the values a profile may choose from (None: any value of the default's type); numbers are
+    # never negative and whole when the default is an integer, severities are SEVERITIES
+    choices: tuple[Any, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,12 @@ def _finish(lf: pl.LazyFrame, message: pl.Expr, evidence: pl.Expr) -> pl.LazyFra
         "AMA CPT time rule (midpoint, per code)"
     ),
     params=(
-        Param("method", "cms", "'cms' total-time (pooled per patient, day, discipline) or 'ama'"),
+        Param(
+            "method",
+            "cms",
+            "'cms' total-time (pooled per patient, day, discipline) or 'ama'",
+            choices=("cms", "ama"),
+        ),
         Param("unit_minutes", 15, "minutes in one timed unit"),
         Param("min_minutes", 8, "fewest minutes that support the first unit"),
     ),

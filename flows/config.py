@@ -24,6 +24,10 @@ def load_profile_file(path: Path) -> Profile:
         raise ProfileError(f"profile file '{path}' does not exist") from None
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"profile file '{path}' is not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ProfileError(f"profile file '{path}' is not UTF-8 text") from None
+    except (IsADirectoryError, PermissionError) as exc:
+        raise ProfileError(f"profile file '{path}' cannot be read: {exc.strerror}") from None
     return build_profile(raw, str(path), all_rules())
 
 

@@ -68,6 +68,18 @@ def test_truth_table_case_ids_are_unique() -> None:
         ({"profile": {"name": "x"}, "extra": {}}, "'extra'"),
         ({"profile": {"name": "x"}, "rules": {"UNITS-8MIN": {"unit_minutes": "15"}}}, "should be"),
         ({"profile": {"name": "x"}, "rules": {"DOC-NO-NOTE": {"severity": "fatal"}}}, "severity"),
+        # found in review: a wrong structure or value must be a named error, not a traceback or
+        # a silently wrong audit
+        ({"profile": 5}, "'profile' must be a table"),
+        ({"profile": {"name": "x"}, "rules": {"UNITS-8MIN": 5}}, "must be a table"),
+        ({"profile": {"name": "x"}, "codes": []}, "'codes' must be a table"),
+        (
+            {"profile": {"name": "x"}, "rules": {"TIME-MISSING": {"timed_severity": "fatal"}}},
+            "timed_severity must be one of error, warning, info",
+        ),
+        ({"profile": {"name": "x"}, "rules": {"UNITS-8MIN": {"method": "cmss"}}}, "cms, ama"),
+        ({"profile": {"name": "x"}, "rules": {"OVERLAP-DAY-CAP": {"cap_minutes": -1}}}, "negative"),
+        ({"profile": {"name": "x"}, "rules": {"POC-EXPIRED": {"max_cert_days": 90.5}}}, "whole"),
     ],
 )
 def test_profile_errors_name_the_key_and_file(raw: dict, message: str) -> None:
@@ -76,3 +88,14 @@ def test_profile_errors_name_the_key_and_file(raw: dict, message: str) -> None:
     text = str(err.value)
     assert "my-profile.toml" in text
     assert message.replace("UNITS-8MIN", "UNITS-8MN") in text
+
+
+def test_a_profile_file_that_is_not_text_is_one_error_line(tmp_path, capsys) -> None:
+    from flows.cli import SAMPLE, main
+
+    binary = tmp_path / "bin.toml"
+    binary.write_bytes(bytes(range(128, 256)))
+    args = ["run"] + [f"--{e}={SAMPLE / (e + '.csv')}" for e in ("claims", "notes", "plans")]
+    assert main([*args, "--out", str(tmp_path / "o"), "--profile", str(binary)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not UTF-8" in err[0]
