@@ -231,9 +231,20 @@ def _read_csv(label: str, path: Path, options: CsvOptions) -> tuple[pl.DataFrame
 
 def _read_parquet(label: str, path: Path) -> pl.DataFrame:
     try:
-        return pl.read_parquet(path)
+        frame = pl.read_parquet(path)
     except (OSError, pl.exceptions.PolarsError):
         raise InputError(f"{label} is not a readable Parquet file") from None
+    # Binary columns become text here: bytes that are not UTF-8 cannot be read as any contract
+    # value, and polars cannot turn them into text row by row, so the file is refused whole.
+    for name, dtype in frame.schema.items():
+        if dtype == pl.Binary:
+            try:
+                frame = frame.with_columns(pl.col(name).cast(pl.String))
+            except pl.exceptions.PolarsError:
+                raise InputError(
+                    f"{label}: column '{name}' holds bytes that are not UTF-8 text"
+                ) from None
+    return frame
 
 
 def _read_xlsx(label: str, path: Path, sheet: str | None) -> pl.DataFrame:

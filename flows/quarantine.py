@@ -18,6 +18,7 @@ import polars as pl
 from flows.exports import write_csv
 from flows.ingest import RawExport
 from schemas.contract import EXPORTS, SOURCE_ROW
+from schemas.normalize import as_text
 from schemas.validate import PROBLEM_SCHEMA, ValidationResult
 
 QUARANTINE_CSV = "quarantine.csv"
@@ -30,7 +31,8 @@ _ROW_KEYS = ["source_file", "source_row"]
 def _as_json_value(name: str, dtype: pl.DataType) -> pl.Expr:
     if dtype == pl.String or dtype.is_nested():
         return pl.col(name)
-    return pl.col(name).cast(pl.String, strict=False)
+    # the same text form ingest parsed (a Duration cannot be cast to text directly)
+    return as_text(pl.col(name), dtype)
 
 
 def original_values(raw: RawExport, rows: pl.DataFrame) -> pl.DataFrame:

@@ -165,3 +165,43 @@ def test_rows_read_equal_accepted_plus_quarantined(files: list[list[list[str]]])
     accepted = set(result.accepted.select(SOURCE_FILE, SOURCE_ROW).iter_rows())
     assert accepted.isdisjoint(quarantined)
     assert len(accepted) + len(quarantined) == frame.height
+
+
+def test_quarantine_of_a_parquet_with_duration_times(tmp_path: Path) -> None:
+    """Found in review: pandas writes time-of-day as a duration; quarantining a row of such a
+    file crashed when its original values were turned into text."""
+    from flows.cli import SAMPLE
+    from flows.validate_stage import validate_inputs
+
+    notes = pl.read_csv(SAMPLE / "notes.csv", infer_schema=False).head(5)
+    as_duration = {
+        c: pl.col(c).str.strptime(pl.Time, "%H:%M").cast(pl.Int64).cast(pl.Duration("ns"))
+        for c in ("start_time", "end_time")
+    }
+    notes = notes.with_columns(**as_duration).with_columns(
+        minutes=pl.when(pl.int_range(pl.len()) == 1).then(pl.lit("bad")).otherwise("minutes")
+    )
+    notes.write_parquet(tmp_path / "notes.parquet")
+    result = validate_inputs(
+        SAMPLE / "claims.csv", tmp_path / "notes.parquet", SAMPLE / "plans.csv", tmp_path / "o"
+    )
+    assert result.results["notes"].rows_quarantined == 1
+    quarantine = pl.read_parquet(tmp_path / "o" / "quarantine.parquet")
+    assert '"start_time":"PT' in quarantine["original_values"][0]
+
+
+def test_parquet_bytes_that_are_not_utf8_are_one_error_line(tmp_path: Path, capsys) -> None:
+    from flows.cli import SAMPLE, main
+
+    claims = pl.read_csv(SAMPLE / "claims.csv", infer_schema=False).head(5)
+    claims = claims.with_columns(
+        payer_id=pl.when(pl.int_range(pl.len()) == 2)
+        .then(pl.lit(b"\xff\xfe"))
+        .otherwise(pl.col("payer_id").cast(pl.Binary))
+    )
+    claims.write_parquet(tmp_path / "claims.parquet")
+    args = ["validate", "--claims", str(tmp_path / "claims.parquet")]
+    args += ["--notes", str(SAMPLE / "notes.csv"), "--plans", str(SAMPLE / "plans.csv")]
+    assert main([*args, "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "payer_id" in err[0] and "UTF-8" in err[0]
