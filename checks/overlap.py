@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from checks.attribution import attributed_excess
 from checks.base import MATCH_KEY, AuditData
 from checks.intervals import hhmm, overlap_with_earlier, overlap_with_other_party, timed_intervals
 from checks.registry import Param, rule
@@ -96,11 +97,18 @@ def overlap_timed(data: AuditData, *, unit_minutes: int, min_minutes: int) -> pl
             shared=pl.min_horizontal("shared_minutes", documented),
             distinct=distinct,
         )
-        .with_columns(supported=supported.cast(pl.Int64))
         .with_columns(
-            supported_units=pl.min_horizontal("supported", "units").cast(pl.Int64),
-            excess_units=(pl.col("units") - pl.col("supported")).clip(lower_bound=0),
+            supported=supported.cast(pl.Int64),
+            billed=pl.col("units").sum().over(list(MATCH_KEY)).cast(pl.Int64),
         )
+        # units of one patient, date and code are pooled across claim lines and the excess is
+        # charged to the later-billed line first, as the unit rules do (checks/attribution.py)
+        .with_columns(
+            excess_units=attributed_excess(
+                (pl.col("billed") - pl.col("supported")).clip(lower_bound=0)
+            )
+        )
+        .with_columns(supported_units=(pl.col("units") - pl.col("excess_units")).cast(pl.Int64))
         .with_columns(
             message=pl.format(
                 "{} minutes of this {} service are also documented under another one-on-one "
@@ -109,8 +117,8 @@ def overlap_timed(data: AuditData, *, unit_minutes: int, min_minutes: int) -> pl
                 pl.col("shared"),
                 pl.col("procedure_code"),
                 pl.col("distinct"),
-                pl.col("supported_units"),
-                pl.col("units"),
+                pl.min_horizontal("supported", "billed"),
+                pl.col("billed"),
             ),
             evidence=pl.format("notes={}; {}", pl.col("involved"), pl.col("pairs")),
         )

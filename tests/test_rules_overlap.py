@@ -86,6 +86,13 @@ CASES: list[Case] = [
     Case(T, "shared minutes but the rest still supports every unit: no money", "flag",
          **_pair("97530", ("09:00", "09:30"), "97110", ("09:25", "10:00"), (2, 2)),
          expected={("C1", 2): 0}, source=CMS_UNITS),
+    # found in review: units of one code on two claims are pooled; the later line pays
+    Case(T, "same code billed on two claims: pooled units, later line charged", "flag",
+         claims=[claim("C1", 1, code="97530", units=2), claim("C1", 2, units=2),
+                 claim("C2", 1, units=2)],
+         notes=[note("N1", code="97530", start="09:00", end="09:30", minutes=30),
+                note("N2", start="09:15", end="10:15", minutes=60)],
+         expected={("C1", 2): 0, ("C2", 1): 1}, source=S4),
     Case(T, "one service inside another loses all its minutes", "flag",
          **_pair("97140", ("09:00", "10:00"), "97112", ("09:10", "09:40"), (4, 2)),
          expected={("C1", 2): 2}, source=S4),
