@@ -3,8 +3,9 @@
 Source: CMS Medicare Benefit Policy Manual, Pub. 100-02, Ch. 15 §220.1 (billing-rules.md §5).
 A line is matched to the plans of its patient (a join on patient_id: a patient has a handful
 of plans, so the join grows with the lines, not with their square). A plan matches a line when
-their disciplines agree (a PT may not treat under an OT's plan); a blank discipline on either
-side matches any, since it cannot prove a mismatch.
+their disciplines agree (a PT may not treat under an OT's plan); a plan without a discipline
+matches any line, and a line without one matches any plan but a behavioral-health plan
+(_discipline_ok).
 """
 
 from __future__ import annotations
@@ -42,8 +43,13 @@ def _plans(data: AuditData) -> pl.LazyFrame:
 
 
 def _discipline_ok() -> pl.Expr:
+    """A plan matches a line of its discipline; a plan without a discipline matches any line.
+    A line without one (no GP/GO/GN modifier and no default in the profile's codes.discipline)
+    is a therapy line of unknown discipline: it matches PT, OT and SLP plans but not a
+    behavioral-health plan, since the profiles map every behavioral-health code to BH (found
+    in review: an unmodified 97110 was taken as covered by a BH treatment plan)."""
     line, plan = pl.col("discipline"), pl.col("plan_discipline")
-    return line.is_null() | plan.is_null() | (line == plan)
+    return plan.is_null() | (line == plan) | (line.is_null() & (plan != "BH"))
 
 
 def _plan_text() -> pl.Expr:

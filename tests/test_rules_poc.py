@@ -29,6 +29,13 @@ def _on(date: str, **kw: Any) -> list[dict[str, Any]]:
 CASES: list[Case] = [
     # --- POC-MISSING --------------------------------------------------------------------------
     Case(M, "no plan on file", "flag", claims=[claim()], expected={L1: None}, source=S5),
+    # found in review: a therapy line without GP/GO/GN is not covered by a BH treatment plan
+    Case(M, "unmodified 97110 and only a BH plan", "flag", profile="medicaid",
+         claims=[claim(mods=None, payer="medicaid")], plans=[plan(discipline="BH")],
+         expected={L1: None}, source=S5),
+    Case(M, "unmodified 97110 under a PT plan", "blank", profile="medicaid",
+         claims=[claim(mods=None, payer="medicaid")], plans=[plan(discipline="PT")],
+         source=S5),
     Case(M, "PT line under an OT plan", "flag", claims=[claim()],
          plans=[plan(discipline="OT")], expected={L1: None}, source=SAME_DISC),
     Case(M, "OT modifier GO under a PT plan", "flag", claims=[claim(mods="GO")],
