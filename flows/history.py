@@ -57,6 +57,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from flows.provenance import program_version as current_version
+from flows.provenance import sha256_file
 from schemas.errors import InputError
 
 PathLike = str | os.PathLike[str]
@@ -197,9 +199,8 @@ def describe_inputs(
         for f in files:
             if path.is_dir():
                 digest.update(f.name.encode("utf-8") + b"\0")
-            with f.open("rb") as fh:
-                while chunk := fh.read(1 << 20):
-                    digest.update(chunk)
+            # the report stage has hashed these files already in this run (flows/provenance.py)
+            digest.update(sha256_file(f).encode("ascii"))
         out[export] = {
             "name": path.name,
             "sha256": digest.hexdigest(),
@@ -207,15 +208,6 @@ def describe_inputs(
             "rows": None if rows is None else rows.get(export),
         }
     return out
-
-
-def _program_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("therapy-audit")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def _utc(moment: datetime) -> datetime:
@@ -295,7 +287,7 @@ def record_run(
         scope,
         _utc(started_at),
         _utc(finished_at or datetime.now(UTC)),
-        program_version or _program_version(),
+        program_version or current_version(),
         profile,
         json.dumps(inputs, sort_keys=True, default=str),
         json.dumps(summary, default=str),

@@ -10,12 +10,10 @@ billing system can never run as a formula.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +24,7 @@ from checks.profile import Profile
 from checks.registry import all_rules
 from flows.config import default_profiles, resolve_profile
 from flows.exports import FORMULA_START, neutralise_formulas
+from flows.provenance import program_version, sha256_file
 from flows.validate_stage import ValidationSummary
 from reports import metrics
 from reports.catalogue import catalogue
@@ -53,21 +52,6 @@ class ReportOutputs:
     report_html: Path
     findings_xlsx: Path
     run: RunInfo
-
-
-def program_version() -> str:
-    try:
-        return version("therapy-audit")
-    except PackageNotFoundError:  # running from a checkout that was never installed
-        return "unknown"
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def input_files(validation: Mapping[str, Any]) -> tuple[InputFile, ...]:
