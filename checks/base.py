@@ -53,6 +53,13 @@ class AuditData:
     codes: CodeSets
 
 
+def billed_lines(data: AuditData) -> pl.LazyFrame:
+    """The lines a rule may flag: in the profile being audited and billing at least one unit
+    (a zero-unit line claims no money). Pooling of units happens among these only: a line of
+    another payer is audited under its own profile."""
+    return data.lines.filter(pl.col("in_scope") & (pl.col("units") > 0))
+
+
 def line_discipline(codes: CodeSets) -> pl.Expr:
     """Discipline of a claim line: from GP/GO/GN, else from the code's default, else null
     (null matches a plan of any discipline)."""

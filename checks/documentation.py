@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from checks.base import LINE_KEY, MATCH_KEY, AuditData
+from checks.base import LINE_KEY, MATCH_KEY, AuditData, billed_lines
 from checks.registry import RULE_OUTPUT_SCHEMA, SEVERITY_COLUMN, Param, rule
 
 FAMILY = "documentation"
@@ -13,11 +13,6 @@ FAMILY = "documentation"
 units_col = pl.col("units")
 code_col = pl.col("procedure_code")
 NULL_INT = pl.lit(None, dtype=pl.Int64)
-
-
-def _billed(data: AuditData) -> pl.LazyFrame:
-    """In-scope lines that billed at least one unit: a zero-unit line claims no money."""
-    return data.lines.filter(pl.col("in_scope") & (units_col > 0))
 
 
 def _select(
@@ -64,7 +59,7 @@ def doc_no_note(data: AuditData) -> pl.LazyFrame:
     §3), so the whole line is at risk. The match ignores the provider: a note written by another
     clinician still documents the service (checks/base.py, issue #3).
     """
-    lines = _billed(data).filter(pl.col("note_rows").is_null())
+    lines = billed_lines(data).filter(pl.col("note_rows").is_null())
     return _select(
         lines,
         supported=NULL_INT,
@@ -123,7 +118,7 @@ def time_missing(
     the whole line is at risk; a warning is a documentation gap while the documented minutes
     still support the units (UNITS-8MIN judges them), so it puts no money at risk.
     """
-    lines = _billed(data).filter(
+    lines = billed_lines(data).filter(
         pl.col("code_class").is_in(["timed", "per_session"])
         & pl.col("note_rows").is_not_null()
         & (pl.col("rows_times_missing") > 0)
@@ -199,7 +194,7 @@ def time_invalid(data: AuditData, *, max_span_minutes: int, minutes_tolerance: i
     at risk (billing-rules.md §3: billed units must be consistent with the documented time). A
     session crossing midnight is recorded as ending before it starts and is flagged for review.
     """
-    lines = _billed(data).select(*LINE_KEY, *MATCH_KEY)
+    lines = billed_lines(data).select(*LINE_KEY, *MATCH_KEY)
     start, end, minutes = pl.col("start_time"), pl.col("end_time"), pl.col("minutes")
     both = start.is_not_null() & end.is_not_null()
     # seconds since midnight: Time is nanoseconds since midnight

@@ -7,17 +7,12 @@ from __future__ import annotations
 import polars as pl
 
 from checks.attribution import attributed_excess
-from checks.base import MATCH_KEY, AuditData
+from checks.base import MATCH_KEY, AuditData, billed_lines
 from checks.intervals import hhmm, overlap_with_earlier, overlap_with_other_party, timed_intervals
 from checks.registry import Param, rule
 
 FAMILY = "overlap"
 _OUT = ("claim_id", "line_number", "supported_units", "excess_units", "message", "evidence")
-
-
-def _billed_lines(data: AuditData) -> pl.LazyFrame:
-    """Lines a rule may report on: in the audited profile and with units billed."""
-    return data.lines.filter(pl.col("in_scope") & (pl.col("units") > 0))
 
 
 @rule(
@@ -91,7 +86,7 @@ def overlap_timed(data: AuditData, *, unit_minutes: int, min_minutes: int) -> pl
         .otherwise((pl.col("distinct") + unit_minutes - min_minutes) // unit_minutes)
     )
     return (
-        _billed_lines(data)
+        billed_lines(data)
         .join(per_service, on=list(MATCH_KEY), how="inner")
         .with_columns(
             shared=pl.min_horizontal("shared_minutes", documented),
@@ -177,7 +172,7 @@ def overlap_provider(data: AuditData, *, min_overlap_minutes: int) -> pl.LazyFra
         .str.join("; "),
     )
     return (
-        _billed_lines(data)
+        billed_lines(data)
         .join(per_service, on=list(MATCH_KEY), how="inner")
         .with_columns(
             supported_units=pl.lit(None, dtype=pl.Int64),

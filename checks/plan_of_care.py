@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from checks.base import LINE_KEY, AuditData
+from checks.base import LINE_KEY, AuditData, billed_lines
 from checks.registry import Param, rule
 
 FAMILY = "plan_of_care"
@@ -24,11 +24,11 @@ _OUT = ("claim_id", "line_number", "supported_units", "excess_units", "message",
 def _therapy_lines(data: AuditData) -> pl.LazyFrame:
     """In-scope lines with units of codes furnished under a plan (evaluations are exempt: the
     evaluation that establishes the plan is not itself under a plan, §220.1)."""
-    return data.lines.filter(
-        pl.col("in_scope")
-        & (pl.col("units") > 0)
-        & pl.col("procedure_code").is_in(sorted(data.codes.therapy))
-    ).select(*LINE_KEY, "patient_id", "service_date", "procedure_code", "discipline")
+    return (
+        billed_lines(data)
+        .filter(pl.col("procedure_code").is_in(sorted(data.codes.therapy)))
+        .select(*LINE_KEY, "patient_id", "service_date", "procedure_code", "discipline")
+    )
 
 
 def _plans(data: AuditData) -> pl.LazyFrame:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from checks.attribution import attributed_excess, key_lines_text, units_text
-from checks.base import MATCH_KEY, AuditData
+from checks.base import MATCH_KEY, AuditData, billed_lines
 from checks.registry import Param, rule
 
 FAMILY = "units"
@@ -22,12 +22,6 @@ NO_DISCIPLINE = ""
 
 units_col = pl.col("units")
 code_col = pl.col("procedure_code")
-
-
-def _billed(data: AuditData) -> pl.LazyFrame:
-    """Lines the profile audits that billed at least one unit. Pooling happens among these only:
-    a line of another payer is audited under its own profile."""
-    return data.lines.filter(pl.col("in_scope") & (units_col > 0))
 
 
 def _minutes_documented(lf: pl.LazyFrame) -> pl.LazyFrame:
@@ -113,7 +107,7 @@ def units_8min(
     """
     if method not in ("cms", "ama"):
         raise ValueError(f"UNITS-8MIN: method must be 'cms' or 'ama', not {method!r}")
-    lines = _minutes_documented(_billed(data).filter(pl.col("code_class") == "timed"))
+    lines = _minutes_documented(billed_lines(data).filter(pl.col("code_class") == "timed"))
     m = pl.col("minutes")
     billed = pl.col("billed")
     # every line of a key carries the same note summary (base.note_summary), so first() is it
@@ -252,7 +246,7 @@ def units_untimed(data: AuditData, *, max_units_per_day: int) -> pl.LazyFrame:
     §1). The units of one patient, day and code are pooled across claim lines.
     """
     lines = (
-        _billed(data)
+        billed_lines(data)
         .filter(pl.col("code_class").is_in(["untimed", "per_session"]))
         .with_columns(billed=units_col.sum().over(list(MATCH_KEY)).cast(pl.Int64))
         .with_columns(line_excess=attributed_excess((pl.col("billed") - max_units_per_day).clip(0)))
@@ -290,7 +284,7 @@ def units_mue(data: AuditData) -> pl.LazyFrame:
     earlier year, and a service before the table's first year to the table's latest year.
     Codes without an MUE in the table are not checked (billing-rules.md §6).
     """
-    lines = _billed(data)
+    lines = billed_lines(data)
     # units per key by one group_by; only keys above their MUE (a few) are attributed below
     keys = (
         lines.group_by(MATCH_KEY)
@@ -354,7 +348,7 @@ def units_session_min(data: AuditData, *, min_session_minutes: int) -> pl.LazyFr
     §1). Notes without minutes are TIME-MISSING's finding.
     """
     lines = _minutes_documented(
-        _billed(data).filter(pl.col("code_class") == "per_session")
+        billed_lines(data).filter(pl.col("code_class") == "per_session")
     ).with_columns(
         line_excess=pl.when(pl.col("note_minutes") < min_session_minutes)
         .then(units_col)
