@@ -297,10 +297,15 @@ def audit_flow(
     report: bool = True,
     report_limit: int = 200,
     run_id: str | None = None,
+    partitions: int | None = None,
+    dask_address: str | None = None,
+    dask_cluster: dict[str, Any] | None = None,
 ) -> AuditOutputs:
     """One audit. Either `claims`, `notes` and `plans` (a file or folder each) into `out`, or
     `inputs`, a drop folder: its newest exports into `out/<run id>/`, the audit period being
-    `window` relative to the day the run was scheduled for (flows/drop.py)."""
+    `window` relative to the day the run was scheduled for (flows/drop.py). `partitions`: the
+    rules stage as that many partitions on a Dask cluster, the scheduler at `dask_address` or a
+    local cluster (`dask_cluster`: its LocalCluster options) (flows/dask_rules.py)."""
     if expectations:
         stages.start_ge_preload()  # a served run starts here: overlap the import with ingest
     log = get_run_logger()
@@ -346,11 +351,18 @@ def audit_flow(
     del raws, reading
     expected = expectations_task.submit(validation, s) if s.expectations else None
     with timer(timings, "rules"):
-        families = {
-            f: rules_task.with_options(name=f"rules-{f}").submit(validation, f, s.profile)
-            for f in stages.FAMILIES
-        }
-        rules = stages.merge_rules([_family_result(f, families[f]) for f in stages.FAMILIES])
+        if partitions:
+            from flows.dask_rules import rules_on_dask  # imports distributed only when asked
+
+            rules = rules_on_dask(
+                validation, s.profile, partitions, address=dask_address, cluster=dask_cluster
+            )
+        else:
+            families = {
+                f: rules_task.with_options(name=f"rules-{f}").submit(validation, f, s.profile)
+                for f in stages.FAMILIES
+            }
+            rules = stages.merge_rules([_family_result(f, families[f]) for f in stages.FAMILIES])
     results = None
     if expected is not None:
         results, timings["expectations"] = expected.result()
