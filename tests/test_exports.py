@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -13,11 +14,11 @@ from types import SimpleNamespace
 import polars as pl
 import pytest
 
-from flows import redact
+from flows import redact, workbook
 from flows.audit_stage import run_audit
 from flows.cli import SAMPLE, main
 from flows.exports import write_csv
-from flows.report_stage import sheet_names, write_xlsx
+from flows.workbook import sheet_names, write_xlsx
 from reports.view_model import InputFile, RunInfo
 from schemas.findings import FINDINGS_SCHEMA
 from tests import report_fixture as fx
@@ -81,6 +82,49 @@ def test_xlsx_sheet_per_family_holds_every_finding(tmp_path: Path) -> None:
     assert units["amount_at_risk"].to_list() == expected["amount_at_risk"].to_list()
     assert units["service_date"].cast(pl.Date).to_list() == expected["service_date"].to_list()
     xlsx_has_no_formula(out.findings_xlsx)
+
+
+# Text the streamed rows must carry unchanged: XML specials, Excel's own _xHHHH_ escape written
+# literally, control characters (CR is one: an XML parser would turn it into LF), non-ASCII.
+ODD_TEXT = ["a & b <c> \"d\" 'e'", "_x0041_ stays", "tab\there\nline", "bell\x07 cr\r esc\x1b",
+            "ünïcödé — 東京", "x" * 40_000, ""]  # fmt: skip
+
+
+def test_streamed_rows_read_back_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workbook, "CHUNK_ROWS", 3)  # several chunks per sheet
+    monkeypatch.setattr(workbook, "XLSX_MAX_ROWS", 5)  # and a family continued on a 2nd sheet
+    rows = [
+        fx.finding("UNITS-8MIN", "error", f"C{i:02}", 1, fx.P1, 1 + i % 28, 1234567.89 * i,
+                   message=text, evidence=text, units=(i, i, None if i % 2 else i))
+        for i, text in enumerate(ODD_TEXT * 2)
+    ]  # fmt: skip
+    f = pl.DataFrame(rows, schema=FINDINGS_SCHEMA)
+    path = write_xlsx(f, fx.summary(f), fx.RUN, tmp_path / "findings.xlsx")
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if name.endswith(".xml"):
+                ET.fromstring(z.read(name))  # well-formed XML, every part
+        units = z.read("xl/worksheets/sheet4.xml").decode()  # after summary and two empty families
+    assert '<dimension ref="A1:O6"/>' in units and '<autoFilter ref="A1:O6"/>' in units
+    sheets = pl.read_excel(path, sheet_id=0, infer_schema_length=0)
+    assert list(sheets)[3:] == ["units", "units (2)", "units (3)"]
+    back = pl.concat([sheets["units"], sheets["units (2)"], sheets["units (3)"]])
+    for column in ("message", "evidence"):
+        expected = [t[: workbook.XLSX_MAX_CHARS] or None for t in f[column]]
+        assert back[column].to_list() == expected
+    assert back["excess_units"].to_list() == [None if i % 2 else str(i) for i in range(14)]
+    typed = pl.read_excel(path, sheet_name="units")
+    assert typed["amount_at_risk"].to_list() == f["amount_at_risk"].head(5).to_list()
+    assert typed["service_date"].cast(pl.Date).to_list() == f["service_date"].head(5).to_list()
+    assert typed["line_number"].to_list() == [1] * 5
+
+
+def test_empty_findings_give_header_only_sheets(tmp_path: Path) -> None:
+    f = pl.DataFrame(schema=FINDINGS_SCHEMA)
+    path = write_xlsx(f, fx.summary(fx.findings_frame()), fx.RUN, tmp_path / "findings.xlsx")
+    sheets = pl.read_excel(path, sheet_id=0)
+    assert all(sheets[n].columns == list(FINDINGS_SCHEMA) for n in list(sheets)[1:])
+    assert all(sheets[n].height == 0 for n in list(sheets)[1:])
 
 
 def test_sheet_names_are_valid_and_unique() -> None:
