@@ -52,6 +52,36 @@ def test_a_rule_that_raises_is_failed_to_run_and_the_rest_complete(exc: BaseExce
     assert set(raw["rule_id"]) == {"UNITS-8MIN"}
 
 
+class PanicsWhenStreaming:
+    """A rule frame that the streaming engine cannot collect (polars 2.1 panicked on some)."""
+
+    def __init__(self, frame: pl.LazyFrame) -> None:
+        self.frame, self.engines = frame, []
+
+    def collect(self, *, engine: str) -> pl.DataFrame:
+        self.engines.append(engine)
+        if engine == "streaming":
+            raise PanicException("assertion failed in a string kernel")
+        return self.frame.collect(engine=engine)
+
+
+def test_a_streaming_panic_is_retried_in_memory() -> None:
+    rules = all_rules()
+    seen: list[PanicsWhenStreaming] = []
+    real = rules["UNITS-8MIN"].func
+
+    def func(data, **params):
+        seen.append(PanicsWhenStreaming(real(data, **params)))
+        return seen[-1]
+
+    rules = {"UNITS-8MIN": replace(rules["UNITS-8MIN"], func=func)}
+    c, n, p = frames([claim(units=2)], [note(minutes=15)], [plan()])
+    raw, runs, _ = run_rules(c, n, p, profiles=PROFILES, mue=mue_table(), rules=rules)
+    assert runs["UNITS-8MIN"].status == FINDINGS
+    assert raw.height == 1
+    assert [s.engines for s in seen] == [["streaming", "in-memory"]]
+
+
 def test_payer_type_picks_the_profile_and_statuses() -> None:
     # 7 minutes, 1 unit: CMS pools nothing else, AMA per code: both flag; other payer → commercial
     claims = [
