@@ -38,16 +38,15 @@ lines, ...}]}, and timed_units_mean also by_code: [{procedure_code, lines, mean_
 lines_above, share_above}] (the distribution, for a table). If GE itself raised, success is false
 and observed has "error".
 
-Speed: importing great_expectations takes ~9 s, so it is imported inside the functions, never at
-module import. At 10 million lines nothing is converted to pandas whole: polars reduces each
-export to a few numbers (one metrics row) and one row per timed code, and GE validates those
-small frames in an ephemeral (in-memory) context with progress bars and analytics off.
+Speed: importing great_expectations takes ~4 s (~9 s without compiled bytecode), so it is never
+imported at module import. At 10 million lines nothing is converted to pandas whole: polars
+reduces each export to a few numbers (one metrics row) and one row per timed code, and GE
+validates those small frames (flows/ge_runner.py: in an ephemeral context, with progress bars
+and analytics off, in the audit's GE worker process when one was started).
 """
 
 from __future__ import annotations
 
-import logging
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -56,13 +55,15 @@ from typing import Any
 
 import polars as pl
 
-# the thresholds live in flows/expectations_config.py; re-exported for callers of this module
 from flows.expectations_config import (
     DEFAULT_CONFIG,
     ExpectationsConfigError,
     known_code_sets,
     load_config,
 )
+
+# the thresholds live in flows/expectations_config.py; re-exported for callers of this module
+from flows.ge_runner import Check, evaluate, preload_great_expectations
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -72,22 +73,6 @@ __all__ = [
     "preload_great_expectations",
     "run_expectations",
 ]
-
-_DATASOURCE = "therapy-audit"
-
-
-def preload_great_expectations() -> None:
-    """Import great_expectations (~9 s) now, e.g. in a background thread while ingest runs.
-
-    Idempotent and thread-safe (Python's import lock makes a concurrent `run_expectations` wait
-    for this import instead of starting a second one).
-    """
-    # analytics are off before GX reads its settings; the user's explicit choice is kept
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    import great_expectations  # noqa: F401
-
-    # GX logs at INFO/WARNING about its own configuration; the console is for the run summary
-    logging.getLogger("great_expectations").setLevel(logging.ERROR)
 
 
 # ------------------------------------------------------------------------- polars reductions
@@ -246,55 +231,7 @@ def _specs(
     ]  # fmt: skip
 
 
-# -------------------------------------------------------------------------- GE validation
-def _context() -> Any:
-    """An in-memory GX context: nothing written to disk, no analytics, no progress bars."""
-    preload_great_expectations()
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import (
-        DataContextConfig,
-        InMemoryStoreBackendDefaults,
-        ProgressBarsConfig,
-    )
-
-    config = DataContextConfig(
-        store_backend_defaults=InMemoryStoreBackendDefaults(),
-        analytics_enabled=False,
-        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
-    )
-    return gx.get_context(mode="ephemeral", project_config=config)
-
-
-def _validate(context: Any, name: str, frame: Any, expectations: list[Any]) -> dict[str, Any]:
-    """Validate a small pandas `frame` with one expectation per column; results by column."""
-    import great_expectations as gx
-
-    source = context.data_sources.add_or_update_pandas(_DATASOURCE)
-    batch = (
-        source.add_dataframe_asset(name)
-        .add_batch_definition_whole_dataframe("whole")
-        .get_batch(batch_parameters={"dataframe": frame})
-    )
-    suite = gx.ExpectationSuite(name=name)
-    for expectation in expectations:
-        suite.add_expectation(expectation)
-    index = ["procedure_code"] if "procedure_code" in frame.columns else []
-    result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": index}
-    outcome = batch.validate(suite, result_format=result_format)
-    return {r.expectation_config.kwargs["column"]: r for r in outcome.results}
-
-
-def _outcome(result: Any) -> tuple[bool, dict[str, Any]]:
-    info = result.exception_info or {}
-    if info.get("raised_exception"):
-        # GX's message concerns our metric frames (no patient data); keep its first line only
-        lines = str(info.get("exception_message") or "").splitlines()
-        return False, {"error": lines[0] if lines else "great_expectations raised an error"}
-    return bool(result.success), dict(result.result or {})
-
-
-def _failing_codes(result: dict[str, Any], per_code: pl.DataFrame, column: str) -> list[dict]:
-    codes = sorted({row["procedure_code"] for row in result.get("unexpected_index_list") or []})
+def _failing_codes(codes: list[str], per_code: pl.DataFrame, column: str) -> list[dict]:
     cols = ["lines", "mean_units"] if column == "mean_units" else ["lines", "lines_above", column]
     rows = per_code.filter(pl.col("procedure_code").is_in(codes)).select("procedure_code", *cols)
     return _rounded(rows.to_dicts())
@@ -327,43 +264,34 @@ def run_expectations(
     # the one-row metrics frame: a share where the expectation is about a share, else the count
     metrics = {c: [s.observed.get("share", s.observed.get("rows"))] for c, s in scalar.items()}
 
-    context = _context()
-    import great_expectations as gx
-    import pandas as pd
-
-    between = gx.expectations.ExpectColumnMaxToBeBetween
-    each = gx.expectations.ExpectColumnValuesToBeBetween
-    results = _validate(
-        context,
-        "metrics",
-        pd.DataFrame(metrics),
-        [between(column=c, min_value=s.lo, max_value=s.hi) for c, s in scalar.items()],
-    )
-    code_frame = per_code.select("procedure_code", *sorted(code_columns)).to_pandas()
-    code_checks = [
-        each(column=s.column, min_value=s.lo, max_value=s.hi)
-        for s in specs
-        if s.column in code_columns
+    code_checks: list[Check] = [
+        ("each", s.column, s.lo, s.hi) for s in specs if s.column in code_columns
     ]
-    results |= _validate(context, "timed_units", code_frame, code_checks)
+    code_frame = per_code.select("procedure_code", *sorted(code_columns)).to_dict(as_series=False)
+    results = evaluate(
+        [
+            ("metrics", metrics, [("max", c, s.lo, s.hi) for c, s in scalar.items()]),
+            ("timed_units", code_frame, code_checks),
+        ]
+    )
 
     out: list[dict[str, Any]] = []
     for spec in specs:
-        ok, result = _outcome(results[spec.column])
+        result = results[spec.column]
         observed = dict(spec.observed)
         if "share" in observed:
             observed["share"] = round(observed["share"], 6)
         if spec.column in code_columns:
-            observed["failing"] = _failing_codes(result, per_code, spec.column)
+            observed["failing"] = _failing_codes(result["codes"], per_code, spec.column)
         if spec.name == "timed_units_mean":  # the distribution itself, for the report's table
             observed["by_code"] = _rounded(per_code.to_dicts())
-        if "error" in result:
+        if result["error"] is not None:
             observed["error"] = result["error"]
         out.append(
             {
                 "name": spec.name,
                 "export": spec.export,
-                "success": ok,
+                "success": result["success"],
                 "observed": observed,
                 "expected": spec.expected,
                 "description": spec.description,

@@ -15,13 +15,11 @@ the Prefect flow (flows/pipeline.py) call the same functions, so both write the 
     record_history(s, validation, found) -> dict     the run in the history database; inputs
 
 Stage names for timings (run.json, the benchmark of issue #6): STAGES. Nothing here imports
-Prefect or Great Expectations; GE is imported by `start_ge_preload` in a background thread.
+Prefect or Great Expectations; GE runs in a worker process started by `start_ge_preload`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from typing import Any
 
 from flows.findings_stage import (
@@ -82,27 +80,13 @@ __all__ = [
 
 
 # ---------------------------------------------------------------- Great Expectations import
-_preload: threading.Thread | None = None
-_preload_lock = threading.Lock()
+def start_ge_preload() -> None:
+    """Start the Great Expectations worker process (once per process): its ~4 s import runs
+    while the exports are read and validated, without holding this process's GIL
+    (flows/ge_runner.py)."""
+    from flows.ge_runner import start_worker
 
-
-def start_ge_preload() -> threading.Thread:
-    """Start importing great_expectations (~9 s) in a daemon thread, once per process, so the
-    import runs while the exports are read and validated instead of after the rules."""
-    global _preload
-    with _preload_lock:
-        if _preload is None:
-
-            def load() -> None:
-                from flows.expectations import preload_great_expectations
-
-                # on failure the expectations stage imports again and reports the error
-                with contextlib.suppress(Exception):
-                    preload_great_expectations()
-
-            _preload = threading.Thread(target=load, name="ge-preload", daemon=True)
-            _preload.start()
-        return _preload
+    start_worker()
 
 
 # ----------------------------------------------------------------------------- read, validate

@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from flows import ge_runner
 from flows.expectations import (
     ExpectationsConfigError,
     load_config,
@@ -223,3 +224,22 @@ def test_importing_the_module_does_not_import_great_expectations() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_worker_process_gives_the_same_results_and_survives_its_death() -> None:
+    """Audit runs evaluate GE in a worker process (flows/ge_runner.py): same outcomes as in this
+    process, including failing codes; a killed worker is replaced by in-process evaluation."""
+    ge_runner._stop()  # an earlier test's audit run may have started one
+    frames = (pl.concat([claims(100), claims(40, code="97140", units=7)]), notes(), PLANS)
+    here = run_expectations(*frames)
+    ge_runner.start_worker()
+    try:
+        assert ge_runner.worker_started()
+        assert run_expectations(*frames) == here
+        assert not here[2]["success"] and here[2]["observed"]["failing"]  # 7 units per line
+        ge_runner._worker.kill()  # type: ignore[union-attr]
+        ge_runner._worker.wait()  # type: ignore[union-attr]
+        assert run_expectations(*frames) == here
+        assert not ge_runner.worker_started()
+    finally:
+        ge_runner._stop()
