@@ -182,7 +182,7 @@ def overlap_with_other_party(
     """
     g = list(by)
     m = pl.lit(min_overlap, dtype=pl.Int64)
-    merged = _merge_blocks(rows, [*g, party])
+    merged = _merge_blocks(rows, [*g, party]).cache()
     blocks = (
         merged.group_by("_block")
         .agg(
@@ -195,6 +195,7 @@ def overlap_with_other_party(
         .sort([*g, "cs", "ce", party])
         .with_columns(_first=_group_starts(g), _idx=pl.int_range(pl.len(), dtype=pl.Int64))
         .with_columns(_grp=pl.col("_first").cum_sum())
+        .cache()
     )
     sweep = _running_top_two(blocks).select(
         *g, pl.col("cs").alias("_key"), pl.lit(0, dtype=pl.Int8).alias("_kind"),
@@ -233,7 +234,7 @@ def overlap_with_other_party(
         pl.col("cs").alias("partner_s"),
         pl.col("ce").alias("partner_e"),
     )
-    flagged = answered.join(partners, on="_partner", how="inner")
+    flagged = answered.join(partners, on="_partner", how="inner").cache()
     # the partner blocks' note ids, gathered only for the blocks that are someone's partner
     partner_notes = (
         merged.select(pl.col("_block").alias("_partner_block"), "note_id")

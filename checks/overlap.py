@@ -46,7 +46,7 @@ def overlap_timed(data: AuditData, *, unit_minutes: int, min_minutes: int) -> pl
     """
     rows = overlap_with_earlier(
         timed_intervals(data.notes, data.codes.one_on_one), ["patient_id", "service_date"]
-    )
+    ).cache()
     # services with shared minutes are a few percent: keep all rows of those (patient, date,
     # code) keys only, so the evidence texts below are built for them alone
     hit = rows.filter(pl.col("overlap") > 0).select(MATCH_KEY).unique()
@@ -145,7 +145,7 @@ def overlap_provider(data: AuditData, *, min_overlap_minutes: int) -> pl.LazyFra
     overlapping notes of the other patient, none of which alone reaches the minimum.
     """
     day = ["provider_npi", "service_date"]
-    rows = timed_intervals(data.notes, data.codes.one_on_one)
+    rows = timed_intervals(data.notes, data.codes.one_on_one).cache()
     # a provider-day can hold a cross-patient overlap only if it holds any overlap at all: one
     # cheap sweep finds those days (a few percent) and the exact sweep runs on them alone
     busy = overlap_with_earlier(rows, day).filter(pl.col("overlap") > 0).select(day).unique()

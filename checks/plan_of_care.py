@@ -76,6 +76,7 @@ def _whole_line() -> dict[str, pl.Expr]:
 def _flagged_only(rows: pl.LazyFrame, clean: pl.Expr) -> pl.LazyFrame:
     """The line-plan rows of lines where `clean` (aggregated per line) is false. Evidence texts
     are then built for the few flagged lines only, not for every line and plan."""
+    rows = rows.cache()  # read twice (why: the caching note in checks/base.py)
     flagged = rows.group_by(LINE_KEY).agg(clean.alias("_clean")).filter(~pl.col("_clean"))
     return rows.join(flagged.select(LINE_KEY), on=list(LINE_KEY), how="semi")
 
@@ -224,7 +225,7 @@ def poc_unsigned(
     but late, the severity is `late_severity` (warning by default) — delayed certification is
     allowed with a reason, so it is reported, not silently accepted (§220.1.3).
     """
-    plans = _plans(data)
+    plans = _plans(data).cache()
     treated = (
         data.lines.filter(pl.col("units") > 0)
         .select("patient_id", "service_date", "discipline")

@@ -56,6 +56,7 @@ def _finish(lf: pl.LazyFrame, message: pl.Expr, evidence: pl.Expr) -> pl.LazyFra
     """Contract columns for lines with a positive `line_excess`. The texts' windows (all lines
     of the key) must see the clean lines of a flagged key too, so they are computed on every
     line of the flagged keys: texts for a few percent of the lines, not all of them."""
+    lf = lf.cache()  # read twice below (why: the caching note in checks/base.py)
     flagged_keys = lf.filter(pl.col("line_excess") > 0).select(MATCH_KEY).unique()
     return (
         lf.join(flagged_keys, on=list(MATCH_KEY), how="semi", nulls_equal=True)
@@ -107,7 +108,7 @@ def units_8min(
     """
     if method not in ("cms", "ama"):
         raise ValueError(f"UNITS-8MIN: method must be 'cms' or 'ama', not {method!r}")
-    lines = _minutes_documented(billed_lines(data).filter(pl.col("code_class") == "timed"))
+    lines = _minutes_documented(billed_lines(data).filter(pl.col("code_class") == "timed")).cache()
     m = pl.col("minutes")
     billed = pl.col("billed")
     # every line of a key carries the same note summary (base.note_summary), so first() is it
@@ -147,7 +148,7 @@ def units_8min(
         # CMS: a code never carries more than its full units + 1 (billing-rules.md §2)
         per_code = per_code.with_columns(
             cap=pl.when(m > 0).then(m // unit_minutes + 1).otherwise(0).cast(pl.Int64)
-        )
+        ).cache()
         # pool totals by one group_by; only pools billed over their day's units or over a
         # code's cap (a few percent) go through the remainder allocation below
         pools = (
@@ -284,7 +285,7 @@ def units_mue(data: AuditData) -> pl.LazyFrame:
     earlier year, and a service before the table's first year to the table's latest year.
     Codes without an MUE in the table are not checked (billing-rules.md §6).
     """
-    lines = billed_lines(data)
+    lines = billed_lines(data).cache()
     # units per key by one group_by; only keys above their MUE (a few) are attributed below
     keys = (
         lines.group_by(MATCH_KEY)
