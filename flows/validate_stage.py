@@ -28,6 +28,7 @@ summary carries counts, never data.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ from schemas.normalize import MINUTES_DERIVED, normalize
 from schemas.validate import ValidationResult, reason_category, validate_export
 
 VALIDATION_JSON = "validation.json"
+NOTE_TEXT = "note_text"
 
 PathLike = str | os.PathLike[str]
 
@@ -166,6 +168,12 @@ def validate_raws(
     for export, raw in raws.items():
         normalized = normalize(export, raw.frame, raw.formats)
         results[export] = validate_export(export, normalized.typed, normalized.failures)
+    if NOTE_TEXT in results["notes"].accepted.columns:
+        # No rule, report or export reads note text once the contract has checked it, and it is
+        # the largest column in memory (~1 GB at ten million notes; issue #6). The quarantine
+        # keeps the original values of the rows it holds (from `raws`).
+        accepted = results["notes"].accepted.drop(NOTE_TEXT)
+        results["notes"] = dataclasses.replace(results["notes"], accepted=accepted)
 
     out = Path(out_dir)
     csv_path, parquet_path = write_quarantine(build_quarantine(raws, results), out)

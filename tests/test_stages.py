@@ -250,3 +250,23 @@ def test_direct_mode_never_imports_prefect(tmp_path: Path) -> None:
         "run-no-expectations []",
         "direct-modules []",
     ]
+
+
+def test_accepted_notes_leave_validation_without_their_text(tmp_path: Path) -> None:
+    """Memory at ten million lines (issue #6): the stages after validation never see note text;
+    every accepted note row is still there, and the quarantine still quotes bad rows in full."""
+    from flows.validate_stage import validate_inputs
+
+    out = validate_inputs(SAMPLE / "claims.csv", SAMPLE / "notes.csv", SAMPLE / "plans.csv",
+                          tmp_path)  # fmt: skip
+    assert "note_text" not in out.notes.columns
+    assert out.notes.height == out.results["notes"].rows_accepted
+    assert "note_text" in pl.read_csv(SAMPLE / "notes.csv", n_rows=1).columns
+
+
+def test_flows_configures_jemalloc_before_polars_loads() -> None:
+    script = "import flows, os; print(os.environ['_RJEM_MALLOC_CONF'])"
+    env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                          check=True, cwd=Path(__file__).resolve().parents[1])  # fmt: skip
+    assert "dirty_decay_ms" in done.stdout
