@@ -13,10 +13,12 @@ written as inline strings, never as formulas; XML specials, control characters a
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -116,12 +118,35 @@ def cell_expr(df: pl.DataFrame, name: str, letter: str, styles: Mapping[str, int
 
 
 def sheet_rows(df: pl.DataFrame, styles: Mapping[str, int]) -> Iterator[bytes]:
-    """`<row>` elements for `df`'s rows as sheet rows 2.., in chunks of CHUNK_ROWS."""
-    cells = [cell_expr(df, name, column_letter(i), styles) for i, name in enumerate(df.columns)]
-    row = pl.format('<row r="{}">{}</row>', pl.col("_row"), pl.concat_str(cells, ignore_nulls=True))
+    """`<row>` elements for `df`'s rows as sheet rows 2.., in chunks of CHUNK_ROWS.
+
+    Each row's opening tag, cells and closing tag are columns written by polars' CSV writer
+    with a newline as the separator and no quoting: whitespace between elements means nothing
+    in SpreadsheetML, and the writer is four times faster than joining the cells into one
+    string per row. A null cell is an empty line."""
+    cells = [
+        cell_expr(df, name, column_letter(i), styles).alias(f"_c{i}")
+        for i, name in enumerate(df.columns)
+    ]
+    row = [pl.format('<row r="{}">', pl.col("_row")).alias("_open"), *cells,
+           pl.lit("</row>").alias("_close")]  # fmt: skip
     for start in range(0, df.height, CHUNK_ROWS):
         part = df.slice(start, CHUNK_ROWS).with_row_index("_row", offset=start + 2)
-        yield part.select(row.str.join("")).item().encode("utf-8")
+        buffer = io.BytesIO()
+        part.select(row).write_csv(
+            buffer, include_header=False, separator="\n", quote_style="never", null_value=""
+        )
+        yield buffer.getvalue()
+
+
+def _prefetched(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """`chunks`, the next one built on a thread while the caller compresses this one (polars
+    and zlib both release the GIL, so the two overlap on two cores)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xlsx") as pool:
+        pending = pool.submit(next, chunks, None)
+        while (chunk := pending.result()) is not None:
+            pending = pool.submit(next, chunks, None)
+            yield chunk
 
 
 def _family_sheet(wb: Any, name: str, df: pl.DataFrame, formats: Mapping[str, Any]) -> None:
@@ -158,7 +183,7 @@ def fill_rows(path: Path, bodies: Mapping[str, pl.DataFrame], styles: Mapping[st
             head = re.sub(r'<dimension ref="[^"]*"/>', dimension, head, count=1)
             with dst.open(info.filename, "w", force_zip64=True) as out:
                 out.write(head.encode("utf-8"))
-                for chunk in sheet_rows(df, styles):
+                for chunk in _prefetched(sheet_rows(df, styles)):
                     out.write(chunk)
                 out.write(("</sheetData>" + tail).encode("utf-8"))
     os.replace(tmp, path)
