@@ -117,7 +117,7 @@ def note_summary(notes: pl.LazyFrame) -> pl.LazyFrame:
         _id_max=pl.col("note_id").max(),
         _npi=pl.col("provider_npi").min(),
         _npi_max=pl.col("provider_npi").max(),
-    )
+    ).cache()  # read twice (the caching note at the top)
     several = (pl.col("_id") != pl.col("_id_max")) | (pl.col("_npi") != pl.col("_npi_max"))
     joined = (
         notes.join(summary.filter(several).select(MATCH_KEY), on=list(MATCH_KEY), how="semi")
