@@ -31,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -164,10 +165,16 @@ def validate_raws(
 ) -> ValidationSummary:
     """Normalise and validate exports already read (flows/ingest.read_export, one per export,
     possibly concurrently); write the quarantine and validation.json to `out_dir`."""
-    results: dict[str, ValidationResult] = {}
-    for export, raw in raws.items():
-        normalized = normalize(export, raw.frame, raw.formats)
-        results[export] = validate_export(export, normalized.typed, normalized.failures)
+
+    def check(export: str) -> ValidationResult:
+        normalized = normalize(export, raws[export].frame, raws[export].formats)
+        return validate_export(export, normalized.typed, normalized.failures)
+
+    # the exports are independent; polars and Pandera's polars checks release the GIL, so
+    # the smaller exports' checks fill the gaps between the largest one's (issue #6)
+    with ThreadPoolExecutor(max_workers=len(raws) or 1, thread_name_prefix="validate") as pool:
+        futures = {export: pool.submit(check, export) for export in raws}
+    results: dict[str, ValidationResult] = {e: f.result() for e, f in futures.items()}
     if NOTE_TEXT in results["notes"].accepted.columns:
         # No rule, report or export reads note text once the contract has checked it, and it is
         # the largest column in memory (~1 GB at ten million notes; issue #6). The quarantine
