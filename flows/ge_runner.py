@@ -61,10 +61,10 @@ def start_worker() -> None:
                 stderr=subprocess.DEVNULL,
                 env=env,
             )
-            atexit.register(_stop)
+            atexit.register(stop_worker)
 
 
-def _stop() -> None:
+def stop_worker() -> None:
     global _worker
     with _lock:
         worker, _worker = _worker, None

@@ -229,7 +229,7 @@ def test_importing_the_module_does_not_import_great_expectations() -> None:
 def test_worker_process_gives_the_same_results_and_survives_its_death() -> None:
     """Audit runs evaluate GE in a worker process (flows/ge_runner.py): same outcomes as in this
     process, including failing codes; a killed worker is replaced by in-process evaluation."""
-    ge_runner._stop()  # an earlier test's audit run may have started one
+    ge_runner.stop_worker()  # an earlier test's audit run may have started one
     frames = (pl.concat([claims(100), claims(40, code="97140", units=7)]), notes(), PLANS)
     here = run_expectations(*frames)
     ge_runner.start_worker()
@@ -242,4 +242,4 @@ def test_worker_process_gives_the_same_results_and_survives_its_death() -> None:
         assert run_expectations(*frames) == here
         assert not ge_runner.worker_started()
     finally:
-        ge_runner._stop()
+        ge_runner.stop_worker()

@@ -37,7 +37,7 @@ def audit(data: Path, out: Path) -> dict[str, Any]:
     total = time.perf_counter() - start
     from flows import ge_runner
 
-    ge_runner._stop()  # so that its peak RSS counts in RUSAGE_CHILDREN
+    ge_runner.stop_worker()  # so that its peak RSS counts in RUSAGE_CHILDREN
     run_json = out / "run.json"
     timings = json.loads(run_json.read_text())["timings"] if run_json.exists() else {}
     return {
