@@ -9,6 +9,7 @@ Prints one JSON object on stdout.
 
 from __future__ import annotations
 
+import importlib
 import json
 import resource
 import sys
@@ -51,6 +52,8 @@ def audit(data: Path, out: Path) -> dict[str, Any]:
 
 def rules(data: Path) -> dict[str, Any]:
     """Our four core rule families alone, on frames already in memory (as DuckDB reads)."""
+    # the allocator settings of flows/__init__.py, as in an audit run: before polars loads
+    importlib.import_module("flows")
     import polars as pl
 
     from checks.engine import run_rules
