@@ -215,7 +215,12 @@ def run_rules(
     for name, in_scope in reversed(scopes.items()):
         profile_of_line = pl.when(in_scope).then(pl.lit(name)).otherwise(profile_of_line)
 
-    notes = notes.collect().lazy()
+    # Patient ids are join and sort keys of nearly every rule: as categoricals (one global
+    # dictionary) they are compared as integers, not strings (issue #6). Rules never print them.
+    as_key = {"patient_id": pl.Categorical()}
+    claims, plans = claims.cast(as_key), plans.cast(as_key)
+    notes = notes.cast(as_key).collect().lazy()
+    plans = plans.collect().lazy()
     base = (
         claims.join(note_summary(notes), on=list(MATCH_KEY), how="left", nulls_equal=False)
         .with_columns(profile_of_line.alias("_profile"))
