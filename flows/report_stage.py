@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,14 +123,37 @@ def write_report_outputs(
     `run_id` / `now`: the run's id and start (default: new ones); `changes`: history and
     reviewer dispositions to show (reports/history_view.py); `extra`: more scope facts."""
     profiles = run_profiles(profile)
-    card, period, facts = None, None, None
+    period = None if validation is None else metrics.service_period(validation.claims)
+    run = run_info(None if validation is None else validation.summary,
+                   profile_label(profile, profiles), period, redacted=redacted, now=now,
+                   run_id=run_id, extra=extra)  # fmt: skip
+    # the workbook (mostly zlib, which releases the GIL) is written while the page is built
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xlsx") as pool:
+        xlsx = pool.submit(write_xlsx, findings, summary, run, out_dir / FINDINGS_XLSX)
+        html_path = _write_page(out_dir, summary, findings, validation, profile, profiles, run,
+                                per_rule=per_rule, changes=changes)  # fmt: skip
+        xlsx_path = xlsx.result()
+    return ReportOutputs(html_path, xlsx_path, run)
+
+
+def _write_page(
+    out_dir: Path,
+    summary: Mapping[str, Any],
+    findings: pl.DataFrame,
+    validation: ValidationSummary | None,
+    profile: str | None,
+    profiles: Mapping[str, Profile],
+    run: RunInfo,
+    *,
+    per_rule: int,
+    changes: Changes | None,
+) -> Path:
+    card, facts = None, None
     if validation is not None:
         claims = validation.claims
         timed = timed_codes(claims, profile, profiles)
         card = metrics.provider_scorecard(claims, validation.notes, findings, timed)
-        period, facts = metrics.service_period(claims), validation.summary
-    run = run_info(facts, profile_label(profile, profiles), period, redacted=redacted, now=now,
-                   run_id=run_id, extra=extra)  # fmt: skip
+        facts = validation.summary
     view = build_view(
         summary,
         findings,
@@ -142,5 +166,4 @@ def write_report_outputs(
     )
     html_path = out_dir / REPORT_HTML
     html_path.write_text(render_report(view), encoding="utf-8")
-    xlsx_path = write_xlsx(findings, summary, run, out_dir / FINDINGS_XLSX)
-    return ReportOutputs(html_path, xlsx_path, run)
+    return html_path
