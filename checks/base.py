@@ -102,22 +102,26 @@ def note_summary(notes: pl.LazyFrame) -> pl.LazyFrame:
     keys with several (string aggregation over every key was most of this step's time)."""
     start_missing = pl.col("start_time").is_null()
     end_missing = pl.col("end_time").is_null()
-    summary = notes.group_by(MATCH_KEY).agg(
-        note_rows=pl.len().cast(pl.Int64),
-        # sum is null only when no row documents minutes
-        note_minutes=pl.when(pl.col("minutes").is_not_null().any())
-        .then(pl.col("minutes").sum())
-        .otherwise(None)
-        .cast(pl.Int64),
-        rows_minutes_missing=pl.col("minutes").is_null().sum().cast(pl.Int64),
-        rows_times_missing=(start_missing | end_missing).sum().cast(pl.Int64),
-        note_start=pl.col("start_time").min(),
-        note_end=pl.col("end_time").max(),
-        _id=pl.col("note_id").min(),
-        _id_max=pl.col("note_id").max(),
-        _npi=pl.col("provider_npi").min(),
-        _npi_max=pl.col("provider_npi").max(),
-    ).cache()  # read twice (the caching note at the top)
+    summary = (
+        notes.group_by(MATCH_KEY)
+        .agg(
+            note_rows=pl.len().cast(pl.Int64),
+            # sum is null only when no row documents minutes
+            note_minutes=pl.when(pl.col("minutes").is_not_null().any())
+            .then(pl.col("minutes").sum())
+            .otherwise(None)
+            .cast(pl.Int64),
+            rows_minutes_missing=pl.col("minutes").is_null().sum().cast(pl.Int64),
+            rows_times_missing=(start_missing | end_missing).sum().cast(pl.Int64),
+            note_start=pl.col("start_time").min(),
+            note_end=pl.col("end_time").max(),
+            _id=pl.col("note_id").min(),
+            _id_max=pl.col("note_id").max(),
+            _npi=pl.col("provider_npi").min(),
+            _npi_max=pl.col("provider_npi").max(),
+        )
+        .cache()
+    )  # read twice (the caching note at the top)
     several = (pl.col("_id") != pl.col("_id_max")) | (pl.col("_npi") != pl.col("_npi_max"))
     joined = (
         notes.join(summary.filter(several).select(MATCH_KEY), on=list(MATCH_KEY), how="semi")
