@@ -21,6 +21,7 @@ from typing import Any
 from checks.profile import ProfileError
 from flows.cli_output import print_audit
 from flows.config import resolve_profile
+from flows.dask_options import add_dask_options, dask_flow_options, wants_dask
 from flows.dispositions import load_dispositions
 from flows.drop import DEFAULT_WINDOW, check_window
 from flows.modes import keep_prefect_local, use_prefect
@@ -133,6 +134,7 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     _add_report_options(parser)
     _add_audit_options(parser)
+    add_dask_options(parser)
     parser.set_defaults(handler=_cmd_run)
 
 
@@ -166,7 +168,7 @@ def _audit(
     }
     # every option checked before anything starts: a typo costs no thread and no server
     checked = stages.settings(claims, notes, plans, args.out, **options)
-    if not use_prefect(args.orchestrate):
+    if not use_prefect(args.orchestrate or wants_dask(args)):
         from flows.audit_stage import run_direct
 
         if checked.expectations:
@@ -192,6 +194,7 @@ def _audit(
         redact=args.redact,
         expectations=checked.expectations,
         report_limit=args.report_limit,
+        **dask_flow_options(args),
     )
 
 

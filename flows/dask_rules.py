@@ -9,10 +9,11 @@ by reference to flows.dask_rules), and the Prefect API of the flow run reachable
 reports its state there). Profiles and reference tables are resolved here and sent with each
 task, so a worker needs none of the flow machine's files.
 
-The partitions carry patient data to the workers, in the clear over Dask's tcp:// unless the
-cluster is set up with TLS: use only workers on machines you would keep the exports on.
-Task results stay in memory (no result persistence, no cache key), and an exception inside a
-task becomes its type and place only: data libraries quote cell values in messages.
+The partitions carry patient data (not the note text) to the workers, in the clear over
+Dask's tcp:// unless the cluster is set up with TLS: use only workers on machines you would keep
+the exports on. Task results stay in memory (no result persistence, no cache key), and an
+exception inside a task becomes its type and place only: data libraries quote cell values in
+messages.
 
 Importing this module imports Prefect and distributed; the flow imports it only when asked to
 partition.
@@ -20,12 +21,19 @@ partition.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import time
+from collections.abc import Iterator
 from typing import Any
 
+import dask
 import polars as pl
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.client.orchestration import get_client
+from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect_dask import DaskTaskRunner
 
 from checks.profile import Profile
@@ -41,13 +49,13 @@ from flows.rules_stage import RulesOutput, describe_failure
 from flows.validate_stage import ValidationSummary
 from schemas.errors import InputError
 
-DEFAULT_PARTITIONS = 4
+NOT_SENT = ("note_text",)  # note columns the workers never receive
 
 
 def local_cluster_kwargs(partitions: int, **overrides: Any) -> dict[str, Any]:
     """A LocalCluster for one stage: a worker process per core (at most one per partition) with
     one task at a time each, and polars' threads shared out among them so the workers do not
-    oversubscribe the cores. Listens on localhost only and serves no dashboard."""
+    oversubscribe the cores. Listens on localhost only, dashboard off."""
     cores = os.cpu_count() or 1
     workers = max(1, min(partitions, cores))
     kwargs: dict[str, Any] = {
@@ -99,6 +107,40 @@ def _answer(part: Partition, future: Any) -> RulesOutput:
     return failed_partition(part, f"partition task {part.name} failed: {type(value).__name__}")
 
 
+@contextlib.contextmanager
+def _api_for_workers(address: str | None) -> Iterator[None]:
+    """Workers report their task runs to the flow run's Prefect API. A flow run on Prefect's
+    temporary server has no API URL in its settings, and a worker would start a temporary
+    server of its own (8 s, and the task runs lost): hand them the temporary server's URL."""
+    if PREFECT_API_URL.value():
+        yield
+        return
+    with get_client(sync_client=True) as client:
+        url = str(client.api_url).rstrip("/")
+    if address:
+        get_run_logger().warning(
+            "Prefect runs on a temporary server at %s: workers on other machines cannot "
+            "report to it; set PREFECT_API_URL to a server they can reach",
+            url,
+        )
+    with temporary_settings(updates={PREFECT_API_URL: url}):
+        yield
+
+
+@contextlib.contextmanager
+def _quiet_dask() -> Iterator[None]:
+    """Dask logs every worker's start and stop at INFO, and warns of every task that carries
+    more than 10 MB; the partitions are the data by design, and the run's log says enough."""
+    logger = logging.getLogger("distributed")
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))
+    try:
+        with dask.config.set({"distributed.admin.large-graph-warning-threshold": "64GB"}):
+            yield
+    finally:
+        logger.setLevel(level)
+
+
 def check_partitions(partitions: int) -> int:
     if partitions < 1:
         raise InputError("--partitions must be at least 1")
@@ -120,20 +162,38 @@ def rules_on_dask(
     log = get_run_logger()
     override = resolve_profile(profile) if profile else None
     profiles, mue = default_profiles(), mue_table().collect()
-    parts = plan_partitions(validation.claims, validation.notes, validation.plans, partitions)
+    start = time.perf_counter()
+    # no rule reads the note text: it stays on this machine
+    notes = validation.notes.drop(*NOT_SENT, strict=False)
+    parts = plan_partitions(validation.claims, notes, validation.plans, partitions)
     log.info(
-        "rules on Dask: %d partitions (%s), %s",
+        "rules on Dask: %d partitions in %.1f s (%s), %s",
         len(parts),
+        time.perf_counter() - start,
         ", ".join(f"{p.name}: {p.claims.height} lines" for p in parts),
         f"scheduler {address}" if address else "a local cluster",
     )
-    with dask_runner(partitions, address, cluster) as runner:
+    with (
+        _api_for_workers(address),
+        _quiet_dask(),
+        dask_runner(partitions, address, cluster) as runner,
+    ):
+        # the partitions go straight to the workers, each once: inside the task's arguments
+        # they would pass through the scheduler and be hashed for the task's key as well
+        start = time.perf_counter()
+        data = runner.client.scatter(list(parts), hash=False)
+        sent = time.perf_counter()
         futures = [
             runner.submit(
                 partition_task.with_options(name=f"rules-{p.name}"),
-                parameters={"part": p, "profiles": profiles, "mue": mue, "override": override},
+                parameters={"part": d, "profiles": profiles, "mue": mue, "override": override},
             )
-            for p in parts
+            for p, d in zip(parts, data, strict=True)
         ]
         outputs = [_answer(p, f) for p, f in zip(parts, futures, strict=True)]
+        log.info(
+            "rules on Dask: cluster ready and partitions sent in %.1f s, run in %.1f s",
+            sent - start,
+            time.perf_counter() - sent,
+        )
     return merge_outputs(parts, outputs)

@@ -14,6 +14,7 @@ direct run write the same findings.csv byte for byte.
       ├ rules-overlap ├ concurrently: independent tasks, one per rule family
       ├ rules-plan_of_care
       ├ rules-documentation ┘
+      │   (with `partitions`: rules-patient-i, rules-provider-i on Dask, flows/dask_rules.py)
       ├ findings (findings.csv/.parquet, summary.json, findings_status.csv)
       ├ report (report.html, findings.xlsx)
       ├ history (the run in the history database)
