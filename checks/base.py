@@ -19,6 +19,7 @@ import polars as pl
 # marked with `.cache()`: polars 2.1 did not always find such common subplans itself and computed
 # them once per branch, up to the whole sweep again (OVERLAP-PROVIDER at 10 million lines: 24 s,
 # 4.4 s with the caches; issue #6).
+
 # Line keys shared by every frame a rule returns.
 LINE_KEY = ("claim_id", "line_number")
 MATCH_KEY = ("patient_id", "service_date", "procedure_code")
@@ -120,8 +121,8 @@ def note_summary(notes: pl.LazyFrame) -> pl.LazyFrame:
             _npi=pl.col("provider_npi").min(),
             _npi_max=pl.col("provider_npi").max(),
         )
-        .cache()
-    )  # read twice (the caching note at the top)
+        .cache()  # read twice (the caching note at the top)
+    )
     several = (pl.col("_id") != pl.col("_id_max")) | (pl.col("_npi") != pl.col("_npi_max"))
     joined = (
         notes.join(summary.filter(several).select(MATCH_KEY), on=list(MATCH_KEY), how="semi")
