@@ -130,11 +130,16 @@ def provider_scorecard(
     if claims.height == 0:
         return pl.DataFrame(schema=SCORECARD_SCHEMA)
     service = ["rendering_npi", "patient_id", "service_date", "procedure_code"]
-    minutes = notes.group_by("patient_id", "service_date", "procedure_code").agg(
-        pl.col("minutes").sum().cast(pl.Int64).alias("minutes")
+    # One lazy query, collected once: polars prunes the columns and runs the groupings side by
+    # side. Built eagerly, step by step, this took 18 s at ten million lines, lazily 4 s (#6).
+    minutes = (
+        notes.lazy()
+        .group_by("patient_id", "service_date", "procedure_code")
+        .agg(pl.col("minutes").sum().cast(pl.Int64).alias("minutes"))
     )
     timed = (
-        claims.filter(_timed(timed_codes))
+        claims.lazy()
+        .filter(_timed(timed_codes))
         .group_by(service)
         .agg(pl.col("units").sum().cast(pl.Int64).alias("units"))
         .join(minutes, on=service[1:], how="left")
@@ -146,6 +151,7 @@ def provider_scorecard(
     )
     flagged = (
         per_line(findings)
+        .lazy()
         .group_by("provider_npi")
         .agg(
             pl.len().cast(pl.Int64).alias("lines_with_findings"),
@@ -154,7 +160,8 @@ def provider_scorecard(
         )
     )
     card = (
-        claims.group_by("rendering_npi")
+        claims.lazy()
+        .group_by("rendering_npi")
         .agg(
             pl.len().cast(pl.Int64).alias("lines"),
             pl.col("claim_id").n_unique().cast(pl.Int64).alias("claims"),
@@ -168,6 +175,7 @@ def provider_scorecard(
             .cast(pl.Int64),
             pl.col("amount_at_risk").fill_null(0.0),
         )
+        .collect()
     )
     practice_rate = card["lines_with_findings"].sum() / card["lines"].sum()
     rate = pl.col("lines_with_findings") / pl.col("lines")
