@@ -30,9 +30,10 @@ from typing import Any
 
 import polars as pl
 
+from flows.ingest_rows import blank_rows, constant, row_numbers
 from schemas.contract import COLUMNS, EXPORTS, SOURCE_FILE, SOURCE_ROW
 from schemas.errors import InputError, MappingError
-from schemas.normalize import as_text, blank_to_null
+from schemas.text import as_text
 
 SUFFIXES = (".csv", ".parquet", ".xlsx")
 
@@ -304,12 +305,6 @@ def _match_headers(export: str, label: str, headers: list[str], spec: ExportMapp
     return found
 
 
-def _is_blank(name: str, dtype: pl.DataType) -> pl.Expr:
-    if dtype == pl.String:
-        return blank_to_null(pl.col(name)).is_null()
-    return pl.col(name).is_null()
-
-
 def _read_source(export: str, path: Path, name: str, spec: ExportMapping) -> SourceFile:
     label = f"{export} file '{path}'"
     suffix = path.suffix.lower()
@@ -322,12 +317,10 @@ def _read_source(export: str, path: Path, name: str, spec: ExportMapping) -> Sou
         df = _read_xlsx(label, path, spec.sheet)
     if {SOURCE_FILE, SOURCE_ROW} & set(df.columns):
         raise InputError(f"{label} has a column named {SOURCE_FILE} or {SOURCE_ROW} (reserved)")
-    numbered = df.with_row_index(SOURCE_ROW, offset=1).with_columns(
-        pl.col(SOURCE_ROW).cast(pl.Int64)
-    )
+    numbered = row_numbers(df, SOURCE_ROW).to_frame().hstack(df)
     if df.width:
-        blank = pl.all_horizontal([_is_blank(c, t) for c, t in df.schema.items()])
-        original = numbered.filter(~blank)
+        blank = blank_rows(df)
+        original = numbered if blank is None else numbered.filter(~blank)
     else:
         original = numbered.clear()
     if original.height == 0:
@@ -345,15 +338,15 @@ def _read_source(export: str, path: Path, name: str, spec: ExportMapping) -> Sou
 
 
 def _contract_frame(export: str, source: SourceFile) -> pl.DataFrame:
-    return source.original.select(
-        *[
-            pl.col(source.header_map[c.name]).alias(c.name)
+    frame = source.original
+    return pl.DataFrame(
+        [
+            frame.get_column(source.header_map[c.name]).alias(c.name)
             if c.name in source.header_map
-            else pl.lit(None, pl.String).alias(c.name)
+            else constant(frame, c.name, None, pl.String())
             for c in COLUMNS[export]
-        ],
-        pl.lit(source.name, pl.String).alias(SOURCE_FILE),
-        pl.col(SOURCE_ROW),
+        ]
+        + [constant(frame, SOURCE_FILE, source.name, pl.String()), frame.get_column(SOURCE_ROW)]
     )
 
 

@@ -9,7 +9,7 @@ Pandera later reporting "required but blank" (schemas.validate drops that duplic
 Everything is vectorised expressions: this runs on ten-million-row exports. Two passes per
 column: a cheap regex-free parse of the common shapes over every row, then the full parser
 (US dates, date-times in date columns, "$1,234.50", AM/PM ...) only on the rows the first pass
-could not read, which are usually few.
+could not read, which are usually few. Text columns are cleaned by schemas/text.py.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from schemas.contract import COLUMNS, SOURCE_FILE, SOURCE_ROW, Column, Kind
+from schemas.text import as_text, blank_to_null, clean_text_columns, is_blank
 
 MINUTES_DERIVED = "minutes_derived"
 
@@ -53,9 +54,6 @@ _EXPECTED: dict[Kind, tuple[str, str]] = {
 # into a date column, and the reason must not carry a whole note into summaries.
 _MAX_QUOTED = 40
 
-_LOWER = frozenset({"payer_type"})
-_UPPER = frozenset({"procedure_code", "modifiers", "discipline"})
-
 _MINUTES_BLANK = "__minutes_blank"
 _NEEDS_MORE = "__needs_more__"
 
@@ -83,32 +81,6 @@ class Normalized:
 
     typed: pl.DataFrame
     failures: pl.DataFrame
-
-
-def blank_to_null(expr: pl.Expr) -> pl.Expr:
-    """Strip surrounding whitespace; an empty result is null (a blank cell is a missing value)."""
-    stripped = expr.str.strip_chars()
-    return pl.when(stripped.str.len_bytes() > 0).then(stripped)
-
-
-def as_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
-    """Text form of a possibly typed column.
-
-    Whole floats lose their ".0": Excel stores every number as a float, and an NPI or ID read
-    back as "1234567893.0" would otherwise fail checks that the spreadsheet user cannot see.
-    """
-    if dtype == pl.String:
-        return expr
-    if isinstance(dtype, pl.Duration):
-        return expr.dt.to_string("iso")
-    if dtype.is_nested() or dtype == pl.Object:
-        # Not a value a billing export can mean; shown as its type so the row is quarantined.
-        return pl.when(expr.is_not_null()).then(pl.lit(f"<{dtype}>"))
-    if dtype.is_float():
-        whole = expr.is_finite() & (expr == expr.floor())
-        as_int = expr.cast(pl.Int64, strict=False).cast(pl.String)
-        return pl.when(whole & as_int.is_not_null()).then(as_int).otherwise(expr.cast(pl.String))
-    return expr.cast(pl.String)
 
 
 def _us_to_iso(text: pl.Expr) -> pl.Expr:
@@ -206,17 +178,6 @@ def _parse_typed(kind: Kind, raw: pl.Expr, dtype: pl.DataType) -> pl.Expr | None
     return None
 
 
-def _normalise_text(name: str, text: pl.Expr) -> pl.Expr:
-    if name in _LOWER:
-        text = text.str.to_lowercase()
-    if name in _UPPER:
-        text = text.str.to_uppercase()
-    if name == "modifiers":
-        # "GP 59", "GP,59" and "GP::59" all mean GP:59 (contract MODIFIERS_PATTERN uses ':').
-        text = blank_to_null(text.str.replace_all(r"[\s:,]+", ":").str.strip_chars(":"))
-    return text
-
-
 @dataclass(frozen=True)
 class _Plan:
     """How one non-text column is parsed: `value` for every row; rows where `value` is null
@@ -276,13 +237,17 @@ def normalize(
         pl.lit(None, pl.String).alias(c.name) for c in columns if c.name not in frame.columns
     ).with_columns(pl.col(SOURCE_FILE).cast(pl.String), pl.col(SOURCE_ROW).cast(pl.Int64))
     schema = frame.schema
+    texts = clean_text_columns(frame, [c.name for c in columns if c.kind == "text"])
+    frame = frame.with_columns(v for v in texts.values() if isinstance(v, pl.Series))
 
     values: list[pl.Expr] = []
     plans: list[_Plan] = []
     for column in columns:
         if column.kind == "text":
-            cleaned = blank_to_null(as_text(pl.col(column.name), schema[column.name]))
-            values.append(_normalise_text(column.name, cleaned).alias(column.name))
+            text = texts[column.name]
+            values.append(
+                pl.col(column.name) if isinstance(text, pl.Series) else text.alias(column.name)
+            )
             continue
         plan = _plan(column, schema[column.name], formats.get(column.name))
         if plan is None:
@@ -292,8 +257,7 @@ def normalize(
             values.append(plan.value.alias(column.name))
             values.append(plan.needs_more.alias(_NEEDS_MORE + column.name))
     if export == "notes":
-        minutes = blank_to_null(as_text(pl.col("minutes"), schema["minutes"]))
-        values.append(minutes.is_null().alias(_MINUTES_BLANK))
+        values.append(is_blank(pl.col("minutes"), schema["minutes"]).alias(_MINUTES_BLANK))
     wide = frame.select(pl.col(SOURCE_FILE), pl.col(SOURCE_ROW), *values)
 
     # Second pass on the few rows the fast path could not read: full parser, else a failure.

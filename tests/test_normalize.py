@@ -6,10 +6,16 @@ import datetime as dt
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_series_equal
 
+import schemas.text
 from schemas.contract import COLUMNS, SOURCE_FILE, SOURCE_ROW
 from schemas.normalize import FAILURE_SCHEMA, MINUTES_DERIVED, TARGET_DTYPES, normalize
+from schemas.text import as_text, blank_to_null, is_blank, text_clean, text_is_blank
 from tests.test_contract import NPI, text_frame, valid_row
+from tests.test_distinct import CELLS, TEXT
 
 
 def _one(export: str, column: str, value: object, formats: dict[str, str] | None = None):
@@ -248,3 +254,71 @@ def test_typed_time_and_datetime_columns() -> None:
     assert typed["end_time"].to_list() == [dt.time(9, 30)]
     assert typed["signed_at"].to_list() == [dt.datetime(2026, 1, 5, 12)]
     assert typed.schema["signed_at"] == pl.Datetime("us")
+
+
+# ------------------------------------------------- fast paths give what the full path gives
+TEXT_COLUMNS = {e: [c.name for c in cols if c.kind == "text"] for e, cols in COLUMNS.items()}
+
+
+def _full_text_path(frame: pl.DataFrame, name: str) -> pl.Series:
+    """Every row through the clean-up, as normalize did before the issue #6 fast paths."""
+    return frame.select(text_clean(name)(as_text(pl.col(name), frame.schema[name]))).to_series()
+
+
+@pytest.mark.parametrize("codes_by_distinct_value", [True, False])
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_text_columns_equal_the_full_clean_up(
+    codes_by_distinct_value: bool, data: st.DataObject
+) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        if not codes_by_distinct_value:
+            patch.setattr(schemas.text, "code_values", lambda series: None)
+        for export, names in TEXT_COLUMNS.items():
+            n = data.draw(st.integers(1, 30))
+            cells = st.lists(st.none() | TEXT, min_size=n, max_size=n)
+            frame = text_frame([valid_row(export)] * n).with_columns(
+                pl.Series(name, data.draw(cells), dtype=pl.String) for name in names
+            )
+            typed = normalize(export, frame).typed
+            for name in names:
+                assert_series_equal(typed[name], _full_text_path(frame, name), check_names=False)
+
+
+def test_clean_text_columns_are_not_copied() -> None:
+    frame = text_frame([valid_row("claims"), valid_row("claims", claim_id="C2")])
+    typed = normalize("claims", frame).typed
+    for name in TEXT_COLUMNS["claims"]:
+        assert typed[name].equals(frame[name])
+    assert typed["modifiers"].to_list() == ["GP", "GP"]
+
+
+@pytest.mark.parametrize(
+    "series",
+    [
+        pl.Series([1, None, -3]),
+        pl.Series([0.0, float("nan"), float("inf"), -0.0, None, 1.5]),
+        pl.Series([dt.date(2026, 1, 5), None]),
+        pl.Series([dt.time(9), None]),
+        pl.Series([dt.datetime(2026, 1, 5), None], dtype=pl.Datetime("ms", "UTC")),
+        pl.Series([dt.timedelta(0), None]),
+        pl.Series([True, False, None]),
+        pl.Series(["", " ", "\u3000", "x", None]),
+        pl.Series(["", " ", "x", None], dtype=pl.Categorical),
+        pl.Series([None, None], dtype=pl.Null),
+        pl.Series([[1], None]),
+    ],
+)
+def test_is_blank_equals_blank_text(series: pl.Series) -> None:
+    frame = series.to_frame("v")
+    expected = frame.select(blank_to_null(as_text(pl.col("v"), series.dtype)).is_null())
+    got = frame.select(is_blank(pl.col("v"), series.dtype))
+    assert_series_equal(got.to_series(), expected.to_series())
+
+
+@settings(max_examples=150, deadline=None)
+@given(CELLS)
+def test_text_is_blank_equals_blank_to_null(values: list[str | None]) -> None:
+    frame = pl.Series("v", values, dtype=pl.String).to_frame()
+    expected = frame.select(blank_to_null(pl.col("v")).is_null()).to_series()
+    assert_series_equal(frame.select(text_is_blank(pl.col("v"))).to_series(), expected)
