@@ -18,6 +18,8 @@ import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
 
+from schemas.distinct import code_values, duplicated, map_distinct
+
 Kind = Literal["text", "int", "decimal", "date", "time", "datetime"]
 EXPORTS = ("claims", "notes", "plans")
 PAYER_TYPES = ("medicare", "medicaid", "commercial", "other")
@@ -108,7 +110,13 @@ def npi_check_digit(first_nine: str) -> int:
 
 
 def _npi_check(data: PolarsData) -> pl.LazyFrame:
-    return data.lazyframe.select(npi_is_valid(pl.col(data.key)))
+    # Ten expressions per row: 2.3 s on the claims at 10M lines (issue #6). NPIs repeat (ten
+    # thousand providers at 10M lines), so it runs once per distinct NPI when the column allows.
+    npis = data.lazyframe.select(pl.col(data.key)).collect().to_series()
+    distinct = code_values(npis)
+    if distinct is None:
+        return data.lazyframe.select(npi_is_valid(pl.col(data.key)))
+    return map_distinct(npis, npi_is_valid, distinct).to_frame().lazy()
 
 
 def _code_check(data: PolarsData) -> pl.LazyFrame:
@@ -116,13 +124,23 @@ def _code_check(data: PolarsData) -> pl.LazyFrame:
 
 
 def _not_blank(data: PolarsData) -> pl.LazyFrame:
-    return data.lazyframe.select(pl.col(data.key).str.strip_chars().str.len_chars() > 0)
+    # Bytes, not characters: the same test, without decoding every id (issue #6).
+    return data.lazyframe.select(pl.col(data.key).str.strip_chars().str.len_bytes() > 0)
+
+
+def _rows_unique(data: PolarsData, key: tuple[str, ...]) -> pl.LazyFrame:
+    return (~duplicated(data.lazyframe.select(key).collect())).to_frame().lazy()
 
 
 # Check names are what the quarantine shows; REASONS turns them into plain English.
 VALID_NPI = "valid_npi"
 PROCEDURE_CODE = "procedure_code_format"
 NOT_BLANK = "not_blank"
+# The name Pandera gives its own `Config.unique` check, which this one replaces (see ClaimsSchema).
+UNIQUE_KEY = "multiple_fields_uniqueness"
+CLAIM_LINE = ("claim_id", "line_number")
+# The columns whose combination each model checks under UNIQUE_KEY, by export.
+UNIQUE_KEYS: dict[str, tuple[str, ...]] = {"claims": CLAIM_LINE}
 
 
 class ClaimsSchema(pa.DataFrameModel):
@@ -143,11 +161,16 @@ class ClaimsSchema(pa.DataFrameModel):
 
     class Config:
         strict = False
-        unique = ("claim_id", "line_number")
 
     @pa.check("rendering_npi", name=VALID_NPI)
     def _rendering_npi(cls, data: PolarsData) -> pl.LazyFrame:
         return _npi_check(data)
+
+    # What `Config.unique = CLAIM_LINE` checks, under the same name and with the same failure
+    # cases; Pandera's own version took 1.9 s at 10M lines, this one 0.5 s (issue #6).
+    @pa.dataframe_check(name=UNIQUE_KEY)
+    def _claim_lines_unique(cls, data: PolarsData) -> pl.LazyFrame:
+        return _rows_unique(data, CLAIM_LINE)
 
     @pa.check("procedure_code", name=PROCEDURE_CODE)
     def _procedure_code(cls, data: PolarsData) -> pl.LazyFrame:
@@ -234,7 +257,7 @@ def reason(check: str, column: str) -> str:
         return f"{column} is required but blank"
     if check == CERT_END_AFTER_START:
         return "cert_end is before cert_start"
-    if check == "multiple_fields_uniqueness":
+    if check == UNIQUE_KEY:
         return "duplicate (claim_id, line_number): every row sharing the key is set aside"
     if check.startswith("greater_than_or_equal_to("):
         bound = check.removeprefix("greater_than_or_equal_to(").removesuffix(")")

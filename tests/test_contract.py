@@ -6,10 +6,25 @@ test modules of the ingest/validation stage.
 
 from __future__ import annotations
 
+import pandera.errors as pa_errors
+import pandera.polars as pa
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from schemas.contract import COLUMNS, SOURCE_FILE, SOURCE_ROW, npi_check_digit
+import schemas.contract
+from schemas.contract import (
+    CLAIM_LINE,
+    COLUMNS,
+    SOURCE_FILE,
+    SOURCE_ROW,
+    UNIQUE_KEY,
+    VALID_NPI,
+    ClaimsSchema,
+    npi_check_digit,
+    npi_is_valid,
+)
 from schemas.normalize import normalize
 from schemas.validate import PROBLEM_COLUMNS, ValidationResult, validate_export
 
@@ -276,3 +291,56 @@ def test_accepted_rows_keep_source_columns_and_types() -> None:
     assert accepted["minutes_derived"].to_list() == [True]
     assert accepted["minutes"].to_list() == [30]
     assert accepted.schema["signed_at"] == pl.Datetime("us")
+
+
+def test_nothing_wrong_accepts_the_typed_frame_itself() -> None:
+    normalized = normalize("claims", text_frame([valid_row("claims")]))
+    result = validate_export("claims", normalized.typed, normalized.failures)
+    assert result.accepted is normalized.typed
+
+
+def test_rows_per_file_when_files_interleave() -> None:
+    parts = (("b.csv", ["B1", ""]), ("a.csv", ["A1"]), ("b.csv", ["B3", "B4", "B5"]))
+    frames = [text_frame([valid_row("plans", plan_id=i) for i in ids], f) for f, ids in parts]
+    frame = pl.concat(frames).with_columns(
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over(SOURCE_FILE).alias(SOURCE_ROW)
+    )
+    by_file = check("plans", frame).by_file
+    assert by_file.rows() == [("a.csv", 1, 1, 0), ("b.csv", 5, 4, 1)]
+
+
+# ------------------------------------------ the issue #6 checks equal the direct/built-in ones
+def _failures(schema: pa.DataFrameSchema | type[pa.DataFrameModel], typed: pl.DataFrame, name):
+    try:
+        schema.validate(typed, lazy=True)
+    except pa_errors.SchemaErrors as err:
+        cases = err.failure_cases.filter(pl.col("check") == name)
+        return cases.select("index", "failure_case").sort("index").rows()
+    return []
+
+
+KEY_VALUES = st.tuples(st.sampled_from(["C1", "C2", "C3"]), st.sampled_from(["1", "2", "", "x"]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(KEY_VALUES, min_size=1, max_size=12))
+def test_claim_line_uniqueness_equals_pandera_unique(keys: list[tuple[str, str]]) -> None:
+    rows = [valid_row("claims", claim_id=c, line_number=n) for c, n in keys]
+    typed = normalize("claims", text_frame(rows)).typed
+    builtin = pa.DataFrameSchema(unique=list(CLAIM_LINE))
+    assert _failures(ClaimsSchema, typed, UNIQUE_KEY) == _failures(builtin, typed, UNIQUE_KEY)
+
+
+NPI_CELLS = ["", "12345", NPI, NPI_2, BAD_CHECK_DIGIT, "\u0661" * 10, "\uff11" + NPI[1:], "x" * 10]
+
+
+@pytest.mark.parametrize("by_distinct_value", [True, False])
+def test_npi_check_equals_the_check_on_every_row(by_distinct_value: bool) -> None:
+    rows = [valid_row("claims", claim_id=f"C{i}", rendering_npi=v) for i, v in enumerate(NPI_CELLS)]
+    typed = normalize("claims", text_frame(rows)).typed
+    direct = typed.select(npi_is_valid(pl.col("rendering_npi"))).to_series()
+    expected = [(i, typed["rendering_npi"][i]) for i, ok in enumerate(direct) if ok is False]
+    with pytest.MonkeyPatch.context() as patch:
+        if not by_distinct_value:
+            patch.setattr(schemas.contract, "code_values", lambda series: None)
+        assert _failures(ClaimsSchema, typed, VALID_NPI) == expected
