@@ -2,18 +2,18 @@
 
 xlsxwriter writes the workbook's frame (styles, the summary sheet, each family sheet's header,
 column widths, frozen pane and autofilter); the family sheets' rows are then built as
-SpreadsheetML by polars expressions, a column at a time, and streamed into the package. Writing
-them cell by cell through xlsxwriter ran at ~8,000 findings a second, which made the workbook the
-slowest part of a large audit (issue #6); the vectorised rows run at several hundred thousand.
+SpreadsheetML by polars expressions (flows/sheet_xml.py) and streamed into the package, deflated
+on two threads (flows/zipdeflate.py). Writing them cell by cell through xlsxwriter ran at ~8,000
+findings a second, which made the workbook the slowest part of a large audit (issue #6); the
+vectorised rows run at several hundred thousand.
 
 Text cells get the same formula neutralisation as findings.csv (flows/exports.py) and are
-written as inline strings, never as formulas; XML specials, control characters and Excel's own
-`_xHHHH_` escapes are encoded the way xlsxwriter encodes them.
+written as inline strings, never as formulas.
 """
 
 from __future__ import annotations
 
-import io
+import itertools
 import os
 import re
 import zipfile
@@ -26,13 +26,13 @@ import polars as pl
 import xlsxwriter
 
 from flows.exports import FORMULA_START, neutralise_formulas
+from flows.sheet_xml import chunk_xml, column_letter
+from flows.zipdeflate import write_deflated
 from reports.formatting import fmt_pct
 from reports.view_model import RunInfo
 
 # Excel's sheet limit less the header row; a larger family continues on "<family> (2)".
 XLSX_MAX_ROWS = 1_048_575
-# Excel keeps at most this many characters in a cell.
-XLSX_MAX_CHARS = 32_767
 XLSX_OPTIONS = {
     "strings_to_formulas": False,
     "strings_to_urls": False,
@@ -41,14 +41,6 @@ XLSX_OPTIONS = {
 }
 # Rows built and compressed per step: bounds memory whatever the number of findings.
 CHUNK_ROWS = 100_000
-# 1899-12-30 is Excel's day 0 (its 1900 leap-year bug included); polars counts from 1970-01-01.
-EXCEL_EPOCH_OFFSET = 25_569
-# Characters XML 1.0 does not allow, and CR (a parser turns it into LF): Excel stores them as
-# _xHHHH_, as xlsxwriter does.
-XML_INVALID = [chr(c) for c in (*range(0x00, 0x09), *range(0x0B, 0x20))] + [
-    "\ufffe",
-    "\uffff",
-]
 WIDTHS = {"message": 70, "evidence": 70, "finding_id": 34, "rule_id": 18}
 
 
@@ -72,76 +64,15 @@ def sheet_names(families: Sequence[str]) -> dict[str, str]:
     return names
 
 
-def column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def xml_text(expr: pl.Expr, *, has_invalid: bool) -> pl.Expr:
-    """Cell text as SpreadsheetML character data. Order matters: a literal `_xHHHH_` in the
-    data is protected (`_x005F_` is the escaped underscore) before control characters are
-    turned into such escapes."""
-    out = expr.str.slice(0, XLSX_MAX_CHARS).str.replace_all(r"_(x[0-9A-Fa-f]{4}_)", "_x005F_$1")
-    if has_invalid:
-        for ch in XML_INVALID:
-            out = out.str.replace_all(ch, f"_x{ord(ch):04X}_", literal=True)
-    return (
-        out.str.replace_all("&", "&amp;", literal=True)
-        .str.replace_all("<", "&lt;", literal=True)
-        .str.replace_all(">", "&gt;", literal=True)
-    )
-
-
-def cell_expr(df: pl.DataFrame, name: str, letter: str, styles: Mapping[str, int]) -> pl.Expr:
-    """One column's `<c>` elements (null where the value is null: the cell is left out)."""
-    dtype = df.schema[name]
-    ref = f'<c r="{letter}{{}}"'
-    if dtype == pl.Date:
-        serial = pl.col(name).cast(pl.Int32) + EXCEL_EPOCH_OFFSET
-        return pl.format(ref + f' s="{styles["date"]}"><v>{{}}</v></c>', pl.col("_row"), serial)
-    if dtype.is_numeric():
-        value = pl.col(name)
-        if dtype.is_float():
-            value = pl.when(value.is_finite()).then(value)
-        style = f' s="{styles["money"]}"' if name == "amount_at_risk" else ""
-        return pl.format(ref + style + "><v>{}</v></c>", pl.col("_row"), value.cast(pl.String))
-    invalid = "[" + re.escape("".join(XML_INVALID)) + "]"
-    has_invalid = bool(df.select(pl.col(name).cast(pl.String).str.contains(invalid).any()).item())
-    text = xml_text(pl.col(name).cast(pl.String), has_invalid=has_invalid)
-    return pl.format(
-        ref + ' t="inlineStr"><is><t xml:space="preserve">{}</t></is></c>', pl.col("_row"), text
-    )
-
-
 def sheet_rows(df: pl.DataFrame, styles: Mapping[str, int]) -> Iterator[bytes]:
-    """`<row>` elements for `df`'s rows as sheet rows 2.., in chunks of CHUNK_ROWS.
-
-    Each row's opening tag, cells and closing tag are columns written by polars' CSV writer
-    with a newline as the separator and no quoting: whitespace between elements means nothing
-    in SpreadsheetML, and the writer is four times faster than joining the cells into one
-    string per row. A null cell is an empty line."""
-    cells = [
-        cell_expr(df, name, column_letter(i), styles).alias(f"_c{i}")
-        for i, name in enumerate(df.columns)
-    ]
-    row = [pl.format('<row r="{}">', pl.col("_row")).alias("_open"), *cells,
-           pl.lit("</row>").alias("_close")]  # fmt: skip
+    """`<row>` elements for `df`'s rows as sheet rows 2.., in chunks of CHUNK_ROWS."""
     for start in range(0, df.height, CHUNK_ROWS):
-        part = df.slice(start, CHUNK_ROWS).with_row_index("_row", offset=start + 2)
-        buffer = io.BytesIO()
-        part.select(row).write_csv(
-            buffer, include_header=False, separator="\n", quote_style="never", null_value=""
-        )
-        yield buffer.getvalue()
+        yield chunk_xml(df.slice(start, CHUNK_ROWS), start + 2, styles)
 
 
 def _prefetched(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    """`chunks`, the next one built on a thread while the caller compresses this one (polars
-    and zlib both release the GIL, so the two overlap on two cores)."""
+    """`chunks`, the next one built on a thread while the caller deflates this one (polars and
+    zlib both release the GIL, so the two overlap on two cores)."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xlsx") as pool:
         pending = pool.submit(next, chunks, None)
         while (chunk := pending.result()) is not None:
@@ -168,7 +99,8 @@ def fill_rows(path: Path, bodies: Mapping[str, pl.DataFrame], styles: Mapping[st
     tmp = path.with_name(path.name + ".part")
     with (
         zipfile.ZipFile(path) as src,
-        zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst,
+        open(tmp, "w+b") as fh,
+        zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst,
     ):
         for info in src.infolist():
             data = src.read(info)
@@ -181,11 +113,12 @@ def fill_rows(path: Path, bodies: Mapping[str, pl.DataFrame], styles: Mapping[st
             last = column_letter(df.width - 1)
             dimension = f'<dimension ref="A1:{last}{df.height + 1}"/>'
             head = re.sub(r'<dimension ref="[^"]*"/>', dimension, head, count=1)
-            with dst.open(info.filename, "w", force_zip64=True) as out:
-                out.write(head.encode("utf-8"))
-                for chunk in _prefetched(sheet_rows(df, styles)):
-                    out.write(chunk)
-                out.write(("</sheetData>" + tail).encode("utf-8"))
+            part = itertools.chain(
+                [head.encode("utf-8")],
+                _prefetched(sheet_rows(df, styles)),
+                [("</sheetData>" + tail).encode("utf-8")],
+            )
+            write_deflated(dst, fh, zipfile.ZipInfo(info.filename, info.date_time), part)
     os.replace(tmp, path)
 
 

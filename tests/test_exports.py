@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import polars as pl
 import pytest
 
-from flows import redact, workbook
+from flows import redact, sheet_xml, workbook
 from flows.audit_stage import run_audit
 from flows.cli import SAMPLE, main
 from flows.exports import write_csv
@@ -110,7 +110,7 @@ def test_streamed_rows_read_back_exactly(tmp_path: Path, monkeypatch: pytest.Mon
     assert list(sheets)[3:] == ["units", "units (2)", "units (3)"]
     back = pl.concat([sheets["units"], sheets["units (2)"], sheets["units (3)"]])
     for column in ("message", "evidence"):
-        expected = [t[: workbook.XLSX_MAX_CHARS] or None for t in f[column]]
+        expected = [t[: sheet_xml.XLSX_MAX_CHARS] or None for t in f[column]]
         assert back[column].to_list() == expected
     assert back["excess_units"].to_list() == [None if i % 2 else str(i) for i in range(14)]
     typed = pl.read_excel(path, sheet_name="units")
