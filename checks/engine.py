@@ -274,10 +274,11 @@ def assemble(raw: pl.DataFrame, claims: pl.LazyFrame, fee_schedule: pl.LazyFrame
     """
     if raw.is_empty():
         return pl.DataFrame(schema=FINDINGS_SCHEMA)
-    keys = raw.lazy().select("claim_id", "line_number").unique()
-    lines = _fee_rate(
-        claims.join(keys, on=["claim_id", "line_number"], how="semi"), fee_schedule
-    ).select(
+    # Only the lines of flagged claims are looked up: an is_in on claim_id alone hashes each
+    # claim id once, where a semi join on (claim_id, line_number) encoded both keys of all
+    # ten million lines first. The left join below keeps the flagged lines of those claims.
+    flagged = claims.filter(pl.col("claim_id").is_in(raw.get_column("claim_id").implode()))
+    lines = _fee_rate(flagged, fee_schedule).select(
         "claim_id",
         "line_number",
         "patient_id",
@@ -311,9 +312,15 @@ def assemble(raw: pl.DataFrame, claims: pl.LazyFrame, fee_schedule: pl.LazyFrame
         )
         .otherwise(pl.lit(""))
     )
+    # The rule rows are put in order before the join, which keeps it: the sort gathers the
+    # rule columns only, and on the in-memory engine it runs beside the claims lookup (a
+    # join's two inputs are evaluated in parallel). FINDINGS_ORDER is unique per finding, as
+    # finding_id is. At ten million lines, assemble took 3.2 s before (median of 6), 1.9 s
+    # so and 2.6 s on the streaming engine (issue #6).
     return (
         raw.lazy()
-        .join(lines, on=["claim_id", "line_number"], how="left")
+        .sort(FINDINGS_ORDER)
+        .join(lines, on=["claim_id", "line_number"], how="left", maintain_order="left")
         .with_columns(
             finding_id=pl.format(
                 "{}:{}:{}", pl.col("rule_id"), pl.col("claim_id"), pl.col("line_number")
@@ -322,8 +329,7 @@ def assemble(raw: pl.DataFrame, claims: pl.LazyFrame, fee_schedule: pl.LazyFrame
             evidence=pl.concat_str(pl.col("evidence").fill_null(""), money_note),
         )
         .select(FINDINGS_COLUMNS)
-        .sort(FINDINGS_ORDER)
-        .collect()
+        .collect(engine="in-memory")
         .cast(FINDINGS_SCHEMA)
     )
 

@@ -2,6 +2,13 @@
 
 Money is not double counted: a line flagged by several rules is at risk for the largest of its
 amounts (a line cannot be taken back twice), so totals are sums over lines of that maximum.
+
+Every figure comes from a few group_bys over an integer line key, collected together: a filter
+and a string n_unique per rule and per severity took 0.92 s at 1.06 million findings, these
+0.22 s (medians of 5, issue #6). The key is a dense rank, cheap on findings in FINDINGS_ORDER.
+Sums are added in another order than one Series.sum per rule did, which changes nothing once
+rounded to cents: amounts are whole cents, and the order moves a sum by far less than half a
+cent.
 """
 
 from __future__ import annotations
@@ -13,43 +20,68 @@ import polars as pl
 from checks.engine import AuditResult
 from checks.registry import SEVERITIES, Rule
 
+# A line (claim_id, line_number) as one integer: distinct lines are distinct ranks.
+LINE = pl.struct("claim_id", "line_number").rank("dense").alias("_line")
+AMOUNT = pl.col("amount_at_risk")
 
-def _line_money(findings: pl.DataFrame) -> pl.DataFrame:
-    return findings.group_by("claim_id", "line_number").agg(
-        pl.col("amount_at_risk").max().alias("amount")
+
+def _money(value: float | None) -> float:
+    return round(float(value or 0.0), 2)
+
+
+def _frames(f: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(per rule, per severity, overall) counts and money."""
+    lf = f.select("rule_id", "severity", AMOUNT, LINE).lazy()  # the line key is ranked once
+    per_rule = lf.group_by("rule_id").agg(
+        pl.len().alias("findings"),
+        pl.col("_line").n_unique().alias("lines"),
+        AMOUNT.sum().alias("amount"),
+        *((pl.col("severity") == sev).sum().alias(sev) for sev in SEVERITIES),
     )
-
-
-def _money(value: float) -> float:
-    return round(float(value), 2)
+    per_severity = (
+        lf.group_by("severity", "_line")
+        .agg(pl.len().alias("findings"), AMOUNT.max().alias("amount"))
+        .group_by("severity")
+        .agg(pl.col("findings").sum(), pl.len().alias("lines"), pl.col("amount").sum())
+    )
+    overall = (
+        lf.group_by("_line")
+        .agg(AMOUNT.max().alias("amount"))
+        .select(pl.len().alias("lines"), pl.col("amount").sum())
+    )
+    rule_frame, severity_frame, overall_frame = pl.collect_all([per_rule, per_severity, overall])
+    return rule_frame, severity_frame, overall_frame
 
 
 def build_summary(result: AuditResult, rules: dict[str, Rule]) -> dict[str, Any]:
     f = result.findings
+    per_rule, per_severity, overall = _frames(f)
+    rule_rows = {r["rule_id"]: r for r in per_rule.iter_rows(named=True)}
+    sev_rows = {r["severity"]: r for r in per_severity.iter_rows(named=True)}
     by_rule: dict[str, Any] = {}
     for rule_id, rule in rules.items():
         run = result.runs[rule_id]
-        sub = f.filter(pl.col("rule_id") == rule_id)
+        row = rule_rows.get(rule_id, {})
         by_rule[rule_id] = {
             "title": rule.title,
             "family": rule.family,
             "status": run.status,
             "error": run.error,
             "profiles": sorted(run.profiles),
-            "findings": sub.height,
-            "lines": sub.select("claim_id", "line_number").n_unique() if sub.height else 0,
-            "amount_at_risk": _money(sub["amount_at_risk"].sum()),
-            "by_severity": {sev: int((sub["severity"] == sev).sum()) for sev in SEVERITIES},
+            "findings": row.get("findings", 0),
+            "lines": row.get("lines", 0),
+            "amount_at_risk": _money(row.get("amount")),
+            "by_severity": {sev: row.get(sev, 0) for sev in SEVERITIES},
         }
     by_severity: dict[str, Any] = {}
     for sev in SEVERITIES:
-        sub = f.filter(pl.col("severity") == sev)
+        row = sev_rows.get(sev, {})
         by_severity[sev] = {
-            "findings": sub.height,
-            "lines": sub.select("claim_id", "line_number").n_unique() if sub.height else 0,
-            "amount_at_risk": _money(_line_money(sub)["amount"].sum()) if sub.height else 0.0,
+            "findings": row.get("findings", 0),
+            "lines": row.get("lines", 0),
+            "amount_at_risk": _money(row.get("amount")),
         }
-    lines_with = f.select("claim_id", "line_number").n_unique() if f.height else 0
+    lines_with = overall["lines"].item()
     return {
         "lines_audited": result.lines_audited,
         "claims_audited": result.claims_audited,
@@ -59,7 +91,7 @@ def build_summary(result: AuditResult, rules: dict[str, Rule]) -> dict[str, Any]
         "line_error_rate": round(lines_with / result.lines_audited, 6)
         if result.lines_audited
         else 0.0,
-        "amount_at_risk": _money(_line_money(f)["amount"].sum()) if f.height else 0.0,
+        "amount_at_risk": _money(overall["amount"].item()),
         "by_severity": by_severity,
         "by_rule": by_rule,
     }

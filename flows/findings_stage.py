@@ -10,6 +10,7 @@ inputs whatever the history says.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,19 +66,30 @@ def audit_frames(
     return result
 
 
+def count_claims(claims: pl.DataFrame) -> int:
+    """Distinct claim ids. Exports list a claim's lines together (ours come sorted), and then
+    the count is the number of runs of equal ids, found in one pass over neighbours: 0.17 s at
+    ten million lines where hashing every id took 1.7-2.0 s (issue #6). Any other order is
+    hashed, on the streaming engine's threads."""
+    if not claims.height:
+        return 0
+    ids = claims.get_column("claim_id")
+    if ids.null_count() == 0 and ids.is_sorted():
+        return int(ids.ne_missing(ids.shift()).sum())
+    return int(claims.lazy().select(pl.col("claim_id").n_unique()).collect().item())
+
+
 def audit_result(validation: ValidationSummary, rules: RulesOutput) -> AuditResult:
     """Findings in the output contract from the merged rule rows (what checks.engine.audit
-    does after run_rules), checked against the contract on every run."""
+    does after run_rules); `findings` checks them against the contract, on every run."""
     claims = validation.claims
-    findings = assemble(rules.raw, claims.lazy(), fee_schedule())
-    FindingsSchema.validate(findings)
     # every declared rule has a status, in catalogue order, whichever family ran it
     runs = {k: rules.runs.get(k, RuleRun(k)) for k in all_rules()}
     return AuditResult(
-        findings=findings,
+        findings=assemble(rules.raw, claims.lazy(), fee_schedule()),
         runs=runs,
         lines_audited=claims.height,
-        claims_audited=claims["claim_id"].n_unique() if claims.height else 0,
+        claims_audited=count_claims(claims),
         lines_by_profile=rules.lines_by_profile,
     )
 
@@ -144,28 +156,41 @@ def findings(
     against the previous run of the scope, and write the findings files."""
     result = audit_result(validation, rules)
     found = result.findings
-    summary = summarize(result, validation)
-    if expectation_results is not None:
-        summary["expectations"] = expectation_results
-    marks = statuses = None
-    trend: list[dict[str, Any]] = []
-    if s.reviewed is not None:
-        marks, counts = apply_dispositions(found, load_dispositions(s.reviewed))
-        summary["dispositions"] = {"file": s.reviewed.name, **counts}
-    if s.history is not None:
-        diff = hist.compare_with_previous(s.history, s.scope, found, s.run_id)
-        statuses, trend = diff.statuses, hist.trend(s.history, s.scope)
-        summary["history"] = diff.to_dict()
-    changes = Changes(statuses=statuses, trend=tuple(trend), marks=marks)
-    out = s.out_dir
-    out.mkdir(parents=True, exist_ok=True)
-    csv_path = write_csv(found, out / FINDINGS_CSV)
-    parquet_path = out / FINDINGS_PARQUET
-    found.write_parquet(parquet_path)
-    summary_path = write_json(summary, out / SUMMARY_JSON)
-    status_path = None
-    if statuses is not None or marks is not None:
-        status_path = write_csv(status_frame(found, changes), out / STATUS_CSV)
+    # At 1.06 million findings (issue #6) the contract check takes 0.5 s, summary.json's
+    # figures 0.2 s, findings.csv 0.9 s and findings.parquet 0.55 s, each mostly on one core
+    # and with the GIL released by polars: the check runs beside the figures, then the two
+    # files are written side by side while this thread finishes summary.json. Nothing is
+    # written before the check and the reviewer's and history files are read, so a finding
+    # that breaks the contract or a rejected input still leaves no partial outputs.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="findings") as pool:
+        checked = pool.submit(FindingsSchema.validate, found)
+        summary = summarize(result, validation)
+        checked.result()
+        if expectation_results is not None:
+            summary["expectations"] = expectation_results
+        marks = statuses = None
+        trend: list[dict[str, Any]] = []
+        if s.reviewed is not None:
+            marks, counts = apply_dispositions(found, load_dispositions(s.reviewed))
+            summary["dispositions"] = {"file": s.reviewed.name, **counts}
+        if s.history is not None:
+            diff = hist.compare_with_previous(s.history, s.scope, found, s.run_id)
+            statuses, trend = diff.statuses, hist.trend(s.history, s.scope)
+            summary["history"] = diff.to_dict()
+        changes = Changes(statuses=statuses, trend=tuple(trend), marks=marks)
+        out = s.out_dir
+        out.mkdir(parents=True, exist_ok=True)
+        csv_path, parquet_path = out / FINDINGS_CSV, out / FINDINGS_PARQUET
+        writes = [
+            pool.submit(write_csv, found, csv_path),
+            pool.submit(found.write_parquet, parquet_path),
+        ]
+        summary_path = write_json(summary, out / SUMMARY_JSON)
+        status_path = None
+        if statuses is not None or marks is not None:
+            status_path = write_csv(status_frame(found, changes), out / STATUS_CSV)
+        for job in writes:
+            job.result()
     return FindingsOutput(
         result, summary, changes, csv_path, parquet_path, summary_path, status_path
     )

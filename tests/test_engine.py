@@ -11,6 +11,7 @@ from polars.exceptions import PanicException
 from checks.engine import FAILED, FINDINGS, NOT_APPLICABLE, PASSED, assemble, run_rules
 from checks.registry import all_rules
 from flows.config import fee_schedule
+from schemas.findings import FINDINGS_SCHEMA
 from tests.rulekit import (
     CLAIM_SCHEMA,
     NOTE_SCHEMA,
@@ -134,3 +135,43 @@ def test_money_and_finding_ids() -> None:
     evidence = out.filter(pl.col("finding_id") == "DOC-NO-NOTE:C3:1")["evidence"][0]
     assert "no fee-schedule rate" in evidence
     assert out["finding_id"].is_unique().all()
+
+
+def test_assemble_takes_only_flagged_lines_in_findings_order() -> None:
+    """The claims lookup goes by claim id (issue #6): the unflagged lines of a flagged claim
+    must not leak in, a line missing from the claims keeps its finding, and rule rows in any
+    order come out in FINDINGS_ORDER."""
+    claims = pl.LazyFrame(
+        [claim("C2", 1, units=2, paid=50.0), claim("C2", 2, units=4, paid=80.0, code="97530"),
+         claim("C1", 1, units=1, paid=None, code="97530"), claim("C9", 1, paid=10.0)],
+        schema=CLAIM_SCHEMA,
+    )  # fmt: skip
+    raw = pl.DataFrame(
+        {
+            "claim_id": ["C2", "C1", "C2", "C2", "C7"],
+            "line_number": [2, 1, 2, 2, 1],
+            "supported_units": [1, None, None, 3, None],
+            "excess_units": [3, None, None, 1, None],
+            "message": ["m"] * 5,
+            "evidence": ["e1", "e2", None, "e4", "e5"],
+            "severity": ["error", "warning", "error", "error", "info"],
+            "rule_id": ["UNITS-8MIN", "DOC-NO-NOTE", "POC-MISSING", "UNITS-MUE", "DOC-NO-NOTE"],
+        }
+    )
+    out = assemble(raw, claims, fee_schedule())
+    assert out.schema == pl.Schema(FINDINGS_SCHEMA)
+    assert out["finding_id"].to_list() == [
+        "DOC-NO-NOTE:C1:1", "POC-MISSING:C2:2", "UNITS-8MIN:C2:2", "UNITS-MUE:C2:2",
+        "DOC-NO-NOTE:C7:1",
+    ]  # fmt: skip
+    assert out["billed_units"].to_list() == [1, 4, 4, 4, None]
+    assert out["procedure_code"].to_list() == ["97530"] * 4 + [None]
+    # whole line 80.00; 3 and 1 excess units of 20.00; the fee schedule for C1; C7 risks 0
+    assert out["amount_at_risk"].to_list() == [36.2, 80.0, 60.0, 20.0, 0.0]
+    assert out["evidence"].to_list()[1:] == [
+        "",
+        "e1",
+        "e4",
+        "e5; amount: no paid amount and no fee-schedule rate",
+    ]
+    assert out["evidence"][0].startswith("e2; amount: fee schedule 2026 rate 36.2")
