@@ -96,49 +96,58 @@ def code_class(codes: CodeSets) -> pl.Expr:
     )
 
 
-def note_summary(notes: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per (patient, date, code): what the notes document for that service.
+def note_aggregations() -> list[pl.Expr]:
+    """What the notes of one (patient, date, code) document, as aggregations per key."""
+    start_missing = pl.col("start_time").is_null()
+    end_missing = pl.col("end_time").is_null()
+    return [
+        pl.len().cast(pl.Int64).alias("note_rows"),
+        # sum is null only when no row documents minutes
+        pl.when(pl.col("minutes").is_not_null().any())
+        .then(pl.col("minutes").sum())
+        .otherwise(None)
+        .cast(pl.Int64)
+        .alias("note_minutes"),
+        pl.col("minutes").is_null().sum().cast(pl.Int64).alias("rows_minutes_missing"),
+        (start_missing | end_missing).sum().cast(pl.Int64).alias("rows_times_missing"),
+        pl.col("start_time").min().alias("note_start"),
+        pl.col("end_time").max().alias("note_end"),
+        pl.col("note_id").min().alias("_id"),
+        pl.col("note_id").max().alias("_id_max"),
+        pl.col("provider_npi").min().alias("_npi"),
+        pl.col("provider_npi").max().alias("_npi_max"),
+    ]
+
+
+def several_notes(notes: pl.LazyFrame, summary: pl.LazyFrame, key: list[str]) -> pl.LazyFrame:
+    """`summary` (note_aggregations per `key`) with note_ids and note_providers.
 
     Nearly every service has one note: the ';'-joined ids and providers are built only for the
     keys with several (string aggregation over every key was most of this step's time)."""
-    start_missing = pl.col("start_time").is_null()
-    end_missing = pl.col("end_time").is_null()
-    summary = (
-        notes.group_by(MATCH_KEY)
-        .agg(
-            note_rows=pl.len().cast(pl.Int64),
-            # sum is null only when no row documents minutes
-            note_minutes=pl.when(pl.col("minutes").is_not_null().any())
-            .then(pl.col("minutes").sum())
-            .otherwise(None)
-            .cast(pl.Int64),
-            rows_minutes_missing=pl.col("minutes").is_null().sum().cast(pl.Int64),
-            rows_times_missing=(start_missing | end_missing).sum().cast(pl.Int64),
-            note_start=pl.col("start_time").min(),
-            note_end=pl.col("end_time").max(),
-            _id=pl.col("note_id").min(),
-            _id_max=pl.col("note_id").max(),
-            _npi=pl.col("provider_npi").min(),
-            _npi_max=pl.col("provider_npi").max(),
-        )
-        .cache()  # read twice (the caching note at the top)
-    )
+    summary = summary.cache()  # read twice (the caching note at the top)
     several = (pl.col("_id") != pl.col("_id_max")) | (pl.col("_npi") != pl.col("_npi_max"))
     joined = (
-        notes.join(summary.filter(several).select(MATCH_KEY), on=list(MATCH_KEY), how="semi")
-        .group_by(MATCH_KEY)
+        notes.join(summary.filter(several).select(key), on=key, how="semi")
+        .group_by(key)
         .agg(
             _ids=pl.col("note_id").unique().sort().str.join(";"),
             _npis=pl.col("provider_npi").unique().sort().str.join(";"),
         )
     )
     return (
-        summary.join(joined, on=list(MATCH_KEY), how="left", nulls_equal=True)
+        summary.join(joined, on=key, how="left", nulls_equal=True, maintain_order="left")
         .with_columns(
             note_ids=pl.coalesce("_ids", "_id"), note_providers=pl.coalesce("_npis", "_npi")
         )
         .drop("_id", "_id_max", "_npi", "_npi_max", "_ids", "_npis")
     )
+
+
+def note_summary(notes: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per (patient, date, code): what the notes document for that service
+    (checks/matching.py does the same on a packed key, faster)."""
+    summary = notes.group_by(MATCH_KEY).agg(note_aggregations())
+    return several_notes(notes, summary, list(MATCH_KEY))
 
 
 def prepare_lines(

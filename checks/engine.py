@@ -13,14 +13,8 @@ from dataclasses import dataclass, field
 import polars as pl
 from polars.exceptions import PanicException
 
-from checks.base import (
-    MATCH_KEY,
-    AuditData,
-    CodeSets,
-    code_class,
-    line_discipline,
-    note_summary,
-)
+from checks.base import AuditData, CodeSets, code_class, line_discipline
+from checks.matching import matched_lines
 from checks.profile import Profile
 from checks.registry import RULE_OUTPUT_SCHEMA, SEVERITY_COLUMN, Rule, all_rules
 from schemas.findings import FINDINGS_COLUMNS, FINDINGS_ORDER, FINDINGS_SCHEMA
@@ -218,14 +212,12 @@ def run_rules(
     # Patient ids are join and sort keys of nearly every rule: as categoricals (one global
     # dictionary) they are compared as integers, not strings (issue #6). Rules never print them.
     as_key = {"patient_id": pl.Categorical()}
-    claims, plans = claims.cast(as_key), plans.cast(as_key)
-    notes = notes.cast(as_key).collect().lazy()
-    plans = plans.collect().lazy()
-    base = (
-        claims.join(note_summary(notes), on=list(MATCH_KEY), how="left", nulls_equal=False)
-        .with_columns(profile_of_line.alias("_profile"))
-        .collect()
-    )
+    claims_df, notes_df = pl.collect_all([claims.cast(as_key), notes.cast(as_key)])
+    notes = notes_df.lazy()
+    plans = plans.cast(as_key).collect().lazy()
+    # Matched on one packed integer key (checks/matching.py): 16 s -> ~4 s at 10M lines.
+    base = matched_lines(claims_df, notes_df).with_columns(profile_of_line.alias("_profile"))
+    del claims_df, notes_df
     counts = base.group_by("_profile").len()
     lines_by_profile = {name: 0 for name in scopes}
     for row in counts.iter_rows():
