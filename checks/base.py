@@ -119,6 +119,23 @@ def note_aggregations() -> list[pl.Expr]:
     ]
 
 
+def one_note() -> list[pl.Expr]:
+    """What note_aggregations and several_notes give a key with a single note row, as plain
+    columns of that row (no grouping: nearly every service has one note)."""
+    start_missing = pl.col("start_time").is_null()
+    end_missing = pl.col("end_time").is_null()
+    return [
+        pl.lit(1, dtype=pl.Int64).alias("note_rows"),
+        pl.col("minutes").cast(pl.Int64).alias("note_minutes"),
+        pl.col("minutes").is_null().cast(pl.Int64).alias("rows_minutes_missing"),
+        (start_missing | end_missing).cast(pl.Int64).alias("rows_times_missing"),
+        pl.col("start_time").alias("note_start"),
+        pl.col("end_time").alias("note_end"),
+        pl.col("note_id").alias("note_ids"),
+        pl.col("provider_npi").alias("note_providers"),
+    ]
+
+
 def several_notes(notes: pl.LazyFrame, summary: pl.LazyFrame, key: list[str]) -> pl.LazyFrame:
     """`summary` (note_aggregations per `key`) with note_ids and note_providers.
 

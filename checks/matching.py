@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from checks.base import MATCH_KEY, note_aggregations, note_summary, several_notes
+from checks.base import MATCH_KEY, note_aggregations, note_summary, one_note, several_notes
 
 MATCH_ID = "_match"
 # The packed key's width: one bit short of UInt64, so that every multiplier fits in one. A wider
@@ -94,11 +94,36 @@ def matched_lines(claims: pl.DataFrame, notes: pl.DataFrame) -> pl.DataFrame:
         summary = note_summary(notes.lazy())
         return claims.lazy().join(summary, on=list(MATCH_KEY), how="left").collect()
     claims, notes = keyed
-    # Sorted, the notes of one key are one contiguous run: grouping takes slices of the frame
-    # instead of hashing ten million near-singleton groups.
-    notes = notes.drop(MATCH_KEY).sort(MATCH_ID)
-    summary = notes.group_by(MATCH_ID).agg(note_aggregations())
-    summary = several_notes(notes.lazy(), summary.lazy(), [MATCH_ID]).collect()
-    return claims.join(
-        summary, on=MATCH_ID, how="left", nulls_equal=False, maintain_order="left"
-    ).drop(MATCH_ID)
+    # Sorted, the notes of one key are one contiguous run, and a row unlike both neighbours is
+    # a key's only note: its summary is its own columns. Only keys with several notes are
+    # grouped (at 10M lines every key has one note: grouping them all took 1.6-1.9 s).
+    notes = notes.drop(MATCH_KEY).filter(pl.col(MATCH_ID).is_not_null()).sort(MATCH_ID)
+    ids = notes.get_column(MATCH_ID)
+    alone = ids.ne_missing(ids.shift(1)) & ids.ne_missing(ids.shift(-1))
+    if alone.all():
+        summary = notes.select(MATCH_ID, *one_note())
+    else:
+        several = notes.filter(~alone)
+        grouped = several.group_by(MATCH_ID).agg(note_aggregations())
+        summary = pl.concat(
+            [
+                notes.filter(alone).select(MATCH_ID, *one_note()),
+                several_notes(several.lazy(), grouped.lazy(), [MATCH_ID]).collect(),
+            ]
+        ).sort(MATCH_ID)
+    # The claims' own columns are shared with the caller's frame, not gathered into a copy.
+    return claims.drop(MATCH_ID).hstack(_lookup(summary, claims.get_column(MATCH_ID)))
+
+
+def _lookup(summary: pl.DataFrame, keys: pl.Series) -> list[pl.Series]:
+    """`summary`'s columns (less MATCH_ID, on which it is sorted and unique) for each of `keys`,
+    null where a key has no row. A binary search over the sorted keys and a gather took 1.2 s
+    at 10M lines, a hash join 2.2-2.6 s."""
+    values = summary.drop(MATCH_ID)
+    table = summary.get_column(MATCH_ID)
+    if table.is_empty():
+        return values.clear(keys.len()).get_columns()
+    at = table.search_sorted(keys, side="left")
+    hit = table.gather(at.clip(upper_bound=table.len() - 1)).eq(keys).fill_null(False)
+    rows = at.set(~hit, None)
+    return values.select(pl.all().gather(rows)).get_columns()
