@@ -23,6 +23,9 @@ import polars as pl
 # Line keys shared by every frame a rule returns.
 LINE_KEY = ("claim_id", "line_number")
 MATCH_KEY = ("patient_id", "service_date", "procedure_code")
+# Lines also carry an integer id, unique per line (its row number): grouping 10M rows on it took
+# 0.14 s, on LINE_KEY's text claim id 1.3-2.2 s (issue #6). Rules still report LINE_KEY.
+LINE_ID = "line_id"
 # Medicare's therapy modifiers name the plan of care's discipline (Pub. 100-04 ch. 5 §20.1).
 DISCIPLINE_MODIFIERS = {"GP": "PT", "GO": "OT", "GN": "SLP"}
 
@@ -172,11 +175,15 @@ def prepare_lines(
 ) -> pl.LazyFrame:
     """Claim lines with discipline, code class and the matched notes' summary (null when the
     line has no note)."""
-    return claims.with_columns(
-        discipline=line_discipline(codes),
-        code_class=code_class(codes),
-        in_scope=pl.lit(True) if in_scope is None else in_scope,
-    ).join(note_summary(notes), on=list(MATCH_KEY), how="left", nulls_equal=False)
+    return (
+        claims.with_row_index(LINE_ID)
+        .with_columns(
+            discipline=line_discipline(codes),
+            code_class=code_class(codes),
+            in_scope=pl.lit(True) if in_scope is None else in_scope,
+        )
+        .join(note_summary(notes), on=list(MATCH_KEY), how="left", nulls_equal=False)
+    )
 
 
 def empty_findings() -> pl.LazyFrame:

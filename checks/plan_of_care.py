@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from checks.base import LINE_KEY, AuditData, billed_lines
+from checks.base import LINE_ID, LINE_KEY, AuditData, billed_lines
 from checks.registry import Param, rule
 
 FAMILY = "plan_of_care"
@@ -27,7 +27,7 @@ def _therapy_lines(data: AuditData) -> pl.LazyFrame:
     return (
         billed_lines(data)
         .filter(pl.col("procedure_code").is_in(sorted(data.codes.therapy)))
-        .select(*LINE_KEY, "patient_id", "service_date", "procedure_code", "discipline")
+        .select(LINE_ID, *LINE_KEY, "patient_id", "service_date", "procedure_code", "discipline")
     )
 
 
@@ -77,8 +77,8 @@ def _flagged_only(rows: pl.LazyFrame, clean: pl.Expr) -> pl.LazyFrame:
     """The line-plan rows of lines where `clean` (aggregated per line) is false. Evidence texts
     are then built for the few flagged lines only, not for every line and plan."""
     rows = rows.cache()  # read twice (why: the caching note in checks/base.py)
-    flagged = rows.group_by(LINE_KEY).agg(clean.alias("_clean")).filter(~pl.col("_clean"))
-    return rows.join(flagged.select(LINE_KEY), on=list(LINE_KEY), how="semi")
+    flagged = rows.group_by(LINE_ID).agg(clean.alias("_clean")).filter(~pl.col("_clean"))
+    return rows.join(flagged.select(LINE_ID), on=LINE_ID, how="semi")
 
 
 def _with_started_plans(data: AuditData) -> pl.LazyFrame:
