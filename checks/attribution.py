@@ -16,13 +16,13 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from checks.base import LINE_KEY, MATCH_KEY
+from checks.base import LINE_KEY, SERVICE_ID
 
 
 def attributed_excess(
     key_excess: pl.Expr,
     *,
-    key: Sequence[str] = MATCH_KEY,
+    key: Sequence[str] = (SERVICE_ID,),
     units: str = "units",
 ) -> pl.Expr:
     """Excess units of each line, given `key_excess`, the excess of the line's whole key
@@ -45,7 +45,7 @@ def units_text(expr: pl.Expr) -> pl.Expr:
     )
 
 
-def key_lines_text(*, key: Sequence[str] = MATCH_KEY) -> pl.Expr:
+def key_lines_text(*, key: Sequence[str] = (SERVICE_ID,)) -> pl.Expr:
     """'C1/1+C2/1': every claim line billing the same key, for evidence when units were pooled."""
     line = pl.format("{}/{}", pl.col("claim_id"), pl.col("line_number"))
     return line.sort().str.join("+").over(list(key))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from checks.attribution import attributed_excess, key_lines_text, units_text
-from checks.base import MATCH_KEY, AuditData, billed_lines
+from checks.base import MATCH_KEY, SERVICE_ID, AuditData, billed_lines
 from checks.registry import Param, rule
 
 FAMILY = "units"
@@ -44,7 +44,7 @@ def _timed_units(minutes: pl.Expr, unit_minutes: int, min_minutes: int) -> pl.Ex
 
 def _pooled_billed_text() -> pl.Expr:
     """'3 units' or '3 units across 2 claim lines' (the same code billed on several lines)."""
-    n_lines = pl.len().over(list(MATCH_KEY))
+    n_lines = pl.len().over(SERVICE_ID)
     return (
         pl.when(n_lines > 1)
         .then(pl.format("{} across {} claim lines", units_text(pl.col("billed")), n_lines))
@@ -57,9 +57,9 @@ def _finish(lf: pl.LazyFrame, message: pl.Expr, evidence: pl.Expr) -> pl.LazyFra
     of the key) must see the clean lines of a flagged key too, so they are computed on every
     line of the flagged keys: texts for a few percent of the lines, not all of them."""
     lf = lf.cache()  # read twice below (why: the caching note in checks/base.py)
-    flagged_keys = lf.filter(pl.col("line_excess") > 0).select(MATCH_KEY).unique()
+    flagged_keys = lf.filter(pl.col("line_excess") > 0).select(SERVICE_ID).unique()
     return (
-        lf.join(flagged_keys, on=list(MATCH_KEY), how="semi", nulls_equal=True)
+        lf.join(flagged_keys, on=SERVICE_ID, how="semi", nulls_equal=True)
         .with_columns(message=message, evidence=evidence)
         .filter(pl.col("line_excess") > 0)
         .select(
@@ -112,7 +112,8 @@ def units_8min(
     m = pl.col("minutes")
     billed = pl.col("billed")
     # every line of a key carries the same note summary (base.note_summary), so first() is it
-    per_code = lines.group_by(MATCH_KEY).agg(
+    # the key's columns ride along in the key: first() per group cost more than hashing them
+    per_code = lines.group_by(SERVICE_ID, *MATCH_KEY).agg(
         billed=units_col.sum().cast(pl.Int64),
         minutes=pl.col("note_minutes").first(),
         # lines of one code normally share a discipline; if their modifiers disagree the code
@@ -215,7 +216,7 @@ def units_8min(
             pl.col("day_billed"),
             key_lines_text(),
         )
-    joined = lines.join(per_code, on=list(MATCH_KEY), how="inner").with_columns(
+    joined = lines.join(per_code.drop(MATCH_KEY), on=SERVICE_ID, how="inner").with_columns(
         line_excess=attributed_excess(pl.col("code_excess"))
     )
     return _finish(joined, message, evidence)
@@ -249,7 +250,7 @@ def units_untimed(data: AuditData, *, max_units_per_day: int) -> pl.LazyFrame:
     lines = (
         billed_lines(data)
         .filter(pl.col("code_class").is_in(["untimed", "per_session"]))
-        .with_columns(billed=units_col.sum().over(list(MATCH_KEY)).cast(pl.Int64))
+        .with_columns(billed=units_col.sum().over(SERVICE_ID).cast(pl.Int64))
         .with_columns(line_excess=attributed_excess((pl.col("billed") - max_units_per_day).clip(0)))
     )
     kind = pl.when(pl.col("code_class") == "per_session").then(pl.lit("a per-session code"))
@@ -288,7 +289,7 @@ def units_mue(data: AuditData) -> pl.LazyFrame:
     lines = billed_lines(data).cache()
     # units per key by one group_by; only keys above their MUE (a few) are attributed below
     keys = (
-        lines.group_by(MATCH_KEY)
+        lines.group_by(SERVICE_ID, "procedure_code", "service_date")
         .agg(billed=units_col.sum().cast(pl.Int64))
         .with_columns(service_year=pl.col("service_date").dt.year().cast(pl.Int64))
     )
@@ -312,7 +313,8 @@ def units_mue(data: AuditData) -> pl.LazyFrame:
     over = keys.join(limits, on=["procedure_code", "service_year"], how="inner").filter(
         pl.col("billed") > pl.col("mue")
     )
-    lines = lines.join(over, on=list(MATCH_KEY), how="inner").with_columns(
+    over = over.select(SERVICE_ID, "billed", "mue", "mue_year")
+    lines = lines.join(over, on=SERVICE_ID, how="inner").with_columns(
         line_excess=attributed_excess((pl.col("billed") - pl.col("mue")).clip(0))
     )
     message = pl.format(

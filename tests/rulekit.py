@@ -11,7 +11,8 @@ from typing import Any
 
 import polars as pl
 
-from checks.base import AuditData, prepare_lines
+from checks.base import AuditData
+from checks.matching import prepare_lines
 from checks.profile import Profile, build_profile
 from checks.registry import RULE_OUTPUT_SCHEMA, all_rules
 from schemas.contract import npi_check_digit

@@ -12,11 +12,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from checks import matching
-from checks.base import MATCH_KEY, note_summary
-from checks.matching import MATCH_ID, match_ids, matched_lines
+from checks.base import MATCH_KEY, SERVICE_ID, note_summary
+from checks.matching import match_ids, matched_lines
 from tests.rulekit import CLAIM_SCHEMA, NOTE_SCHEMA, claim, note
 
 DAY = dt.date(2026, 3, 2)
+
+
+def assert_service_ids(lines: pl.DataFrame) -> None:
+    """SERVICE_ID is null exactly when a key part is, and two lines share one exactly when
+    their keys are equal."""
+    key_null = lines.select(pl.any_horizontal(pl.col(MATCH_KEY).is_null())).to_series()
+    assert lines[SERVICE_ID].is_null().equals(key_null, check_names=False)
+    full = lines.filter(~key_null)
+    assert full.select(*MATCH_KEY, SERVICE_ID).n_unique() == full.select(MATCH_KEY).n_unique()
+    assert full.select(SERVICE_ID).n_unique() == full.select(MATCH_KEY).n_unique()
 
 
 def by_columns(claims: pl.DataFrame, notes: pl.DataFrame) -> pl.DataFrame:
@@ -65,7 +75,7 @@ def test_truth_table(case: str, line: dict, rows: list, expected: dict) -> None:
         [note(note_id, **{"date": DAY, **over}) for note_id, over in rows],
     )
     out = matched_lines(claims, notes)
-    assert out.columns == by_columns(claims, notes).columns
+    assert out.drop(SERVICE_ID).columns == by_columns(claims, notes).columns
     got = out.row(0, named=True)
     assert {k: got[k] for k in expected} == expected
 
@@ -80,7 +90,8 @@ def test_fallback_when_the_key_is_too_wide(monkeypatch: pytest.MonkeyPatch) -> N
     assert match_ids(claims, notes) is None
     out = matched_lines(claims, notes)
     assert out["note_ids"].to_list() == [None, "N1"]
-    assert out.equals(by_columns(claims, notes))
+    assert out.drop(SERVICE_ID).equals(by_columns(claims, notes))
+    assert_service_ids(out)
 
 
 def test_packed_ids_are_equal_exactly_when_the_keys_are() -> None:
@@ -92,7 +103,9 @@ def test_packed_ids_are_equal_exactly_when_the_keys_are() -> None:
     )  # fmt: skip
     keyed = match_ids(claims, notes)
     assert keyed is not None
-    ids = pl.concat([keyed[0].select(MATCH_ID), keyed[1].select(MATCH_ID)])[MATCH_ID].to_list()
+    ids = pl.concat([keyed[0].select(SERVICE_ID), keyed[1].select(SERVICE_ID)])[
+        SERVICE_ID
+    ].to_list()
     assert len(set(ids)) == 4 and ids[2] == ids[3]
 
 
@@ -124,13 +137,17 @@ def audit_frames(draw: st.DrawFn) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 @settings(max_examples=150, deadline=None)
-@given(audit_frames(), st.booleans())
+@given(audit_frames(), st.booleans(), st.booleans())
 def test_same_as_matching_on_the_three_columns(
-    data: tuple[pl.DataFrame, pl.DataFrame], categorical: bool
+    data: tuple[pl.DataFrame, pl.DataFrame], categorical: bool, narrow: bool
 ) -> None:
     claims, notes = data
     if categorical:  # as the engine passes them
         as_key = {"patient_id": pl.Categorical()}
         claims, notes = claims.cast(as_key), notes.cast(as_key)
-    out = matched_lines(claims, notes)
-    assert out.equals(by_columns(claims, notes))
+    with pytest.MonkeyPatch.context() as mp:
+        if narrow:  # the fallback for keys wider than KEY_BITS
+            mp.setattr(matching, "KEY_BITS", -1)
+        out = matched_lines(claims, notes)
+    assert out.drop(SERVICE_ID).equals(by_columns(claims, notes))
+    assert_service_ids(out)
