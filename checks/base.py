@@ -54,8 +54,9 @@ class CodeSets:
 
 @dataclass(frozen=True)
 class AuditData:
-    """Inputs of one rule call. `lines` holds every claim line; only rows with `in_scope` true
-    belong to the profile being audited, and a rule emits findings only for those. Rules that
+    """Inputs of one rule call. `lines` holds every claim line (with LINE_ID, SERVICE_ID and its
+    notes' summary: checks/matching.py); only rows with `in_scope` true belong to the profile
+    being audited, and a rule emits findings only for those. Rules that
     look across patients (provider_scope) still see every line and note."""
 
     lines: pl.LazyFrame

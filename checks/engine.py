@@ -221,7 +221,6 @@ def run_rules(
         .with_row_index(LINE_ID)
         .with_columns(profile_of_line.alias("_profile"))
     )
-    del claims_df, notes_df
     counts = base.group_by("_profile").len()
     lines_by_profile = {name: 0 for name in scopes}
     for row in counts.iter_rows():

@@ -4,10 +4,12 @@ The match (checks/base.py, issue #3) joins claim lines to the note rows of the s
 of service and procedure code, after summarising the notes per key. At ten million lines, grouping
 and joining on those three columns (a categorical, a date and a string) took 16 s of the rules
 stage (issue #6). Packed into one UInt64 — patient id, days since the earliest date and a code
-number, each in as many bits as the data needs — the notes are sorted on it once, grouped as
-contiguous runs and joined on one integer: about 4 s. When the three parts do not fit in 64 bits
-(more than ~2^40 patient ids, dates a million years apart), `match_ids` says so and the engine
-uses `note_summary` on the three columns, which gives the same answer.
+number, each in as many bits as the data needs — the notes are sorted on it once, only keys with
+several notes are grouped, and each line finds its key by binary search: about 4 s. The packed
+key stays on the lines as SERVICE_ID for the rules that pool units per service. When the three
+parts do not fit in KEY_BITS (more than ~2^40 patient ids, dates a million years apart),
+`match_ids` says so and `matched_lines` joins on the three columns and ranks them instead, which
+gives the same answer.
 
 Nulls: a key with a null part packs to null, and a null never matches (as `nulls_equal=False` on
 the three columns); validated claims and notes have no null key part anyway (schemas/contract.py).
