@@ -36,6 +36,8 @@ from checks.base import (
 # key falls back to matching on the three columns.
 KEY_BITS = 63
 _PATIENT, _DAY, _CODE = "_match_patient", "_match_day", "_match_code"
+# The note columns a summary reads (base.note_aggregations, base.one_note).
+_NOTE_COLUMNS = ("note_id", "provider_npi", "minutes", "start_time", "end_time")
 
 
 def _bits(value: int | None) -> int:
@@ -64,17 +66,18 @@ def match_ids(
     # Patient ids as categoricals share one dictionary only while a column holds them (polars
     # frees an unused one), so both frames' ids are made categorical before either is numbered.
     patients = [frame.get_column("patient_id").cast(pl.Categorical()) for frame in (claims, notes)]
-    claims_parts, notes_parts = (
-        frame.with_columns(
+    # Lazy, not DataFrame.with_columns: an eager call copies every column of a frame made of
+    # several chunks into one (validated exports come in dozens), 3.8 GB of memory touched and
+    # 2.3 s at 10M lines (issue #6). The lazy engine reads the three columns as they are.
+    claims_parts, notes_parts = pl.collect_all(
+        frame.lazy().select(
             ids.to_physical().cast(pl.UInt64).alias(_PATIENT),
             pl.col("service_date").cast(pl.Int32).alias(_DAY),
             number.alias(_CODE),
         )
         for frame, ids in zip((claims, notes), patients, strict=True)
     )
-    stats = pl.concat(
-        [claims_parts.select(_PATIENT, _DAY, _CODE), notes_parts.select(_PATIENT, _DAY, _CODE)]
-    ).select(
+    stats = pl.concat([claims_parts, notes_parts]).select(
         pl.col(_PATIENT).max().alias("patient"),
         pl.col(_DAY).min().alias("first"),
         pl.col(_DAY).max().alias("last"),
@@ -91,10 +94,9 @@ def match_ids(
         * pl.lit(2**code_bits, dtype=pl.UInt64)
         + pl.col(_CODE)
     ).alias(SERVICE_ID)
-    drop = [_PATIENT, _DAY, _CODE]
     return (
-        claims_parts.with_columns(packed).drop(drop),
-        notes_parts.with_columns(packed).drop(drop),
+        claims.hstack([claims_parts.select(packed).to_series()]),
+        notes.hstack([notes_parts.select(packed).to_series()]),
     )
 
 
@@ -117,39 +119,50 @@ def matched_lines(claims: pl.DataFrame, notes: pl.DataFrame) -> pl.DataFrame:
             .collect()
         )
     claims, notes = keyed
-    # Sorted, the notes of one key are one contiguous run, and a row unlike both neighbours is
-    # a key's only note: its summary is its own columns. Only keys with several notes are
-    # grouped (at 10M lines every key has one note: grouping them all took 1.6-1.9 s).
-    notes = notes.drop(MATCH_KEY).filter(pl.col(SERVICE_ID).is_not_null()).sort(SERVICE_ID)
+    # Only the key's order is sorted, not the notes: sorting every note column took 0.6-1.6 s
+    # and a copy of the notes (~1 GB) at 10M lines (issue #6). In that order the notes of one key
+    # are one contiguous run, and a row unlike both neighbours is a key's only note: its summary
+    # is its own columns. Only keys with several notes are grouped (at 10M lines every key has
+    # one note: grouping them all took 1.6-1.9 s).
     ids = notes.get_column(SERVICE_ID)
-    alone = ids.ne_missing(ids.shift(1)) & ids.ne_missing(ids.shift(-1))
+    order = ids.arg_sort(nulls_last=True).head(ids.len() - ids.null_count())
+    table = ids.gather(order)
+    alone = table.ne_missing(table.shift(1)) & table.ne_missing(table.shift(-1))
     if alone.all():
-        summary = notes.select(SERVICE_ID, *one_note())
+        summary = notes.lazy().select(*one_note()).collect()
     else:
-        several = notes.filter(~alone)
+        sorted_notes = (
+            notes.lazy().select(pl.col(SERVICE_ID, *_NOTE_COLUMNS).gather(order)).collect()
+        )
+        several = sorted_notes.filter(~alone)
         grouped = several.group_by(SERVICE_ID).agg(note_aggregations())
         summary = pl.concat(
             [
-                notes.filter(alone).select(SERVICE_ID, *one_note()),
+                sorted_notes.filter(alone).select(SERVICE_ID, *one_note()),
                 several_notes(several.lazy(), grouped.lazy(), [SERVICE_ID]).collect(),
             ]
         ).sort(SERVICE_ID)
+        table, order = summary.get_column(SERVICE_ID), None
+        summary = summary.drop(SERVICE_ID)
     # The claims' own columns are shared with the caller's frame, not gathered into a copy.
-    return claims.hstack(_lookup(summary, claims.get_column(SERVICE_ID)))
+    return claims.hstack(_lookup(summary, table, order, claims.get_column(SERVICE_ID)))
 
 
-def _lookup(summary: pl.DataFrame, keys: pl.Series) -> list[pl.Series]:
-    """`summary`'s columns (less SERVICE_ID, on which it is sorted and unique) for each of `keys`,
-    null where a key has no row. A binary search over the sorted keys and a gather took 1.2 s
-    at 10M lines, a hash join 2.2-2.6 s."""
-    values = summary.drop(SERVICE_ID)
-    table = summary.get_column(SERVICE_ID)
+def _lookup(
+    values: pl.DataFrame, table: pl.Series, order: pl.Series | None, keys: pl.Series
+) -> list[pl.Series]:
+    """The row of `values` for each of `keys`, null where a key has none: `table` holds the
+    (unique) keys sorted, `order` the row of `values` of each (None: the same position). A
+    binary search over the sorted keys and a gather took 1.2 s at 10M lines, a hash join
+    2.2-2.6 s."""
     if table.is_empty():
         return values.clear(keys.len()).get_columns()
     at = table.search_sorted(keys, side="left")
     hit = table.gather(at.clip(upper_bound=table.len() - 1)).eq(keys).fill_null(False)
     rows = at.set(~hit, None)
-    return values.select(pl.all().gather(rows)).get_columns()
+    if order is not None:
+        rows = order.gather(rows)
+    return values.lazy().select(pl.all().gather(rows)).collect().get_columns()
 
 
 def prepare_lines(
