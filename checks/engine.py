@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 import polars as pl
 from polars.exceptions import PanicException
 
+from checks.assemble import assemble
 from checks.base import LINE_ID, AuditData, CodeSets, code_class, line_discipline
 from checks.matching import matched_lines
 from checks.profile import Profile
 from checks.registry import RULE_OUTPUT_SCHEMA, SEVERITY_COLUMN, Rule, all_rules
-from schemas.findings import FINDINGS_COLUMNS, FINDINGS_ORDER, FINDINGS_SCHEMA
 
 # Rules collect on polars' streaming engine (a third faster than the in-memory one on the rule
 # frames at a million lines, issue #6). It panicked now and then under polars 2.1 (an assertion
@@ -46,6 +46,8 @@ class AuditResult:
     claims_audited: int
     # profile name -> lines audited under it
     lines_by_profile: dict[str, int]
+    # per-provider measures of the lines (checks/measures.py), when the run computed them
+    providers: pl.DataFrame | None = None
 
 
 def assign_profiles(
@@ -59,27 +61,6 @@ def assign_profiles(
         for name, p in profiles.items()
         if p.payer_types
     }
-
-
-def _fee_rate(lines: pl.LazyFrame, fee_schedule: pl.LazyFrame) -> pl.LazyFrame:
-    """Per-unit rate of the latest fee-schedule year not after the service year (else the latest
-    year there is), looked up once per distinct (code, year)."""
-    keys = lines.select(
-        pl.col("procedure_code"), pl.col("service_date").dt.year().alias("service_year")
-    ).unique()
-    fees = fee_schedule.select(
-        pl.col("code").alias("procedure_code"), pl.col("year").cast(pl.Int32), "rate"
-    )
-    best = (
-        keys.join(fees, on="procedure_code", how="inner")
-        .with_columns(usable=pl.col("year") <= pl.col("service_year"))
-        .sort("usable", "year")
-        .group_by("procedure_code", "service_year")
-        .agg(fee_rate=pl.col("rate").last(), fee_year=pl.col("year").last())
-    )
-    return lines.with_columns(pl.col("service_date").dt.year().alias("service_year")).join(
-        best, on=["procedure_code", "service_year"], how="left"
-    )
 
 
 def _describe(exc: BaseException) -> str:
@@ -191,6 +172,56 @@ class _Lines:
         return hits.height > 0
 
 
+@dataclass
+class Matched:
+    """Claim lines matched to their notes once (checks/matching.py), for every rule of a run:
+    `lines` has LINE_ID, SERVICE_ID, the notes' summary and `_profile` (the profile name that
+    audits the line, null for none); `notes` and `plans` are the exports as the rules read them."""
+
+    lines: pl.DataFrame
+    notes: pl.LazyFrame
+    plans: pl.LazyFrame
+    # profile name -> lines audited under it
+    lines_by_profile: dict[str, int]
+
+
+def match(
+    claims: pl.LazyFrame,
+    notes: pl.LazyFrame,
+    plans: pl.LazyFrame,
+    *,
+    profiles: dict[str, Profile],
+    override: Profile | None = None,
+) -> Matched:
+    """The first half of run_rules: every claim line with its notes and its profile."""
+    scopes = assign_profiles(claims, profiles, override)
+    profile_of_line = pl.lit(None, dtype=pl.String)
+    for name, in_scope in reversed(scopes.items()):
+        profile_of_line = pl.when(in_scope).then(pl.lit(name)).otherwise(profile_of_line)
+
+    # Patient ids are join and sort keys of nearly every rule: as categoricals (one global
+    # dictionary) they are compared as integers, not strings (issue #6). Rules never print them.
+    as_key = {"patient_id": pl.Categorical()}
+    claims_df, notes_df = pl.collect_all([claims.cast(as_key), notes.cast(as_key)])
+    # Frames that span many chunks (validated exports do) are only ever read lazily here: an
+    # eager DataFrame.select or with_columns first copies every column into one chunk, a
+    # second copy of the claims (2.3 s and ~3 GB at 10M lines, issue #6).
+    # Matched on one packed integer key (checks/matching.py): 16 s -> ~3 s at 10M lines.
+    base = (
+        matched_lines(claims_df, notes_df)
+        .lazy()
+        .with_row_index(LINE_ID)
+        .with_columns(profile_of_line.alias("_profile"))
+        .collect()
+    )
+    counts = base.lazy().group_by("_profile").len().collect()
+    lines_by_profile = {name: 0 for name in scopes}
+    for row in counts.iter_rows():
+        if row[0] is not None:
+            lines_by_profile[row[0]] = int(row[1])
+    return Matched(base, notes_df.lazy(), plans.cast(as_key).collect().lazy(), lines_by_profile)
+
+
 def run_rules(
     claims: pl.LazyFrame,
     notes: pl.LazyFrame,
@@ -207,37 +238,25 @@ def run_rules(
     the profiles that have lines (see _config_key), flagging the lines of those profiles; a
     null severity is filled from the profile of each flagged line. A rule that raises is
     recorded as failed to run; the others still complete."""
+    matched = match(claims, notes, plans, profiles=profiles, override=override)
+    return run_matched(matched, profiles=profiles, mue=mue, override=override, rules=rules)
+
+
+def run_matched(
+    matched: Matched,
+    *,
+    profiles: dict[str, Profile],
+    mue: pl.LazyFrame,
+    override: Profile | None = None,
+    rules: dict[str, Rule] | None = None,
+) -> tuple[pl.DataFrame, dict[str, RuleRun], dict[str, int]]:
+    """The second half of run_rules: the rules over lines already matched."""
     rules = all_rules() if rules is None else rules
     runs = {rule_id: RuleRun(rule_id) for rule_id in rules}
     active = {override.name: override} if override is not None else profiles
-    scopes = assign_profiles(claims, profiles, override)
-    profile_of_line = pl.lit(None, dtype=pl.String)
-    for name, in_scope in reversed(scopes.items()):
-        profile_of_line = pl.when(in_scope).then(pl.lit(name)).otherwise(profile_of_line)
-
-    # Patient ids are join and sort keys of nearly every rule: as categoricals (one global
-    # dictionary) they are compared as integers, not strings (issue #6). Rules never print them.
-    as_key = {"patient_id": pl.Categorical()}
-    claims_df, notes_df = pl.collect_all([claims.cast(as_key), notes.cast(as_key)])
-    notes = notes_df.lazy()
-    plans = plans.cast(as_key).collect().lazy()
-    # Matched on one packed integer key (checks/matching.py): 16 s -> ~4 s at 10M lines.
-    # Frames that span many chunks (validated exports do) are only ever read lazily here: an
-    # eager DataFrame.select or with_columns first copies every column into one chunk, a
-    # second copy of the claims (2.3 s and ~3 GB at 10M lines, issue #6).
-    base = (
-        matched_lines(claims_df, notes_df)
-        .lazy()
-        .with_row_index(LINE_ID)
-        .with_columns(profile_of_line.alias("_profile"))
-        .collect()
-    )
-    counts = base.lazy().group_by("_profile").len().collect()
-    lines_by_profile = {name: 0 for name in scopes}
-    for row in counts.iter_rows():
-        if row[0] is not None:
-            lines_by_profile[row[0]] = int(row[1])
-    with_lines = [name for name in scopes if lines_by_profile[name] > 0]
+    base, notes, plans = matched.lines, matched.notes, matched.plans
+    lines_by_profile = matched.lines_by_profile
+    with_lines = [name for name, n in lines_by_profile.items() if n > 0]
 
     lines = _Lines(base)
 
@@ -269,75 +288,6 @@ def run_rules(
             frames.extend(outputs)
     raw = pl.concat(frames, how="vertical") if frames else pl.DataFrame()
     return raw, runs, lines_by_profile
-
-
-def assemble(raw: pl.DataFrame, claims: pl.LazyFrame, fee_schedule: pl.LazyFrame) -> pl.DataFrame:
-    """Findings in the output contract: line columns, money, stable ids, deterministic order.
-
-    Money (issue #3): a unit finding risks excess units x the line's paid amount per unit; a
-    whole-line finding (excess null) risks the line's paid amount. A blank paid amount is
-    replaced by the fee-schedule rate x units; a code with no rate risks 0 and says so.
-    """
-    if raw.is_empty():
-        return pl.DataFrame(schema=FINDINGS_SCHEMA)
-    # Only the lines of flagged claims are looked up: an is_in on claim_id alone hashes each
-    # claim id once, where a semi join on (claim_id, line_number) encoded both keys of all
-    # ten million lines first. The left join below keeps the flagged lines of those claims.
-    flagged = claims.filter(pl.col("claim_id").is_in(raw.get_column("claim_id").implode()))
-    lines = _fee_rate(flagged, fee_schedule).select(
-        "claim_id",
-        "line_number",
-        "patient_id",
-        pl.col("rendering_npi").alias("provider_npi"),
-        "service_date",
-        "procedure_code",
-        pl.col("units").alias("billed_units"),
-        pl.coalesce("paid_amount", pl.col("fee_rate") * pl.col("units")).alias("line_paid"),
-        pl.col("paid_amount").is_null().alias("paid_from_fee"),
-        "fee_rate",
-        "fee_year",
-    )
-    per_unit = pl.when(pl.col("billed_units") > 0).then(
-        pl.col("line_paid") / pl.col("billed_units")
-    )
-    amount = (
-        pl.when(pl.col("excess_units").is_null())
-        .then(pl.col("line_paid"))
-        .otherwise(pl.col("excess_units") * per_unit)
-    )
-    money_note = (
-        pl.when(pl.col("line_paid").is_null())
-        .then(pl.lit("; amount: no paid amount and no fee-schedule rate"))
-        .when(pl.col("paid_from_fee"))
-        .then(
-            pl.format(
-                "; amount: fee schedule {} rate {} per unit",
-                pl.col("fee_year"),
-                pl.col("fee_rate").round(2),
-            )
-        )
-        .otherwise(pl.lit(""))
-    )
-    # The rule rows are put in order before the join, which keeps it: the sort gathers the
-    # rule columns only, and on the in-memory engine it runs beside the claims lookup (a
-    # join's two inputs are evaluated in parallel). FINDINGS_ORDER is unique per finding, as
-    # finding_id is. At ten million lines, assemble took 3.2 s before (median of 6), 1.9 s
-    # so and 2.6 s on the streaming engine (issue #6).
-    return (
-        raw.lazy()
-        .sort(FINDINGS_ORDER)
-        .join(lines, on=["claim_id", "line_number"], how="left", maintain_order="left")
-        .with_columns(
-            finding_id=pl.format(
-                "{}:{}:{}", pl.col("rule_id"), pl.col("claim_id"), pl.col("line_number")
-            ),
-            amount_at_risk=amount.fill_null(0.0).round(2),
-            evidence=pl.concat_str(pl.col("evidence").fill_null(""), money_note),
-        )
-        .select(FINDINGS_COLUMNS)
-        .collect(engine="in-memory")
-        .cast(FINDINGS_SCHEMA)
-    )
 
 
 def audit(

@@ -91,6 +91,7 @@ def audit_result(validation: ValidationSummary, rules: RulesOutput) -> AuditResu
         lines_audited=claims.height,
         claims_audited=count_claims(claims),
         lines_by_profile=rules.lines_by_profile,
+        providers=rules.providers,
     )
 
 

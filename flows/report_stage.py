@@ -117,11 +117,13 @@ def write_report_outputs(
     now: dt.datetime | None = None,
     changes: Changes | None = None,
     extra: Mapping[str, str] | None = None,
+    providers: pl.DataFrame | None = None,
 ) -> ReportOutputs:
     """Write report.html and findings.xlsx to `out_dir` for a run's summary and findings.
 
     `run_id` / `now`: the run's id and start (default: new ones); `changes`: history and
-    reviewer dispositions to show (reports/history_view.py); `extra`: more scope facts."""
+    reviewer dispositions to show (reports/history_view.py); `extra`: more scope facts;
+    `providers`: the engine's per-provider measures (checks/measures.py), if the run kept them."""
     profiles = run_profiles(profile)
     period = None if validation is None else metrics.service_period(validation.claims)
     run = run_info(None if validation is None else validation.summary,
@@ -130,8 +132,18 @@ def write_report_outputs(
     # the workbook (mostly zlib, which releases the GIL) is written while the page is built
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xlsx") as pool:
         xlsx = pool.submit(write_xlsx, findings, summary, run, out_dir / FINDINGS_XLSX)
-        html_path = _write_page(out_dir, summary, findings, validation, profile, profiles, run,
-                                per_rule=per_rule, changes=changes)  # fmt: skip
+        html_path = _write_page(
+            out_dir,
+            summary,
+            findings,
+            validation,
+            profile,
+            profiles,
+            run,
+            per_rule=per_rule,
+            changes=changes,
+            providers=providers,
+        )
         xlsx_path = xlsx.result()
     return ReportOutputs(html_path, xlsx_path, run)
 
@@ -147,12 +159,15 @@ def _write_page(
     *,
     per_rule: int,
     changes: Changes | None,
+    providers: pl.DataFrame | None,
 ) -> Path:
     card, facts = None, None
     if validation is not None:
         claims = validation.claims
         timed = timed_codes(claims, profile, profiles)
-        card = metrics.provider_scorecard(claims, validation.notes, findings, timed)
+        card = metrics.provider_scorecard(
+            claims, validation.notes, findings, timed, measures=providers
+        )
         facts = validation.summary
     view = build_view(
         summary,

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from checks.engine import FAILED, RuleRun, run_rules
+from checks.engine import FAILED, RuleRun, match, run_matched
+from checks.measures import provider_measures
 from checks.registry import Rule, all_rules
 from flows.config import default_profiles, mue_table, resolve_profile
 from flows.validate_stage import ValidationSummary
@@ -37,6 +38,8 @@ class RulesOutput:
     raw: pl.DataFrame
     runs: dict[str, RuleRun]
     lines_by_profile: dict[str, int] = field(default_factory=dict)
+    # checks.measures.provider_measures, when the pass was asked for them
+    providers: pl.DataFrame | None = None
 
 
 def family_rules(families: tuple[str, ...] | list[str]) -> dict[str, Rule]:
@@ -48,21 +51,30 @@ def family_rules(families: tuple[str, ...] | list[str]) -> dict[str, Rule]:
 
 
 def run_families(
-    validation: ValidationSummary, families: tuple[str, ...] | list[str], profile: str | None
+    validation: ValidationSummary,
+    families: tuple[str, ...] | list[str],
+    profile: str | None,
+    *,
+    measures: bool = False,
 ) -> RulesOutput:
     """One engine pass over the rules of `families`: notes are matched to lines once per pass,
-    so the direct runner passes all four families and the flow one per task."""
+    so the direct runner passes all four families and the flow one per task. `measures`: also
+    the per-provider measures of the report's scorecard (RulesOutput.providers)."""
     override = resolve_profile(profile) if profile else None
-    raw, runs, by_profile = run_rules(
+    profiles = default_profiles()
+    matched = match(
         validation.claims.lazy(),
         validation.notes.lazy(),
         validation.plans.lazy(),
-        profiles=default_profiles(),
-        mue=mue_table(),
+        profiles=profiles,
         override=override,
-        rules=family_rules(families),
     )
-    return RulesOutput(raw, runs, by_profile)
+    # the scorecard's figures, from lines already matched: 8.5 s -> <1 s at 10M (issue #6)
+    providers = provider_measures(matched, profiles, override) if measures else None
+    raw, runs, by_profile = run_matched(
+        matched, profiles=profiles, mue=mue_table(), override=override, rules=family_rules(families)
+    )
+    return RulesOutput(raw, runs, by_profile, providers)
 
 
 def failed_families(families: tuple[str, ...] | list[str], error: str) -> RulesOutput:
@@ -75,7 +87,8 @@ def merge_rules(parts: list[RulesOutput]) -> RulesOutput:
     raws = [p.raw for p in parts if not p.raw.is_empty()]
     runs = {k: v for p in parts for k, v in p.runs.items()}
     by_profile = next((p.lines_by_profile for p in parts if p.lines_by_profile), {})
-    return RulesOutput(pl.concat(raws) if raws else pl.DataFrame(), runs, by_profile)
+    providers = next((p.providers for p in parts if p.providers is not None), None)
+    return RulesOutput(pl.concat(raws) if raws else pl.DataFrame(), runs, by_profile, providers)
 
 
 def rules_isolated(
@@ -84,7 +97,7 @@ def rules_isolated(
     """All families in one pass (fastest); if that pass raises, each family alone, so only the
     family that raises is "failed to run" (the engine already isolates single rules)."""
     try:
-        return run_families(validation, families, profile)
+        return run_families(validation, families, profile, measures=len(families) > 1)
     except Exception as exc:
         if len(families) == 1:
             return failed_families(families, describe_failure(exc))

@@ -142,6 +142,7 @@ def report(s: RunSettings, validation: ValidationSummary, out: FindingsOutput) -
         now=s.started_at,
         changes=out.changes,
         extra=extra,
+        providers=out.result.providers,
     )
 
 

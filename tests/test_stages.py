@@ -133,14 +133,14 @@ def test_a_failing_rule_family_does_not_sink_the_direct_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     good = run_audit(*INPUTS, tmp_path / "good", history=None, expectations=False)
-    real = rules_stage.run_rules
+    real = rules_stage.run_matched
 
     def overlap_raises(*args: object, rules: dict, **kwargs: object) -> object:
         if any(r.family == "overlap" for r in rules.values()):
             raise RuntimeError("patient P0000000-08-00 broke it")  # a message quoting data
         return real(*args, rules=rules, **kwargs)
 
-    monkeypatch.setattr(rules_stage, "run_rules", overlap_raises)
+    monkeypatch.setattr(rules_stage, "run_matched", overlap_raises)
     out = run_audit(*INPUTS, tmp_path / "bad", history=None, expectations=False)
     by_rule = out.summary["by_rule"]
     failed = {r for r, v in by_rule.items() if v["status"] == "failed to run"}

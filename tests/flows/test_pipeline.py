@@ -86,14 +86,14 @@ def test_orchestrated_run_writes_the_direct_runs_bytes(
 def test_a_failing_rule_family_task_does_not_sink_the_flow(
     direct: AuditOutputs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = rules_stage.run_rules
+    real = rules_stage.run_matched
 
     def overlap_raises(*args: object, rules: dict, **kwargs: object) -> object:
         if any(r.family == "overlap" for r in rules.values()):
             raise RuntimeError("patient P0000000-08-00 broke it")
         return real(*args, rules=rules, **kwargs)
 
-    monkeypatch.setattr(rules_stage, "run_rules", overlap_raises)
+    monkeypatch.setattr(rules_stage, "run_matched", overlap_raises)
     out = audit_flow(out=str(tmp_path / "o"), claims=str(INPUTS[0]), notes=str(INPUTS[1]),
                      plans=str(INPUTS[2]), history=False, expectations=False)  # fmt: skip
     by_rule = out.summary["by_rule"]

@@ -1,0 +1,73 @@
+"""Per-provider measures of the audited lines, from the lines the engine has already matched to
+their notes: lines, claims, timed units billed and the minutes the notes document for them.
+
+The report's provider scorecard (reports/metrics.py) is built from these. Computed from the raw
+exports it grouped and joined ten million lines on (patient, date, code) text keys, 8.5 s of the
+report stage; on the engine's matched lines (one integer per service, the notes' minutes already
+summed per service) the same figures take well under a second (issue #6).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from checks.base import SERVICE_ID
+from checks.engine import Matched
+from checks.profile import Profile
+
+MEASURES_SCHEMA = {
+    "provider_npi": pl.String(),
+    "lines": pl.Int64(),
+    "claims": pl.Int64(),
+    "timed_units": pl.Int64(),
+    "documented_minutes": pl.Int64(),
+}
+
+
+def timed_line(profiles: dict[str, Profile]) -> pl.Expr:
+    """True for a line whose code is timed under the profile that audits it (`_profile`)."""
+    expr = pl.lit(False)
+    for name, profile in profiles.items():
+        expr = (
+            pl.when(pl.col("_profile") == name)
+            .then(pl.col("procedure_code").is_in(sorted(profile.codes.timed)))
+            .otherwise(expr)
+        )
+    return expr
+
+
+def provider_measures(
+    matched: Matched, profiles: dict[str, Profile], override: Profile | None = None
+) -> pl.DataFrame:
+    """One row per rendering provider (MEASURES_SCHEMA), as reports.metrics.exports_measures
+    computes them from the exports: a service's documented minutes (the sum over its notes;
+    none = 0) count once per provider billing it, however many of its lines do."""
+    active = {override.name: override} if override is not None else profiles
+    lines = matched.lines.lazy()
+    timed = (
+        lines.filter(timed_line(active))
+        .group_by("rendering_npi", SERVICE_ID)
+        .agg(
+            pl.col("units").sum().alias("units"),
+            pl.col("note_minutes").first().fill_null(0).alias("minutes"),
+        )
+        .group_by("rendering_npi")
+        .agg(
+            pl.col("units").sum().alias("timed_units"),
+            pl.col("minutes").sum().alias("documented_minutes"),
+        )
+    )
+    return (
+        lines.group_by("rendering_npi")
+        .agg(pl.len().alias("lines"), pl.col("claim_id").n_unique().alias("claims"))
+        .join(timed, on="rendering_npi", how="left")
+        .select(
+            pl.col("rendering_npi").alias("provider_npi"),
+            "lines",
+            "claims",
+            pl.col("timed_units").fill_null(0),
+            pl.col("documented_minutes").fill_null(0),
+        )
+        .collect()
+        .cast(MEASURES_SCHEMA)
+    )
