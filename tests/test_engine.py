@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import polars as pl
 import pytest
 from polars.exceptions import PanicException
 
+from checks import engine
 from checks.engine import FAILED, FINDINGS, NOT_APPLICABLE, PASSED, assemble, run_rules
 from checks.registry import all_rules
 from flows.config import fee_schedule
+from flows.generate import generate
+from schemas.contract import EXPORTS
 from schemas.findings import FINDINGS_SCHEMA
 from tests.rulekit import (
     CLAIM_SCHEMA,
@@ -66,7 +70,8 @@ class PanicsWhenStreaming:
         return self.frame.collect(engine=engine)
 
 
-def test_a_streaming_panic_is_retried_in_memory() -> None:
+def test_a_streaming_panic_is_retried_in_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "STREAMING_FROM_LINES", 0)  # one line: streams all the same
     rules = all_rules()
     seen: list[PanicsWhenStreaming] = []
     real = rules["UNITS-8MIN"].func
@@ -175,3 +180,20 @@ def test_assemble_takes_only_flagged_lines_in_findings_order() -> None:
         "e5; amount: no paid amount and no fee-schedule rate",
     ]
     assert out["evidence"][0].startswith("e2; amount: fee schedule 2026 rate 36.2")
+
+
+def test_both_engines_give_the_same_rule_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small inputs collect the rules in memory, large ones streaming (STREAMING_FROM_LINES):
+    the choice may change the speed, never a finding."""
+    generate(3000, 21, tmp_path)
+    c, n, p = (pl.read_parquet(tmp_path / f"{e}.parquet").lazy() for e in EXPORTS)
+    raws = []
+    for threshold in (0, 10**12):
+        monkeypatch.setattr(engine, "STREAMING_FROM_LINES", threshold)
+        raw, runs, _ = run_rules(c, n, p, profiles=PROFILES, mue=mue_table())
+        assert {r.status for r in runs.values()} <= {FINDINGS, PASSED, NOT_APPLICABLE}
+        raws.append(raw.sort(pl.all()))
+    assert raws[0].height > 100
+    assert raws[0].equals(raws[1])
