@@ -253,14 +253,19 @@ def test_direct_mode_never_imports_prefect(tmp_path: Path) -> None:
 
 
 def test_accepted_notes_leave_validation_without_their_text(tmp_path: Path) -> None:
-    """Memory at ten million lines (issue #6): the stages after validation never see note text;
-    every accepted note row is still there, and the quarantine still quotes bad rows in full."""
+    """Memory at ten million lines (issue #6): the stages after validation never see note text
+    or the source file and row of accepted rows; every accepted note row is still there, the
+    rows are still counted per file, and the quarantine still quotes bad rows in full."""
     from flows.validate_stage import validate_inputs
 
     out = validate_inputs(SAMPLE / "claims.csv", SAMPLE / "notes.csv", SAMPLE / "plans.csv",
                           tmp_path)  # fmt: skip
     assert "note_text" not in out.notes.columns
     assert out.notes.height == out.results["notes"].rows_accepted
+    for frame in (out.claims, out.notes, out.plans):  # nor the accepted rows' source columns
+        assert not {"_source_file", "_source_row"} & set(frame.columns)
+    files = out.summary["exports"]["claims"]["files"]  # counted per file all the same
+    assert sum(f["rows_accepted"] for f in files) == out.claims.height > 0
     assert "note_text" in pl.read_csv(SAMPLE / "notes.csv", n_rows=1).columns
 
 
