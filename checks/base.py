@@ -73,10 +73,9 @@ def billed_lines(data: AuditData) -> pl.LazyFrame:
     return data.lines.filter(pl.col("in_scope") & (pl.col("units") > 0))
 
 
-def line_discipline(codes: CodeSets) -> pl.Expr:
-    """Discipline of a claim line: from GP/GO/GN, else from the code's default, else null
-    (null matches a plan of any discipline)."""
-    mods = pl.col("modifiers").fill_null("")
+def modifier_discipline(modifiers: pl.Expr) -> pl.Expr:
+    """The discipline a GP/GO/GN modifier in `modifiers` names, else null."""
+    mods = modifiers.fill_null("")
     by_modifier = pl.lit(None, dtype=pl.String)
     for modifier, discipline in reversed(DISCIPLINE_MODIFIERS.items()):
         by_modifier = (
@@ -84,6 +83,15 @@ def line_discipline(codes: CodeSets) -> pl.Expr:
             .then(pl.lit(discipline))
             .otherwise(by_modifier)
         )
+    return by_modifier
+
+
+def line_discipline(codes: CodeSets, by_modifier: pl.Expr | None = None) -> pl.Expr:
+    """Discipline of a claim line: from GP/GO/GN, else from the code's default, else null
+    (null matches a plan of any discipline). `by_modifier`: modifier_discipline of the lines'
+    modifiers, when the caller has it already."""
+    if by_modifier is None:
+        by_modifier = modifier_discipline(pl.col("modifiers"))
     by_code = pl.col("procedure_code").replace_strict(
         codes.discipline, default=None, return_dtype=pl.String
     )
