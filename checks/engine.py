@@ -7,7 +7,9 @@ lines of that profile (`in_scope`), so provider-level rules still count all of a
 
 from __future__ import annotations
 
+import os
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -285,32 +287,47 @@ def run_matched(
     lines = _Lines(base)
     engine = RULE_ENGINE if base.height >= STREAMING_FROM_LINES else FALLBACK_ENGINE
 
-    frames: list[pl.DataFrame] = []
+    # One job per rule and distinct configuration among the profiles with lines.
+    jobs: list[tuple[str, list[str], AuditData]] = []
     for rule_id, rule in rules.items():
-        run = runs[rule_id]
-        outputs: list[pl.DataFrame] = []
         groups: dict[str, list[str]] = {}
         for name in with_lines:
             if active[name].rules[rule_id].enabled:
                 groups.setdefault(_config_key(active[name], rule_id), []).append(name)
         for members in groups.values():
             profile = active[members[0]]
-            if not lines.applicable(rule, profile.codes, members):
+            if lines.applicable(rule, profile.codes, members):
+                scoped = lines.scoped(profile.codes, members)
+                jobs.append((rule_id, members, AuditData(scoped, notes, plans, mue, profile.codes)))
+
+    def attempt(job: tuple[str, list[str], AuditData]) -> pl.DataFrame | BaseException:
+        rule_id, members, data = job
+        try:
+            return _call(rules[rule_id], data, active[members[0]].rules[rule_id].params, engine)
+        except (Exception, PanicException) as exc:  # a broken rule must not sink the audit
+            return exc
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        # Small inputs: the rules run side by side (per-query overheads dominate there and
+        # leave a core idle: core rules at 100k lines 0.13 -> 0.10 s, issue #6). Large ones
+        # run one at a time, as evaluated (a lazy map), so that only one rule's intermediate
+        # frames are in memory at once.
+        results = pool.map(attempt, jobs) if engine == FALLBACK_ENGINE else map(attempt, jobs)
+        outputs: dict[str, list[pl.DataFrame]] = {rule_id: [] for rule_id in rules}
+        for (rule_id, members, _), out in zip(jobs, results, strict=True):
+            run = runs[rule_id]
+            if run.status == FAILED:
                 continue
-            data = AuditData(lines.scoped(profile.codes, members), notes, plans, mue, profile.codes)
-            try:
-                out = _call(rule, data, profile.rules[rule_id].params, engine)
-            except (Exception, PanicException) as exc:  # a broken rule must not sink the audit
-                run.status, run.error = FAILED, _describe(exc)
-                run.findings, run.profiles = 0, []
-                break
+            if isinstance(out, BaseException):
+                run.status, run.error = FAILED, _describe(out)
+                run.findings, run.profiles, outputs[rule_id] = 0, [], []
+                continue
             run.profiles.extend(members)
             run.findings += out.height
             run.status = FINDINGS if run.findings else PASSED
             severity_by_profile = {m: active[m].rules[rule_id].severity for m in members}
-            outputs.append(_fill_severity(out, rule_id, severity_by_profile, base))
-        if run.status != FAILED:
-            frames.extend(outputs)
+            outputs[rule_id].append(_fill_severity(out, rule_id, severity_by_profile, base))
+    frames = [frame for rule_id in rules for frame in outputs[rule_id]]
     raw = pl.concat(frames, how="vertical") if frames else pl.DataFrame()
     return raw, runs, lines_by_profile
 
