@@ -57,6 +57,12 @@ def provider_measures(
             pl.col("minutes").sum().alias("documented_minutes"),
         )
     )
+    return per_provider(lines, timed)
+
+
+def per_provider(lines: pl.LazyFrame, timed: pl.LazyFrame) -> pl.DataFrame:
+    """MEASURES_SCHEMA from claim lines (`rendering_npi`, `claim_id`) and their timed units and
+    documented minutes per provider (`rendering_npi`, `timed_units`, `documented_minutes`)."""
     return (
         lines.group_by("rendering_npi")
         .agg(pl.len().alias("lines"), pl.col("claim_id").n_unique().alias("claims"))

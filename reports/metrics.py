@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping
 
 import polars as pl
 
-from checks.measures import MEASURES_SCHEMA
+from checks.measures import per_provider
 
 LINE = ("claim_id", "line_number")
 # CMS 15-minute timed units: a provider whose notes document well under 15 minutes per billed
@@ -136,21 +136,7 @@ def exports_measures(
             pl.col("minutes").fill_null(0).sum().alias("documented_minutes"),
         )
     )
-    return (
-        claims.lazy()
-        .group_by("rendering_npi")
-        .agg(pl.len().alias("lines"), pl.col("claim_id").n_unique().alias("claims"))
-        .join(timed, on="rendering_npi", how="left")
-        .select(
-            pl.col("rendering_npi").alias("provider_npi"),
-            "lines",
-            "claims",
-            pl.col("timed_units").fill_null(0),
-            pl.col("documented_minutes").fill_null(0),
-        )
-        .collect()
-        .cast(MEASURES_SCHEMA)
-    )
+    return per_provider(claims.lazy(), timed)
 
 
 def provider_scorecard(
