@@ -11,6 +11,7 @@ import os
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import polars as pl
 from polars.exceptions import PanicException
@@ -159,7 +160,7 @@ class _Lines:
             frame = (
                 self.base.lazy()
                 .with_columns(
-                    discipline=line_discipline(codes, self._by_modifier()),
+                    discipline=line_discipline(codes, self._by_modifier),
                     code_class=code_class(codes),
                 )
                 .collect()
@@ -174,9 +175,11 @@ class _Lines:
             )
         return key
 
+    @cached_property
     def _by_modifier(self) -> pl.Expr | None:
         """The modifiers' discipline, worked out once per distinct modifier set (three regular
-        expressions per line took ~1 s at 10M lines; schemas/distinct.py)."""
+        expressions per line took ~1 s at 10M lines; schemas/distinct.py) and once for all the
+        code sets."""
         modifiers = self.base.get_column("modifiers")
         distinct = code_values(modifiers)
         if distinct is None:
