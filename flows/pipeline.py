@@ -147,7 +147,9 @@ def expectations_task(validation: Any, s: RunSettings) -> tuple[list[dict[str, A
 
 @task(name="rules", **_PLAIN)
 def rules_task(validation: Any, family: str, profile: str | None) -> stages.RulesOutput:
-    return _guard(stages.run_families, validation, (family,), profile)
+    # one task also keeps the scorecard's per-provider measures, from the lines it has matched
+    measures = family == stages.FAMILIES[0]
+    return _guard(stages.run_families, validation, (family,), profile, measures=measures)
 
 
 @task(name="findings", **_IO, **_PLAIN)

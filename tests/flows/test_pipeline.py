@@ -108,6 +108,11 @@ def test_a_failing_rule_family_task_does_not_sink_the_flow(
     expected = direct.result.findings.filter(~pl.col("rule_id").str.starts_with("OVERLAP-"))
     assert out.result.findings.equals(expected)
     assert (tmp_path / "o" / "report.html").is_file()
+    # the scorecard's measures come from the units task, as the direct run's from its one pass
+    assert direct.result.providers is not None and out.result.providers is not None
+    assert out.result.providers.sort("provider_npi").equals(
+        direct.result.providers.sort("provider_npi")
+    )
 
 
 def test_scheduled_run_audits_the_newest_exports_of_a_drop_folder(
