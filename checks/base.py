@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from checks.declare import RULE_OUTPUT_SCHEMA, SEVERITY_COLUMN
+
 # A LazyFrame that a rule reads in two branches of its plan (a filter and a join back, say) is
 # marked with `.cache()`: polars 2.1 did not always find such common subplans itself and computed
 # them once per branch, up to the whole sweep again (OVERLAP-PROVIDER at 10 million lines: 24 s,
@@ -184,6 +186,37 @@ def note_summary(notes: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def empty_findings() -> pl.LazyFrame:
-    from checks.registry import RULE_OUTPUT_SCHEMA
-
     return pl.LazyFrame(schema=RULE_OUTPUT_SCHEMA)
+
+
+NULL_INT = pl.lit(None, dtype=pl.Int64)
+
+
+def rule_output(
+    lf: pl.LazyFrame,
+    *,
+    supported: pl.Expr,
+    excess: pl.Expr,
+    message: pl.Expr,
+    evidence: pl.Expr,
+    severity: pl.Expr | None = None,
+) -> pl.LazyFrame:
+    columns = {
+        "supported_units": supported.cast(pl.Int64),
+        "excess_units": excess.cast(pl.Int64),
+        "message": message,
+        "evidence": evidence,
+    }
+    if severity is not None:
+        columns[SEVERITY_COLUMN] = severity.cast(pl.String)
+    out = lf.select(*LINE_KEY, **columns)
+    return out.cast({k: v for k, v in RULE_OUTPUT_SCHEMA.items()})
+
+
+def clock(time: pl.Expr) -> pl.Expr:
+    """09:15, or 09:15:30 when the time has seconds."""
+    return (
+        pl.when(time.dt.second() == 0)
+        .then(time.dt.to_string("%H:%M"))
+        .otherwise(time.dt.to_string("%H:%M:%S"))
+    )

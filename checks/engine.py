@@ -25,9 +25,10 @@ from checks.base import (
     line_discipline,
     modifier_discipline,
 )
+from checks.declare import RULE_OUTPUT_SCHEMA, SEVERITY_COLUMN, Rule
 from checks.matching import matched_lines
 from checks.profile import Profile
-from checks.registry import RULE_OUTPUT_SCHEMA, SEVERITY_COLUMN, Rule, all_rules
+from checks.registry import all_rules
 from schemas.distinct import code_values, map_distinct
 
 # Rules collect on polars' streaming engine (a third faster than the in-memory one on the rule

@@ -1,6 +1,7 @@
 """Payer profiles: which codes are what, and every rule's parameters, for one payer type.
 
-Pure: `build_profile` validates an already-parsed TOML document (flows/config.py reads the file).
+Pure: `build_profile` validates an already-parsed TOML document (flows/run/config.py reads the
+file).
 Thresholds live in profiles, never as literals in a rule; an unknown key is an error naming the
 key and the file, so a typo cannot silently fall back to a default.
 """
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks.base import CodeSets
-from checks.registry import SEVERITIES, Param, Rule
+from checks.declare import SEVERITIES, Param, Rule
 
 PROFILE_KEYS = {"name", "title", "payer_types", "source"}
 CODE_KEYS = {"timed", "untimed", "per_session", "one_on_one", "evaluation", "discipline"}

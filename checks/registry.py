@@ -1,124 +1,53 @@
-"""Rule declarations: every audit rule is declared once, here, and the declaration is the single
-source of the report's rule catalogue, the profile validation and the engine's dispatch.
+"""The rule catalogue: every rule declared in a family module of checks/rules/.
 
-Modelled on OHDSI DataQualityDashboard (checks declared as data, thresholds apart from logic) and
-pandera's polars checks (a decorator around a pure function).
+A family is a module of that package (a name starting with `_` is a helper, not a family), so a
+new family is one new file: nothing else lists the families. Each family's rule ids share one
+prefix that no other family uses (UNITS-, OVERLAP-, POC-, DOC-, TIME-), so a rule id tells where
+its code is.
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+import importlib
+import pkgutil
+from functools import cache
 
-import polars as pl
-
-SEVERITIES = ("error", "warning", "info")
-
-# What a rule function returns, one row per finding per affected claim line. The engine
-# (checks/engine.py) adds the claim line's own columns, money, finding_id and the final order.
-RULE_OUTPUT_SCHEMA: dict[str, pl.DataType] = {
-    "claim_id": pl.String(),
-    "line_number": pl.Int64(),
-    # units the documentation supports for this line; null for whole-line findings
-    "supported_units": pl.Int64(),
-    # units the line billed beyond support; null for whole-line findings (amount = line paid)
-    "excess_units": pl.Int64(),
-    "message": pl.String(),
-    "evidence": pl.String(),
-}
-# A rule may add this column to set severity per finding (e.g. TIME-MISSING by code class);
-# otherwise the profile's severity for the rule applies.
-SEVERITY_COLUMN = "severity"
+import checks.rules
+from checks.declare import RULES, Rule
 
 
-@dataclass(frozen=True)
-class Param:
-    """A rule parameter: a profile may override `default` under [rules."RULE-ID"]."""
-
-    name: str
-    default: Any
-    description: str
-    # the values a profile may choose from (None: any value of the default's type); numbers are
-    # never negative and whole when the default is an integer, severities are SEVERITIES
-    choices: tuple[Any, ...] | None = None
+def family_modules() -> tuple[str, ...]:
+    """The family modules' names, in name order."""
+    return tuple(
+        sorted(m.name for m in pkgutil.iter_modules(checks.rules.__path__) if m.name[0] != "_")
+    )
 
 
-@dataclass(frozen=True)
-class Rule:
-    rule_id: str
-    family: str
-    title: str
-    severity: str
-    citation: str
-    params: tuple[Param, ...]
-    func: Callable[..., pl.LazyFrame]
-    # True when the rule needs other patients' or providers' data (partitioning by patient
-    # alone would miss findings).
-    provider_scope: bool = False
-    # code classes (checks.base.code_class) a rule can flag; None: any billed line. With no such
-    # line in scope the rule is "not applicable" rather than "passed".
-    applies_to: tuple[str, ...] | None = None
-    description: str = field(default="")
-
-    def defaults(self) -> dict[str, Any]:
-        return {p.name: p.default for p in self.params}
-
-
-RULES: dict[str, Rule] = {}
-
-
-def rule(
-    rule_id: str,
-    *,
-    family: str,
-    title: str,
-    severity: str,
-    citation: str,
-    params: tuple[Param, ...] = (),
-    provider_scope: bool = False,
-    applies_to: tuple[str, ...] | None = None,
-) -> Callable[[Callable[..., pl.LazyFrame]], Callable[..., pl.LazyFrame]]:
-    """Declare an audit rule. The decorated function is `f(data: AuditData, **params) -> LazyFrame`
-    with RULE_OUTPUT_SCHEMA columns; its docstring is the rule text shown in the report."""
-
-    if severity not in SEVERITIES:
-        raise ValueError(f"{rule_id}: severity {severity!r} is not one of {SEVERITIES}")
-
-    def register(func: Callable[..., pl.LazyFrame]) -> Callable[..., pl.LazyFrame]:
-        if rule_id in RULES:
-            raise ValueError(f"rule {rule_id} is declared twice")
-        declared = {p.name for p in params}
-        accepted = {
-            name
-            for name, p in inspect.signature(func).parameters.items()
-            if p.kind is inspect.Parameter.KEYWORD_ONLY
-        }
-        if declared != accepted:
+@cache
+def _load() -> dict[str, Rule]:
+    for name in family_modules():
+        importlib.import_module(f"{checks.rules.__name__}.{name}")
+    prefixes: dict[str, str] = {}
+    for rule in RULES.values():
+        prefix = rule.rule_id.split("-", 1)[0]
+        if prefixes.setdefault(prefix, rule.family) != rule.family:
             raise ValueError(
-                f"{rule_id}: declared parameters {sorted(declared)} differ from the function's "
-                f"keyword-only parameters {sorted(accepted)}"
+                f"rule id prefix {prefix}- is used by families {prefixes[prefix]} and {rule.family}"
             )
-        RULES[rule_id] = Rule(
-            rule_id=rule_id,
-            family=family,
-            title=title,
-            severity=severity,
-            citation=citation,
-            params=params,
-            func=func,
-            provider_scope=provider_scope,
-            applies_to=applies_to,
-            description=inspect.cleandoc(func.__doc__ or ""),
-        )
-        return func
-
-    return register
+    by_family: dict[str, set[str]] = {}
+    for prefix, family in prefixes.items():
+        by_family.setdefault(family, set()).add(prefix)
+    mixed = {f: sorted(p) for f, p in by_family.items() if len(p) > 1}
+    if mixed:
+        raise ValueError(f"a family's rule ids must share one prefix: {mixed}")
+    return dict(sorted(RULES.items()))
 
 
 def all_rules() -> dict[str, Rule]:
-    """Every declared rule, importing the rule modules so their decorators have run."""
-    from checks import documentation, overlap, plan_of_care, units  # noqa: F401
+    """Every declared rule by id, importing the family modules so their decorators have run."""
+    return dict(_load())
 
-    return dict(sorted(RULES.items()))
+
+def families() -> tuple[str, ...]:
+    """The families that declare at least one rule, in name order."""
+    return tuple(sorted({r.family for r in _load().values()}))

@@ -17,8 +17,8 @@ from typing import Any
 
 import polars as pl
 
+from checks.declare import SEVERITIES, Rule
 from checks.engine import AuditResult
-from checks.registry import SEVERITIES, Rule
 
 # A line (claim_id, line_number) as one integer: distinct lines are distinct ranks.
 LINE = pl.struct("claim_id", "line_number").rank("dense").alias("_line")

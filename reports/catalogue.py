@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from checks.declare import Rule
 from checks.profile import Profile
-from checks.registry import Rule
 
 
 def _show(value: Any) -> str:

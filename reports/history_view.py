@@ -3,8 +3,9 @@ runs of the scope, which findings are new, persisting or resolved since the prev
 the reviewer dispositions applied to this run's findings.
 
 Counts come from summary.json's `history` and `dispositions` sections as they are (the page
-cannot disagree with the file); the lists come from `Changes`, which flows/stages.py fills from
-the history database (flows/history.py) and the reviewed-findings file (flows/dispositions.py).
+cannot disagree with the file); the lists come from `Changes`, which flows/run/stages.py fills from
+the history database (flows/state/history.py) and the reviewed-findings file
+(flows/state/dispositions.py).
 Reviewed findings are marked, never hidden: they stay in every count and table of the report.
 """
 
@@ -33,9 +34,10 @@ DISPOSITION_LABELS = {
 
 @dataclass(frozen=True)
 class Changes:
-    """`statuses`: flows.history.HistoryDiff.statuses (finding_id, status, rule_id, severity,
-    amount_at_risk; resolved rows carry the previous run's values). `trend`: flows.history.trend
-    of the runs before this one, oldest first. `marks`: flows.dispositions.apply_dispositions
+    """`statuses`: flows.state.history.HistoryDiff.statuses (finding_id, status, rule_id, severity,
+    amount_at_risk; resolved rows carry the previous run's values). `trend`:
+    flows.state.history.trend
+    of the runs before this one, oldest first. `marks`: flows.state.dispositions.apply_dispositions
     marks (finding_id, disposition, reviewer, reviewed_on, reason)."""
 
     statuses: pl.DataFrame | None = None

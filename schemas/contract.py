@@ -1,6 +1,6 @@
 """The canonical input contract: three exports, each a Pandera (polars backend) DataFrameModel.
 
-The models check *typed* frames: ingest (flows/ingest.py) maps a billing system's columns onto
+The models check *typed* frames: ingest (flows/inputs/read.py) maps a billing system's columns onto
 these names and parses text into the declared kinds first, so a value that cannot be parsed is
 quarantined with its own reason before Pandera sees it. Pandera then checks values one row and
 one column at a time. Anything that compares rows or joins exports is an audit rule in `checks/`.

@@ -7,7 +7,7 @@ column for a fraction of the work. Measured on the claims at 10M lines: modifier
 plus strip) 2.0 s -> 0.15 s, the NPI Luhn check 1.6-2.3 s -> 0.3 s.
 
 Every function here returns exactly what the direct computation returns; the tests hold them to
-that (tests/test_distinct.py).
+that (tests/schemas/test_distinct.py).
 """
 
 from __future__ import annotations

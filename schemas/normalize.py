@@ -1,6 +1,6 @@
 """Parse one export's columns into the contract's kinds (pure polars, no file I/O).
 
-Ingest (flows/ingest.py) hands over a frame already renamed onto contract names, plus
+Ingest (flows/inputs/read.py) hands over a frame already renamed onto contract names, plus
 `_source_file` and `_source_row`. CSV columns arrive as text; Parquet/XLSX columns may already be
 typed. Each contract column is parsed by its `kind` (schemas.contract.COLUMNS). A non-blank value
 that does not parse becomes null and a failure record, so the quarantine can say *why* instead of

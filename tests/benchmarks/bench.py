@@ -62,7 +62,7 @@ def _fastest(runs: list[dict[str, Any]], key: str) -> dict[str, Any]:
 def dataset(lines: int) -> Path:
     folder = CACHE / f"lines-{lines}-seed-1"
     if not (folder / "labels.parquet").exists():
-        from flows.generate import generate
+        from flows.synth.generate import generate
 
         print(f"generating {lines:,} lines into {folder} (cached for next time)", flush=True)
         generate(lines, 1, folder)

@@ -29,14 +29,14 @@ def peak_rss_mb() -> float:
 
 
 def audit(data: Path, out: Path) -> dict[str, Any]:
-    from flows.audit_stage import run_audit
+    from flows.run.direct import run_audit
 
     start = time.perf_counter()
     outputs = run_audit(
         data / "claims.parquet", data / "notes.parquet", data / "plans.parquet", out
     )
     total = time.perf_counter() - start
-    from flows import ge_runner
+    from flows.expectations import runner as ge_runner
 
     ge_runner.stop_worker()  # so that its peak RSS counts in RUSAGE_CHILDREN
     run_json = out / "run.json"
@@ -58,7 +58,7 @@ def rules(data: Path) -> dict[str, Any]:
 
     from checks.engine import run_rules
     from checks.registry import all_rules
-    from flows.config import default_profiles, mue_table
+    from flows.run.config import default_profiles, mue_table
 
     claims = pl.read_parquet(data / "claims.parquet").lazy()
     notes = pl.read_parquet(data / "notes.parquet").lazy()
@@ -82,7 +82,7 @@ def rules(data: Path) -> dict[str, Any]:
 
 
 def duckdb(data: Path) -> dict[str, Any]:
-    from flows.config import default_profiles
+    from flows.run.config import default_profiles
     from tests.benchmarks.duckdb_baseline import run_baseline
 
     codes = default_profiles()["medicare"].codes

@@ -1,0 +1,242 @@
+"""Overlap rules: the same minutes billed twice, one therapist with two patients at once, and
+implausible daily totals. Interval overlaps are found by sorting, never by an all-pairs join
+(checks/intervals.py)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from checks.attribution import attributed_excess
+from checks.base import MATCH_KEY, AuditData, billed_lines
+from checks.declare import Param, rule
+from checks.intervals import hhmm, overlap_with_earlier, overlap_with_other_party, timed_intervals
+
+_OUT = ("claim_id", "line_number", "supported_units", "excess_units", "message", "evidence")
+
+
+@rule(
+    "OVERLAP-TIMED",
+    applies_to=("timed",),
+    title="Overlapping one-on-one timed services for one patient (97530/97110)",
+    severity="error",
+    citation=(
+        "CMS Pub. 100-04 Ch. 5 §20.2 (timed codes need distinct, separately documented time); "
+        "billing-rules.md §4"
+    ),
+    params=(
+        Param("unit_minutes", 15, "minutes in one timed unit"),
+        Param("min_minutes", 8, "fewest minutes that support one unit"),
+    ),
+)
+def overlap_timed(data: AuditData, *, unit_minutes: int, min_minutes: int) -> pl.LazyFrame:
+    """One-on-one timed services of one patient and day whose documented intervals overlap.
+
+    Two one-on-one timed codes (e.g. 97530 and 97110, or the same code twice) may be billed on
+    one day only for distinct, separately documented time (billing-rules.md §4; Pub. 100-04
+    ch. 5 §20.2). Note rows with start and end times are sorted by start per patient and day;
+    the service that starts later loses the minutes it shares with earlier ones (touching
+    times do not overlap). The line's distinct minutes are its documented minutes (the notes'
+    minutes, else the length of its timed intervals) less its shared minutes, and support
+    units by the 8-minute rule: 0 below `min_minutes`, else
+    floor((minutes + unit_minutes - min_minutes) / unit_minutes). The finding is reported even
+    when the distinct minutes still support every unit billed (no money at risk then), since
+    the same minutes were documented twice.
+    """
+    rows = overlap_with_earlier(
+        timed_intervals(data.notes, data.codes.one_on_one), ["patient_id", "service_date"]
+    ).cache()
+    # services with shared minutes are a few percent: keep all rows of those (patient, date,
+    # code) keys only, so the evidence texts below are built for them alone
+    hit = rows.filter(pl.col("overlap") > 0).select(MATCH_KEY).unique()
+    rows = rows.join(hit, on=list(MATCH_KEY), how="semi")
+    pair = pl.format(
+        "{} {}–{} overlaps {} {}–{} ({} min)",
+        pl.col("partner_code"),
+        hhmm(pl.col("partner_s")),
+        hhmm(pl.col("partner_e")),
+        pl.col("procedure_code"),
+        hhmm(pl.col("s")),
+        hhmm(pl.col("e")),
+        pl.col("overlap"),
+    )
+    shared = pl.col("overlap") > 0
+    per_service = (
+        rows.with_columns(_pair=pl.when(shared).then(pair).otherwise(None))
+        .group_by(MATCH_KEY)
+        .agg(
+            shared_minutes=pl.col("overlap").sum(),
+            interval_minutes=(pl.col("e") - pl.col("s")).sum(),
+            involved=pl.col("note_id")
+            .filter(shared)
+            .append(pl.col("partner_note").filter(shared))
+            .unique()
+            .sort()
+            .str.join(";"),
+            pairs=pl.col("_pair").drop_nulls().sort().str.join("; "),
+        )
+        .filter(pl.col("shared_minutes") > 0)
+    )
+    documented = pl.coalesce("note_minutes", "interval_minutes")
+    distinct = documented - pl.min_horizontal("shared_minutes", documented)
+    supported = (
+        pl.when(pl.col("distinct") < min_minutes)
+        .then(0)
+        .otherwise((pl.col("distinct") + unit_minutes - min_minutes) // unit_minutes)
+    )
+    return (
+        billed_lines(data)
+        .join(per_service, on=list(MATCH_KEY), how="inner")
+        .with_columns(
+            shared=pl.min_horizontal("shared_minutes", documented),
+            distinct=distinct,
+        )
+        .with_columns(
+            supported=supported.cast(pl.Int64),
+            billed=pl.col("units").sum().over(list(MATCH_KEY)).cast(pl.Int64),
+        )
+        # units of one patient, date and code are pooled across claim lines and the excess is
+        # charged to the later-billed line first, as the unit rules do (checks/attribution.py)
+        .with_columns(
+            excess_units=attributed_excess(
+                (pl.col("billed") - pl.col("supported")).clip(lower_bound=0)
+            )
+        )
+        .with_columns(supported_units=(pl.col("units") - pl.col("excess_units")).cast(pl.Int64))
+        .with_columns(
+            message=pl.format(
+                "{} minutes of this {} service are also documented under another one-on-one "
+                "service for the same patient at the same time, leaving {} distinct minutes, "
+                "which support {} of the {} units billed.",
+                pl.col("shared"),
+                pl.col("procedure_code"),
+                pl.col("distinct"),
+                pl.min_horizontal("supported", "billed"),
+                pl.col("billed"),
+            ),
+            evidence=pl.format("notes={}; {}", pl.col("involved"), pl.col("pairs")),
+        )
+        .select(_OUT)
+    )
+
+
+@rule(
+    "OVERLAP-PROVIDER",
+    applies_to=("timed",),
+    title="One therapist's one-on-one services for two patients at the same time",
+    severity="error",
+    citation="CMS Pub. 100-02 Ch. 15 §220.2 (one-on-one vs. group 97150); billing-rules.md §4",
+    params=(Param("min_overlap_minutes", 1, "shortest overlap that counts"),),
+    provider_scope=True,
+)
+def overlap_provider(data: AuditData, *, min_overlap_minutes: int) -> pl.LazyFrame:
+    """One provider's one-on-one timed services for different patients with overlapping times.
+
+    One-on-one timed services by the same therapist for two patients at the same time are not
+    one-on-one: at most group therapy (97150) could be billed for each (billing-rules.md §4;
+    Pub. 100-02 ch. 15 §220.2). The note's provider and the note's times are used, over every
+    note of every payer; a note row is flagged when it shares at least `min_overlap_minutes`
+    with the (merged) documented time of another patient of the same provider and day, and the
+    claim lines of BOTH patients matching flagged rows are reported as whole-line findings.
+    The sweep is sort-based and exact (checks/intervals.overlap_with_other_party); with
+    `min_overlap_minutes` above 1 the shared time may be made of several touching or
+    overlapping notes of the other patient, none of which alone reaches the minimum.
+    """
+    day = ["provider_npi", "service_date"]
+    rows = timed_intervals(data.notes, data.codes.one_on_one).cache()
+    # a provider-day can hold a cross-patient overlap only if it holds any overlap at all: one
+    # cheap sweep finds those days (a few percent) and the exact sweep runs on them alone
+    busy = overlap_with_earlier(rows, day).filter(pl.col("overlap") > 0).select(day).unique()
+    flagged = overlap_with_other_party(
+        rows.join(busy, on=day, how="semi"), day, "patient_id", min_overlap_minutes
+    )
+    per_service = flagged.group_by(MATCH_KEY).agg(
+        involved=pl.col("note_id")
+        .append(pl.col("partner_notes").str.split(";").explode())
+        .unique()
+        .sort()
+        .str.join(";"),
+        pairs=pl.format(
+            "{}–{} overlaps another patient's {}–{} ({} min, provider {})",
+            hhmm(pl.col("s")),
+            hhmm(pl.col("e")),
+            hhmm(pl.col("partner_s")),
+            hhmm(pl.col("partner_e")),
+            pl.col("overlap"),
+            pl.col("provider_npi"),
+        )
+        .unique()
+        .sort()
+        .str.join("; "),
+    )
+    return (
+        billed_lines(data)
+        .join(per_service, on=list(MATCH_KEY), how="inner")
+        .with_columns(
+            supported_units=pl.lit(None, dtype=pl.Int64),
+            excess_units=pl.lit(None, dtype=pl.Int64),
+            message=pl.format(
+                "The therapist documented this {} one-on-one service at the same time as a "
+                "one-on-one service for another patient, so at most group therapy (97150) "
+                "could be billed for it.",
+                pl.col("procedure_code"),
+            ),
+            evidence=pl.format("notes={}; {}", pl.col("involved"), pl.col("pairs")),
+        )
+        .select(_OUT)
+    )
+
+
+@rule(
+    "OVERLAP-DAY-CAP",
+    applies_to=("timed",),
+    title="Provider billed more timed minutes in a day than the cap",
+    severity="warning",
+    citation="OIG OEI-04-09-00540 (questionable billing: more than 8 hours of therapy a day)",
+    params=(
+        Param("cap_minutes", 480, "most timed minutes one provider can plausibly bill in a day"),
+        Param("unit_minutes", 15, "minutes in one timed unit"),
+    ),
+    provider_scope=True,
+)
+def overlap_day_cap(data: AuditData, *, cap_minutes: int, unit_minutes: int) -> pl.LazyFrame:
+    """A provider's billed timed minutes in one day above the cap.
+
+    OIG OEI-04-09-00540 treats more than 8 hours of therapy billed by one provider in a day as
+    questionable (state reviews used 12 hours; billing-rules.md §4). Billed minutes are units x
+    `unit_minutes` of the timed lines of the claim's rendering provider and date, over every
+    payer. The day's lines are taken in the order of their notes' start times (lines without
+    times last, then by claim and line number); the lines whose running total exceeds
+    `cap_minutes` are the minutes beyond the cap and are reported as whole lines. Exactly
+    `cap_minutes` is not reported.
+    """
+    g = ["rendering_npi", "service_date"]
+    billed = pl.col("units") * unit_minutes
+    return (
+        data.lines.filter((pl.col("code_class") == "timed") & (pl.col("units") > 0))
+        .sort([*g, "note_start", "claim_id", "line_number"], nulls_last=True)
+        .with_columns(
+            running=billed.cum_sum().over(g),
+            day_total=billed.sum().over(g),
+        )
+        .filter(pl.col("in_scope") & (pl.col("running") > cap_minutes))
+        .with_columns(
+            supported_units=pl.lit(None, dtype=pl.Int64),
+            excess_units=pl.lit(None, dtype=pl.Int64),
+            message=pl.format(
+                "This line brings the rendering provider's timed minutes billed on this day to "
+                "{}, beyond the {}-minute daily cap ({} minutes billed that day in all).",
+                pl.col("running"),
+                pl.lit(cap_minutes),
+                pl.col("day_total"),
+            ),
+            evidence=pl.format(
+                "provider={}; day total {} min; running total {}→{} min; cap {} min",
+                pl.col("rendering_npi"),
+                pl.col("day_total"),
+                pl.col("running") - billed,
+                pl.col("running"),
+                pl.lit(cap_minutes),
+            ),
+        )
+        .select(_OUT)
+    )

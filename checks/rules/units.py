@@ -1,0 +1,369 @@
+"""Unit rules: 8-minute rule, untimed codes, Medically Unlikely Edits, per-session minimums.
+
+Every rule here looks only at in-scope lines that billed units (units > 0), pools the units of one
+patient, date of service and code (checks/attribution.py) and charges the excess to the
+later-billed line first.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from checks.attribution import attributed_excess, key_lines_text, units_text
+from checks.base import MATCH_KEY, SERVICE_ID, AuditData, billed_lines
+from checks.declare import Param, rule
+
+# the CMS pool key: one patient, one date, one discipline (Pub. 100-04 Ch. 5 §20.2)
+POOL_KEY = ("patient_id", "service_date", "_pool")
+# a line without a discipline pools with the other discipline-less lines of its day, never with
+# PT/OT/SLP lines; "" cannot be a discipline (schemas/contract.py DISCIPLINES)
+NO_DISCIPLINE = ""
+
+units_col = pl.col("units")
+code_col = pl.col("procedure_code")
+
+
+def _minutes_documented(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """Lines whose every matched note row records minutes; a row without minutes is
+    TIME-MISSING's finding and a line without a note DOC-NO-NOTE's, so they are skipped here
+    rather than flagged twice (billing-rules.md §3)."""
+    return lf.filter(pl.col("note_minutes").is_not_null() & (pl.col("rows_minutes_missing") == 0))
+
+
+def _timed_units(minutes: pl.Expr, unit_minutes: int, min_minutes: int) -> pl.Expr:
+    """Units that `minutes` support: 0 below `min_minutes`, then one more unit every
+    `unit_minutes` (8-22 → 1, 23-37 → 2 …; billing-rules.md §2: floor((T + 7) / 15))."""
+    return (
+        pl.when(minutes < min_minutes)
+        .then(pl.lit(0, dtype=pl.Int64))
+        .otherwise((minutes + unit_minutes - min_minutes) // unit_minutes)
+        .cast(pl.Int64)
+    )
+
+
+def _pooled_billed_text() -> pl.Expr:
+    """'3 units' or '3 units across 2 claim lines' (the same code billed on several lines)."""
+    n_lines = pl.len().over(SERVICE_ID)
+    return (
+        pl.when(n_lines > 1)
+        .then(pl.format("{} across {} claim lines", units_text(pl.col("billed")), n_lines))
+        .otherwise(units_text(pl.col("billed")))
+    )
+
+
+def _finish(lf: pl.LazyFrame, message: pl.Expr, evidence: pl.Expr) -> pl.LazyFrame:
+    """Contract columns for lines with a positive `line_excess`. The texts' windows (all lines
+    of the key) must see the clean lines of a flagged key too, so they are computed on every
+    line of the flagged keys: texts for a few percent of the lines, not all of them."""
+    lf = lf.cache()  # read twice below (why: the caching note in checks/base.py)
+    flagged_keys = lf.filter(pl.col("line_excess") > 0).select(SERVICE_ID).unique()
+    return (
+        lf.join(flagged_keys, on=SERVICE_ID, how="semi", nulls_equal=True)
+        .with_columns(message=message, evidence=evidence)
+        .filter(pl.col("line_excess") > 0)
+        .select(
+            "claim_id",
+            "line_number",
+            supported_units=(units_col - pl.col("line_excess")).cast(pl.Int64),
+            excess_units=pl.col("line_excess").cast(pl.Int64),
+            message="message",
+            evidence="evidence",
+        )
+    )
+
+
+@rule(
+    "UNITS-8MIN",
+    applies_to=("timed",),
+    title="Timed units exceed the documented minutes (8-minute rule)",
+    severity="error",
+    citation=(
+        "CMS Medicare Claims Processing Manual, Pub. 100-04, Ch. 5 §20.2 (total-time method); "
+        "AMA CPT time rule (midpoint, per code)"
+    ),
+    params=(
+        Param(
+            "method",
+            "cms",
+            "'cms' total-time (pooled per patient, day, discipline) or 'ama'",
+            choices=("cms", "ama"),
+        ),
+        Param("unit_minutes", 15, "minutes in one timed unit"),
+        Param("min_minutes", 8, "fewest minutes that support the first unit"),
+    ),
+)
+def units_8min(
+    data: AuditData, *, method: str, unit_minutes: int, min_minutes: int
+) -> pl.LazyFrame:
+    """Timed 15-minute codes billed with more units than the note's minutes support.
+
+    AMA/CPT midpoint: each code on its own, units = floor((minutes + 7) / 15) from 8 minutes.
+    CMS total-time: the timed minutes of one patient, day and discipline are added and support
+    N = floor((T + 7) / 15) units in all; no code may carry more than floor(minutes / 15) + 1.
+    Because the clinician may break ties either way, only units that no valid allocation
+    supports are flagged: first each code's units above its cap, then the rest of the day's
+    excess, charged to the codes billed furthest beyond their own minutes.
+    """
+    if method not in ("cms", "ama"):
+        raise ValueError(f"UNITS-8MIN: method must be 'cms' or 'ama', not {method!r}")
+    lines = _minutes_documented(billed_lines(data).filter(pl.col("code_class") == "timed")).cache()
+    m = pl.col("minutes")
+    billed = pl.col("billed")
+    # every line of a key carries the same note summary (base.note_summary), so first() is it
+    # the key's columns ride along in the key: first() per group cost more than hashing them
+    per_code = lines.group_by(SERVICE_ID, *MATCH_KEY).agg(
+        billed=units_col.sum().cast(pl.Int64),
+        minutes=pl.col("note_minutes").first(),
+        # lines of one code normally share a discipline; if their modifiers disagree the code
+        # joins one pool (the alphabetically first) so its minutes are never counted twice
+        _pool=pl.col("discipline").min().fill_null(NO_DISCIPLINE),
+    )
+    if method == "ama":
+        # AMA/CPT: leftover minutes of different codes never combine (billing-rules.md §2)
+        per_code = per_code.with_columns(
+            supported=_timed_units(m, unit_minutes, min_minutes)
+        ).with_columns(code_excess=(billed - pl.col("supported")).clip(lower_bound=0))
+        message = pl.format(
+            "{} was billed for {} but the {} {} minutes, which support {} under the AMA/CPT "
+            "midpoint rule (minutes of different codes are not combined).",
+            code_col,
+            _pooled_billed_text(),
+            _note_noun(),
+            m,
+            units_text(pl.col("supported")),
+        )
+        evidence = pl.format(
+            "notes={}; minutes={}; billed={} → {} units (ama); lines={}",
+            pl.col("note_ids"),
+            m,
+            billed,
+            pl.col("supported"),
+            key_lines_text(),
+        )
+    else:
+        pool = list(POOL_KEY)
+        cap_excess = pl.col("cap_excess")
+        room = pl.col("room")
+        # CMS: a code never carries more than its full units + 1 (billing-rules.md §2)
+        per_code = per_code.with_columns(
+            cap=pl.when(m > 0).then(m // unit_minutes + 1).otherwise(0).cast(pl.Int64)
+        ).cache()
+        # pool totals by one group_by; only pools billed over their day's units or over a
+        # code's cap (a few percent) go through the remainder allocation below
+        pools = (
+            per_code.group_by(pool)
+            .agg(
+                day_minutes=m.sum(),
+                day_billed=billed.sum(),
+                _over_cap=(billed > pl.col("cap")).any(),
+            )
+            .with_columns(day_units=_timed_units(pl.col("day_minutes"), unit_minutes, min_minutes))
+            .filter(pl.col("_over_cap") | (pl.col("day_billed") > pl.col("day_units")))
+            .drop("_over_cap")
+        )
+        per_code = (
+            per_code.join(pools, on=pool, how="inner")
+            .with_columns(
+                cap_excess=(billed - pl.col("cap")).clip(lower_bound=0),
+                # how far the code was billed beyond its own minutes: the remainder of the day's
+                # excess goes to the largest deficit first (the code with the least leftover
+                # minutes would have been the last to receive a leftover unit)
+                deficit=unit_minutes * billed - m,
+            )
+            .with_columns(
+                day_excess=(pl.col("day_billed") - pl.col("day_units")).clip(lower_bound=0),
+                room=billed - cap_excess,
+            )
+            .with_columns(
+                remainder=(pl.col("day_excess") - cap_excess.sum().over(pool)).clip(lower_bound=0),
+                # room of the codes ahead in deficit DESC, code ASC order (negated for one
+                # ascending sort)
+                before=room.cum_sum().over(pool, order_by=[-pl.col("deficit"), code_col]) - room,
+            )
+            # any tie-break is the clinician's to make (billing-rules.md §2), so the day total
+            # only bounds the sum: a code's share of the remainder never exceeds its room
+            .with_columns(
+                code_excess=cap_excess
+                + pl.min_horizontal(room, (pl.col("remainder") - pl.col("before")).clip(0)),
+            )
+        )
+        message = pl.format(
+            "{} was billed for {} but the {} {} minutes, which support {} under the CMS total-time "
+            "method ({} timed minutes that day support {} in all, and at most {} for this code).",
+            code_col,
+            _pooled_billed_text(),
+            _note_noun(),
+            m,
+            units_text(billed - pl.col("code_excess")),
+            pl.col("day_minutes"),
+            units_text(pl.col("day_units")),
+            pl.col("cap"),
+        )
+        evidence = pl.format(
+            "notes={}; minutes={}; billed={}; code cap={}; discipline={}; "
+            "day total={} min → {} units (cms); day billed={}; lines={}",
+            pl.col("note_ids"),
+            m,
+            billed,
+            pl.col("cap"),
+            pl.when(pl.col("_pool") == NO_DISCIPLINE)
+            .then(pl.lit("none"))
+            .otherwise(pl.col("_pool")),
+            pl.col("day_minutes"),
+            pl.col("day_units"),
+            pl.col("day_billed"),
+            key_lines_text(),
+        )
+    joined = lines.join(per_code.drop(MATCH_KEY), on=SERVICE_ID, how="inner").with_columns(
+        line_excess=attributed_excess(pl.col("code_excess"))
+    )
+    return _finish(joined, message, evidence)
+
+
+def _note_noun() -> pl.Expr:
+    """'note documents' or 'notes document' (minutes summed over several note rows)."""
+    return (
+        pl.when(pl.col("note_rows") > 1)
+        .then(pl.lit("notes document"))
+        .otherwise(pl.lit("note documents"))
+    )
+
+
+@rule(
+    "UNITS-UNTIMED",
+    applies_to=("untimed", "per_session"),
+    title="Untimed or per-session code billed more than once a day",
+    severity="error",
+    citation="CMS Pub. 100-04 Ch. 5 §20.2 (service-based codes); billing-rules.md §1",
+    params=(Param("max_units_per_day", 1, "units allowed per patient, day and code"),),
+)
+def units_untimed(data: AuditData, *, max_units_per_day: int) -> pl.LazyFrame:
+    """Untimed and per-session codes billed with more than one unit per patient and day.
+
+    An untimed (service-based) code is billed once per day however long it took; evaluations,
+    supervised modalities, group therapy and per-session H-codes are 1 per day (billing-rules.md
+    §1). The units of one patient, day and code are pooled across claim lines.
+    """
+    lines = (
+        billed_lines(data)
+        .filter(pl.col("code_class").is_in(["untimed", "per_session"]))
+        .with_columns(billed=units_col.sum().over(SERVICE_ID).cast(pl.Int64))
+        .with_columns(line_excess=attributed_excess((pl.col("billed") - max_units_per_day).clip(0)))
+    )
+    kind = pl.when(pl.col("code_class") == "per_session").then(pl.lit("a per-session code"))
+    message = pl.format(
+        "{} was billed for {} on one date of service, but {} is billed at most {} per patient "
+        "per day.",
+        code_col,
+        _pooled_billed_text(),
+        kind.otherwise(pl.lit("an untimed code")),
+        units_text(pl.lit(max_units_per_day)),
+    )
+    evidence = pl.format(
+        "day units={}; max per day={}; lines={}; notes={}",
+        pl.col("billed"),
+        pl.lit(max_units_per_day),
+        key_lines_text(),
+        pl.col("note_ids").fill_null("none"),
+    )
+    return _finish(lines, message, evidence)
+
+
+@rule(
+    "UNITS-MUE",
+    title="Units above the Medically Unlikely Edit",
+    severity="error",
+    citation="CMS NCCI Medically Unlikely Edits, practitioner services (data/reference/mue.csv)",
+)
+def units_mue(data: AuditData) -> pl.LazyFrame:
+    """Units per code, patient and day above the MUE in the versioned reference table.
+
+    The MUE of the service year applies; a year missing from the table falls back to the latest
+    earlier year, and a service before the table's first year to the table's latest year.
+    Codes without an MUE in the table are not checked (billing-rules.md §6).
+    """
+    lines = billed_lines(data).cache()
+    # units per key by one group_by; only keys above their MUE (a few) are attributed below
+    keys = (
+        lines.group_by(SERVICE_ID, "procedure_code", "service_date")
+        .agg(billed=units_col.sum().cast(pl.Int64))
+        .with_columns(service_year=pl.col("service_date").dt.year().cast(pl.Int64))
+    )
+    table = data.mue.select(
+        procedure_code=pl.col("code").cast(pl.String).str.strip_chars().str.to_uppercase(),
+        mue_year=pl.col("year").cast(pl.Int64),
+        mue=pl.col("mue").cast(pl.Int64),
+    )
+    year = pl.col("mue_year")
+    applies = year <= pl.col("service_year")
+    limits = (
+        keys.select("procedure_code", "service_year")
+        .unique()
+        .join(table, on="procedure_code", how="inner")
+        .group_by("procedure_code", "service_year")
+        .agg(
+            # latest year not after the service; else the latest year there is
+            pl.col("mue", "mue_year").sort_by([applies, year], descending=[True, True]).first()
+        )
+    )
+    over = keys.join(limits, on=["procedure_code", "service_year"], how="inner").filter(
+        pl.col("billed") > pl.col("mue")
+    )
+    over = over.select(SERVICE_ID, "billed", "mue", "mue_year")
+    lines = lines.join(over, on=SERVICE_ID, how="inner").with_columns(
+        line_excess=attributed_excess((pl.col("billed") - pl.col("mue")).clip(0))
+    )
+    message = pl.format(
+        "{} was billed for {} for one patient on one date of service, above the Medically "
+        "Unlikely Edit of {} per day.",
+        code_col,
+        _pooled_billed_text(),
+        units_text(pl.col("mue")),
+    )
+    evidence = pl.format(
+        "MUE={} ({} table); day units={}; lines={}",
+        pl.col("mue"),
+        year,
+        pl.col("billed"),
+        key_lines_text(),
+    )
+    return _finish(lines, message, evidence)
+
+
+@rule(
+    "UNITS-SESSION-MIN",
+    applies_to=("per_session",),
+    title="Per-session code with a session shorter than the minimum",
+    severity="error",
+    citation="State Medicaid manuals: H2032 activity therapy, sessions of at least 30 minutes",
+    params=(Param("min_session_minutes", 30, "shortest documented session that qualifies"),),
+)
+def units_session_min(data: AuditData, *, min_session_minutes: int) -> pl.LazyFrame:
+    """Per-session codes whose documented session is shorter than the profile minimum.
+
+    A session below the minimum does not qualify at all, so every unit of the line is excess
+    (state manuals: H2032 sessions of 30-60 minutes, at least 30 to qualify; billing-rules.md
+    §1). Notes without minutes are TIME-MISSING's finding.
+    """
+    lines = _minutes_documented(
+        billed_lines(data).filter(pl.col("code_class") == "per_session")
+    ).with_columns(
+        line_excess=pl.when(pl.col("note_minutes") < min_session_minutes)
+        .then(units_col)
+        .otherwise(0)
+    )
+    message = pl.format(
+        "{} was billed as a session but the note documents {} minutes, short of the {}-minute "
+        "minimum a session needs to qualify.",
+        code_col,
+        pl.col("note_minutes"),
+        pl.lit(min_session_minutes),
+    )
+    evidence = pl.format(
+        "notes={}; minutes={}; minimum={} min; billed={}",
+        pl.col("note_ids"),
+        pl.col("note_minutes"),
+        pl.lit(min_session_minutes),
+        units_col,
+    )
+    return _finish(lines, message, evidence)

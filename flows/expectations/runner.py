@@ -1,0 +1,192 @@
+"""Great Expectations' part of the dataset expectations, in this process or in a worker process.
+
+flows/expectations/stage.py reduces each export to a few numbers with polars; this module hands
+those small frames to GE and returns plain outcomes. Importing great_expectations costs ~4 s of pure
+Python here (~9 s without compiled bytecode); in a thread of the audit's own process it held the
+GIL against the validation and rules stages and added ~3.5 s to a million-line run (issue #6).
+`start_worker` therefore starts one worker process (`python -m flows.expectations.runner`, which
+imports GE
+while the exports are read); `evaluate` runs there when a worker was started, else in this
+process (tests, library use). Only metric frames (counts, shares, one row per timed code) cross
+the pipe, never claim rows or patient data. A plain subprocess rather than multiprocessing: a
+spawned multiprocessing child re-runs the caller's main script, which breaks any script that
+calls run_audit without an `if __name__ == "__main__"` guard.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import os
+import pickle
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+_DATASOURCE = "therapy-audit"
+# (kind, column, min, max): "max" = ExpectColumnMaxToBeBetween (one-row metrics frame),
+# "each" = ExpectColumnValuesToBeBetween (one row per timed code)
+Check = tuple[str, str, float | None, float | None]
+
+_worker: subprocess.Popen[bytes] | None = None
+_lock = threading.Lock()
+# the folder holding the `flows` package, for the worker's import path
+_ROOT = Path(__file__).resolve().parents[2]
+
+
+def preload_great_expectations() -> None:
+    """Import great_expectations now. Idempotent and thread-safe (Python's import lock makes a
+    concurrent `evaluate` wait for this import instead of starting a second one)."""
+    # analytics are off before GX reads its settings; the user's explicit choice is kept
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import great_expectations  # noqa: F401
+
+    # GX logs at INFO/WARNING about its own configuration; the console is for the run summary
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+
+
+def start_worker() -> None:
+    """Start the GE worker process (once per process); it begins with the import."""
+    global _worker
+    with _lock:
+        if _worker is None:
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+                p for p in (str(_ROOT), os.environ.get("PYTHONPATH")) if p)}  # fmt: skip
+            _worker = subprocess.Popen(
+                [sys.executable, "-m", "flows.expectations.runner"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                # GE's own chatter; a failure shows as the fallback below, not as console noise
+                stderr=subprocess.DEVNULL,
+                env=env,
+            )
+            atexit.register(stop_worker)
+
+
+def stop_worker() -> None:
+    global _worker
+    with _lock:
+        worker, _worker = _worker, None
+    if worker is not None:
+        with contextlib.suppress(Exception):
+            worker.stdin.close()  # type: ignore[union-attr]  # EOF: the worker's loop ends
+            worker.wait(timeout=5)
+        if worker.poll() is None:
+            worker.kill()
+
+
+def worker_started() -> bool:
+    return _worker is not None
+
+
+def _context() -> Any:
+    """An in-memory GX context: nothing written to disk, no analytics, no progress bars."""
+    preload_great_expectations()
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+def _validate(context: Any, name: str, columns: dict[str, list[Any]], checks: list[Check]) -> dict:
+    """Validate one small frame with one expectation per check; plain outcomes by column."""
+    import great_expectations as gx
+    import pandas as pd
+
+    kinds = {
+        "max": gx.expectations.ExpectColumnMaxToBeBetween,
+        "each": gx.expectations.ExpectColumnValuesToBeBetween,
+    }
+    frame = pd.DataFrame(columns)
+    source = context.data_sources.add_or_update_pandas(_DATASOURCE)
+    batch = (
+        source.add_dataframe_asset(name)
+        .add_batch_definition_whole_dataframe("whole")
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
+    suite = gx.ExpectationSuite(name=name)
+    for kind, column, lo, hi in checks:
+        suite.add_expectation(kinds[kind](column=column, min_value=lo, max_value=hi))
+    index = ["procedure_code"] if "procedure_code" in frame.columns else []
+    result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": index}
+    outcome = batch.validate(suite, result_format=result_format)
+    return {r.expectation_config.kwargs["column"]: _outcome(r) for r in outcome.results}
+
+
+def _outcome(result: Any) -> dict[str, Any]:
+    """success, error (GX's first message line: it concerns our metric frames, no patient
+    data) and the procedure codes outside the bounds."""
+    info = result.exception_info or {}
+    if info.get("raised_exception"):
+        lines = str(info.get("exception_message") or "").splitlines()
+        error = lines[0] if lines else "great_expectations raised an error"
+        return {"success": False, "error": error, "codes": []}
+    unexpected = (result.result or {}).get("unexpected_index_list") or []
+    codes = sorted({str(row["procedure_code"]) for row in unexpected})
+    return {"success": bool(result.success), "error": None, "codes": codes}
+
+
+def evaluate_here(frames: list[tuple[str, dict[str, list[Any]], list[Check]]]) -> dict[str, dict]:
+    """Outcome per checked column over every (name, columns, checks) frame, in this process."""
+    context = _context()
+    results: dict[str, dict] = {}
+    for name, columns, checks in frames:
+        results |= _validate(context, name, columns, checks)
+    return results
+
+
+def evaluate(frames: list[tuple[str, dict[str, list[Any]], list[Check]]]) -> dict[str, dict]:
+    """evaluate_here, in the worker process when one was started. A worker that died (killed,
+    out of memory, failed to start) is replaced by this process doing the work."""
+    global _worker
+    with _lock:
+        worker = _worker
+        if worker is not None:
+            try:
+                pickle.dump(frames, worker.stdin)  # type: ignore[arg-type]
+                worker.stdin.flush()  # type: ignore[union-attr]
+                status, reply = pickle.load(worker.stdout)  # type: ignore[arg-type]
+            except (OSError, EOFError, pickle.UnpicklingError):
+                _worker = None
+                worker.kill()
+            else:
+                if status == "ok":
+                    return reply
+                raise RuntimeError(f"great_expectations failed in its worker: {reply}")
+    return evaluate_here(frames)
+
+
+def _serve() -> None:
+    """The worker: import GE, then answer one pickled request per pickled reply until EOF."""
+    # the import is needed only after the rules: on a small machine it takes the CPU the
+    # audit leaves idle rather than slowing the validation and rules stages down
+    os.nice(10)
+    preload_great_expectations()
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    while True:
+        try:
+            frames = pickle.load(stdin)
+        except EOFError:
+            return
+        try:
+            reply: tuple[str, Any] = ("ok", evaluate_here(frames))
+        except Exception as exc:  # reported by the caller as a failed expectations run
+            reply = ("error", type(exc).__name__)
+        pickle.dump(reply, stdout)
+        stdout.flush()
+
+
+if __name__ == "__main__":
+    _serve()

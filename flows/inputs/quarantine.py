@@ -1,0 +1,92 @@
+"""The quarantine: every row the contract rejected, why, and what the row said in the file.
+
+`quarantine.csv` and `quarantine.parquet` hold the same rows, one per (row, problem):
+export, source_file, source_row, column, reason, original_values. `original_values` is a JSON
+object of the row exactly as read: the file's own header names and pre-parse values (Parquet
+and XLSX values rendered as text), so the officer can fix the row in their billing system
+without re-running anything. Both files are written even when empty (header only), so a clean
+run is visibly clean rather than missing output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import polars as pl
+
+from flows.inputs.read import RawExport
+from flows.outputs.safe_csv import write_csv
+from schemas.contract import EXPORTS, SOURCE_ROW
+from schemas.normalize import as_text
+from schemas.validate import PROBLEM_SCHEMA, ValidationResult
+
+QUARANTINE_CSV = "quarantine.csv"
+QUARANTINE_PARQUET = "quarantine.parquet"
+QUARANTINE_SCHEMA: dict[str, pl.DataType] = {**PROBLEM_SCHEMA, "original_values": pl.String()}
+
+_ROW_KEYS = ["source_file", "source_row"]
+
+
+def _as_json_value(name: str, dtype: pl.DataType) -> pl.Expr:
+    if dtype == pl.String or dtype.is_nested():
+        return pl.col(name)
+    # the same text form ingest parsed (a Duration cannot be cast to text directly)
+    return as_text(pl.col(name), dtype)
+
+
+def original_values(raw: RawExport, rows: pl.DataFrame) -> pl.DataFrame:
+    """For the (source_file, source_row) pairs in `rows`: the row as read, as a JSON object."""
+    parts = []
+    for source in raw.files:
+        wanted = rows.filter(pl.col("source_file") == source.name).select(
+            pl.col("source_row").alias(SOURCE_ROW)
+        )
+        if wanted.height == 0:
+            continue
+        values = [
+            _as_json_value(name, dtype)
+            for name, dtype in source.original.schema.items()
+            if name != SOURCE_ROW
+        ]
+        parts.append(
+            source.original.join(wanted.unique(), on=SOURCE_ROW, how="semi").select(
+                pl.lit(source.name, pl.String).alias("source_file"),
+                pl.col(SOURCE_ROW).alias("source_row"),
+                pl.struct(values).struct.json_encode().alias("original_values"),
+            )
+        )
+    if not parts:
+        return pl.DataFrame(
+            schema={"source_file": pl.String, "source_row": pl.Int64, "original_values": pl.String}
+        )
+    return pl.concat(parts)
+
+
+def build_quarantine(
+    raws: Mapping[str, RawExport], results: Mapping[str, ValidationResult]
+) -> pl.DataFrame:
+    """All exports' problems with the original values attached, in claims, notes, plans order."""
+    frames = [pl.DataFrame(schema=QUARANTINE_SCHEMA)]
+    for export in EXPORTS:
+        if export not in results:
+            continue
+        problems = results[export].problems
+        if problems.height == 0:
+            continue
+        originals = original_values(raws[export], problems.select(_ROW_KEYS).unique())
+        frames.append(
+            problems.join(originals, on=_ROW_KEYS, how="left", maintain_order="left")
+            .select(QUARANTINE_SCHEMA.keys())
+            .cast(QUARANTINE_SCHEMA)
+        )
+    return pl.concat(frames)
+
+
+def write_quarantine(quarantine: pl.DataFrame, out_dir: Path) -> tuple[Path, Path]:
+    """Write quarantine.csv (formula-safe) and quarantine.parquet in `out_dir`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv_path = write_csv(quarantine, out_dir / QUARANTINE_CSV)
+    parquet_path = out_dir / QUARANTINE_PARQUET
+    quarantine.write_parquet(parquet_path)
+    return csv_path, parquet_path

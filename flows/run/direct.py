@@ -1,0 +1,180 @@
+"""The direct mode: one audit run on this machine, with no Prefect import at all.
+
+`run_audit` runs the stages of flows/run/stages.py in order, with the same concurrency as the
+Prefect flow (flows/run/prefect_flow.py) but on plain threads: the three exports are read at once,
+the dataset expectations run beside the rules, and great_expectations is imported in a background
+thread from the start of the run. Same stage functions, same bytes: findings.csv of a direct
+run is byte-identical to the flow's (tests/flows/).
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from checks.engine import AuditResult
+from flows.inputs.read import SourceMapping
+from flows.inputs.validate import ValidationSummary
+from flows.run import stages
+from flows.run.record import timer, write_run_json
+from flows.run.stages import (  # noqa: F401  (re-exported: earlier callers import them from here)
+    FINDINGS_CSV,
+    FINDINGS_PARQUET,
+    SUMMARY_JSON,
+    RunSettings,
+    audit_frames,
+    summarize,
+)
+from reports.view_model import DEFAULT_PER_RULE
+from schemas.contract import EXPORTS
+
+PathLike = str | os.PathLike[str]
+
+
+@dataclass(frozen=True)
+class AuditOutputs:
+    out_dir: Path
+    findings_csv: Path
+    findings_parquet: Path
+    summary_json: Path
+    summary: dict[str, Any]
+    result: AuditResult
+    validation: ValidationSummary
+    report_html: Path | None = None
+    findings_xlsx: Path | None = None
+    redacted: bool = False
+    run_id: str = ""
+    run_json: Path | None = None
+    status_csv: Path | None = None
+    mode: str = "direct"
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def run_audit(
+    claims: PathLike,
+    notes: PathLike,
+    plans: PathLike,
+    out_dir: PathLike,
+    profile: str | None = None,
+    mapping: PathLike | SourceMapping | None = None,
+    *,
+    redact: bool = False,
+    report: bool = True,
+    per_rule: int = DEFAULT_PER_RULE,
+    scope: str | None = None,
+    history: PathLike | bool | None = True,
+    reviewed: PathLike | None = None,
+    period: str | tuple[Any, Any] | None = None,
+    expectations: bool = True,
+    run_id: str | None = None,
+) -> AuditOutputs:
+    """Validate the exports, audit the accepted rows and write every output to `out_dir`.
+
+    `redact`: patient ids become keyed hashes and note text is left out of every output
+    (flows/inputs/redact.py). `report`: also write report.html and findings.xlsx, the page showing
+    at most `per_rule` findings of each rule. `history`: True = the default database
+    (`.therapy-audit/history.duckdb` beside the output folder), a path, or None/False = off;
+    runs are compared within `scope` (default: derived from the input paths and profile).
+    `reviewed`: a reviewed-findings file (flows/state/dispositions.py). `period`: the audit period
+    for the expectations, "START..END". `expectations`: False skips Great Expectations entirely."""
+    s = stages.settings(
+        claims,
+        notes,
+        plans,
+        out_dir,
+        profile=profile,
+        mapping=mapping,
+        redact=redact,
+        report=report,
+        per_rule=per_rule,
+        scope=scope,
+        history=history,
+        reviewed=reviewed,
+        period=period,
+        expectations=expectations,
+        run_id=run_id,
+    )
+    if s.expectations:
+        # first thing after the options are known good: the ~9 s import overlaps the reading
+        stages.start_ge_preload()
+    return run_direct(s)
+
+
+def _timed_expectations(
+    validation: ValidationSummary, s: RunSettings
+) -> tuple[list[dict[str, Any]], float]:
+    timings: dict[str, float] = {}
+    with timer(timings, "expectations"):
+        results = stages.expectations(validation, s)
+    return results, timings["expectations"]
+
+
+def run_direct(s: RunSettings) -> AuditOutputs:
+    """Every stage of one run, on threads of this process."""
+    timings: dict[str, float] = {}
+    expected: Future[tuple[list[dict[str, Any]], float]] | None = None
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="audit") as pool:
+        with timer(timings, "read"):
+            reading = {e: pool.submit(stages.ingest, e, getattr(s, e), s.mapping) for e in EXPORTS}
+            # in export order, so the first bad export is the one reported (as before)
+            raws = {e: reading[e].result() for e in EXPORTS}
+        with timer(timings, "validate"):
+            validation = stages.validate(raws, s)
+        del raws, reading  # the raw text frames are not needed any more: free the memory
+        if s.expectations:
+            expected = pool.submit(_timed_expectations, validation, s)
+        with timer(timings, "rules"):
+            rules = stages.rules_isolated(validation, s.profile)
+        results = None
+        if expected is not None:
+            results, timings["expectations"] = expected.result()
+    with timer(timings, "findings"):
+        found = stages.findings(validation, rules, results, s)
+    written = None
+    with timer(timings, "report"):
+        if s.report:
+            written = stages.report(s, validation, found)
+    with timer(timings, "history"):
+        inputs = stages.record_history(s, validation, found)
+    run_json = write_run_json(
+        s.out_dir,
+        run_id=s.run_id,
+        mode="direct",
+        started_at=s.started_at,
+        inputs=inputs,
+        options=stages.run_options(s),
+        timings=timings,
+        stages=stages.STAGES,
+    )
+    return outputs(s, validation, found, written, run_json, "direct", timings)
+
+
+def outputs(
+    s: RunSettings,
+    validation: ValidationSummary,
+    found: stages.FindingsOutput,
+    written: Any,
+    run_json: Path,
+    mode: str,
+    timings: dict[str, float],
+) -> AuditOutputs:
+    return AuditOutputs(
+        s.out_dir,
+        found.findings_csv,
+        found.findings_parquet,
+        found.summary_json,
+        found.summary,
+        found.result,
+        validation,
+        report_html=None if written is None else written.report_html,
+        findings_xlsx=None if written is None else written.findings_xlsx,
+        redacted=s.redact,
+        run_id=s.run_id,
+        run_json=run_json,
+        status_csv=found.status_csv,
+        mode=mode,
+        timings={stage: timings.get(stage, 0.0) for stage in stages.STAGES},
+    )

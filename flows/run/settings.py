@@ -1,0 +1,123 @@
+"""The options of one audit run, resolved and checked before any work (flows/run/stages.py).
+
+A typo should cost no audit: an unknown profile, a bad mapping, a bad reviewed-findings file or
+period raises InputError / ProfileError here, before the exports are read.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from flows.inputs.read import SourceMapping, load_mapping
+from flows.run.config import resolve_profile
+from flows.run.record import new_run_id
+from flows.schedule.drop import Period, parse_period
+from flows.state import history as hist
+from flows.state.dispositions import load_dispositions
+from reports.view_model import DEFAULT_PER_RULE
+from schemas.errors import InputError
+
+PathLike = str | os.PathLike[str]
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything a run needs, resolved once; `history` None = no history, `period` None = the
+    expectations derive it from the claims."""
+
+    claims: Path
+    notes: Path
+    plans: Path
+    out_dir: Path
+    run_id: str
+    started_at: datetime
+    scope: str
+    profile: str | None = None
+    mapping: SourceMapping | None = None
+    redact: bool = False
+    report: bool = True
+    per_rule: int = DEFAULT_PER_RULE
+    history: Path | None = None
+    reviewed: Path | None = None
+    period: Period | None = None
+    expectations: bool = True
+
+
+def settings(
+    claims: PathLike,
+    notes: PathLike,
+    plans: PathLike,
+    out_dir: PathLike,
+    *,
+    profile: str | None = None,
+    mapping: PathLike | SourceMapping | None = None,
+    redact: bool = False,
+    report: bool = True,
+    per_rule: int = DEFAULT_PER_RULE,
+    scope: str | None = None,
+    history: PathLike | bool | None = True,
+    reviewed: PathLike | None = None,
+    period: str | Period | list[str] | None = None,
+    expectations: bool = True,
+    run_id: str | None = None,
+    now: datetime | None = None,
+) -> RunSettings:
+    """Check every option before any work, so a typo costs no audit: an unknown profile, a bad
+    mapping, reviewed-findings file or period raises InputError/ProfileError here.
+
+    `history`: True = the default database (history.default_history_path), a path, or
+    False/None = no history."""
+    if profile:
+        resolve_profile(profile)
+    if mapping is not None and not isinstance(mapping, SourceMapping):
+        mapping = load_mapping(mapping)
+    if reviewed is not None:
+        load_dispositions(reviewed)  # small file: a bad row is reported before the audit
+    if per_rule < 1:
+        raise InputError("--report-limit must be at least 1")
+    if scope is not None and not scope.strip():
+        raise InputError("--scope must not be blank")
+    for export, path in (("claims", claims), ("notes", notes), ("plans", plans)):
+        if not Path(path).exists():  # ingest says the same; here it costs no thread or server
+            raise InputError(f"{export} path '{path}' does not exist")
+    now = now or datetime.now(UTC)
+    out = Path(out_dir)
+    db = hist.default_history_path(out) if history is True else history or None
+    paths = [Path(p) for p in (claims, notes, plans)]
+    return RunSettings(
+        *paths,
+        out_dir=out,
+        run_id=run_id or new_run_id(now),
+        started_at=now,
+        scope=scope.strip() if scope else hist.default_scope(*paths, profile),
+        profile=profile or None,
+        mapping=mapping,
+        redact=redact,
+        report=report,
+        per_rule=per_rule,
+        history=None if db is None else Path(db),
+        reviewed=None if reviewed is None else Path(reviewed),
+        period=parse_period(period),
+        expectations=expectations,
+    )
+
+
+def run_options(s: RunSettings) -> dict[str, Any]:
+    """The options of a run, for run.json (paths, no data)."""
+    mapping = s.mapping
+    return {
+        "profile": s.profile,
+        "mapping": None if mapping is None else str(mapping.path or mapping.name),
+        "redact": s.redact,
+        "scope": s.scope,
+        "history": None if s.history is None else str(s.history),
+        "reviewed": None if s.reviewed is None else str(s.reviewed),
+        "period": None if s.period is None else [d.isoformat() for d in s.period],
+        "expectations": s.expectations,
+        "report": s.report,
+        "report_limit": s.per_rule,
+    }

@@ -1,0 +1,217 @@
+"""Reviewer dispositions: a reviewed-findings file that the next run applies to its findings.
+
+A compliance reviewer records, per finding, what was decided. The next audit MARKS those
+findings (they stay in findings.csv exactly as the findings contract says) and counts them
+separately, so "what was reviewed and accepted" is part of the record, not a silent filter.
+
+The file (CSV or XLSX, first sheet), one row per reviewed finding; headers are matched without
+regard to case, surrounding spaces, or "-" / " " versus "_"; other columns are ignored (so a
+copy of findings.csv with the columns added works):
+
+| column | required | what |
+|---|---|---|
+| finding_id | yes | as in findings.csv: `RULE-ID:claim_id:line` |
+| disposition | yes | accepted-risk, corrected or false-positive (any case; "accepted risk" ok) |
+| reviewer | yes | who decided |
+| date | yes | when: ISO `2026-03-02` or US `03/02/2026` (or an Excel date) |
+| reason | no | why (free text; may be blank) |
+
+A finding_id listed more than once: the row with the LATEST date wins (on the same date, the
+lower row in the file), so a reviewer can append a new decision instead of editing the old one.
+
+API:
+
+    load_dispositions(path) -> pl.DataFrame
+        columns finding_id, disposition, reviewer, reviewed_on (Date), reason; one row per
+        finding_id, sorted by finding_id. A bad file raises schemas.errors.InputError with one
+        line naming the file, the row (the header is row 1) and the column, never a cell value.
+    apply_dispositions(findings, dispositions) -> (marks, counts)
+        marks: the same five columns for the current findings that have a disposition, in
+        findings order. counts:
+            {"accepted-risk": {"findings": n, "amount_at_risk": x}, "corrected": {...},
+             "false-positive": {...}, "reviewed": {...}, "unreviewed": {...}, "stale": n}
+        Money follows summary.json: each line counted once per group, at its largest amount in
+        that group. "stale" = dispositions that match no current finding (fixed, voided or
+        re-numbered claims): counted, not an error.
+    stale_dispositions(findings, dispositions) -> pl.DataFrame  (those stale rows)
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from flows.inputs.read import detect_encoding
+from schemas.errors import InputError
+from schemas.normalize import as_text, blank_to_null
+
+DISPOSITIONS = ("accepted-risk", "corrected", "false-positive")
+REQUIRED = ("finding_id", "disposition", "reviewer", "date")
+OPTIONAL = ("reason",)
+MARK_SCHEMA: dict[str, pl.DataType] = {
+    "finding_id": pl.String(),
+    "disposition": pl.String(),
+    "reviewer": pl.String(),
+    "reviewed_on": pl.Date(),
+    "reason": pl.String(),
+}
+# The findings contract's id: rule id, claim id, line number (schemas/findings.py).
+FINDING_ID_PATTERN = r"^[A-Z]+(?:-[A-Z0-9]+)+:.+:\d+$"
+_ROW = "_row"
+
+log = logging.getLogger(__name__)
+
+
+def _header_key(header: str) -> str:
+    return "_".join(header.replace("\ufeff", "").strip().casefold().replace("-", " ").split())
+
+
+def _read(path: Path, label: str) -> pl.DataFrame:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        encoding = detect_encoding(path)
+        try:
+            data = path.read_bytes().decode(encoding).encode("utf-8")
+            return pl.read_csv(io.BytesIO(data), infer_schema=False, raise_if_empty=False)
+        except UnicodeDecodeError:
+            raise InputError(f"{label} is neither UTF-8 nor {encoding} text") from None
+        except pl.exceptions.PolarsError:
+            raise InputError(f"{label} could not be read as CSV (check quoting)") from None
+    if suffix == ".xlsx":
+        try:
+            return pl.read_excel(
+                path,
+                engine="calamine",
+                infer_schema_length=None,
+                drop_empty_rows=False,
+                raise_if_empty=False,
+            )
+        except Exception:  # fastexcel raises its own error family for corrupt workbooks
+            raise InputError(f"{label} is not a readable XLSX workbook") from None
+    raise InputError(f"{label} must be a .csv or .xlsx file")
+
+
+def _parse_date(text: pl.Expr) -> pl.Expr:
+    # ISO, US month/day/year, or an Excel date-time read back as "2026-03-02 00:00:00"
+    iso = text.str.replace(r"^(\d{1,2})/(\d{1,2})/(\d{4})$", "${3}-${1}-${2}")
+    day = iso.str.extract(r"^(\d{4}-\d{1,2}-\d{1,2})(?:[ T][\d:.]*)?$", 1)
+    return day.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+
+
+def _first_problem(frame: pl.DataFrame) -> tuple[int, str, str] | None:
+    checks = [
+        ("finding_id", pl.col("finding_id").is_null(), "is blank"),
+        (
+            "finding_id",
+            ~pl.col("finding_id").str.contains(FINDING_ID_PATTERN),
+            "is not a finding id like UNITS-8MIN:C123:1 (copy it from findings.csv)",
+        ),
+        ("disposition", pl.col("disposition").is_null(), "is blank"),
+        (
+            "disposition",
+            ~pl.col("disposition").is_in(DISPOSITIONS),
+            f"must be one of {', '.join(DISPOSITIONS)}",
+        ),
+        ("reviewer", pl.col("reviewer").is_null(), "is blank"),
+        ("date", pl.col("date").is_null(), "is blank"),
+        ("date", pl.col("reviewed_on").is_null(), "is not a date (use YYYY-MM-DD or MM/DD/YYYY)"),
+    ]
+    found: list[tuple[int, int, str, str]] = []
+    for order, (column, bad, problem) in enumerate(checks):
+        rows = frame.filter(bad.fill_null(False))[_ROW]
+        if rows.len():
+            found.append((int(rows.min()), order, column, problem))
+    if not found:
+        return None
+    row, _, column, problem = min(found)
+    return row, column, problem
+
+
+def load_dispositions(path: str | os.PathLike[str]) -> pl.DataFrame:
+    """Read and check a reviewed-findings file; one row per finding_id (latest date wins)."""
+    path = Path(path)
+    label = f"reviewed-findings file '{path}'"
+    if not path.is_file():
+        raise InputError(f"{label} does not exist")
+    raw = _read(path, label)
+    by_key: dict[str, str] = {}
+    for name in raw.columns:
+        by_key.setdefault(_header_key(name), name)
+    for column in REQUIRED:
+        if column not in by_key:
+            raise InputError(f"{label} has no '{column}' column (needs {', '.join(REQUIRED)})")
+    text = raw.select(
+        blank_to_null(as_text(pl.col(by_key[c]), raw.schema[by_key[c]])).alias(c)
+        if c in by_key
+        else pl.lit(None, pl.String).alias(c)
+        for c in (*REQUIRED, *OPTIONAL)
+    )
+    # Data row 1 is spreadsheet row 2: messages use the number the reviewer sees in Excel.
+    text = text.with_row_index(_ROW, offset=2).filter(
+        pl.any_horizontal(pl.col(c).is_not_null() for c in (*REQUIRED, *OPTIONAL))
+    )
+    kind = pl.col("disposition").str.to_lowercase().str.replace_all(r"[\s_]+", "-")
+    parsed = text.with_columns(
+        kind.alias("disposition"), _parse_date(pl.col("date")).alias("reviewed_on")
+    )
+    problem = _first_problem(parsed)
+    if problem:
+        row, column, what = problem
+        raise InputError(f"{label}, row {row} (the header is row 1), column '{column}': {what}")
+    latest = (
+        parsed.sort("reviewed_on", _ROW)
+        .unique("finding_id", keep="last", maintain_order=True)
+        .sort("finding_id")
+    )
+    if latest.height < parsed.height:
+        log.info("%d reviewed finding(s) superseded by a later row", parsed.height - latest.height)
+    return latest.select("finding_id", "disposition", "reviewer", "reviewed_on", "reason").cast(
+        MARK_SCHEMA
+    )
+
+
+def _money(frame: pl.DataFrame) -> dict[str, Any]:
+    if frame.is_empty():
+        return {"findings": 0, "amount_at_risk": 0.0}
+    per_line = frame.group_by("claim_id", "line_number").agg(pl.col("amount_at_risk").max())
+    return {
+        "findings": frame.height,
+        "amount_at_risk": round(float(per_line["amount_at_risk"].sum()), 2),
+    }
+
+
+def stale_dispositions(findings: pl.DataFrame, dispositions: pl.DataFrame) -> pl.DataFrame:
+    """Dispositions whose finding_id is not among the current findings."""
+    return dispositions.join(findings.select("finding_id"), on="finding_id", how="anti")
+
+
+def apply_dispositions(
+    findings: pl.DataFrame, dispositions: pl.DataFrame
+) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """Marks for the reviewed current findings, and counts (see the module docstring).
+
+    `findings` is the findings contract frame (finding_id, claim_id, line_number and
+    amount_at_risk are used); it is not modified or filtered.
+    """
+    dispositions = dispositions.select(list(MARK_SCHEMA)).cast(MARK_SCHEMA)
+    marks = findings.select("finding_id").join(
+        dispositions, on="finding_id", how="inner", maintain_order="left"
+    )
+    used = findings.select("finding_id", "claim_id", "line_number", "amount_at_risk").join(
+        dispositions.select("finding_id", "disposition"),
+        on="finding_id",
+        how="left",
+        maintain_order="left",
+    )
+    counts: dict[str, Any] = {
+        kind: _money(used.filter(pl.col("disposition") == kind)) for kind in DISPOSITIONS
+    }
+    counts["reviewed"] = _money(used.filter(pl.col("disposition").is_not_null()))
+    counts["unreviewed"] = _money(used.filter(pl.col("disposition").is_null()))
+    counts["stale"] = stale_dispositions(findings, dispositions).height
+    return marks, counts

@@ -1,0 +1,110 @@
+"""Scheduled audits' inputs as plain functions (flows/schedule/drop.py): the newest exports of a
+drop folder, rolling windows for the audit period, and the period option."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from flows.schedule.drop import (
+    drop_scope,
+    newest_exports,
+    parse_period,
+    plan_drop_run,
+    window_period,
+)
+from schemas.errors import InputError
+
+
+def touch(path: Path, age_days: float) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("x\n")
+    moment = 1_780_000_000 - age_days * 86_400
+    os.utime(path, (moment, moment))
+    return path
+
+
+def test_newest_export_per_kind_by_modification_time(tmp_path: Path) -> None:
+    touch(tmp_path / "claims-2026-01.csv", 60)
+    claims = touch(tmp_path / "Claims_2026-02.XLSX", 30)  # any case, any supported format
+    touch(tmp_path / "claims-zz-old.parquet", 90)  # sorts last by name, but older
+    touch(tmp_path / "~$claims-2026-03.xlsx", 1)  # Excel's lock file
+    touch(tmp_path / ".claims-hidden.csv", 1)
+    touch(tmp_path / "claims-notes.txt", 1)  # not an export format
+    notes = touch(tmp_path / "notes" / "anything.parquet", 5)  # a subfolder wins over prefixes
+    touch(tmp_path / "notes-2026-03.csv", 1)
+    touch(tmp_path / "notes" / "older.csv", 50)
+    plans_a = touch(tmp_path / "plans-a.csv", 10)
+    plans_b = touch(tmp_path / "plans-b.csv", 10)  # same time: the later name, deterministically
+    picked = newest_exports(tmp_path)
+    assert picked == {"claims": claims, "notes": notes, "plans": plans_b}
+    assert plans_a != plans_b
+
+
+def test_an_empty_subfolder_falls_back_to_prefixed_files(tmp_path: Path) -> None:
+    (tmp_path / "plans").mkdir()
+    for name in ("claims.csv", "notes.csv", "plans.csv"):
+        touch(tmp_path / name, 1)
+    assert newest_exports(tmp_path)["plans"] == tmp_path / "plans.csv"
+
+
+def test_a_missing_export_or_folder_is_one_clear_error(tmp_path: Path) -> None:
+    touch(tmp_path / "claims.csv", 1)
+    touch(tmp_path / "notes.csv", 1)
+    with pytest.raises(InputError, match=r"no plans export: expected a file named plans\*"):
+        newest_exports(tmp_path)
+    with pytest.raises(InputError, match="does not exist"):
+        newest_exports(tmp_path / "nope")
+
+
+@pytest.mark.parametrize(
+    ("window", "today", "period"),
+    [
+        ("last-month", date(2026, 3, 1), (date(2026, 2, 1), date(2026, 2, 28))),
+        ("last-month", date(2026, 1, 15), (date(2025, 12, 1), date(2025, 12, 31))),
+        ("last-month", date(2024, 3, 31), (date(2024, 2, 1), date(2024, 2, 29))),
+        ("last-quarter", date(2026, 4, 1), (date(2026, 1, 1), date(2026, 3, 31))),
+        ("last-quarter", date(2026, 2, 10), (date(2025, 10, 1), date(2025, 12, 31))),
+        ("last-week", date(2026, 3, 4), (date(2026, 2, 23), date(2026, 3, 1))),  # a Wednesday
+        ("last-week", date(2026, 3, 2), (date(2026, 2, 23), date(2026, 3, 1))),  # a Monday
+        ("last-7-days", date(2026, 3, 1), (date(2026, 2, 22), date(2026, 2, 28))),
+        ("last-1-day", date(2026, 3, 1), (date(2026, 2, 28), date(2026, 2, 28))),
+        ("month-to-date", date(2026, 3, 15), (date(2026, 3, 1), date(2026, 3, 14))),
+        ("month-to-date", date(2026, 3, 1), (date(2026, 2, 1), date(2026, 2, 28))),
+        ("none", date(2026, 3, 1), None),
+    ],
+)
+def test_windows(window: str, today: date, period: tuple[date, date] | None) -> None:
+    assert window_period(window, today) == period
+
+
+@pytest.mark.parametrize("window", ["last-0-days", "last-N-days", "lastmonth", "", "last-days"])
+def test_unknown_windows(window: str) -> None:
+    with pytest.raises(InputError, match="unknown window"):
+        window_period(window, date(2026, 3, 1))
+
+
+def test_parse_period() -> None:
+    assert parse_period("2026-01-01..2026-03-31") == (date(2026, 1, 1), date(2026, 3, 31))
+    assert parse_period(["2026-01-01", "2026-01-01"]) == (date(2026, 1, 1), date(2026, 1, 1))
+    assert parse_period(None) is None and parse_period("") is None
+    for bad in ("2026-03-31..2026-01-01", "2026-01-01", "01/01/2026..2026-02-01"):
+        with pytest.raises(InputError):
+            parse_period(bad)
+
+
+def test_plan_of_a_scheduled_run(tmp_path: Path) -> None:
+    for name in ("claims.csv", "notes.csv", "plans.csv"):
+        touch(tmp_path / "drop" / name, 1)
+    run = plan_drop_run(tmp_path / "drop", tmp_path / "out", "last-month", date(2026, 3, 1),
+                        "RUN-1")  # fmt: skip
+    assert run.out_dir == tmp_path / "out" / "RUN-1"
+    assert run.period == (date(2026, 2, 1), date(2026, 2, 28))
+    # one series per drop folder and profile, whatever the files are called this month
+    assert run.scope == drop_scope(tmp_path / "drop", None) != drop_scope(tmp_path / "drop", "x")
+    given = (date(2026, 1, 1), date(2026, 1, 31))
+    assert plan_drop_run(tmp_path / "drop", tmp_path / "out", "last-month", date(2026, 3, 1),
+                         "RUN-2", period=given).period == given  # fmt: skip
