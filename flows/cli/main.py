@@ -150,6 +150,7 @@ def _audit(
 ) -> Any:
     """One audit, direct or as the Prefect flow (flows/run/modes.py); AuditOutputs either way."""
     from flows.run import stages
+    from flows.run.settings import settings
 
     _check_limit(args.report_limit)
     options = {
@@ -164,7 +165,7 @@ def _audit(
         "expectations": not args.no_expectations,
     }
     # every option checked before anything starts: a typo costs no thread and no server
-    checked = stages.settings(claims, notes, plans, args.out, **options)
+    checked = settings(claims, notes, plans, args.out, **options)
     if not use_prefect(args.orchestrate or wants_dask(args)):
         from flows.run.direct import run_direct
 

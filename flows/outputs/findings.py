@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from checks.engine import AuditResult, RuleRun, assemble, audit
 from checks.registry import all_rules
 from checks.summary import build_summary
 from flows.inputs.validate import ValidationSummary
+from flows.outputs.audited import Audited
 from flows.outputs.safe_csv import write_csv
 from flows.run.config import default_profiles, fee_schedule, mue_table, resolve_profile
 from flows.run.rules import RulesOutput
@@ -35,17 +35,6 @@ FINDINGS_CSV = "findings.csv"
 FINDINGS_PARQUET = "findings.parquet"
 SUMMARY_JSON = "summary.json"
 STATUS_CSV = "findings_status.csv"
-
-
-@dataclass(frozen=True)
-class FindingsOutput:
-    result: AuditResult
-    summary: dict[str, Any]
-    changes: Changes
-    findings_csv: Path
-    findings_parquet: Path
-    summary_json: Path
-    status_csv: Path | None = None
 
 
 def audit_frames(
@@ -152,46 +141,50 @@ def findings(
     rules: RulesOutput,
     expectation_results: list[dict[str, Any]] | None,
     s: RunSettings,
-) -> FindingsOutput:
-    """Assemble the findings, build summary.json with expectations, dispositions and the diff
-    against the previous run of the scope, and write the findings files."""
+) -> Audited:
+    """Assemble the findings and check them against the contract, and build summary.json with
+    the expectations, dispositions and the diff against the previous run of the scope. Writes
+    nothing: a finding that breaks the contract or a rejected reviewed-findings or history file
+    leaves no partial outputs (flows/outputs/registry.py writes them afterwards)."""
     result = audit_result(validation, rules)
     found = result.findings
-    # At 1.06 million findings (issue #6) the contract check takes 0.5 s, summary.json's
-    # figures 0.2 s, findings.csv 0.9 s and findings.parquet 0.55 s, each mostly on one core
-    # and with the GIL released by polars: the check runs beside the figures, then the two
-    # files are written side by side while this thread finishes summary.json. Nothing is
-    # written before the check and the reviewer's and history files are read, so a finding
-    # that breaks the contract or a rejected input still leaves no partial outputs.
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="findings") as pool:
+    # the contract check (polars, GIL released) runs while this thread builds the summary
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="findings") as pool:
         checked = pool.submit(FindingsSchema.validate, found)
         summary = summarize(result, validation)
         checked.result()
-        if expectation_results is not None:
-            summary["expectations"] = expectation_results
-        marks = statuses = None
-        trend: list[dict[str, Any]] = []
-        if s.reviewed is not None:
-            marks, counts = apply_dispositions(found, load_dispositions(s.reviewed))
-            summary["dispositions"] = {"file": s.reviewed.name, **counts}
-        if s.history is not None:
-            diff = hist.compare_with_previous(s.history, s.scope, found, s.run_id)
-            statuses, trend = diff.statuses, hist.trend(s.history, s.scope)
-            summary["history"] = diff.to_dict()
-        changes = Changes(statuses=statuses, trend=tuple(trend), marks=marks)
-        out = s.out_dir
-        out.mkdir(parents=True, exist_ok=True)
-        csv_path, parquet_path = out / FINDINGS_CSV, out / FINDINGS_PARQUET
-        writes = [
-            pool.submit(write_csv, found, csv_path),
-            pool.submit(found.write_parquet, parquet_path),
-        ]
-        summary_path = write_json(summary, out / SUMMARY_JSON)
-        status_path = None
-        if statuses is not None or marks is not None:
-            status_path = write_csv(status_frame(found, changes), out / STATUS_CSV)
-        for job in writes:
-            job.result()
-    return FindingsOutput(
-        result, summary, changes, csv_path, parquet_path, summary_path, status_path
-    )
+    if expectation_results is not None:
+        summary["expectations"] = expectation_results
+    marks = statuses = None
+    trend: list[dict[str, Any]] = []
+    if s.reviewed is not None:
+        marks, counts = apply_dispositions(found, load_dispositions(s.reviewed))
+        summary["dispositions"] = {"file": s.reviewed.name, **counts}
+    if s.history is not None:
+        diff = hist.compare_with_previous(s.history, s.scope, found, s.run_id)
+        statuses, trend = diff.statuses, hist.trend(s.history, s.scope)
+        summary["history"] = diff.to_dict()
+    changes = Changes(statuses=statuses, trend=tuple(trend), marks=marks)
+    return Audited(s, validation, result, summary, changes)
+
+
+# ------------------------------------------------------------- writers (flows/outputs/registry.py)
+def write_findings_csv(audited: Audited, path: Path) -> None:
+    write_csv(audited.result.findings, path)
+
+
+def write_findings_parquet(audited: Audited, path: Path) -> None:
+    audited.result.findings.write_parquet(path)
+
+
+def write_summary(audited: Audited, path: Path) -> None:
+    write_json(audited.summary, path)
+
+
+def has_status(audited: Audited) -> bool:
+    """findings_status.csv is written when the run has a history or a reviewed-findings file."""
+    return audited.changes.statuses is not None or audited.changes.marks is not None
+
+
+def write_status(audited: Audited, path: Path) -> None:
+    write_csv(status_frame(audited.result.findings, audited.changes), path)

@@ -18,16 +18,19 @@ from typing import Any
 from checks.engine import AuditResult
 from flows.inputs.read import SourceMapping
 from flows.inputs.validate import ValidationSummary
-from flows.run import stages
-from flows.run.record import timer, write_run_json
-from flows.run.stages import (  # noqa: F401  (re-exported: earlier callers import them from here)
+from flows.outputs.audited import Audited
+from flows.outputs.findings import (
     FINDINGS_CSV,
     FINDINGS_PARQUET,
+    STATUS_CSV,
     SUMMARY_JSON,
-    RunSettings,
-    audit_frames,
-    summarize,
+    findings,
 )
+from flows.outputs.report import FINDINGS_XLSX, REPORT_HTML
+from flows.run import stages
+from flows.run.record import timer, write_run_json
+from flows.run.rules import rules_isolated
+from flows.run.settings import RunSettings, run_options, settings
 from reports.view_model import DEFAULT_PER_RULE
 from schemas.contract import EXPORTS
 
@@ -80,7 +83,7 @@ def run_audit(
     runs are compared within `scope` (default: derived from the input paths and profile).
     `reviewed`: a reviewed-findings file (flows/state/dispositions.py). `period`: the audit period
     for the expectations, "START..END". `expectations`: False skips Great Expectations entirely."""
-    s = stages.settings(
+    s = settings(
         claims,
         notes,
         plans,
@@ -127,54 +130,53 @@ def run_direct(s: RunSettings) -> AuditOutputs:
         if s.expectations:
             expected = pool.submit(_timed_expectations, validation, s)
         with timer(timings, "rules"):
-            rules = stages.rules_isolated(validation, s.profile)
+            rules = rules_isolated(validation, s.context)
         results = None
         if expected is not None:
             results, timings["expectations"] = expected.result()
     with timer(timings, "findings"):
-        found = stages.findings(validation, rules, results, s)
-    written = None
+        audited = findings(validation, rules, results, s)
+        written = stages.write("findings", audited)
     with timer(timings, "report"):
-        if s.report:
-            written = stages.report(s, validation, found)
+        written |= stages.write("report", audited)
     with timer(timings, "history"):
-        inputs = stages.record_history(s, validation, found)
+        inputs = stages.record_history(s, validation, audited)
     run_json = write_run_json(
         s.out_dir,
         run_id=s.run_id,
         mode="direct",
         started_at=s.started_at,
         inputs=inputs,
-        options=stages.run_options(s),
+        options=run_options(s),
         timings=timings,
         stages=stages.STAGES,
     )
-    return outputs(s, validation, found, written, run_json, "direct", timings)
+    return outputs(audited, written, run_json, "direct", timings)
 
 
 def outputs(
-    s: RunSettings,
-    validation: ValidationSummary,
-    found: stages.FindingsOutput,
-    written: Any,
+    audited: Audited,
+    written: dict[str, Path],
     run_json: Path,
     mode: str,
     timings: dict[str, float],
 ) -> AuditOutputs:
+    """What a run wrote, for the CLI's console summary and for callers of run_audit."""
+    s = audited.settings
     return AuditOutputs(
         s.out_dir,
-        found.findings_csv,
-        found.findings_parquet,
-        found.summary_json,
-        found.summary,
-        found.result,
-        validation,
-        report_html=None if written is None else written.report_html,
-        findings_xlsx=None if written is None else written.findings_xlsx,
+        written[FINDINGS_CSV],
+        written[FINDINGS_PARQUET],
+        written[SUMMARY_JSON],
+        audited.summary,
+        audited.result,
+        audited.validation,
+        report_html=written.get(REPORT_HTML),
+        findings_xlsx=written.get(FINDINGS_XLSX),
         redacted=s.redact,
         run_id=s.run_id,
         run_json=run_json,
-        status_csv=found.status_csv,
+        status_csv=written.get(STATUS_CSV),
         mode=mode,
         timings={stage: timings.get(stage, 0.0) for stage in stages.STAGES},
     )

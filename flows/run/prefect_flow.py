@@ -55,10 +55,21 @@ from prefect.tasks import exponential_backoff
 
 from checks.profile import ProfileError
 from checks.registry import families as rule_families
+from flows.outputs.audited import Audited
+from flows.outputs.findings import findings
+from flows.outputs.report import REPORT_HTML
 from flows.run import stages
+from flows.run.context import RunContext
 from flows.run.direct import AuditOutputs, outputs
 from flows.run.record import new_run_id, timer, write_run_json
-from flows.run.settings import RunSettings
+from flows.run.rules import (
+    RulesOutput,
+    describe_failure,
+    failed_families,
+    merge_rules,
+    run_families,
+)
+from flows.run.settings import RunSettings, run_options, settings
 from flows.schedule import drop
 from flows.state.history import HistoryError
 from schemas.contract import EXPORTS
@@ -80,7 +91,7 @@ def _guard(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     except (InputError, ProfileError, OSError):
         raise  # messages name files, keys and columns, never cell values
     except Exception as exc:
-        raise StageFailed(f"{fn.__name__}: {stages.describe_failure(exc)}") from None
+        raise StageFailed(f"{fn.__name__}: {describe_failure(exc)}") from None
 
 
 def _io_error(task: Any, task_run: Any, state: State) -> bool:
@@ -148,27 +159,34 @@ def expectations_task(validation: Any, s: RunSettings) -> tuple[list[dict[str, A
 
 
 @task(name="rules", **_PLAIN)
-def rules_task(validation: Any, family: str, profile: str | None) -> stages.RulesOutput:
+def rules_task(validation: Any, family: str, context: RunContext) -> RulesOutput:
     # one task also keeps the scorecard's per-provider measures, from the lines it has matched
     measures = family == rule_families()[0]
-    return _guard(stages.run_families, validation, (family,), profile, measures=measures)
+    return _guard(run_families, validation, (family,), context, measures=measures)
+
+
+def _findings_written(
+    validation: Any, rules: RulesOutput, results: Any, s: RunSettings
+) -> tuple[Audited, dict[str, Path]]:
+    audited = findings(validation, rules, results, s)
+    return audited, stages.write("findings", audited)
 
 
 @task(name="findings", **_IO, **_PLAIN)
 def findings_task(
-    validation: Any, rules: stages.RulesOutput, results: Any, s: RunSettings
-) -> stages.FindingsOutput:
-    return _guard(stages.findings, validation, rules, results, s)
+    validation: Any, rules: RulesOutput, results: Any, s: RunSettings
+) -> tuple[Audited, dict[str, Path]]:
+    return _guard(_findings_written, validation, rules, results, s)
 
 
 @task(name="report", **_IO, **_PLAIN)
-def report_task(s: RunSettings, validation: Any, found: stages.FindingsOutput) -> Any:
-    return _guard(stages.report, s, validation, found)
+def report_task(audited: Audited) -> dict[str, Path]:
+    return _guard(stages.write, "report", audited)
 
 
 @task(name="history", **_IO, **_PLAIN)
-def history_task(s: RunSettings, validation: Any, found: stages.FindingsOutput) -> dict:
-    return _guard(stages.record_history, s, validation, found)
+def history_task(s: RunSettings, validation: Any, audited: Audited) -> dict:
+    return _guard(stages.record_history, s, validation, audited)
 
 
 @task(name="run-record", **_IO, **_PLAIN)
@@ -186,20 +204,20 @@ def run_record_task(s: RunSettings, inputs: dict, timings: dict[str, float]) -> 
         mode="prefect",
         started_at=s.started_at,
         inputs=inputs,
-        options=stages.run_options(s),
+        options=run_options(s),
         timings=timings,
         stages=stages.STAGES,
         prefect=prefect_info,
     )
 
 
-def _family_result(family: str, future: Any) -> stages.RulesOutput:
+def _family_result(family: str, future: Any) -> RulesOutput:
     """The family's rule output, or all its rules "failed to run" when its task failed."""
     value = future.result(raise_on_failure=False)
-    if isinstance(value, stages.RulesOutput):
+    if isinstance(value, RulesOutput):
         return value
     text = str(value) if isinstance(value, StageFailed) else type(value).__name__
-    return stages.failed_families((family,), f"rule family task failed: {text}")
+    return failed_families((family,), f"rule family task failed: {text}")
 
 
 def _slug(text: str) -> str:
@@ -327,7 +345,7 @@ def audit_flow(
         out, scope, given = str(picked.out_dir), picked.scope, drop.format_period(picked.period)
     elif not (claims and notes and plans):
         raise InputError("give claims, notes and plans, or a drop folder (inputs)")
-    s = stages.settings(
+    s = settings(
         claims,
         notes,
         plans,
@@ -364,24 +382,22 @@ def audit_flow(
             )
         else:
             families = {
-                f: rules_task.with_options(name=f"rules-{f}").submit(validation, f, s.profile)
+                f: rules_task.with_options(name=f"rules-{f}").submit(validation, f, s.context)
                 for f in rule_families()
             }
-            rules = stages.merge_rules([_family_result(f, families[f]) for f in rule_families()])
+            rules = merge_rules([_family_result(f, families[f]) for f in rule_families()])
     results = None
     if expected is not None:
         results, timings["expectations"] = expected.result()
     with timer(timings, "findings"):
-        found = findings_task(validation, rules, results, s)
-    written = None
+        audited, written = findings_task(validation, rules, results, s)
     with timer(timings, "report"):
-        if s.report:
-            written = report_task(s, validation, found)
+        written = {**written, **report_task(audited)}
     with timer(timings, "history"):
-        described = history_task(s, validation, found)
+        described = history_task(s, validation, audited)
     run_json = run_record_task(s, described, timings)
-    publish_artifacts(s, found.summary, None if written is None else written.report_html)
-    summary = found.summary
+    publish_artifacts(s, audited.summary, written.get(REPORT_HTML))
+    summary = audited.summary
     failed = sum(1 for r in summary["by_rule"].values() if r["status"] == "failed to run")
     log.info(
         "run %s: %d findings on %d lines, $%.2f at risk; %d rules failed to run; outputs in %s",
@@ -392,4 +408,4 @@ def audit_flow(
         failed,
         s.out_dir,
     )
-    return outputs(s, validation, found, written, run_json, "prefect", timings)
+    return outputs(audited, written, run_json, "prefect", timings)

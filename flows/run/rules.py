@@ -19,7 +19,7 @@ from checks.measures import provider_measures
 from checks.registry import all_rules
 from checks.registry import families as rule_families
 from flows.inputs.validate import ValidationSummary
-from flows.run.config import default_profiles, mue_table, resolve_profile
+from flows.run.context import RunContext
 
 
 def describe_failure(exc: BaseException) -> str:
@@ -53,15 +53,14 @@ def family_rules(families: tuple[str, ...] | list[str]) -> dict[str, Rule]:
 def run_families(
     validation: ValidationSummary,
     families: tuple[str, ...] | list[str],
-    profile: str | None,
+    context: RunContext,
     *,
     measures: bool = False,
 ) -> RulesOutput:
     """One engine pass over the rules of `families`: notes are matched to lines once per pass,
-    so the direct runner passes all four families and the flow one per task. `measures`: also
-    the per-provider measures of the report's scorecard (RulesOutput.providers)."""
-    override = resolve_profile(profile) if profile else None
-    profiles = default_profiles()
+    so the direct runner passes every family and the flow one per task. `measures`: also the
+    per-provider measures of the report's scorecard (RulesOutput.providers)."""
+    profiles, override = context.profiles, context.override
     matched = match(
         validation.claims.lazy(),
         validation.notes.lazy(),
@@ -69,10 +68,14 @@ def run_families(
         profiles=profiles,
         override=override,
     )
-    # the scorecard's figures, from lines already matched: 8.5 s -> <1 s at 10M (issue #6)
+    # the scorecard's figures come from the lines already matched, not from a second grouping
     providers = provider_measures(matched, profiles, override) if measures else None
     raw, runs, by_profile = run_matched(
-        matched, profiles=profiles, mue=mue_table(), override=override, rules=family_rules(families)
+        matched,
+        profiles=profiles,
+        mue=context.mue.lazy(),
+        override=override,
+        rules=family_rules(families),
     )
     return RulesOutput(raw, runs, by_profile, providers)
 
@@ -92,15 +95,15 @@ def merge_rules(parts: list[RulesOutput]) -> RulesOutput:
 
 
 def rules_isolated(
-    validation: ValidationSummary, profile: str | None, families: tuple[str, ...] | None = None
+    validation: ValidationSummary, context: RunContext, families: tuple[str, ...] | None = None
 ) -> RulesOutput:
     """All families in one pass (fastest); if that pass raises, each family alone, so only the
     family that raises is "failed to run" (the engine already isolates single rules). Default:
     every family of checks/rules/."""
     families = rule_families() if families is None else families
     try:
-        return run_families(validation, families, profile, measures=len(families) > 1)
+        return run_families(validation, families, context, measures=len(families) > 1)
     except Exception as exc:
         if len(families) == 1:
             return failed_families(families, describe_failure(exc))
-    return merge_rules([rules_isolated(validation, profile, (f,)) for f in families])
+    return merge_rules([rules_isolated(validation, context, (f,)) for f in families])

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.inputs.read import SourceMapping, load_mapping
-from flows.run.config import resolve_profile
+from flows.run.context import RunContext, load_context
 from flows.run.record import new_run_id
 from flows.schedule.drop import Period, parse_period
 from flows.state import history as hist
@@ -27,7 +27,7 @@ PathLike = str | os.PathLike[str]
 @dataclass(frozen=True)
 class RunSettings:
     """Everything a run needs, resolved once; `history` None = no history, `period` None = the
-    expectations derive it from the claims."""
+    expectations derive it from the claims; `context` the profiles and reference tables."""
 
     claims: Path
     notes: Path
@@ -36,6 +36,7 @@ class RunSettings:
     run_id: str
     started_at: datetime
     scope: str
+    context: RunContext
     profile: str | None = None
     mapping: SourceMapping | None = None
     redact: bool = False
@@ -71,8 +72,7 @@ def settings(
 
     `history`: True = the default database (history.default_history_path), a path, or
     False/None = no history."""
-    if profile:
-        resolve_profile(profile)
+    context = load_context(profile)
     if mapping is not None and not isinstance(mapping, SourceMapping):
         mapping = load_mapping(mapping)
     if reviewed is not None:
@@ -94,6 +94,7 @@ def settings(
         run_id=run_id or new_run_id(now),
         started_at=now,
         scope=scope.strip() if scope else hist.default_scope(*paths, profile),
+        context=context,
         profile=profile or None,
         mapping=mapping,
         redact=redact,

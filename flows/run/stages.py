@@ -1,93 +1,50 @@
 """The stages of one audit run, as plain functions: the direct runner (flows/run/direct.py) and
-the Prefect flow (flows/run/prefect_flow.py) call the same functions, so both write the same bytes.
+the Prefect flow (flows/run/prefect_flow.py) call the same functions, so both write the same
+bytes.
 
-    settings(...)                  -> RunSettings    options resolved and checked, run id
-                                                     (flows/run/settings.py)
-    ingest(export, path, mapping)  -> RawExport      one export (the flow reads three at once)
+    settings(...)  flows/run/settings.py  -> RunSettings   options checked, profiles and
+                                                     reference tables loaded once
+    ingest(export, path, mapping)  -> RawExport      one export (the runners read three at once)
     validate(raws, settings)       -> ValidationSummary   redaction, contract, quarantine
     expectations(validation, s)    -> list[dict]     Great Expectations, beside the rules
-    run_families(validation, families, profile) -> RulesOutput   one engine pass; and
-    rules_isolated / failed_families / merge_rules   (flows/run/rules.py)
-    findings(validation, rules, expectations, s) -> FindingsOutput   (flows/outputs/findings.py)
-        findings.csv/.parquet, summary.json (+ expectations, dispositions, history diff),
-        findings_status.csv
-    report(s, validation, found)   -> ReportOutputs  report.html, findings.xlsx
-    record_history(s, validation, found) -> dict     the run in the history database; inputs
+    rules_isolated / run_families  flows/run/rules.py  -> RulesOutput   the rule families
+    findings(validation, rules, expectations, s)  flows/outputs/findings.py  -> Audited
+                                                     findings, summary, history diff, dispositions
+    write(stage, audited)          -> {file: path}   the outputs of a stage, from the one list in
+                                                     flows/outputs/registry.py
+    record_history(s, validation, audited) -> dict   the run in the history database; inputs
 
-Stage names for timings (run.json, the benchmark of issue #6): STAGES. Nothing here imports
-Prefect or Great Expectations; GE runs in a worker process started by `start_ge_preload`.
+STAGES names the stages timed in run.json. Nothing here imports Prefect or Great Expectations; GE
+runs in a worker process started by `start_ge_preload`.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flows.inputs.read import RawExport, SourceMapping, read_export
 from flows.inputs.redact import redact_raw, redaction_key
 from flows.inputs.validate import ValidationSummary, validate_raws
-from flows.outputs.findings import (
-    FINDINGS_CSV,
-    FINDINGS_PARQUET,
-    STATUS_CSV,
-    SUMMARY_JSON,
-    FindingsOutput,
-    audit_frames,
-    findings,
-    summarize,
-)
-from flows.outputs.report import ReportOutputs, write_report_outputs
-from flows.run.rules import (
-    RulesOutput,
-    describe_failure,
-    failed_families,
-    merge_rules,
-    rules_isolated,
-    run_families,
-)
-from flows.run.settings import PathLike, RunSettings, run_options, settings
+from flows.outputs.audited import Audited
+from flows.outputs.registry import write_outputs
+from flows.run.rules import describe_failure
+from flows.run.settings import PathLike, RunSettings
 from flows.state.history import describe_inputs, record_run
 from schemas.contract import EXPORTS
 
 STAGES = ("read", "validate", "expectations", "rules", "findings", "report", "history")
-__all__ = [
-    "FINDINGS_CSV",
-    "FINDINGS_PARQUET",
-    "STAGES",
-    "STATUS_CSV",
-    "SUMMARY_JSON",
-    "FindingsOutput",
-    "RulesOutput",
-    "RunSettings",
-    "audit_frames",
-    "describe_failure",
-    "expectations",
-    "failed_families",
-    "findings",
-    "ingest",
-    "merge_rules",
-    "record_history",
-    "report",
-    "rules_isolated",
-    "run_families",
-    "run_options",
-    "settings",
-    "start_ge_preload",
-    "summarize",
-    "validate",
-]
 
 
-# ---------------------------------------------------------------- Great Expectations import
 def start_ge_preload() -> None:
-    """Start the Great Expectations worker process (once per process): its ~4 s import runs
-    while the exports are read and validated, without holding this process's GIL
+    """Start the Great Expectations worker process (once per process): its import runs while the
+    exports are read and validated, without holding this process's GIL
     (flows/expectations/runner.py)."""
     from flows.expectations.runner import start_worker
 
     start_worker()
 
 
-# ----------------------------------------------------------------------------- read, validate
 def ingest(export: str, path: PathLike, mapping: SourceMapping | None = None) -> RawExport:
     """Read one export (a file or a folder of files) onto contract column names."""
     return read_export(export, path, mapping)
@@ -105,7 +62,7 @@ def validate(raws: dict[str, RawExport], s: RunSettings) -> ValidationSummary:
 def expectations(validation: ValidationSummary, s: RunSettings) -> list[dict[str, Any]]:
     """Dataset expectations on the accepted rows. A crash inside GE does not stop the audit: it
     becomes one failed result saying so."""
-    from flows.expectations.stage import run_expectations  # GE itself is imported lazily in there
+    from flows.expectations.stage import run_expectations  # GE itself is imported lazily there
 
     try:
         return run_expectations(
@@ -124,28 +81,13 @@ def expectations(validation: ValidationSummary, s: RunSettings) -> list[dict[str
         ]
 
 
-def report(s: RunSettings, validation: ValidationSummary, out: FindingsOutput) -> ReportOutputs:
-    extra = {"History scope": s.scope} if s.history is not None else {}
-    if s.period is not None:
-        extra["Audit period (expectations)"] = f"{s.period[0]} to {s.period[1]}"
-    return write_report_outputs(
-        s.out_dir,
-        out.summary,
-        out.result.findings,
-        validation,
-        profile=s.profile,
-        redacted=s.redact,
-        per_rule=s.per_rule,
-        run_id=s.run_id,
-        now=s.started_at,
-        changes=out.changes,
-        extra=extra,
-        providers=out.result.providers,
-    )
+def write(stage: str, audited: Audited) -> dict[str, Path]:
+    """The outputs of `stage` ("findings" or "report") that this run wants, written atomically."""
+    return write_outputs(stage, audited)
 
 
 def record_history(
-    s: RunSettings, validation: ValidationSummary, out: FindingsOutput
+    s: RunSettings, validation: ValidationSummary, audited: Audited
 ) -> dict[str, Any]:
     """Describe the inputs (names, SHA-256, rows) and, with history on, store the run."""
     rows = {e: validation.summary["exports"][e]["rows_read"] for e in EXPORTS}
@@ -157,8 +99,8 @@ def record_history(
             scope=s.scope,
             started_at=s.started_at,
             inputs=inputs,
-            summary=out.summary,
-            findings=out.result.findings,
+            summary=audited.summary,
+            findings=audited.result.findings,
             profile=s.profile,
         )
     return inputs

@@ -11,8 +11,9 @@ from polars.testing import assert_frame_equal
 from checks.engine import match
 from checks.measures import MEASURES_SCHEMA, provider_measures
 from flows.inputs.validate import validate_inputs
-from flows.outputs.report import run_profiles, timed_codes
+from flows.outputs.report import timed_codes
 from flows.run.config import default_profiles, resolve_profile
+from flows.run.context import load_context
 from flows.synth.generate import generate
 from reports.metrics import exports_measures
 
@@ -37,7 +38,7 @@ def _both(claims: pl.DataFrame, notes: pl.DataFrame, plans: pl.DataFrame, profil
     override = resolve_profile(profile) if profile else None
     matched = match(claims.lazy(), notes.lazy(), plans.lazy(), profiles=profiles, override=override)
     ours = provider_measures(matched, profiles, override).sort("provider_npi")
-    timed = timed_codes(claims, profile, run_profiles(profile))
+    timed = timed_codes(claims, load_context(profile))
     theirs = exports_measures(claims, notes, timed).sort("provider_npi")
     return ours, theirs
 

@@ -21,6 +21,7 @@ from flows.outputs.findings import (
     count_claims,
     findings,
 )
+from flows.run.context import load_context
 from flows.run.direct import run_audit
 from flows.run.rules import RulesOutput
 from flows.run.settings import RunSettings
@@ -71,7 +72,7 @@ def test_findings_that_break_the_contract_leave_no_findings_files(tmp_path: Path
     )  # fmt: skip
     settings = RunSettings(
         claims=Path("c"), notes=Path("n"), plans=Path("p"), out_dir=tmp_path / "out",
-        run_id="r", started_at=dt.datetime(2026, 1, 1), scope="s",
+        run_id="r", started_at=dt.datetime(2026, 1, 1), scope="s", context=load_context(None),
     )  # fmt: skip
     rules = RulesOutput(raw, {"DOC-NO-NOTE": RuleRun("DOC-NO-NOTE", "findings", 2)})
     with pytest.raises(pandera.errors.SchemaError):

@@ -12,7 +12,7 @@ import pytest
 from data import EXAMPLES
 from flows.cli.main import SAMPLE
 from flows.inputs.validate import validate_inputs
-from flows.run.direct import audit_frames
+from flows.outputs.findings import audit_frames
 from flows.state.dispositions import MARK_SCHEMA, apply_dispositions, load_dispositions
 from schemas.errors import InputError
 

@@ -1,0 +1,65 @@
+"""Every file an audit writes from its findings, in one list that both runners loop over.
+
+The direct runner and the Prefect flow write their outputs through `write_outputs`, a stage at a
+time ("findings": the contract files, summary.json and the status file; "report": the page and
+the workbook), so a new output is one `Output` entry here and both modes write it the same way.
+Each file is written under a temporary name in the output folder and renamed into place, so a
+crash never leaves a half-written file where a reader expects a whole one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from flows.outputs import findings, report
+from flows.outputs.audited import Audited
+
+
+@dataclass(frozen=True)
+class Output:
+    file: str  # its name in the output folder
+    stage: str  # the run.json stage its time counts under
+    write: Callable[[Audited, Path], object]
+    wanted: Callable[[Audited], bool] = lambda audited: True
+
+
+OUTPUTS: tuple[Output, ...] = (
+    Output(findings.FINDINGS_CSV, "findings", findings.write_findings_csv),
+    Output(findings.FINDINGS_PARQUET, "findings", findings.write_findings_parquet),
+    Output(findings.SUMMARY_JSON, "findings", findings.write_summary),
+    Output(findings.STATUS_CSV, "findings", findings.write_status, findings.has_status),
+    Output(report.FINDINGS_XLSX, "report", report.write_workbook, report.wanted),
+    Output(report.REPORT_HTML, "report", report.write_page, report.wanted),
+)
+STAGES = tuple(dict.fromkeys(o.stage for o in OUTPUTS))
+
+
+def _atomic(output: Output, audited: Audited) -> Path:
+    final = audited.settings.out_dir / output.file
+    partial = final.with_name(f".{final.stem}.partial{final.suffix}")
+    try:
+        output.write(audited, partial)
+        os.replace(partial, final)
+    finally:
+        partial.unlink(missing_ok=True)
+    return final
+
+
+def write_outputs(stage: str, audited: Audited) -> dict[str, Path]:
+    """Write the outputs of `stage` that this run wants, two at a time (the writers spend most
+    of their time in polars, zlib or file I/O, which release the GIL); file name -> path."""
+    if stage not in STAGES:
+        raise ValueError(f"unknown output stage {stage!r}: one of {STAGES}")
+    chosen = [o for o in OUTPUTS if o.stage == stage and o.wanted(audited)]
+    if not chosen:
+        return {}
+    audited.settings.out_dir.mkdir(parents=True, exist_ok=True)
+    if stage == "report":
+        audited.run_info  # noqa: B018  (computed once here, before two writers share it)
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="outputs") as pool:
+        jobs = {o.file: pool.submit(_atomic, o, audited) for o in chosen}
+        return {name: job.result() for name, job in jobs.items()}

@@ -1,0 +1,159 @@
+"""Truth tables of the time rules (checks/rules/time.py): TIME-MISSING, TIME-INVALID."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.rulekit import (
+    Case,
+    check_case,
+    claim,
+    load_profile,
+    make_data,
+    note,
+    run_rule,
+)
+
+S3 = "billing-rules.md §3 'a line with no documentation at all is unsupported'"
+MATCH = "checks/base.py matching (issue #3): patient, date, code, not provider"
+S3_TIMES = "billing-rules.md §3 (start/end: error under Medicaid, warning under Medicare)"
+S3_MIN = "billing-rules.md §3 (Medicare: missing minutes is the error)"
+S3_SESSION = "billing-rules.md §3 ('an error … for per-session H-codes')"
+S3_VALID = "billing-rules.md §3 (billed units consistent with the documented time)"
+L1 = ("C1", 1)
+
+
+def _h2032(**kw) -> dict:
+    return claim(code="H2032", mods=None, payer="medicaid", **kw)
+
+
+def _invalid(
+    name: str,
+    kind: str,
+    start: str | None,
+    end: str | None,
+    minutes: int | None,
+    flags: bool,
+    **kw,
+) -> Case:
+    """One note row under the times and minutes given; `flags` whether the line is flagged."""
+    return Case(
+        "TIME-INVALID", name, kind, source=S3_VALID, claims=[claim()],
+        notes=[note(start=start, end=end, minutes=minutes)],
+        expected={L1: None} if flags else {}, **kw,
+    )  # fmt: skip
+
+
+# fmt: off
+MISSING = [
+    # timed codes take the profile's timed_severity: a warning (no money, the minutes still
+    # support the units) under Medicare, an error (whole line) under Medicaid
+    Case("TIME-MISSING", "medicare: start missing, minutes present", "flag", source=S3_TIMES,
+         claims=[claim(units=2)], notes=[note(start=None, minutes=23)],
+         expected={L1: 0}, severity={L1: "warning"}),
+    Case("TIME-MISSING", "medicaid: start missing, minutes present", "flag", source=S3_TIMES,
+         profile="medicaid", claims=[claim(payer="medicaid")], notes=[note(start=None)],
+         expected={L1: None}, severity={L1: "error"}),
+    Case("TIME-MISSING", "medicare: times and minutes missing", "flag", source=S3_MIN,
+         claims=[claim()], notes=[note(start=None, end=None, minutes=None)],
+         expected={L1: None}, severity={L1: "error"}),
+    Case("TIME-MISSING", "per-session H2032 without end time", "flag", source=S3_SESSION,
+         profile="medicaid", claims=[_h2032()], notes=[note(code="H2032", end=None, minutes=45)],
+         expected={L1: None}, severity={L1: "error"}),
+    Case("TIME-MISSING", "per-session severity lowered to warning", "flag", source=S3_SESSION,
+         profile="medicaid", params={"per_session_severity": "warning"}, claims=[_h2032()],
+         notes=[note(code="H2032", end=None, minutes=45)],
+         expected={L1: 0}, severity={L1: "warning"}),
+    Case("TIME-MISSING", "minutes-missing severity lowered to warning", "flag", source=S3_MIN,
+         params={"minutes_missing_severity": "warning"}, claims=[claim()],
+         notes=[note(start=None, end=None, minutes=None)],
+         expected={L1: 0}, severity={L1: "warning"}),
+    Case("TIME-MISSING", "times present", "clean", source=S3_TIMES,
+         claims=[claim()], notes=[note()]),
+    Case("TIME-MISSING", "untimed code without times", "clean", source=S3_TIMES,
+         claims=[claim(code="97164")], notes=[note(code="97164", start=None, end=None)]),
+    Case("TIME-MISSING", "no note: DOC-NO-NOTE's finding", "clean", source=S3,
+         claims=[claim()]),
+    Case("TIME-MISSING", "blank end time, blank modifiers and paid", "blank", source=S3_TIMES,
+         claims=[claim(mods=None, paid=None)], notes=[note(end=None)],
+         expected={L1: 0}, severity={L1: "warning"}),
+    Case("TIME-MISSING", "blank minutes but times present", "blank", source=S3_TIMES,
+         claims=[claim()], notes=[note(minutes=None)]),
+    Case("TIME-MISSING", "one of two note rows lacks a start", "boundary", source=S3_TIMES,
+         claims=[claim(units=2)],
+         notes=[note("N1"), note("N2", start=None, end="09:30", minutes=15)],
+         expected={L1: 0}, severity={L1: "warning"}),
+    Case("TIME-MISSING", "one of two rows lacks minutes too", "boundary", source=S3_MIN,
+         claims=[claim(units=2)],
+         notes=[note("N1"), note("N2", start=None, end=None, minutes=None)],
+         expected={L1: None}, severity={L1: "error"}),
+]
+
+INVALID = [
+    _invalid("end before start", "flag", "10:00", "09:45", 15, True),
+    _invalid("end equals start", "boundary", "09:00", "09:00", 0, True),
+    _invalid("one minute, consistent", "boundary", "09:00", "09:01", 1, False),
+    _invalid("span 241 over max 240", "boundary", "08:00", "12:01", 241, True),
+    _invalid("span 240 at max", "boundary", "08:00", "12:00", 240, False),
+    _invalid("minutes off by the tolerance", "boundary", "09:00", "09:15", 17, False),
+    _invalid("minutes off by tolerance + 1", "boundary", "09:00", "09:15", 18, True),
+    _invalid("minutes off below", "flag", "09:00", "09:30", 15, True),
+    _invalid("tolerance 5 accepts 3 off", "boundary", "09:00", "09:15", 18, False,
+             params={"minutes_tolerance": 5}),
+    _invalid("seconds count: 15.5 min vs 13", "boundary", "09:00", "09:15:30", 13, True),
+    _invalid("consistent times", "clean", "09:00", "09:23", 23, False),
+    _invalid("blank start time", "blank", None, "09:15", 15, False),
+    _invalid("blank end time", "blank", "09:00", None, 15, False),
+    _invalid("blank minutes, valid times", "blank", "09:00", "09:15", None, False),
+    _invalid("blank minutes, reversed times", "blank", "09:30", "09:00", None, True),
+    Case("TIME-INVALID", "untimed code with reversed times", "flag", source=S3_VALID,
+         claims=[claim(code="97164")],
+         notes=[note(code="97164", start="10:00", end="09:00", minutes=None)],
+         expected={L1: None}),
+    Case("TIME-INVALID", "several bad rows: one finding", "flag", source=S3_VALID,
+         claims=[claim(units=3)],
+         notes=[note("N1", start="10:00", end="09:00"), note("N2", minutes=40), note("N3")],
+         expected={L1: None}),
+    Case("TIME-INVALID", "two lines of the same service", "flag", source=S3_VALID,
+         claims=[claim("C1", 1), claim("C2", 1)], notes=[note(start="10:00", end="09:00")],
+         expected={L1: None, ("C2", 1): None}),
+    Case("TIME-INVALID", "bad note of another code", "clean", source=S3_VALID,
+         claims=[claim()], notes=[note("N1"), note("N2", code="97140", end="08:00")]),
+]
+# fmt: on
+
+CASES: list[Case] = MISSING + INVALID
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_case(case: Case) -> None:
+    check_case(case)
+
+
+@pytest.mark.parametrize(
+    ("profile", "payer", "expected"),
+    [("medicare", "medicare", "warning"), ("medicaid", "medicaid", "error")],
+)
+def test_time_missing_profile_severity(profile: str, payer: str, expected: str) -> None:
+    """The shipped profiles set timed_severity: Medicare warns, Medicaid takes the line back."""
+    data = make_data([claim(payer=payer)], [note(start=None)], profile=profile)
+    out = run_rule("TIME-MISSING", data, profile=profile)
+    assert load_profile(profile).rules["TIME-MISSING"].params["timed_severity"] == expected
+    assert out["severity"].to_list() == [expected]
+    whole = expected == "error"
+    assert out["excess_units"].to_list() == [None if whole else 0]
+    assert out["supported_units"].to_list() == [None if whole else 1]
+
+
+def test_time_invalid_names_every_reason() -> None:
+    notes = [
+        note("N1", start="10:00", end="09:00"),
+        note("N2", start="08:00", end="13:00", minutes=60),
+    ]
+    out = run_rule("TIME-INVALID", make_data([claim()], notes))
+    row = out.row(0, named=True)
+    assert "ends at or before it starts" in row["message"]
+    assert "over the 240-minute maximum" in row["message"]
+    assert "records 60 minutes but its times span 300" in row["message"]
+    assert "N1 10:00–09:00" in row["evidence"]
+    assert "N2 08:00–13:00 minutes=60" in row["evidence"]
