@@ -1,1 +1,3 @@
-"""Audit rules: pure functions from polars LazyFrames to findings. No I/O, Prefect or Jinja."""
+"""The audit logic, pure: polars frames in, findings out; no I/O, Prefect, Jinja or GE. Rule
+declarations (declare.py) apart from the rule families (rules/), the registry that collects them,
+the engine (matching, assembly, measures) and the summary."""

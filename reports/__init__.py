@@ -1,1 +1,3 @@
-"""Report view-model builder and Jinja2 templates."""
+"""The report: pure view-model builders (summary, findings, scorecard, history, catalogue, charts)
+and the Jinja2 templates (`base` + `_partials`), CSS and JS that render them into one
+self-contained, autoescaped HTML page."""

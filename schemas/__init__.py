@@ -1,1 +1,3 @@
-"""Input and findings contracts (Pandera, polars backend)."""
+"""The contracts: the input exports' Pandera models (polars backend) with normalisation and
+row-level validation, and the findings contract every output file keeps. Single rows and columns
+only; anything that joins tables or compares rows is a rule in checks/."""

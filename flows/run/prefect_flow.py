@@ -34,18 +34,12 @@ Importing this module imports Prefect (~2.5 s); the direct mode never does.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import (
-    create_link_artifact,
-    create_markdown_artifact,
-    create_table_artifact,
-)
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.settings import get_current_settings
@@ -59,6 +53,7 @@ from flows.outputs.audited import Audited
 from flows.outputs.findings import findings
 from flows.outputs.report import REPORT_HTML
 from flows.run import stages
+from flows.run.artifacts import publish_artifacts
 from flows.run.context import RunContext
 from flows.run.direct import AuditOutputs, outputs
 from flows.run.record import new_run_id, timer, write_run_json
@@ -218,82 +213,6 @@ def _family_result(family: str, future: Any) -> RulesOutput:
         return value
     text = str(value) if isinstance(value, StageFailed) else type(value).__name__
     return failed_families((family,), f"rule family task failed: {text}")
-
-
-def _slug(text: str) -> str:
-    # artifact keys: lowercase letters, digits and dashes only
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "default"
-
-
-def summary_markdown(summary: dict[str, Any], run_id: str) -> str:
-    """The run in a few lines of markdown: counts, money, rule ids. Never patient data."""
-    s = summary
-    lines = [
-        f"# Therapy billing audit {run_id}",
-        "",
-        f"- **{s['lines_audited']:,}** claim lines audited on {s['claims_audited']:,} claims",
-        f"- **{s['findings']:,}** findings on {s['lines_with_findings']:,} lines "
-        f"({s['line_error_rate'] * 100:.2f}%), **${s['amount_at_risk']:,.2f}** at risk",
-    ]
-    for sev, row in s["by_severity"].items():
-        if row["findings"]:
-            lines.append(f"  - {sev}: {row['findings']:,} findings, ${row['amount_at_risk']:,.2f}")
-    failed = [r for r, v in s["by_rule"].items() if v["status"] == "failed to run"]
-    lines.append(f"- rules that failed to run: {', '.join(failed) if failed else 'none'}")
-    if "history" in s:
-        c, prev = s["history"]["counts"], s["history"]["previous_run_id"]
-        since = f"since run {prev}" if prev else "(first run of this scope)"
-        lines.append(
-            f"- {since}: {c['new']:,} new, {c['persisting']:,} persisting, "
-            f"{c['resolved']:,} resolved"
-        )
-    if "dispositions" in s:
-        d = s["dispositions"]
-        lines.append(
-            f"- reviewed: {d['reviewed']['findings']:,} findings "
-            f"({d['accepted-risk']['findings']:,} accepted risk, "
-            f"{d['corrected']['findings']:,} corrected, "
-            f"{d['false-positive']['findings']:,} false positive)"
-        )
-    if "expectations" in s:
-        met = sum(1 for e in s["expectations"] if e["success"])
-        lines.append(f"- dataset expectations met: {met} of {len(s['expectations'])}")
-    return "\n".join(lines) + "\n"
-
-
-def rule_table(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {
-            "rule_id": rule_id,
-            "family": r["family"],
-            "status": r["status"],
-            "findings": r["findings"],
-            "lines": r["lines"],
-            "amount_at_risk": r["amount_at_risk"],
-        }
-        for rule_id, r in summary["by_rule"].items()
-    ]
-
-
-def publish_artifacts(s: RunSettings, summary: dict[str, Any], report: Path | None) -> None:
-    key = _slug(s.scope)
-    create_markdown_artifact(
-        summary_markdown(summary, s.run_id),
-        key=f"audit-summary-{key}",
-        description=f"therapy-audit run {s.run_id}",
-    )
-    create_table_artifact(
-        rule_table(summary),
-        key=f"audit-findings-by-rule-{key}",
-        description=f"Findings per rule, run {s.run_id}",
-    )
-    target = report if report is not None else s.out_dir
-    create_link_artifact(
-        target.resolve().as_uri(),
-        link_text=target.name,
-        key=f"audit-report-{key}",
-        description=f"Report of run {s.run_id} (a file on the machine that ran it)",
-    )
 
 
 @flow(
