@@ -210,7 +210,7 @@ def rule_output(
     if severity is not None:
         columns[SEVERITY_COLUMN] = severity.cast(pl.String)
     out = lf.select(*LINE_KEY, **columns)
-    return out.cast({k: v for k, v in RULE_OUTPUT_SCHEMA.items()})
+    return out.cast(RULE_OUTPUT_SCHEMA)
 
 
 def clock(time: pl.Expr) -> pl.Expr:

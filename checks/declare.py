@@ -22,16 +22,18 @@ SEVERITIES = ("error", "warning", "info")
 
 # What a rule function returns, one row per finding per affected claim line. The engine
 # (checks/engine.py) adds the claim line's own columns, money, finding_id and the final order.
-RULE_OUTPUT_SCHEMA: dict[str, pl.DataType] = {
-    "claim_id": pl.String(),
-    "line_number": pl.Int64(),
-    # units the documentation supports for this line; null for whole-line findings
-    "supported_units": pl.Int64(),
-    # units the line billed beyond support; null for whole-line findings (amount = line paid)
-    "excess_units": pl.Int64(),
-    "message": pl.String(),
-    "evidence": pl.String(),
-}
+RULE_OUTPUT_SCHEMA = pl.Schema(
+    {
+        "claim_id": pl.String(),
+        "line_number": pl.Int64(),
+        # units the documentation supports for this line; null for whole-line findings
+        "supported_units": pl.Int64(),
+        # units the line billed beyond support; null for whole-line findings (amount = line paid)
+        "excess_units": pl.Int64(),
+        "message": pl.String(),
+        "evidence": pl.String(),
+    }
+)
 # A rule may add this column to set severity per finding (e.g. TIME-MISSING by code class);
 # otherwise the profile's severity for the rule applies.
 SEVERITY_COLUMN = "severity"

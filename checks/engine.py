@@ -12,6 +12,7 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Literal
 
 import polars as pl
 from polars.exceptions import PanicException
@@ -35,7 +36,9 @@ from schemas.distinct import code_values, map_distinct
 # frames at a million lines, issue #6). It panicked now and then under polars 2.1 (an assertion
 # in a string kernel, not reproducible in isolation), so a panic is retried once in memory
 # before the rule counts as failed to run.
-RULE_ENGINE, FALLBACK_ENGINE = "streaming", "in-memory"
+CollectEngine = Literal["streaming", "in-memory"]
+RULE_ENGINE: CollectEngine = "streaming"
+FALLBACK_ENGINE: CollectEngine = "in-memory"
 # ... from this many lines on: below, the streaming engine's set-up per query costs more than it
 # saves (core rules at 100k lines: 0.16-0.18 s in memory, 0.19-0.22 s streaming; at 1M lines
 # 1.5 s in memory, 1.2 s streaming; issue #6).
@@ -86,7 +89,9 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}{where}"
 
 
-def _call(rule: Rule, data: AuditData, params: dict[str, object], engine: str) -> pl.DataFrame:
+def _call(
+    rule: Rule, data: AuditData, params: dict[str, object], engine: CollectEngine
+) -> pl.DataFrame:
     frame = rule.func(data, **params)
     try:
         out = frame.collect(engine=engine)
@@ -98,7 +103,7 @@ def _call(rule: Rule, data: AuditData, params: dict[str, object], engine: str) -
     if SEVERITY_COLUMN not in out.columns:
         out = out.with_columns(pl.lit(None, dtype=pl.String).alias(SEVERITY_COLUMN))
     return out.select(*RULE_OUTPUT_SCHEMA, SEVERITY_COLUMN).cast(
-        {**RULE_OUTPUT_SCHEMA, SEVERITY_COLUMN: pl.String()}
+        pl.Schema({**RULE_OUTPUT_SCHEMA, SEVERITY_COLUMN: pl.String()})
     )
 
 
@@ -231,7 +236,7 @@ def match(
 
     # Patient ids are join and sort keys of nearly every rule: as categoricals (one global
     # dictionary) they are compared as integers, not strings (issue #6). Rules never print them.
-    as_key = {"patient_id": pl.Categorical()}
+    as_key = pl.Schema({"patient_id": pl.Categorical()})
     claims_df, notes_df = pl.collect_all([claims.cast(as_key), notes.cast(as_key)])
     # Frames that span many chunks (validated exports do) are only ever read lazily here: an
     # eager DataFrame.select or with_columns first copies every column into one chunk, a

@@ -105,7 +105,7 @@ def matched_lines(claims: pl.DataFrame, notes: pl.DataFrame) -> pl.DataFrame:
     base.note_summary, null when the line has no note), in the claims' order."""
     keyed = match_ids(claims, notes)
     if keyed is None:
-        summary = note_summary(notes.lazy())
+        by_key = note_summary(notes.lazy())
         key_null = pl.any_horizontal(pl.col(c).is_null() for c in MATCH_KEY)
         return (
             claims.lazy()
@@ -115,7 +115,7 @@ def matched_lines(claims: pl.DataFrame, notes: pl.DataFrame) -> pl.DataFrame:
                 .cast(pl.UInt64)
                 .alias(SERVICE_ID)
             )
-            .join(summary, on=list(MATCH_KEY), how="left", maintain_order="left")
+            .join(by_key, on=list(MATCH_KEY), how="left", maintain_order="left")
             .collect()
         )
     claims, notes = keyed
@@ -125,6 +125,7 @@ def matched_lines(claims: pl.DataFrame, notes: pl.DataFrame) -> pl.DataFrame:
     # is its own columns. Only keys with several notes are grouped (at 10M lines every key has
     # one note: grouping them all took 1.6-1.9 s).
     ids = notes.get_column(SERVICE_ID)
+    order: pl.Series | None  # None once the summary is in key order itself
     order = ids.arg_sort(nulls_last=True).head(ids.len() - ids.null_count())
     table = ids.gather(order)
     alone = table.ne_missing(table.shift(1)) & table.ne_missing(table.shift(-1))

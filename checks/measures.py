@@ -15,13 +15,15 @@ from checks.base import SERVICE_ID
 from checks.engine import Matched
 from checks.profile import Profile
 
-MEASURES_SCHEMA = {
-    "provider_npi": pl.String(),
-    "lines": pl.Int64(),
-    "claims": pl.Int64(),
-    "timed_units": pl.Int64(),
-    "documented_minutes": pl.Int64(),
-}
+MEASURES_SCHEMA = pl.Schema(
+    {
+        "provider_npi": pl.String(),
+        "lines": pl.Int64(),
+        "claims": pl.Int64(),
+        "timed_units": pl.Int64(),
+        "documented_minutes": pl.Int64(),
+    }
+)
 
 
 def timed_line(profiles: dict[str, Profile]) -> pl.Expr:

@@ -24,12 +24,14 @@ MIN_TIMED_UNITS = 20
 HIGH_RATE_FACTOR = 2.0
 MIN_LINES_FOR_RATE = 20
 
-DIMENSION_SCHEMA = {
-    "key": pl.String(),
-    "findings": pl.Int64(),
-    "lines": pl.Int64(),
-    "amount_at_risk": pl.Float64(),
-}
+DIMENSION_SCHEMA = pl.Schema(
+    {
+        "key": pl.String(),
+        "findings": pl.Int64(),
+        "lines": pl.Int64(),
+        "amount_at_risk": pl.Float64(),
+    }
+)
 
 
 def per_line(findings: pl.DataFrame) -> pl.DataFrame:
@@ -94,20 +96,22 @@ def _timed(timed_codes: Mapping[str, Collection[str]]) -> pl.Expr:
     return expr
 
 
-SCORECARD_SCHEMA = {
-    "provider_npi": pl.String(),
-    "lines": pl.Int64(),
-    "claims": pl.Int64(),
-    "lines_with_findings": pl.Int64(),
-    "findings": pl.Int64(),
-    "findings_rate": pl.Float64(),
-    "amount_at_risk": pl.Float64(),
-    "timed_units": pl.Int64(),
-    "documented_minutes": pl.Int64(),
-    "minutes_per_unit": pl.Float64(),
-    "low_minutes": pl.Boolean(),
-    "high_rate": pl.Boolean(),
-}
+SCORECARD_SCHEMA = pl.Schema(
+    {
+        "provider_npi": pl.String(),
+        "lines": pl.Int64(),
+        "claims": pl.Int64(),
+        "lines_with_findings": pl.Int64(),
+        "findings": pl.Int64(),
+        "findings_rate": pl.Float64(),
+        "amount_at_risk": pl.Float64(),
+        "timed_units": pl.Int64(),
+        "documented_minutes": pl.Int64(),
+        "minutes_per_unit": pl.Float64(),
+        "low_minutes": pl.Boolean(),
+        "high_rate": pl.Boolean(),
+    }
+)
 
 
 def exports_measures(
@@ -183,7 +187,8 @@ def provider_scorecard(
         )
         .collect()
     )
-    practice_rate = card["lines_with_findings"].sum() / card["lines"].sum()
+    # int(): both columns are Int64, but Series.sum is typed for every dtype (float, Decimal).
+    practice_rate = int(card["lines_with_findings"].sum()) / int(card["lines"].sum())
     rate = pl.col("lines_with_findings") / pl.col("lines")
     per_unit = (
         pl.when(pl.col("timed_units") > 0)

@@ -11,23 +11,25 @@ import datetime as dt
 import pandera.polars as pa
 import polars as pl
 
-FINDINGS_SCHEMA: dict[str, pl.DataType] = {
-    "finding_id": pl.String(),
-    "rule_id": pl.String(),
-    "severity": pl.String(),
-    "claim_id": pl.String(),
-    "line_number": pl.Int64(),
-    "patient_id": pl.String(),
-    "provider_npi": pl.String(),
-    "service_date": pl.Date(),
-    "procedure_code": pl.String(),
-    "billed_units": pl.Int64(),
-    "supported_units": pl.Int64(),
-    "excess_units": pl.Int64(),
-    "amount_at_risk": pl.Float64(),
-    "message": pl.String(),
-    "evidence": pl.String(),
-}
+FINDINGS_SCHEMA = pl.Schema(
+    {
+        "finding_id": pl.String(),
+        "rule_id": pl.String(),
+        "severity": pl.String(),
+        "claim_id": pl.String(),
+        "line_number": pl.Int64(),
+        "patient_id": pl.String(),
+        "provider_npi": pl.String(),
+        "service_date": pl.Date(),
+        "procedure_code": pl.String(),
+        "billed_units": pl.Int64(),
+        "supported_units": pl.Int64(),
+        "excess_units": pl.Int64(),
+        "amount_at_risk": pl.Float64(),
+        "message": pl.String(),
+        "evidence": pl.String(),
+    }
+)
 FINDINGS_COLUMNS = tuple(FINDINGS_SCHEMA)
 FINDINGS_ORDER = ("claim_id", "line_number", "rule_id")
 

@@ -18,18 +18,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import polars as pl
+from polars.datatypes import TemporalType
 
 from schemas.contract import COLUMNS, SOURCE_FILE, SOURCE_ROW, Column, Kind
 from schemas.text import as_text, blank_to_null, clean_text_columns, is_blank
 
 MINUTES_DERIVED = "minutes_derived"
 
-FAILURE_SCHEMA: dict[str, pl.DataType] = {
-    "source_file": pl.String(),
-    "source_row": pl.Int64(),
-    "column": pl.String(),
-    "reason": pl.String(),
-}
+FAILURE_SCHEMA = pl.Schema(
+    {
+        "source_file": pl.String(),
+        "source_row": pl.Int64(),
+        "column": pl.String(),
+        "reason": pl.String(),
+    }
+)
 
 TARGET_DTYPES: dict[Kind, pl.DataType] = {
     "text": pl.String(),
@@ -129,6 +132,7 @@ def _parse_fast(kind: Kind, text: pl.Expr, hint: str | None) -> pl.Expr:
         "datetime": ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"),
     }[kind]
     dtype = TARGET_DTYPES[kind]
+    assert isinstance(dtype, TemporalType)  # int and decimal returned above
     parsed = [text.str.strptime(dtype, f, strict=False) for f in formats]
     standard = pl.coalesce(parsed) if kind == "time" else _plausible_year(pl.coalesce(parsed))
     return standard if hint is None else pl.coalesce([_hinted(kind, text, hint), standard])

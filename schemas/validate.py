@@ -24,13 +24,15 @@ from schemas.contract import (
 from schemas.normalize import FAILURE_SCHEMA
 
 PROBLEM_COLUMNS = ("export", "source_file", "source_row", "column", "reason")
-PROBLEM_SCHEMA: dict[str, pl.DataType] = {"export": pl.String(), **FAILURE_SCHEMA}
-BY_FILE_SCHEMA: dict[str, pl.DataType] = {
-    "source_file": pl.String(),
-    "rows_read": pl.Int64(),
-    "rows_accepted": pl.Int64(),
-    "rows_quarantined": pl.Int64(),
-}
+PROBLEM_SCHEMA = pl.Schema({"export": pl.String(), **FAILURE_SCHEMA})
+BY_FILE_SCHEMA = pl.Schema(
+    {
+        "source_file": pl.String(),
+        "rows_read": pl.Int64(),
+        "rows_accepted": pl.Int64(),
+        "rows_quarantined": pl.Int64(),
+    }
+)
 
 _KEY_NULL = "__key_null"
 
@@ -75,7 +77,7 @@ def _pandera_failures(export: str, typed: pl.DataFrame) -> pl.DataFrame:
         MODELS[export].validate(typed, lazy=True)
         return empty
     except pa_errors.SchemaErrors as err:
-        cases = err.failure_cases
+        cases: pl.DataFrame = err.failure_cases
     if cases.filter(pl.col("index").is_null()).height:
         # A dtype or missing-column failure means normalize produced the wrong frame: a bug,
         # not a data problem, so it must not be quarantined row by row.
