@@ -37,7 +37,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -45,10 +45,12 @@ from prefect.runtime import flow_run
 from prefect.settings import get_current_settings
 from prefect.states import State
 from prefect.task_runners import ThreadPoolTaskRunner
-from prefect.tasks import exponential_backoff
+from prefect.tasks import Task, exponential_backoff
 
 from checks.profile import ProfileError
 from checks.registry import families as rule_families
+from flows.inputs.read import RawExport, SourceMapping
+from flows.inputs.validate import ValidationSummary
 from flows.outputs.audited import Audited
 from flows.outputs.findings import findings
 from flows.outputs.report import REPORT_HTML
@@ -71,6 +73,8 @@ from schemas.contract import EXPORTS
 from schemas.errors import InputError
 
 T = TypeVar("T")
+P = ParamSpec("P")
+R = TypeVar("R")
 FLOW_NAME = "therapy-audit"
 IO_RETRIES = 3
 IO_BACKOFF = exponential_backoff(backoff_factor=2)  # 2 s, 4 s, 8 s
@@ -100,18 +104,24 @@ def _io_error(task: Any, task_run: Any, state: State) -> bool:
     return False
 
 
-_IO = {
-    "retries": IO_RETRIES,
-    "retry_delay_seconds": IO_BACKOFF,
-    "retry_jitter_factor": 0.2,
-    "retry_condition_fn": _io_error,
-}
-# Results stay in memory: frames are handed from task to task in this process, never written
-# to Prefect's result storage (they hold patient data), and never hashed for a cache key.
-_PLAIN = {"cache_policy": NO_CACHE, "persist_result": False}
+def _task(name: str, *, io: bool = False) -> Callable[[Callable[P, R]], Task[P, R]]:
+    """A task whose results stay in memory: frames are handed from task to task in this
+    process, never written to Prefect's result storage (they hold patient data) and never
+    hashed for a cache key. `io`: file I/O, retried with backoff when a retry can help."""
+    if io:
+        return task(
+            name=name,
+            cache_policy=NO_CACHE,
+            persist_result=False,
+            retries=IO_RETRIES,
+            retry_delay_seconds=IO_BACKOFF,
+            retry_jitter_factor=0.2,
+            retry_condition_fn=_io_error,
+        )
+    return task(name=name, cache_policy=NO_CACHE, persist_result=False)
 
 
-@task(name="select-exports", **_IO, **_PLAIN)
+@_task("select-exports", io=True)
 def select_task(
     inputs: str,
     out: str,
@@ -135,57 +145,65 @@ def select_task(
     )
 
 
-@task(name="ingest", **_IO, **_PLAIN)
-def ingest_task(export: str, path: Path, mapping: Any) -> Any:
+@_task("ingest", io=True)
+def ingest_task(export: str, path: Path, mapping: SourceMapping | None) -> RawExport:
     return _guard(stages.ingest, export, path, mapping)
 
 
-@task(name="validate", **_PLAIN)
-def validate_task(raws: dict[str, Any], s: RunSettings) -> Any:
+@_task("validate")
+def validate_task(raws: dict[str, RawExport], s: RunSettings) -> ValidationSummary:
     return _guard(stages.validate, raws, s)
 
 
-@task(name="expectations", **_PLAIN)
-def expectations_task(validation: Any, s: RunSettings) -> tuple[list[dict[str, Any]], float]:
+@_task("expectations")
+def expectations_task(
+    validation: ValidationSummary, s: RunSettings
+) -> tuple[list[dict[str, Any]], float]:
     timings: dict[str, float] = {}
     with timer(timings, "expectations"):
         results = _guard(stages.expectations, validation, s)
     return results, timings["expectations"]
 
 
-@task(name="rules", **_PLAIN)
-def rules_task(validation: Any, family: str, context: RunContext) -> RulesOutput:
+@_task("rules")
+def rules_task(validation: ValidationSummary, family: str, context: RunContext) -> RulesOutput:
     # one task also keeps the scorecard's per-provider measures, from the lines it has matched
     measures = family == rule_families()[0]
     return _guard(run_families, validation, (family,), context, measures=measures)
 
 
 def _findings_written(
-    validation: Any, rules: RulesOutput, results: Any, s: RunSettings
+    validation: ValidationSummary,
+    rules: RulesOutput,
+    results: list[dict[str, Any]] | None,
+    s: RunSettings,
 ) -> tuple[Audited, dict[str, Path]]:
     audited = findings(validation, rules, results, s)
     return audited, stages.write("findings", audited)
 
 
-@task(name="findings", **_IO, **_PLAIN)
+@_task("findings", io=True)
 def findings_task(
-    validation: Any, rules: RulesOutput, results: Any, s: RunSettings
+    validation: ValidationSummary,
+    rules: RulesOutput,
+    results: list[dict[str, Any]] | None,
+    s: RunSettings,
 ) -> tuple[Audited, dict[str, Path]]:
     return _guard(_findings_written, validation, rules, results, s)
 
 
-@task(name="report", **_IO, **_PLAIN)
+@_task("report", io=True)
 def report_task(audited: Audited) -> dict[str, Path]:
     return _guard(stages.write, "report", audited)
 
 
-@task(name="history", **_IO, **_PLAIN)
-def history_task(s: RunSettings, validation: Any, audited: Audited) -> dict:
+@_task("history", io=True)
+def history_task(s: RunSettings, validation: ValidationSummary, audited: Audited) -> dict[str, Any]:
     return _guard(stages.record_history, s, validation, audited)
 
 
-@task(name="run-record", **_IO, **_PLAIN)
-def run_record_task(s: RunSettings, inputs: dict, timings: dict[str, float]) -> Path:
+@_task("run-record", io=True)
+def run_record_task(s: RunSettings, inputs: dict[str, Any], timings: dict[str, float]) -> Path:
     ui = flow_run.get_flow_run_ui_url() or ""
     prefect_info = {
         "flow_run_id": flow_run.get_id(),
@@ -218,7 +236,8 @@ def _family_result(family: str, future: Any) -> RulesOutput:
 @flow(
     name=FLOW_NAME,
     description="Audit therapy claims against session notes and plans of care.",
-    task_runner=ThreadPoolTaskRunner(max_workers=8),
+    # prefect types the parameter invariantly, so its own thread-pool runner does not match it
+    task_runner=ThreadPoolTaskRunner(max_workers=8),  # type: ignore[arg-type]
     persist_result=False,
 )
 def audit_flow(

@@ -87,13 +87,16 @@ def settings(
     now = now or datetime.now(UTC)
     out = Path(out_dir)
     db = hist.default_history_path(out) if history is True else history or None
-    paths = [Path(p) for p in (claims, notes, plans)]
+    claims_path, notes_path, plans_path = Path(claims), Path(notes), Path(plans)
+    default_scope = hist.default_scope(claims_path, notes_path, plans_path, profile)
     return RunSettings(
-        *paths,
+        claims=claims_path,
+        notes=notes_path,
+        plans=plans_path,
         out_dir=out,
         run_id=run_id or new_run_id(now),
         started_at=now,
-        scope=scope.strip() if scope else hist.default_scope(*paths, profile),
+        scope=scope.strip() if scope else default_scope,
         context=context,
         profile=profile or None,
         mapping=mapping,
