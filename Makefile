@@ -9,7 +9,7 @@ CHROMIUM := /usr/bin/chromium
 .PHONY: install demo test lint format lock clean browser bench
 
 # --compile-bytecode: this machine sets PYTHONDONTWRITEBYTECODE=1, so without .pyc files written at
-# install every run compiles its imports from source (great_expectations: 10 s instead of 4 s).
+# install every run would compile its imports from source.
 $(STAMP): requirements.lock pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
@@ -36,8 +36,8 @@ test: install $(CHROMIUM)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
-# Speed and memory at 100 thousand, 1 million and 10 million lines (issue #6); data is cached in
-# bench-cache/. BENCH_SIZES=100000,1000000 for a quicker run.
+# Speed and memory at 100 thousand, 1 million and 10 million lines (README, Performance); data is
+# cached in bench-cache/. BENCH_SIZES=100000,1000000 for a quicker run.
 BENCH_SIZES ?= 100000,1000000,10000000
 bench: install
 	PYTHONPATH=. $(BIN)/python -m tests.benchmarks.bench --sizes $(BENCH_SIZES)

@@ -4,7 +4,7 @@ the excess back to the claim lines that billed them.
 Why pool: a payer limits units per patient, date of service and code, not per claim line. When the
 same code is billed on two claims (a corrected or split claim, two visits), the units add up and
 the limit applies to the sum (CMS Pub. 100-04 Ch. 5 §20.2 counts minutes per patient and day;
-MUEs are per patient per day, billing-rules.md §6). The excess is then charged to the
+NCCI MUEs are per patient per day). The excess is then charged to the
 later-billed line first (claim_id DESC, line_number DESC), each line at most its own units, so the
 earlier claim keeps what the documentation supports and one key never yields more excess than
 was billed.

@@ -1,7 +1,7 @@
 """What every rule receives: the validated exports, the profile's code sets and the reference
 tables, plus the claim lines already matched to their notes (done once, shared by all rules).
 
-Matching (issue #3): a claim line matches the note rows of the same patient, date of service and
+Matching: a claim line matches the note rows of the same patient, date of service and
 procedure code. The rendering provider is NOT part of the match: a note written by another
 clinician still documents the service (so DOC-NO-NOTE does not fire), but the line's evidence
 names the note's provider so a reviewer sees the mismatch. Provider-level rules (OVERLAP-PROVIDER,
@@ -18,19 +18,18 @@ import polars as pl
 from checks.declare import RULE_OUTPUT_SCHEMA, SEVERITY_COLUMN
 
 # A LazyFrame that a rule reads in two branches of its plan (a filter and a join back, say) is
-# marked with `.cache()`: polars 2.1 did not always find such common subplans itself and computed
-# them once per branch, up to the whole sweep again (OVERLAP-PROVIDER at 10 million lines: 24 s,
-# 4.4 s with the caches; issue #6).
+# marked with `.cache()`: polars 2.1 does not always find such common subplans itself and would
+# compute them once per branch.
 
 # Line keys shared by every frame a rule returns.
 LINE_KEY = ("claim_id", "line_number")
 MATCH_KEY = ("patient_id", "service_date", "procedure_code")
-# Lines also carry an integer id, unique per line (its row number): grouping 10M rows on it took
-# 0.14 s, on LINE_KEY's text claim id 1.3-2.2 s (issue #6). Rules still report LINE_KEY.
+# Lines also carry an integer id, unique per line (its row number), because grouping on an integer
+# is many times faster than on LINE_KEY's text claim id. Rules still report LINE_KEY.
 LINE_ID = "line_id"
-# ... and an integer per service, equal exactly when MATCH_KEY is (checks/matching.py): grouping
-# 10M lines on it took 0.6-0.7 s, on MATCH_KEY 1.3-1.4 s. Null when a part of the key is null,
-# which the contract never lets through (the three columns are required).
+# ... and an integer per service, equal exactly when MATCH_KEY is (checks/matching.py), cheaper to
+# group on than MATCH_KEY's three columns. Null when a part of the key is null, which the contract
+# never lets through (the three columns are required).
 SERVICE_ID = "service_id"
 # Medicare's therapy modifiers name the plan of care's discipline (Pub. 100-04 ch. 5 §20.1).
 DISCIPLINE_MODIFIERS = {"GP": "PT", "GO": "OT", "GN": "SLP"}

@@ -4,8 +4,8 @@ so it scales to millions of notes; an all-pairs (self) join per provider-day or 
 would grow with the square of the busiest day and is deliberately never used.
 
 The scans run over the whole sorted frame rather than as `.over(group)` windows: a patient-day
-holds a handful of notes, and hashing millions of tiny window groups was 5-8x slower than
-one pass (measured on 2 million notes). A group's rows are contiguous after the sort, so a
+holds a handful of notes, and hashing millions of tiny window groups costs several times more
+than one pass. A group's rows are contiguous after the sort, so a
 shift is masked at the group's first row, a forward fill restarts at a value every group
 sets on its first row, and a running max stays inside its group by adding group_number x
 _SPAN (every minute value is below _SPAN).

@@ -1,15 +1,14 @@
 """Claim lines matched to their notes, fast: the match key packed into one integer.
 
-The match (checks/base.py, issue #3) joins claim lines to the note rows of the same patient, date
-of service and procedure code, after summarising the notes per key. At ten million lines, grouping
-and joining on those three columns (a categorical, a date and a string) took 16 s of the rules
-stage (issue #6). Packed into one UInt64 — patient id, days since the earliest date and a code
-number, each in as many bits as the data needs — the notes are sorted on it once, only keys with
-several notes are grouped, and each line finds its key by binary search: about 4 s. The packed
-key stays on the lines as SERVICE_ID for the rules that pool units per service. When the three
-parts do not fit in KEY_BITS (more than ~2^40 patient ids, dates a million years apart),
-`match_ids` says so and `matched_lines` joins on the three columns and ranks them instead, which
-gives the same answer.
+The match (checks/base.py) joins claim lines to the note rows of the same patient, date of service
+and procedure code, after summarising the notes per key. Grouping and joining on those three
+columns (a categorical, a date and a string) is slow at scale, so the key is packed into one
+UInt64 — patient id, days since the earliest date and a code number, each in as many bits as the
+data needs: the notes are sorted on it once, only keys with several notes are grouped, and each
+line finds its key by binary search. The packed key stays on the lines as SERVICE_ID for the
+rules that pool units per service. When the three parts do not fit in KEY_BITS (more than ~2^40
+patient ids, dates a million years apart), `match_ids` says so and `matched_lines` joins on the
+three columns and ranks them instead, which gives the same answer.
 
 Nulls: a key with a null part packs to null, and a null never matches (as `nulls_equal=False` on
 the three columns); validated claims and notes have no null key part anyway (schemas/contract.py).
@@ -66,9 +65,9 @@ def match_ids(
     # Patient ids as categoricals share one dictionary only while a column holds them (polars
     # frees an unused one), so both frames' ids are made categorical before either is numbered.
     patients = [frame.get_column("patient_id").cast(pl.Categorical()) for frame in (claims, notes)]
-    # Lazy, not DataFrame.with_columns: an eager call copies every column of a frame made of
-    # several chunks into one (validated exports come in dozens), 3.8 GB of memory touched and
-    # 2.3 s at 10M lines (issue #6). The lazy engine reads the three columns as they are.
+    # Lazy, not DataFrame.with_columns: an eager call first copies every column of a frame made
+    # of several chunks into one (validated exports come in dozens); the lazy engine reads the
+    # three columns as they are.
     claims_parts, notes_parts = pl.collect_all(
         frame.lazy().select(
             ids.to_physical().cast(pl.UInt64).alias(_PATIENT),
@@ -119,11 +118,10 @@ def matched_lines(claims: pl.DataFrame, notes: pl.DataFrame) -> pl.DataFrame:
             .collect()
         )
     claims, notes = keyed
-    # Only the key's order is sorted, not the notes: sorting every note column took 0.6-1.6 s
-    # and a copy of the notes (~1 GB) at 10M lines (issue #6). In that order the notes of one key
-    # are one contiguous run, and a row unlike both neighbours is a key's only note: its summary
-    # is its own columns. Only keys with several notes are grouped (at 10M lines every key has
-    # one note: grouping them all took 1.6-1.9 s).
+    # Only the key's order is sorted, not the notes, which would copy every note column. In that
+    # order the notes of one key are one contiguous run, and a row unlike both neighbours is a
+    # key's only note: its summary is its own columns. Only keys with several notes are grouped,
+    # since at scale nearly every key has one note.
     ids = notes.get_column(SERVICE_ID)
     order: pl.Series | None  # None once the summary is in key order itself
     order = ids.arg_sort(nulls_last=True).head(ids.len() - ids.null_count())
@@ -154,8 +152,7 @@ def _lookup(
 ) -> list[pl.Series]:
     """The row of `values` for each of `keys`, null where a key has none: `table` holds the
     (unique) keys sorted, `order` the row of `values` of each (None: the same position). A
-    binary search over the sorted keys and a gather took 1.2 s at 10M lines, a hash join
-    2.2-2.6 s."""
+    binary search over the sorted keys and a gather, which is faster than a hash join here."""
     if table.is_empty():
         return values.clear(keys.len()).get_columns()
     at = table.search_sorted(keys, side="left")

@@ -1,10 +1,9 @@
 """Per-provider measures of the audited lines, from the lines the engine has already matched to
 their notes: lines, claims, timed units billed and the minutes the notes document for them.
 
-The report's provider scorecard (reports/metrics.py) is built from these. Computed from the raw
-exports it grouped and joined ten million lines on (patient, date, code) text keys, 8.5 s of the
-report stage; on the engine's matched lines (one integer per service, the notes' minutes already
-summed per service) the same figures take well under a second (issue #6).
+The report's provider scorecard (reports/metrics.py) is built from these: on the engine's matched
+lines (one integer per service, the notes' minutes already summed per service) they cost a
+fraction of grouping and joining the raw exports on (patient, date, code) text keys.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ EXPORTS = ("claims", "notes", "plans")
 PAYER_TYPES = ("medicare", "medicaid", "commercial", "other")
 DISCIPLINES = ("PT", "OT", "SLP", "BH")
 
-# CPT: five digits; HCPCS Level II: one letter and four digits (the issue's contract).
+# CPT: five digits; HCPCS Level II: one letter and four digits (the input contract).
 PROCEDURE_CODE_PATTERN = r"^(?:\d{5}|[A-Z]\d{4})$"
 # Up to four two-character modifiers; ingest has already joined them with ':'.
 MODIFIERS_PATTERN = r"^[A-Z0-9]{2}(?::[A-Z0-9]{2}){0,3}$"
@@ -110,8 +110,8 @@ def npi_check_digit(first_nine: str) -> int:
 
 
 def _npi_check(data: PolarsData) -> pl.LazyFrame:
-    # Ten expressions per row: 2.3 s on the claims at 10M lines (issue #6). NPIs repeat (ten
-    # thousand providers at 10M lines), so it runs once per distinct NPI when the column allows.
+    # Ten expressions per row, and NPIs repeat (a provider bills many lines), so it runs once per
+    # distinct NPI when the column allows.
     npis = data.lazyframe.select(pl.col(data.key)).collect().to_series()
     distinct = code_values(npis)
     if distinct is None:
@@ -124,7 +124,7 @@ def _code_check(data: PolarsData) -> pl.LazyFrame:
 
 
 def _not_blank(data: PolarsData) -> pl.LazyFrame:
-    # Bytes, not characters: the same test, without decoding every id (issue #6).
+    # Bytes, not characters: the same test, without decoding every id.
     return data.lazyframe.select(pl.col(data.key).str.strip_chars().str.len_bytes() > 0)
 
 
@@ -167,7 +167,7 @@ class ClaimsSchema(pa.DataFrameModel):
         return _npi_check(data)
 
     # What `Config.unique = CLAIM_LINE` checks, under the same name and with the same failure
-    # cases; Pandera's own version took 1.9 s at 10M lines, this one 0.5 s (issue #6).
+    # cases, with the cheaper duplicate test of schemas/distinct.py.
     @pa.dataframe_check(name=UNIQUE_KEY)
     def _claim_lines_unique(cls, data: PolarsData) -> pl.LazyFrame:
         return _rows_unique(data, CLAIM_LINE)

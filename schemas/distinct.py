@@ -1,10 +1,8 @@
 """Row-by-row results computed once per distinct value, and a cheaper exact duplicate test.
 
-Issue #6 (ten million claim lines within 60 s): code columns repeat. Ten million lines carry four
-payer types, a few dozen procedure codes and modifier sets and about ten thousand NPIs, so an
-element-wise expression evaluated on the distinct values and looked up per row is the same
-column for a fraction of the work. Measured on the claims at 10M lines: modifiers clean-up (regex
-plus strip) 2.0 s -> 0.15 s, the NPI Luhn check 1.6-2.3 s -> 0.3 s.
+Code columns repeat: millions of claim lines carry a few payer types, a few dozen procedure
+codes and modifier sets and some thousands of NPIs, so an element-wise expression evaluated on
+the distinct values and looked up per row is the same column for a fraction of the work.
 
 Every function here returns exactly what the direct computation returns; the tests hold them to
 that (tests/schemas/test_distinct.py).
@@ -16,11 +14,11 @@ from collections.abc import Callable
 
 import polars as pl
 
-# Code-likeness is judged on a sample, so an identifier column (claim_id: one value per claim,
-# 1.7 s to hash at 10M) is never hashed whole only to find it is not a code column.
+# Code-likeness is judged on a sample, so an identifier column (claim_id: one value per claim) is
+# never hashed whole only to find it is not a code column.
 SAMPLE_ROWS = 100_000
-# A sample with more distinct values than this share of its rows is not treated as codes. At
-# 10M claim lines a 100,000-row sample holds 10,811 NPIs (11%) and 87,428 patient ids (87%).
+# A sample with more distinct values than this share of its rows is not treated as codes: NPIs
+# stay well below it (about 11% of a generated sample), patient ids far above (about 87%).
 MAX_DISTINCT_SHARE = 0.25
 # Tiny frames (tests, small practices) are cheap either way; they take the distinct path too.
 MIN_DISTINCT_ALLOWED = 64
@@ -74,10 +72,10 @@ def duplicated(frame: pl.DataFrame) -> pl.Series:
     """Exactly `frame.is_duplicated()` (rows whose values all repeat in another row; nulls
     equal), for text and integer columns.
 
-    polars' is_duplicated builds a hash table of the rows: 2.0-2.5 s on (claim_id, line_number)
-    at 10M lines (issue #6). Sorting a 64-bit hash per row finds the hash values that occur
-    twice in 0.3-0.45 s; only rows carrying such a value (true duplicates, or a rare hash
-    collision) get the exact test, and every copy of a duplicated row carries the same hash.
+    polars' is_duplicated builds a hash table of the rows; sorting a 64-bit hash per row finds the
+    hash values that occur twice for a fraction of that; only rows carrying such a value (true
+    duplicates, or a rare hash collision) get the exact test, and every copy of a duplicated row
+    carries the same hash.
     """
     hashes = frame.hash_rows()
     ordered = hashes.sort()

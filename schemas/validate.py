@@ -148,7 +148,7 @@ def validate_export(
     bad = problems.select(
         pl.col("source_file").alias(SOURCE_FILE), pl.col("source_row").alias(SOURCE_ROW)
     ).unique()
-    # Usually nothing is quarantined, and the anti-join would still copy every row (issue #6).
+    # Usually nothing is quarantined, and the anti-join would still copy every row.
     accepted = (
         typed
         if bad.is_empty()
@@ -159,8 +159,8 @@ def validate_export(
         # Every problem must point at a row that was read, or the accounting would not add up.
         raise ValueError(f"{export}: problems refer to rows that are not in the typed frame")
 
-    # Counted over runs of equal names (one per file as read): hashing the name on every row
-    # took 0.5 s at 10M lines (issue #6).
+    # Counted over runs of equal names (one per file as read), which is cheaper than hashing the
+    # name on every row.
     read = (
         typed.select(pl.col(SOURCE_FILE).rle())
         .unnest(SOURCE_FILE)

@@ -15,14 +15,14 @@ code_col = pl.col("procedure_code")
     "DOC-NO-NOTE",
     title="Billed line without a session note",
     severity="error",
-    citation="CMS Pub. 100-02 Ch. 15 §220.3 (documentation of each treatment); billing-rules.md §3",
+    citation="CMS Pub. 100-02 Ch. 15 §220.3 (documentation of each treatment)",
 )
 def doc_no_note(data: AuditData) -> pl.LazyFrame:
     """Billed line with no note for the same patient, date of service and procedure code.
 
-    A line with no documentation at all is unsupported under every profile (billing-rules.md
-    §3), so the whole line is at risk. The match ignores the provider: a note written by another
-    clinician still documents the service (checks/base.py, issue #3).
+    A line with no documentation at all is unsupported under every profile (Pub. 100-02 ch. 15
+    §220.3), so the whole line is at risk. The match ignores the provider: a note written by
+    another clinician still documents the service (checks/base.py).
     """
     lines = billed_lines(data).filter(pl.col("note_rows").is_null())
     return rule_output(

@@ -19,10 +19,7 @@ _OUT = ("claim_id", "line_number", "supported_units", "excess_units", "message",
     applies_to=("timed",),
     title="Overlapping one-on-one timed services for one patient (97530/97110)",
     severity="error",
-    citation=(
-        "CMS Pub. 100-04 Ch. 5 §20.2 (timed codes need distinct, separately documented time); "
-        "billing-rules.md §4"
-    ),
+    citation="CMS Pub. 100-04 Ch. 5 §20.2 (timed codes need distinct, separately documented time)",
     params=(
         Param("unit_minutes", 15, "minutes in one timed unit"),
         Param("min_minutes", 8, "fewest minutes that support one unit"),
@@ -32,15 +29,14 @@ def overlap_timed(data: AuditData, *, unit_minutes: int, min_minutes: int) -> pl
     """One-on-one timed services of one patient and day whose documented intervals overlap.
 
     Two one-on-one timed codes (e.g. 97530 and 97110, or the same code twice) may be billed on
-    one day only for distinct, separately documented time (billing-rules.md §4; Pub. 100-04
-    ch. 5 §20.2). Note rows with start and end times are sorted by start per patient and day;
-    the service that starts later loses the minutes it shares with earlier ones (touching
-    times do not overlap). The line's distinct minutes are its documented minutes (the notes'
-    minutes, else the length of its timed intervals) less its shared minutes, and support
-    units by the 8-minute rule: 0 below `min_minutes`, else
-    floor((minutes + unit_minutes - min_minutes) / unit_minutes). The finding is reported even
-    when the distinct minutes still support every unit billed (no money at risk then), since
-    the same minutes were documented twice.
+    one day only for distinct, separately documented time (Pub. 100-04 ch. 5 §20.2). Note rows
+    with start and end times are sorted by start per patient and day; the service that starts
+    later loses the minutes it shares with earlier ones (touching times do not overlap). The
+    line's distinct minutes are its documented minutes (the notes' minutes, else the length of
+    its timed intervals) less its shared minutes, and support units by the 8-minute rule: 0
+    below `min_minutes`, else floor((minutes + unit_minutes - min_minutes) / unit_minutes). The
+    finding is reported even when the distinct minutes still support every unit billed (no
+    money at risk then), since the same minutes were documented twice.
     """
     rows = overlap_with_earlier(
         timed_intervals(data.notes, data.codes.one_on_one), ["patient_id", "service_date"]
@@ -124,7 +120,7 @@ def overlap_timed(data: AuditData, *, unit_minutes: int, min_minutes: int) -> pl
     applies_to=("timed",),
     title="One therapist's one-on-one services for two patients at the same time",
     severity="error",
-    citation="CMS Pub. 100-02 Ch. 15 §220.2 (one-on-one vs. group 97150); billing-rules.md §4",
+    citation="CMS Pub. 100-02 Ch. 15 §220.2 (one-on-one vs. group 97150)",
     params=(Param("min_overlap_minutes", 1, "shortest overlap that counts"),),
     provider_scope=True,
 )
@@ -132,8 +128,8 @@ def overlap_provider(data: AuditData, *, min_overlap_minutes: int) -> pl.LazyFra
     """One provider's one-on-one timed services for different patients with overlapping times.
 
     One-on-one timed services by the same therapist for two patients at the same time are not
-    one-on-one: at most group therapy (97150) could be billed for each (billing-rules.md §4;
-    Pub. 100-02 ch. 15 §220.2). The note's provider and the note's times are used, over every
+    one-on-one: at most group therapy (97150) could be billed for each (Pub. 100-02
+    ch. 15 §220.2). The note's provider and the note's times are used, over every
     note of every payer; a note row is flagged when it shares at least `min_overlap_minutes`
     with the (merged) documented time of another patient of the same provider and day, and the
     claim lines of BOTH patients matching flagged rows are reported as whole-line findings.
@@ -202,7 +198,7 @@ def overlap_day_cap(data: AuditData, *, cap_minutes: int, unit_minutes: int) -> 
     """A provider's billed timed minutes in one day above the cap.
 
     OIG OEI-04-09-00540 treats more than 8 hours of therapy billed by one provider in a day as
-    questionable (state reviews used 12 hours; billing-rules.md §4). Billed minutes are units x
+    questionable (state reviews used 12 hours). Billed minutes are units x
     `unit_minutes` of the timed lines of the claim's rendering provider and date, over every
     payer. The day's lines are taken in the order of their notes' start times (lines without
     times last, then by claim and line number); the lines whose running total exceeds

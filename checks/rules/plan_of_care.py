@@ -1,6 +1,6 @@
 """Plan-of-care rules: services need a current, certified plan of the same discipline.
 
-Source: CMS Medicare Benefit Policy Manual, Pub. 100-02, Ch. 15 §220.1 (billing-rules.md §5).
+Source: CMS Medicare Benefit Policy Manual, Pub. 100-02, Ch. 15 §220.1.
 A line is matched to the plans of its patient (a join on patient_id: a patient has a handful
 of plans, so the join grows with the lines, not with their square). A plan matches a line when
 their disciplines agree (a PT may not treat under an OT's plan); a plan without a discipline
@@ -106,7 +106,7 @@ def poc_missing(data: AuditData) -> pl.LazyFrame:
     or before the date of service.
 
     Every therapy service must be furnished under a plan of care of the same discipline
-    (Pub. 100-02 ch. 15 §220.1; billing-rules.md §5); Medicaid behavioral-health services need a
+    (Pub. 100-02 ch. 15 §220.1); Medicaid behavioral-health services need a
     current treatment plan. Evaluation codes are exempt. Whole-line finding; the evidence lists
     the patient's other plans (wrong discipline, or starting later) so a reviewer sees why.
     """
@@ -155,8 +155,8 @@ def poc_expired(data: AuditData, *, max_cert_days: int) -> pl.LazyFrame:
     """A plan exists but none covers the date of service.
 
     A certification covers the plan's duration or `max_cert_days` calendar days, whichever is
-    less; treatment beyond it needs a recertification (Pub. 100-02 ch. 15 §220.1.2;
-    billing-rules.md §5). A plan of the line's discipline covers the date when
+    less; treatment beyond it needs a recertification (Pub. 100-02 ch. 15 §220.1.2).
+    A plan of the line's discipline covers the date when
     cert_start <= date <= min(cert_end, cert_start + max_cert_days - 1): 90 days from 1 January
     run through 31 March. A recertification is simply another plan row that covers the date.
     Lines with no plan started at all are POC-MISSING's. Whole-line finding.
@@ -209,7 +209,7 @@ def poc_unsigned(
     """The covering plan is unsigned, or signed too long after the first treatment under it.
 
     The physician/NPP certifies the plan within 30 days after the first treatment day, the
-    evaluation included (Pub. 100-02 ch. 15 §220.1.3; billing-rules.md §5). Plans of the line's
+    evaluation included (Pub. 100-02 ch. 15 §220.1.3). Plans of the line's
     discipline whose certification range (cert_start..cert_end) contains the date are
     considered; the 90-day limit is POC-EXPIRED's business. A plan's first treatment is the
     earliest date of service of any of the patient's lines with units (any code and payer,

@@ -18,7 +18,7 @@ code_col = pl.col("procedure_code")
     severity="warning",
     citation=(
         "State Medicaid manuals and Medicaid Integrity Program criteria (start and end times); "
-        "CMS Pub. 100-02 Ch. 15 §220.3 (timed minutes); billing-rules.md §3"
+        "CMS Pub. 100-02 Ch. 15 §220.3 (timed minutes)"
     ),
     params=(
         Param("timed_severity", "warning", "severity for a timed code (error under Medicaid)"),
@@ -35,7 +35,7 @@ def time_missing(
 ) -> pl.LazyFrame:
     """Billed timed or per-session line whose matching note lacks a start or end time.
 
-    Severity per finding (billing-rules.md §3): a per-session code takes `per_session_severity`
+    Severity per finding: a per-session code takes `per_session_severity`
     (state manuals need the session's start and end to show it qualifies); a note that lacks the
     minutes too (ingest derives minutes from start and end when both exist, so these are truly
     missing) takes `minutes_missing_severity`; any other timed code takes `timed_severity` (a
@@ -107,7 +107,7 @@ def time_missing(
     "TIME-INVALID",
     title="Session times are impossible or disagree with the minutes",
     severity="error",
-    citation="CMS Pub. 100-02 Ch. 15 §220.3; billing-rules.md §3",
+    citation="CMS Pub. 100-02 Ch. 15 §220.3",
     params=(
         Param("max_span_minutes", 240, "longest plausible single service"),
         Param("minutes_tolerance", 2, "allowed difference between minutes and end - start"),
@@ -118,7 +118,7 @@ def time_invalid(data: AuditData, *, max_span_minutes: int, minutes_tolerance: i
 
     Checked on every matched note row of the line, any code class; one finding per line names
     every bad row. Times that cannot be true do not document the service, so the whole line is
-    at risk (billing-rules.md §3: billed units must be consistent with the documented time). A
+    at risk (Pub. 100-02 ch. 15 §220.3: billed units must be consistent with the documented time). A
     session crossing midnight is recorded as ending before it starts and is flagged for review.
     """
     lines = billed_lines(data).select(*LINE_KEY, *MATCH_KEY)

@@ -26,13 +26,13 @@ code_col = pl.col("procedure_code")
 def _minutes_documented(lf: pl.LazyFrame) -> pl.LazyFrame:
     """Lines whose every matched note row records minutes; a row without minutes is
     TIME-MISSING's finding and a line without a note DOC-NO-NOTE's, so they are skipped here
-    rather than flagged twice (billing-rules.md §3)."""
+    rather than flagged twice."""
     return lf.filter(pl.col("note_minutes").is_not_null() & (pl.col("rows_minutes_missing") == 0))
 
 
 def _timed_units(minutes: pl.Expr, unit_minutes: int, min_minutes: int) -> pl.Expr:
     """Units that `minutes` support: 0 below `min_minutes`, then one more unit every
-    `unit_minutes` (8-22 → 1, 23-37 → 2 …; billing-rules.md §2: floor((T + 7) / 15))."""
+    `unit_minutes` (8-22 → 1, 23-37 → 2 …; Pub. 100-04 ch. 5 §20.2: floor((T + 7) / 15))."""
     return (
         pl.when(minutes < min_minutes)
         .then(pl.lit(0, dtype=pl.Int64))
@@ -119,7 +119,7 @@ def units_8min(
         _pool=pl.col("discipline").min().fill_null(NO_DISCIPLINE),
     )
     if method == "ama":
-        # AMA/CPT: leftover minutes of different codes never combine (billing-rules.md §2)
+        # AMA/CPT: leftover minutes of different codes never combine (AMA CPT time rule)
         per_code = per_code.with_columns(
             supported=_timed_units(m, unit_minutes, min_minutes)
         ).with_columns(code_excess=(billed - pl.col("supported")).clip(lower_bound=0))
@@ -144,7 +144,7 @@ def units_8min(
         pool = list(POOL_KEY)
         cap_excess = pl.col("cap_excess")
         room = pl.col("room")
-        # CMS: a code never carries more than its full units + 1 (billing-rules.md §2)
+        # CMS: a code never carries more than its full units + 1 (Pub. 100-04 ch. 5 §20.2)
         per_code = per_code.with_columns(
             cap=pl.when(m > 0).then(m // unit_minutes + 1).otherwise(0).cast(pl.Int64)
         ).cache()
@@ -180,7 +180,7 @@ def units_8min(
                 # ascending sort)
                 before=room.cum_sum().over(pool, order_by=[-pl.col("deficit"), code_col]) - room,
             )
-            # any tie-break is the clinician's to make (billing-rules.md §2), so the day total
+            # any tie-break is the clinician's to make (Pub. 100-04 ch. 5 §20.2), so the day total
             # only bounds the sum: a code's share of the remainder never exceeds its room
             .with_columns(
                 code_excess=cap_excess
@@ -234,15 +234,15 @@ def _note_noun() -> pl.Expr:
     applies_to=("untimed", "per_session"),
     title="Untimed or per-session code billed more than once a day",
     severity="error",
-    citation="CMS Pub. 100-04 Ch. 5 §20.2 (service-based codes); billing-rules.md §1",
+    citation="CMS Pub. 100-04 Ch. 5 §20.2 (service-based codes)",
     params=(Param("max_units_per_day", 1, "units allowed per patient, day and code"),),
 )
 def units_untimed(data: AuditData, *, max_units_per_day: int) -> pl.LazyFrame:
     """Untimed and per-session codes billed with more than one unit per patient and day.
 
     An untimed (service-based) code is billed once per day however long it took; evaluations,
-    supervised modalities, group therapy and per-session H-codes are 1 per day (billing-rules.md
-    §1). The units of one patient, day and code are pooled across claim lines.
+    supervised modalities, group therapy and per-session H-codes are 1 per day (Pub. 100-04
+    ch. 5 §20.2). The units of one patient, day and code are pooled across claim lines.
     """
     lines = (
         billed_lines(data)
@@ -273,14 +273,14 @@ def units_untimed(data: AuditData, *, max_units_per_day: int) -> pl.LazyFrame:
     "UNITS-MUE",
     title="Units above the Medically Unlikely Edit",
     severity="error",
-    citation="CMS NCCI Medically Unlikely Edits, practitioner services (data/reference/mue.csv)",
+    citation="CMS NCCI Medically Unlikely Edits, practitioner services",
 )
 def units_mue(data: AuditData) -> pl.LazyFrame:
     """Units per code, patient and day above the MUE in the versioned reference table.
 
     The MUE of the service year applies; a year missing from the table falls back to the latest
     earlier year, and a service before the table's first year to the table's latest year.
-    Codes without an MUE in the table are not checked (billing-rules.md §6).
+    Codes without an MUE in the table are not checked.
     """
     lines = billed_lines(data).cache()
     # units per key by one group_by; only keys above their MUE (a few) are attributed below
@@ -342,8 +342,8 @@ def units_session_min(data: AuditData, *, min_session_minutes: int) -> pl.LazyFr
     """Per-session codes whose documented session is shorter than the profile minimum.
 
     A session below the minimum does not qualify at all, so every unit of the line is excess
-    (state manuals: H2032 sessions of 30-60 minutes, at least 30 to qualify; billing-rules.md
-    §1). Notes without minutes are TIME-MISSING's finding.
+    (state manuals: H2032 sessions of 30-60 minutes, at least 30 to qualify). Notes without
+    minutes are TIME-MISSING's finding.
     """
     lines = _minutes_documented(
         billed_lines(data).filter(pl.col("code_class") == "per_session")

@@ -104,7 +104,7 @@ def _add_audit_options(parser: argparse.ArgumentParser, *, orchestrate: bool = T
     parser.add_argument(
         "--no-expectations",
         action="store_true",
-        help="skip the dataset expectations (Great Expectations, whose import takes ~9 s)",
+        help="skip the dataset expectations (Great Expectations, a slow import)",
     )
 
 
@@ -170,10 +170,10 @@ def _audit(
         from flows.run.direct import run_direct
 
         if checked.expectations:
-            stages.start_ge_preload()  # overlaps the ~9 s import with reading the exports
+            stages.start_ge_preload()  # overlaps GE's slow import with reading the exports
         return run_direct(checked)
     keep_prefect_local()
-    from flows.run.prefect_flow import audit_flow  # imports Prefect (~2.5 s)
+    from flows.run.prefect_flow import audit_flow  # imports Prefect (seconds)
 
     if checked.expectations:
         stages.start_ge_preload()  # after Prefect's import: overlaps the server's start-up

@@ -1,16 +1,14 @@
 """Great Expectations' part of the dataset expectations, in this process or in a worker process.
 
 flows/expectations/stage.py reduces each export to a few numbers with polars; this module hands
-those small frames to GE and returns plain outcomes. Importing great_expectations costs ~4 s of pure
-Python here (~9 s without compiled bytecode); in a thread of the audit's own process it held the
-GIL against the validation and rules stages and added ~3.5 s to a million-line run (issue #6).
-`start_worker` therefore starts one worker process (`python -m flows.expectations.runner`, which
-imports GE
-while the exports are read); `evaluate` runs there when a worker was started, else in this
-process (tests, library use). Only metric frames (counts, shares, one row per timed code) cross
-the pipe, never claim rows or patient data. A plain subprocess rather than multiprocessing: a
-spawned multiprocessing child re-runs the caller's main script, which breaks any script that
-calls run_audit without an `if __name__ == "__main__"` guard.
+those small frames to GE and returns plain outcomes. Importing great_expectations takes seconds of
+pure Python, which in a thread of the audit's own process would hold the GIL against the validation
+and rules stages. `start_worker` therefore starts one worker process (`python -m
+flows.expectations.runner`, which imports GE while the exports are read); `evaluate` runs there when
+a worker was started, else in this process (tests, library use). Only metric frames (counts, shares,
+one row per timed code) cross the pipe, never claim rows or patient data. A plain subprocess rather
+than multiprocessing: a spawned multiprocessing child re-runs the caller's main script, which breaks
+any script that calls run_audit without an `if __name__ == "__main__"` guard.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Synthetic practice: providers, patients, visits and the services in each visit, on a clock.
 
-Everything here is clean by construction (issue #2: "mostly clean"): timed minutes are 15 per
-unit plus leftovers that add up to 7 minutes or less per visit, so the CMS total-time and the
-AMA midpoint methods both support exactly the billed units (billing-rules.md §2); services follow
-each other without overlap; a provider's billed timed minutes stay far below 8 hours a day.
+Everything here is clean by construction (the generated practice is "mostly clean"): timed minutes
+are 15 per unit plus leftovers that add up to 7 minutes or less per visit, so the CMS total-time and
+the AMA midpoint methods both support exactly the billed units (billing-rules.md §2); services
+follow each other without overlap; a provider's billed timed minutes stay far below 8 hours a day.
 Violations are injected afterwards (flows/synth/violations.py), each in a visit chosen for it.
 """
 

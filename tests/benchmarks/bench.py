@@ -1,4 +1,4 @@
-"""`make bench`: the whole audit at 100 thousand, 1 million and 10 million claim lines (issue #6).
+"""`make bench`: the whole audit at 100 thousand, 1 million and 10 million claim lines.
 
 Generates (and caches in bench-cache/) synthetic Parquet exports, runs the audit on each size in
 a fresh process and prints a markdown table: wall time per stage, total, peak RSS, lines per
@@ -90,10 +90,10 @@ def run(sizes: list[int]) -> tuple[str, dict[str, Any]]:
         data = dataset(n)
         with tempfile.TemporaryDirectory() as tmp:
             audit = _measure("audit", str(data), tmp)
-        # Below 10M lines both sides take a second or less, where other work on this machine
-        # moves one run by ±15% and can flip the ratio (100k: ours 0.17-0.23 s, DuckDB
-        # 0.19-0.26 s): each side is measured REPEATS times, in a fresh process each time, and
-        # its fastest run taken (as timeit does: interference only ever adds time).
+        # Below 10M lines both sides take a second or less, where other work on this machine moves
+        # one run by ±15% and can flip the ratio: each side is measured REPEATS times, in a fresh
+        # process each time, and its fastest run taken (as timeit does: interference only ever adds
+        # time).
         repeats = 1 if n >= 10_000_000 else REPEATS
         ours = _fastest([_measure("rules", str(data)) for _ in range(repeats)], "rules_s")
         base = _fastest([_measure("duckdb", str(data)) for _ in range(repeats)], "duckdb_s")

@@ -1,8 +1,8 @@
 """The baseline a data analyst would write: four core rule families as DuckDB SQL over the same
-Parquet files (issue #6). The benchmark times it against our rules stage and checks that both
-flag the same claim lines.
+Parquet files. The benchmark times it against our rules stage and checks that both flag the same
+claim lines.
 
-Semantics follow the rule docstrings in checks/ (billing-rules.md §2-§5):
+Semantics follow the rule docstrings in checks/rules/:
 UNITS-8MIN with the CMS total-time method (medicare and medicaid lines), OVERLAP-TIMED,
 POC-MISSING / POC-EXPIRED, TIME-MISSING.
 """

@@ -1,4 +1,4 @@
-"""The engine: profiles by payer type, failure isolation, money and finding ids (issue #3)."""
+"""The engine: profiles by payer type, failure isolation, money and finding ids."""
 
 from __future__ import annotations
 
@@ -143,7 +143,7 @@ def test_money_and_finding_ids() -> None:
 
 
 def test_assemble_takes_only_flagged_lines_in_findings_order() -> None:
-    """The claims lookup goes by claim id (issue #6): the unflagged lines of a flagged claim
+    """The claims lookup goes by claim id: the unflagged lines of a flagged claim
     must not leak in, a line missing from the claims keeps its finding, and rule rows in any
     order come out in FINDINGS_ORDER."""
     claims = pl.LazyFrame(

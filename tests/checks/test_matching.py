@@ -1,4 +1,4 @@
-"""Claim lines matched to notes on a packed key (checks/matching.py, issue #6) give exactly what
+"""Claim lines matched to notes on a packed key (checks/matching.py) give exactly what
 the join on (patient_id, service_date, procedure_code) gave: same rows, same order, same note
 summary, nulls never matching."""
 

@@ -1,6 +1,6 @@
 """The scorecard's per-provider measures: from the engine's matched lines (checks/measures.py)
-they must equal what reports.metrics.exports_measures computes from the exports (issue #6 moved
-the computation; the figures may not move)."""
+they must equal what reports.metrics.exports_measures computes from the exports: the
+computation moved, the figures may not."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""summary.json's figures (checks/summary.py), computed the fast way (issue #6), against the
+"""summary.json's figures (checks/summary.py), computed the fast way, against the
 plain per-rule and per-severity definitions."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""End to end (issue #3): the audit finds every injected violation with the right rule, units,
+"""End to end: the audit finds every injected violation with the right rule, units,
 severity and amount, and nothing else (precision and recall 1.0 against the generator's labels);
 a clean generated practice has no finding; same inputs, same bytes."""
 

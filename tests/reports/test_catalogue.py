@@ -1,5 +1,5 @@
 """The rule catalogue is complete: every declared rule has the metadata the report shows and a
-truth table with flagging, clean, blank-value and boundary cases (issue #3); profiles only name
+truth table with flagging, clean, blank-value and boundary cases; profiles only name
 declared rules and parameters."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""report.html's history and reviews (issue #5) on the fixed report fixture: trend, new /
+"""report.html's history and reviews on the fixed report fixture: trend, new /
 persisting / resolved, reviewed findings marked and counted, all of it autoescaped."""
 
 from __future__ import annotations

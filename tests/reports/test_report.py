@@ -1,4 +1,4 @@
-"""report.html (issue #4): golden rendering, numbers equal to summary.json, hostile input shown
+"""report.html: golden rendering, numbers equal to summary.json, hostile input shown
 as text, a page that stays small for a million findings, and the metrics behind it.
 
 Regenerate the golden file after an intended change with
@@ -162,7 +162,7 @@ def test_demo_report_scope_and_sections(demo: Path) -> None:
     for name in ("claims.csv", "notes.csv", "plans.csv"):
         assert f'<td class="filename">{name}</td>' in html
     assert re.search(r'class="mono hash">[0-9a-f]{64}<', html)
-    # issue #5: dataset expectations ran beside the rules; history compares with earlier runs
+    # dataset expectations ran beside the rules; history compares with earlier runs
     assert re.search(r"<strong>\d+</strong> of 10 dataset-level expectations met", html)
     assert 'id="history"' in html and 'id="trend-table"' in html
     assert html.count('class="rule-entry"') == 13  # the whole catalogue

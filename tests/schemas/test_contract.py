@@ -309,7 +309,7 @@ def test_rows_per_file_when_files_interleave() -> None:
     assert by_file.rows() == [("a.csv", 1, 1, 0), ("b.csv", 5, 4, 1)]
 
 
-# ------------------------------------------ the issue #6 checks equal the direct/built-in ones
+# ------------------------------------------ the fast checks equal the direct/built-in ones
 def _failures(schema: pa.DataFrameSchema | type[pa.DataFrameModel], typed: pl.DataFrame, name):
     try:
         schema.validate(typed, lazy=True)

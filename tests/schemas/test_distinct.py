@@ -1,5 +1,5 @@
 """schemas.distinct: work done once per distinct value, and the duplicate test, give exactly what
-the direct row-by-row computation gives (issue #6 fast paths)."""
+the direct row-by-row computation gives."""
 
 from __future__ import annotations
 

@@ -261,7 +261,7 @@ TEXT_COLUMNS = {e: [c.name for c in cols if c.kind == "text"] for e, cols in COL
 
 
 def _full_text_path(frame: pl.DataFrame, name: str) -> pl.Series:
-    """Every row through the clean-up, as normalize did before the issue #6 fast paths."""
+    """Every row through the clean-up, as normalize did before its fast paths."""
     return frame.select(text_clean(name)(as_text(pl.col(name), frame.schema[name]))).to_series()
 
 

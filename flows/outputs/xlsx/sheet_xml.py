@@ -1,13 +1,11 @@
 """The rows of a findings sheet as SpreadsheetML, built by polars expressions a chunk at a time
-(flows/outputs/xlsx/workbook.py streams them into findings.xlsx, issue #4).
+(flows/outputs/xlsx/workbook.py streams them into findings.xlsx).
 
-Text cells are inline strings; XML specials, control characters and Excel's own `_xHHHH_`
-escapes are encoded the way xlsxwriter encodes them. Rows and cells carry no `r` reference
-(optional in SpreadsheetML: a reader counts rows and columns), except a cell that follows a
-left-out null cell, and `xml:space="preserve"` is written only on text with whitespace at
-either end. At 1.06 million findings (issue #6) that took the sheet XML from 1,185 MB to 812 MB,
-and building it from 7.6 to ~5 CPU-seconds: building and deflating it were nearly all of
-write_xlsx's 7.3 s.
+Text cells are inline strings; XML specials, control characters and Excel's own `_xHHHH_` escapes
+are encoded the way xlsxwriter encodes them. Rows and cells carry no `r` reference (optional in
+SpreadsheetML: a reader counts rows and columns), except a cell that follows a left-out null cell,
+and `xml:space="preserve"` is written only on text with whitespace at either end: building and
+deflating the sheet XML is nearly all of the workbook's time, so every byte left out counts.
 """
 
 from __future__ import annotations
@@ -31,7 +29,7 @@ XML_INVALID = [chr(c) for c in (*range(0x00, 0x09), *range(0x0B, 0x20))] + [
 INVALID_CLASS = "[" + re.escape("".join(XML_INVALID)) + "]"
 # Whatever makes a text value more than a copy: an invalid character, an XML special, a literal
 # `_xHHHH_`, whitespace at either end. One scan of a chunk's column for all of them costs what a
-# scan for the control characters alone does (0.3 s per 150 MB), and almost every column of a
+# scan for the control characters alone does, and almost every column of a
 # real run has none, so its cells are the value between two literals.
 NEEDS_CARE = INVALID_CLASS[:-1] + "&<>]|_x[0-9A-Fa-f]{4}_|^\\s|\\s$"
 EDGE_SPACE = r"^\s|\s$"

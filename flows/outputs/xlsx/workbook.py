@@ -1,13 +1,10 @@
-"""findings.xlsx: a summary sheet, then one sheet per rule family with every finding (issue #4).
+"""findings.xlsx: a summary sheet, then one sheet per rule family with every finding.
 
 xlsxwriter writes the workbook's frame (styles, the summary sheet, each family sheet's header,
-column widths, frozen pane and autofilter); the family sheets' rows are then built as
-SpreadsheetML by polars expressions (flows/outputs/xlsx/sheet_xml.py) and streamed into the
-package, deflated
-on two threads (flows/outputs/xlsx/zipdeflate.py). Writing them cell by cell through xlsxwriter ran
-at ~8,000
-findings a second, which made the workbook the slowest part of a large audit (issue #6); the
-vectorised rows run at several hundred thousand.
+column widths, frozen pane and autofilter); the family sheets' rows are then built as SpreadsheetML
+by polars expressions (flows/outputs/xlsx/sheet_xml.py) and streamed into the package, deflated on
+two threads (flows/outputs/xlsx/zipdeflate.py), because writing them cell by cell through xlsxwriter
+made the workbook the slowest part of a large audit.
 
 Text cells get the same formula neutralisation as findings.csv (flows/outputs/safe_csv.py) and are
 written as inline strings, never as formulas.

@@ -1,4 +1,4 @@
-"""Property tests over every rule (issue #3): findings only name input lines and never claim more
+"""Property tests over every rule: findings only name input lines and never claim more
 excess units than were billed; the same input gives the same findings whatever the row order;
 loosening a parameter never adds findings."""
 

@@ -1,5 +1,5 @@
 """flows.inputs.rows: the blank-row test equals testing every cell, and the columns ingest adds
-share the file's chunks (issue #6 fast paths)."""
+share the file's chunks (the fast paths)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from tests.schemas.test_distinct import TEXT
 
 
 def _every_cell(df: pl.DataFrame) -> pl.Series:
-    """Blank rows as ingest found them before issue #6: every cell of every row tested."""
+    """Blank rows as ingest found them before its fast paths: every cell of every row tested."""
     blank = [
         blank_to_null(pl.col(c)).is_null() if t == pl.String else pl.col(c).is_null()
         for c, t in df.schema.items()

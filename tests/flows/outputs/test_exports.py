@@ -1,4 +1,4 @@
-"""The files beside the report (issue #4): findings.xlsx with a summary sheet and one sheet per
+"""The files beside the report: findings.xlsx with a summary sheet and one sheet per
 rule family, formula neutralisation in CSV and XLSX, and `--redact` leaving no patient id and no
 note text in any file of the run."""
 

@@ -1,4 +1,4 @@
-"""The findings stage (flows/outputs/findings.py, issue #6): the claim count, and no findings file
+"""The findings stage (flows/outputs/findings.py): the claim count, and no findings file
 written when the findings break the contract or the reviewer's file is rejected, though the
 files are now written on threads beside summary.json."""
 

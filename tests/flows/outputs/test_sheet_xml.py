@@ -1,4 +1,4 @@
-"""The streamed sheet rows (flows/outputs/xlsx/sheet_xml.py, issue #6): cells carry no `r`
+"""The streamed sheet rows (flows/outputs/xlsx/sheet_xml.py): cells carry no `r`
 reference except
 after a left-out null cell, `xml:space="preserve"` only on text with whitespace at an end, and a
 reader that counts rows and columns as SpreadsheetML says finds every value where it belongs."""

@@ -1,4 +1,4 @@
-"""The parallel deflate of findings.xlsx's sheets (flows/outputs/xlsx/zipdeflate.py, issue #6): one
+"""The parallel deflate of findings.xlsx's sheets (flows/outputs/xlsx/zipdeflate.py): one
 valid deflate stream in a zip entry that zipfile and a raw inflate both read back exactly."""
 
 from __future__ import annotations

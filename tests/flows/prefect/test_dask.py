@@ -1,4 +1,4 @@
-"""The rules stage as partitions on a real Dask cluster (issue #6, "beyond one machine"), under
+"""The rules stage as partitions on a real Dask cluster ("beyond one machine"), under
 the session's Prefect test server: the same findings.csv and summary.json as a direct run, with a
 local cluster of worker processes started by the flow and with a running scheduler given by
 address on the command line. The partitioning itself is tested in

@@ -1,4 +1,4 @@
-"""The audit as a Prefect flow (issue #5), end to end against the session's Prefect test server:
+"""The audit as a Prefect flow, end to end against the session's Prefect test server:
 the same findings.csv as a direct run, artifacts on every run, a rule family whose task fails,
 a scheduled drop-folder run, and the deployment `therapy-audit serve` builds (never served)."""
 

@@ -1,4 +1,4 @@
-"""The direct mode of issue #5 (no Prefect): history over consecutive CLI runs, a rule family
+"""The direct mode (no Prefect): history over consecutive CLI runs, a rule family
 that raises, reviewer dispositions, run.json, the mode switch and what is imported when.
 
 The Prefect flow's tests are in tests/flows/ (they share one Prefect test server)."""
@@ -254,7 +254,7 @@ def test_direct_mode_never_imports_prefect(tmp_path: Path) -> None:
 
 
 def test_accepted_notes_leave_validation_without_their_text(tmp_path: Path) -> None:
-    """Memory at ten million lines (issue #6): the stages after validation never see note text
+    """Memory at ten million lines: the stages after validation never see note text
     or the source file and row of accepted rows; every accepted note row is still there, the
     rows are still counted per file, and the quarantine still quotes bad rows in full."""
     from flows.inputs.validate import validate_inputs

@@ -1,4 +1,4 @@
-"""The rules stage cut into partitions (flows/scale/partitions.py, issue #6 "beyond one machine"):
+"""The rules stage cut into partitions (flows/scale/partitions.py, "beyond one machine"):
 every row in exactly one partition of each cut, and the merged answer equal to one engine pass
 (findings, statuses, lines per profile) for any number of partitions, also when notes are
 written by another provider than the line's. No Prefect, no Dask (tests/flows/ runs those)."""

@@ -1,4 +1,4 @@
-"""The synthetic generator (issue #2): deterministic, contract-valid, every rule family injected,
+"""The synthetic generator: deterministic, contract-valid, every rule family injected,
 labels that name real lines."""
 
 from __future__ import annotations
