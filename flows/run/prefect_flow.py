@@ -53,6 +53,7 @@ from prefect.states import State
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
 
+from checks.merge import merge_results
 from checks.profile import ProfileError
 from checks.registry import families as rule_families
 from flows.run import stages
@@ -367,7 +368,7 @@ def audit_flow(
                 f: rules_task.with_options(name=f"rules-{f}").submit(validation, f, s.profile)
                 for f in rule_families()
             }
-            rules = stages.merge_rules([_family_result(f, families[f]) for f in rule_families()])
+            rules = merge_results([_family_result(f, families[f]) for f in rule_families()])
     results = None
     if expected is not None:
         results, timings["expectations"] = expected.result()

@@ -7,7 +7,7 @@ the Prefect flow (flows/run/prefect_flow.py) call the same functions, so both wr
     validate(raws, settings)       -> ValidationSummary   redaction, contract, quarantine
     expectations(validation, s)    -> list[dict]     Great Expectations, beside the rules
     run_families(validation, families, profile) -> RulesOutput   one engine pass; and
-    rules_isolated / failed_families / merge_rules   (flows/run/rules.py)
+    rules_isolated / failed_families   (flows/run/rules.py; merged by checks.merge)
     findings(validation, rules, expectations, s) -> FindingsOutput   (flows/outputs/findings.py)
         findings.csv/.parquet, summary.json (+ expectations, dispositions, history diff),
         findings_status.csv
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from checks.merge import RulesOutput
 from flows.inputs.read import RawExport, SourceMapping, read_export
 from flows.inputs.redact import redact_raw, redaction_key
 from flows.inputs.validate import ValidationSummary, validate_raws
@@ -36,14 +37,7 @@ from flows.outputs.findings import (
     summarize,
 )
 from flows.outputs.report import ReportOutputs, write_report_outputs
-from flows.run.rules import (
-    RulesOutput,
-    describe_failure,
-    failed_families,
-    merge_rules,
-    rules_isolated,
-    run_families,
-)
+from flows.run.rules import describe_failure, failed_families, rules_isolated, run_families
 from flows.run.settings import PathLike, RunSettings, run_options, settings
 from flows.state.history import describe_inputs, record_run
 from schemas.contract import EXPORTS
@@ -64,7 +58,6 @@ __all__ = [
     "failed_families",
     "findings",
     "ingest",
-    "merge_rules",
     "record_history",
     "report",
     "rules_isolated",
