@@ -1,4 +1,4 @@
-"""The engine: profiles by payer type, failure isolation, money and finding ids (issue #3)."""
+"""The engine: profiles by payer type, failure isolation, money and finding ids."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 from polars.exceptions import PanicException
 
 from checks import engine
-from checks.engine import FAILED, FINDINGS, NOT_APPLICABLE, PASSED, assemble, run_rules
+from checks.assemble import assemble
+from checks.engine import FAILED, FINDINGS, NOT_APPLICABLE, PASSED, run_rules
 from checks.registry import all_rules
 from flows.run.config import fee_schedule
 from flows.synth.generate import generate
@@ -143,7 +144,7 @@ def test_money_and_finding_ids() -> None:
 
 
 def test_assemble_takes_only_flagged_lines_in_findings_order() -> None:
-    """The claims lookup goes by claim id (issue #6): the unflagged lines of a flagged claim
+    """The claims lookup goes by claim id: the unflagged lines of a flagged claim
     must not leak in, a line missing from the claims keeps its finding, and rule rows in any
     order come out in FINDINGS_ORDER."""
     claims = pl.LazyFrame(
