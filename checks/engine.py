@@ -1,6 +1,7 @@
-"""Run the declared rules over validated exports and assemble findings in the one output schema.
+"""Run the declared rules over validated exports: raw rule rows and a status per rule.
 
-Pure: frames and profiles in, findings and per-rule statuses out. `payer_type` picks each line's
+Pure: frames and profiles in, rule rows and per-rule statuses out (checks/assemble.py turns them
+into findings in the one output schema). `payer_type` picks each line's
 profile; a rule runs once per profile that has lines, seeing every line but flagging only the
 lines of that profile (`in_scope`), so provider-level rules still count all of a provider's work.
 """
@@ -17,7 +18,6 @@ from typing import Literal
 import polars as pl
 from polars.exceptions import PanicException
 
-from checks.assemble import assemble
 from checks.base import (
     LINE_ID,
     AuditData,
@@ -32,19 +32,17 @@ from checks.profile import Profile
 from checks.registry import all_rules
 from schemas.distinct import code_values, map_distinct
 
-# Rules collect on polars' streaming engine (a third faster than the in-memory one on the rule
-# frames at a million lines, issue #6). It panicked now and then under polars 2.1 (an assertion
-# in a string kernel, not reproducible in isolation), so a panic is retried once in memory
-# before the rule counts as failed to run.
-CollectEngine = Literal["streaming", "in-memory"]
-RULE_ENGINE: CollectEngine = "streaming"
-FALLBACK_ENGINE: CollectEngine = "in-memory"
+# Rules collect on polars' streaming engine, faster than the in-memory one on large rule frames.
+# It panicked now and then under polars 2.1 (an assertion in a string kernel, not reproducible
+# in isolation), so a panic is retried once in memory before the rule counts as failed to run.
+PolarsEngine = Literal["streaming", "in-memory"]
+RULE_ENGINE: PolarsEngine = "streaming"
+FALLBACK_ENGINE: PolarsEngine = "in-memory"
 # ... from this many lines on: below, the streaming engine's set-up per query costs more than it
-# saves (core rules at 100k lines: 0.16-0.18 s in memory, 0.19-0.22 s streaming; at 1M lines
-# 1.5 s in memory, 1.2 s streaming; issue #6).
+# saves.
 STREAMING_FROM_LINES = 250_000
 
-# DataQualityDashboard's statuses, in the words of issue #4's rule table.
+# DataQualityDashboard's statuses, in the words of the rule catalogue.
 PASSED, FINDINGS, NOT_APPLICABLE, FAILED = "passed", "findings", "not applicable", "failed to run"
 
 
@@ -90,7 +88,7 @@ def _describe(exc: BaseException) -> str:
 
 
 def _call(
-    rule: Rule, data: AuditData, params: dict[str, object], engine: CollectEngine
+    rule: Rule, data: AuditData, params: dict[str, object], engine: PolarsEngine
 ) -> pl.DataFrame:
     frame = rule.func(data, **params)
     try:
@@ -184,8 +182,8 @@ class _Lines:
     @cached_property
     def _by_modifier(self) -> pl.Expr | None:
         """The modifiers' discipline, worked out once per distinct modifier set (three regular
-        expressions per line took ~1 s at 10M lines; schemas/distinct.py) and once for all the
-        code sets."""
+        expressions per line are slow on millions of lines; schemas/distinct.py) and once for
+        all the code sets."""
         modifiers = self.base.get_column("modifiers")
         distinct = code_values(modifiers)
         if distinct is None:
@@ -235,13 +233,13 @@ def match(
         profile_of_line = pl.when(in_scope).then(pl.lit(name)).otherwise(profile_of_line)
 
     # Patient ids are join and sort keys of nearly every rule: as categoricals (one global
-    # dictionary) they are compared as integers, not strings (issue #6). Rules never print them.
+    # dictionary) they are compared as integers, not strings. Rules never print them.
     as_key = pl.Schema({"patient_id": pl.Categorical()})
     claims_df, notes_df = pl.collect_all([claims.cast(as_key), notes.cast(as_key)])
     # Frames that span many chunks (validated exports do) are only ever read lazily here: an
     # eager DataFrame.select or with_columns first copies every column into one chunk, a
-    # second copy of the claims (2.3 s and ~3 GB at 10M lines, issue #6).
-    # Matched on one packed integer key (checks/matching.py): 16 s -> ~3 s at 10M lines.
+    # second copy of the claims. Lines and notes are matched on one packed integer key
+    # (checks/matching.py).
     base = (
         matched_lines(claims_df, notes_df)
         .lazy()
@@ -318,7 +316,7 @@ def run_matched(
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         # Small inputs: the rules run side by side (per-query overheads dominate there and
-        # leave a core idle: core rules at 100k lines 0.13 -> 0.10 s, issue #6). Large ones
+        # would leave cores idle). Large ones
         # run one at a time, as evaluated (a lazy map), so that only one rule's intermediate
         # frames are in memory at once.
         results = pool.map(attempt, jobs) if engine == FALLBACK_ENGINE else map(attempt, jobs)
@@ -339,30 +337,3 @@ def run_matched(
     frames = [frame for rule_id in rules for frame in outputs[rule_id]]
     raw = pl.concat(frames, how="vertical") if frames else pl.DataFrame()
     return raw, runs, lines_by_profile
-
-
-def audit(
-    claims: pl.LazyFrame,
-    notes: pl.LazyFrame,
-    plans: pl.LazyFrame,
-    *,
-    profiles: dict[str, Profile],
-    fee_schedule: pl.LazyFrame,
-    mue: pl.LazyFrame,
-    override: Profile | None = None,
-    rules: dict[str, Rule] | None = None,
-) -> AuditResult:
-    raw, runs, by_profile = run_rules(
-        claims, notes, plans, profiles=profiles, mue=mue, override=override, rules=rules
-    )
-    findings = assemble(raw, claims, fee_schedule)
-    counts = claims.select(
-        pl.len().alias("lines"), pl.col("claim_id").n_unique().alias("claims")
-    ).collect()
-    return AuditResult(
-        findings=findings,
-        runs=runs,
-        lines_audited=int(counts["lines"][0]),
-        claims_audited=int(counts["claims"][0]),
-        lines_by_profile=by_profile,
-    )

@@ -34,10 +34,10 @@ DISPOSITION_LABELS = {
 
 @dataclass(frozen=True)
 class Changes:
-    """`statuses`: flows.state.history.HistoryDiff.statuses (finding_id, status, rule_id, severity,
+    """`statuses`: checks.history.HistoryDiff.statuses (finding_id, status, rule_id, severity,
     amount_at_risk; resolved rows carry the previous run's values). `trend`:
     flows.state.history.trend
-    of the runs before this one, oldest first. `marks`: flows.state.dispositions.apply_dispositions
+    of the runs before this one, oldest first. `marks`: checks.dispositions.apply_dispositions
     marks (finding_id, disposition, reviewer, reviewed_on, reason)."""
 
     statuses: pl.DataFrame | None = None

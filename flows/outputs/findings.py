@@ -16,17 +16,19 @@ from typing import Any
 
 import polars as pl
 
-from checks.engine import AuditResult, RuleRun, assemble, audit
+from checks.assemble import assemble_result, audit
+from checks.dispositions import MARK_SCHEMA, apply_dispositions
+from checks.engine import AuditResult
+from checks.merge import RulesOutput
 from checks.registry import all_rules
 from checks.summary import build_summary
 from flows.inputs.validate import ValidationSummary
 from flows.outputs.audited import Audited
 from flows.outputs.safe_csv import write_csv
 from flows.run.config import default_profiles, fee_schedule, mue_table, resolve_profile
-from flows.run.rules import RulesOutput
 from flows.run.settings import RunSettings
 from flows.state import history as hist
-from flows.state.dispositions import MARK_SCHEMA, apply_dispositions, load_dispositions
+from flows.state.dispositions import load_dispositions
 from reports.history_view import Changes
 from schemas.contract import EXPORTS
 from schemas.findings import FindingsSchema
@@ -43,9 +45,9 @@ def audit_frames(
     """Run every rule over accepted rows in one call; `profile` overrides payer_type."""
     override = resolve_profile(profile) if profile else None
     result = audit(
-        claims.lazy(),
-        notes.lazy(),
-        plans.lazy(),
+        claims,
+        notes,
+        plans,
         profiles=default_profiles(),
         fee_schedule=fee_schedule(),
         mue=mue_table(),
@@ -55,33 +57,10 @@ def audit_frames(
     return result
 
 
-def count_claims(claims: pl.DataFrame) -> int:
-    """Distinct claim ids. Exports list a claim's lines together (ours come sorted), and then
-    the count is the number of runs of equal ids, found in one pass over neighbours: 0.17 s at
-    ten million lines where hashing every id took 1.7-2.0 s (issue #6). Any other order is
-    hashed, on the streaming engine's threads."""
-    if not claims.height:
-        return 0
-    ids = claims.get_column("claim_id")
-    if ids.null_count() == 0 and ids.is_sorted():
-        return int(ids.ne_missing(ids.shift()).sum())
-    return int(claims.lazy().select(pl.col("claim_id").n_unique()).collect().item())
-
-
 def audit_result(validation: ValidationSummary, rules: RulesOutput) -> AuditResult:
-    """Findings in the output contract from the merged rule rows (what checks.engine.audit
-    does after run_rules); `findings` checks them against the contract, on every run."""
-    claims = validation.claims
-    # every declared rule has a status, in catalogue order, whichever family ran it
-    runs = {k: rules.runs.get(k, RuleRun(k)) for k in all_rules()}
-    return AuditResult(
-        findings=assemble(rules.raw, claims.lazy(), fee_schedule()),
-        runs=runs,
-        lines_audited=claims.height,
-        claims_audited=count_claims(claims),
-        lines_by_profile=rules.lines_by_profile,
-        providers=rules.providers,
-    )
+    """Findings in the output contract from the merged rule results (checks/assemble.py, as
+    `audit_frames`); `findings` checks them against the contract, on every run."""
+    return assemble_result(validation.claims, rules, fee_schedule())
 
 
 def summarize(result: AuditResult, validation: ValidationSummary | None) -> dict[str, Any]:

@@ -47,6 +47,7 @@ from prefect.states import State
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import Task, exponential_backoff
 
+from checks.merge import RulesOutput, merge_results
 from checks.profile import ProfileError
 from checks.registry import families as rule_families
 from flows.inputs.read import RawExport, SourceMapping
@@ -59,13 +60,7 @@ from flows.run.artifacts import publish_artifacts
 from flows.run.context import RunContext
 from flows.run.direct import AuditOutputs, outputs
 from flows.run.record import new_run_id, timer, write_run_json
-from flows.run.rules import (
-    RulesOutput,
-    describe_failure,
-    failed_families,
-    merge_rules,
-    run_families,
-)
+from flows.run.rules import describe_failure, failed_families, run_families
 from flows.run.settings import RunSettings, run_options, settings
 from flows.schedule import drop
 from flows.state.history import HistoryError
@@ -323,7 +318,7 @@ def audit_flow(
                 f: rules_task.with_options(name=f"rules-{f}").submit(validation, f, s.context)
                 for f in rule_families()
             }
-            rules = merge_rules([_family_result(f, families[f]) for f in rule_families()])
+            rules = merge_results([_family_result(f, families[f]) for f in rule_families()])
     results = None
     if expected is not None:
         results, timings["expectations"] = expected.result()

@@ -3,19 +3,20 @@
 The direct runner passes all four families to one engine pass (notes are matched to lines once
 per pass) and falls back to one pass per family only when that pass raises; the Prefect flow
 runs one task per family. Either way a family that raises leaves its rules "failed to run" and
-the others complete (the engine itself already isolates a single rule that raises).
+the others complete (the engine itself already isolates a single rule that raises); the
+families' answers are put together by checks.merge.merge_results.
 """
 
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass, field
 
 import polars as pl
 
 from checks.declare import Rule
 from checks.engine import FAILED, RuleRun, match, run_matched
 from checks.measures import provider_measures
+from checks.merge import RulesOutput, merge_results
 from checks.registry import all_rules
 from checks.registry import families as rule_families
 from flows.inputs.validate import ValidationSummary
@@ -28,18 +29,6 @@ def describe_failure(exc: BaseException) -> str:
     frames = traceback.extract_tb(exc.__traceback__)
     where = f" ({frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno})" if frames else ""
     return f"{type(exc).__name__}{where}"
-
-
-@dataclass(frozen=True)
-class RulesOutput:
-    """run_rules' answer for some rule families: raw rule rows, a status per rule, lines per
-    profile (the same for every family; empty when every family failed)."""
-
-    raw: pl.DataFrame
-    runs: dict[str, RuleRun]
-    lines_by_profile: dict[str, int] = field(default_factory=dict)
-    # checks.measures.provider_measures, when the pass was asked for them
-    providers: pl.DataFrame | None = None
 
 
 def family_rules(families: tuple[str, ...] | list[str]) -> dict[str, Rule]:
@@ -86,14 +75,6 @@ def failed_families(families: tuple[str, ...] | list[str], error: str) -> RulesO
     return RulesOutput(pl.DataFrame(), runs)
 
 
-def merge_rules(parts: list[RulesOutput]) -> RulesOutput:
-    raws = [p.raw for p in parts if not p.raw.is_empty()]
-    runs = {k: v for p in parts for k, v in p.runs.items()}
-    by_profile = next((p.lines_by_profile for p in parts if p.lines_by_profile), {})
-    providers = next((p.providers for p in parts if p.providers is not None), None)
-    return RulesOutput(pl.concat(raws) if raws else pl.DataFrame(), runs, by_profile, providers)
-
-
 def rules_isolated(
     validation: ValidationSummary, context: RunContext, families: tuple[str, ...] | None = None
 ) -> RulesOutput:
@@ -106,4 +87,4 @@ def rules_isolated(
     except Exception as exc:
         if len(families) == 1:
             return failed_families(families, describe_failure(exc))
-    return merge_rules([rules_isolated(validation, context, (f,)) for f in families])
+    return merge_results([rules_isolated(validation, context, (f,)) for f in families])

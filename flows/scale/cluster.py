@@ -36,17 +36,12 @@ from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect_dask import DaskTaskRunner
 
+from checks.merge import RulesOutput, merge_results
 from checks.profile import Profile
 from flows.inputs.validate import ValidationSummary
 from flows.run.config import default_profiles, mue_table, resolve_profile
-from flows.run.rules import RulesOutput, describe_failure
-from flows.scale.partitions import (
-    Partition,
-    failed_partition,
-    merge_outputs,
-    plan_partitions,
-    run_partition,
-)
+from flows.run.rules import describe_failure
+from flows.scale.partitions import Partition, failed_partition, plan_partitions, run_partition
 from schemas.errors import InputError
 
 NOT_SENT = ("note_text",)  # note columns the workers never receive
@@ -196,4 +191,4 @@ def rules_on_dask(
             sent - start,
             time.perf_counter() - sent,
         )
-    return merge_outputs(parts, outputs)
+    return merge_results(outputs, [p.kind for p in parts])

@@ -19,7 +19,8 @@ Two cuts, one per kind of rule (checks/registry.Rule.provider_scope):
 
 Each claim line is in exactly one partition of each cut, so the raw rule rows of the partitions
 are those of one pass, in another order; `assemble` sorts them, and findings.csv is the same
-bytes. Statuses merge per rule (merge_outputs).
+bytes. The partitions' answers are merged as any engine passes' are (checks/merge.py), each
+partition's cut being its kind.
 
 The hash is polars' `hash(seed=HASH_SEED)`: fixed within one polars version, not across
 versions. Which partition a row lands in never changes a finding, only the load of each
@@ -29,16 +30,15 @@ partition, and the cut is made once, in the process that runs the flow.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
 
 from checks.base import MATCH_KEY
-from checks.engine import FAILED, FINDINGS, NOT_APPLICABLE, PASSED, RuleRun, run_rules
+from checks.engine import FAILED, RuleRun, run_rules
+from checks.merge import RulesOutput, merge_results
 from checks.profile import Profile
 from checks.registry import Rule, all_rules
-from flows.run.rules import RulesOutput
 
 PATIENT, PROVIDER = "patient", "provider"
 HASH_SEED = 20_260_601
@@ -224,53 +224,6 @@ def failed_partition(part: Partition, error: str) -> RulesOutput:
     )
 
 
-def merge_runs(rule_id: str, runs: Sequence[RuleRun]) -> RuleRun:
-    """A rule's status over all partitions: failed to run if it failed in any, findings if any
-    had findings, passed if it ran anywhere, else not applicable. Profiles are sorted (the
-    summary sorts them too)."""
-    failed = [r for r in runs if r.status == FAILED]
-    if failed:
-        return RuleRun(rule_id, status=FAILED, error=failed[0].error)
-    findings = sum(r.findings for r in runs)
-    ran = any(r.status in (PASSED, FINDINGS) for r in runs)
-    status = FINDINGS if findings else PASSED if ran else NOT_APPLICABLE
-    profiles = sorted({p for r in runs for p in r.profiles})
-    return RuleRun(rule_id, status=status, findings=findings, profiles=profiles)
-
-
-def _lines_by_profile(outputs: Sequence[RulesOutput]) -> dict[str, int]:
-    """Summed over the partitions of one cut; empty if one of them failed (its lines unknown)."""
-    if not outputs or any(not o.lines_by_profile for o in outputs):
-        return {}
-    total: dict[str, int] = {}
-    for o in outputs:
-        for name, n in o.lines_by_profile.items():
-            total[name] = total.get(name, 0) + n
-    return total
-
-
-def merge_outputs(parts: Sequence[Partition], outputs: Sequence[RulesOutput]) -> RulesOutput:
-    """The partitions' answers as one engine pass's: raw rows of every rule that did not fail
-    anywhere, a merged status per rule, lines per profile from a cut where every partition
-    ran (each line is in exactly one partition of a cut)."""
-    by_rule: dict[str, list[RuleRun]] = {}
-    for part, out in zip(parts, outputs, strict=True):
-        for rule_id in part.rule_ids:
-            by_rule.setdefault(rule_id, []).append(out.runs.get(rule_id, RuleRun(rule_id)))
-    runs = {rule_id: merge_runs(rule_id, found) for rule_id, found in by_rule.items()}
-    failed = [r for r, run in runs.items() if run.status == FAILED]
-    raws = [o.raw for o in outputs if not o.raw.is_empty()]
-    raw = pl.concat(raws, how="vertical") if raws else pl.DataFrame()
-    if failed and not raw.is_empty():
-        raw = raw.filter(~pl.col("rule_id").is_in(failed))
-    cuts = [
-        [o for p, o in zip(parts, outputs, strict=True) if p.kind == kind]
-        for kind in (PATIENT, PROVIDER)
-    ]
-    by_profile = next((t for t in map(_lines_by_profile, cuts) if t), {})
-    return RulesOutput(raw, runs, by_profile)
-
-
 def run_rules_partitioned(
     claims: pl.DataFrame,
     notes: pl.DataFrame,
@@ -288,4 +241,4 @@ def run_rules_partitioned(
     outputs = [
         run_partition(p, profiles=profiles, mue=mue, override=override, rules=rules) for p in parts
     ]
-    return merge_outputs(parts, outputs)
+    return merge_results(outputs, [p.kind for p in parts])

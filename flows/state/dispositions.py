@@ -1,4 +1,5 @@
-"""Reviewer dispositions: a reviewed-findings file that the next run applies to its findings.
+"""Reviewer dispositions: reading the reviewed-findings file that the next run applies to its
+findings (checks/dispositions.py applies it).
 
 A compliance reviewer records, per finding, what was decided. The next audit MARKS those
 findings (they stay in findings.csv exactly as the findings contract says) and counts them
@@ -22,18 +23,12 @@ lower row in the file), so a reviewer can append a new decision instead of editi
 API:
 
     load_dispositions(path) -> pl.DataFrame
-        columns finding_id, disposition, reviewer, reviewed_on (Date), reason; one row per
-        finding_id, sorted by finding_id. A bad file raises schemas.errors.InputError with one
-        line naming the file, the row (the header is row 1) and the column, never a cell value.
-    apply_dispositions(findings, dispositions) -> (marks, counts)
-        marks: the same five columns for the current findings that have a disposition, in
-        findings order. counts:
-            {"accepted-risk": {"findings": n, "amount_at_risk": x}, "corrected": {...},
-             "false-positive": {...}, "reviewed": {...}, "unreviewed": {...}, "stale": n}
-        Money follows summary.json: each line counted once per group, at its largest amount in
-        that group. "stale" = dispositions that match no current finding (fixed, voided or
-        re-numbered claims): counted, not an error.
-    stale_dispositions(findings, dispositions) -> pl.DataFrame  (those stale rows)
+        columns finding_id, disposition, reviewer, reviewed_on (Date), reason
+        (checks.dispositions.MARK_SCHEMA); one row per finding_id, sorted by finding_id. A bad
+        file raises schemas.errors.InputError with one line naming the file, the row (the header
+        is row 1) and the column, never a cell value.
+
+checks.dispositions.apply_dispositions(findings, dispositions) then gives the marks and counts.
 """
 
 from __future__ import annotations
@@ -42,24 +37,16 @@ import io
 import logging
 import os
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
+from checks.dispositions import DISPOSITIONS, MARK_SCHEMA
 from flows.inputs.read import detect_encoding
 from schemas.errors import InputError
 from schemas.normalize import as_text, blank_to_null
 
-DISPOSITIONS = ("accepted-risk", "corrected", "false-positive")
 REQUIRED = ("finding_id", "disposition", "reviewer", "date")
 OPTIONAL = ("reason",)
-MARK_SCHEMA: dict[str, pl.DataType] = {
-    "finding_id": pl.String(),
-    "disposition": pl.String(),
-    "reviewer": pl.String(),
-    "reviewed_on": pl.Date(),
-    "reason": pl.String(),
-}
 # The findings contract's id: rule id, claim id, line number (schemas/findings.py).
 FINDING_ID_PATTERN = r"^[A-Z]+(?:-[A-Z0-9]+)+:.+:\d+$"
 _ROW = "_row"
@@ -173,45 +160,3 @@ def load_dispositions(path: str | os.PathLike[str]) -> pl.DataFrame:
     return latest.select("finding_id", "disposition", "reviewer", "reviewed_on", "reason").cast(
         MARK_SCHEMA
     )
-
-
-def _money(frame: pl.DataFrame) -> dict[str, Any]:
-    if frame.is_empty():
-        return {"findings": 0, "amount_at_risk": 0.0}
-    per_line = frame.group_by("claim_id", "line_number").agg(pl.col("amount_at_risk").max())
-    return {
-        "findings": frame.height,
-        "amount_at_risk": round(float(per_line["amount_at_risk"].sum()), 2),
-    }
-
-
-def stale_dispositions(findings: pl.DataFrame, dispositions: pl.DataFrame) -> pl.DataFrame:
-    """Dispositions whose finding_id is not among the current findings."""
-    return dispositions.join(findings.select("finding_id"), on="finding_id", how="anti")
-
-
-def apply_dispositions(
-    findings: pl.DataFrame, dispositions: pl.DataFrame
-) -> tuple[pl.DataFrame, dict[str, Any]]:
-    """Marks for the reviewed current findings, and counts (see the module docstring).
-
-    `findings` is the findings contract frame (finding_id, claim_id, line_number and
-    amount_at_risk are used); it is not modified or filtered.
-    """
-    dispositions = dispositions.select(list(MARK_SCHEMA)).cast(MARK_SCHEMA)
-    marks = findings.select("finding_id").join(
-        dispositions, on="finding_id", how="inner", maintain_order="left"
-    )
-    used = findings.select("finding_id", "claim_id", "line_number", "amount_at_risk").join(
-        dispositions.select("finding_id", "disposition"),
-        on="finding_id",
-        how="left",
-        maintain_order="left",
-    )
-    counts: dict[str, Any] = {
-        kind: _money(used.filter(pl.col("disposition") == kind)) for kind in DISPOSITIONS
-    }
-    counts["reviewed"] = _money(used.filter(pl.col("disposition").is_not_null()))
-    counts["unreviewed"] = _money(used.filter(pl.col("disposition").is_null()))
-    counts["stale"] = stale_dispositions(findings, dispositions).height
-    return marks, counts

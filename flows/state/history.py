@@ -1,8 +1,9 @@
 """Run history in an embedded DuckDB file: what each run saw and found, for trend and diff.
 
-A plain stage module (the CLI, the report and the Prefect flow call it). Nothing to install or
-start: the database is one file, by default `<parent of the output folder>/.therapy-audit/
-history.duckdb` (`default_history_path`), so every audit written next to another shares it.
+A plain stage module (the CLI, the report and the Prefect flow call it), I/O only: what changed
+between two runs is decided in checks/history.py. Nothing to install or start: the database is
+one file, by default `<parent of the output folder>/.therapy-audit/history.duckdb`
+(`default_history_path`), so every audit written next to another shares it.
 
 API:
 
@@ -11,7 +12,7 @@ API:
     describe_inputs(claims_path, notes_path, plans_path, rows=None) -> dict
     record_run(db_path, *, run_id, scope, started_at, inputs, summary, findings,
                finished_at=None, profile=None, program_version=None) -> None
-    compare_with_previous(db_path, scope, findings, run_id) -> HistoryDiff
+    compare_with_previous(db_path, scope, findings, run_id) -> checks.history.HistoryDiff
     trend(db_path, scope, limit=12) -> list[dict]
 
 **Scope**: runs are compared only with runs of the same scope. `default_scope` derives one from
@@ -49,7 +50,6 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from checks.history import HistoryDiff, finding_statuses, run_totals
 from flows.run.provenance import program_version as current_version
 from flows.run.provenance import sha256_file
 from schemas.errors import InputError
@@ -66,7 +67,6 @@ HISTORY_DIR = ".therapy-audit"
 HISTORY_FILE = "history.duckdb"
 SCHEMA_VERSION = 1
 LOCK_TIMEOUT_S = 60.0
-STATUSES = ("new", "persisting", "resolved")
 _INPUT_SUFFIXES = (".csv", ".parquet", ".xlsx")
 
 # DuckDB refuses a second connection to one file with another configuration in the same
@@ -103,53 +103,6 @@ INSERT OR IGNORE INTO history_meta VALUES ('schema_version', '1');
 
 class HistoryError(InputError):
     """The history database cannot be used (locked by another run, not a DuckDB file, ...)."""
-
-
-@dataclass(frozen=True)
-class HistoryDiff:
-    """Current findings against the previous run of the same scope.
-
-    `statuses`: one row per finding id with columns finding_id, status (new / persisting /
-    resolved), rule_id, severity, amount_at_risk (the current run's, or for resolved the
-    previous run's). Current findings keep their order; resolved ones follow, by finding_id.
-    With no previous run (`previous_run_id` None) every current finding is "new".
-    """
-
-    scope: str
-    run_id: str
-    previous_run_id: str | None
-    previous_started_at: str | None
-    statuses: pl.DataFrame
-
-    def _ids(self, status: str) -> list[str]:
-        return sorted(self.statuses.filter(pl.col("status") == status)["finding_id"].to_list())
-
-    @property
-    def new(self) -> list[str]:
-        return self._ids("new")
-
-    @property
-    def persisting(self) -> list[str]:
-        return self._ids("persisting")
-
-    @property
-    def resolved(self) -> list[str]:
-        return self._ids("resolved")
-
-    @property
-    def counts(self) -> dict[str, int]:
-        got = dict(self.statuses.group_by("status").len().iter_rows())
-        return {status: int(got.get(status, 0)) for status in STATUSES}
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able summary (counts, not ids: a run can have a million findings)."""
-        return {
-            "scope": self.scope,
-            "run_id": self.run_id,
-            "previous_run_id": self.previous_run_id,
-            "previous_started_at": self.previous_started_at,
-            "counts": self.counts,
-        }
 
 
 def default_history_path(out_dir: PathLike) -> Path:
@@ -249,13 +202,6 @@ def _connect(db_path: PathLike, *, read_only: bool) -> Iterator[duckdb.DuckDBPyC
             con.close()
 
 
-def _line_totals(findings: pl.DataFrame) -> tuple[int, float]:
-    if findings.is_empty():
-        return 0, 0.0
-    lines = findings.group_by("claim_id", "line_number").agg(pl.col("amount_at_risk").max())
-    return lines.height, round(float(lines["amount_at_risk"].sum()), 2)
-
-
 def record_run(
     db_path: PathLike,
     *,
@@ -277,11 +223,7 @@ def record_run(
     """
     path = Path(db_path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines, amount = (
-        (summary["lines_with_findings"], summary["amount_at_risk"])
-        if "lines_with_findings" in summary and "amount_at_risk" in summary
-        else _line_totals(findings)
-    )
+    count, lines, amount = run_totals(summary, findings)
     run_row = [
         run_id,
         scope,
@@ -291,9 +233,9 @@ def record_run(
         profile,
         json.dumps(inputs, sort_keys=True, default=str),
         json.dumps(summary, default=str),
-        int(summary.get("findings", findings.height)),
-        int(lines),
-        float(amount),
+        count,
+        lines,
+        amount,
     ]
     incoming = findings.select(
         pl.col("finding_id").cast(pl.String),
@@ -343,11 +285,9 @@ def _previous_run(
 def compare_with_previous(
     db_path: PathLike, scope: str, findings: pl.DataFrame, run_id: str
 ) -> HistoryDiff:
-    """New (now, not before), persisting (both) and resolved (before, not now) finding ids."""
-    columns = ["finding_id", "rule_id", "severity", "amount_at_risk"]
-    current = findings.select(columns)
-    previous = pl.DataFrame(schema=current.schema)
-    prev = None
+    """The previous run of `scope` read from the database, and the findings' statuses against
+    it (checks/history.py decides them)."""
+    previous = prev = None
     if Path(db_path).exists():
         with _connect(db_path, read_only=True) as con:
             if con.execute(
@@ -361,22 +301,12 @@ def compare_with_previous(
                     " WHERE run_id = ?",
                     params=[prev[0]],
                 ).pl()
-    seen = previous.select("finding_id", pl.lit(True).alias("_seen"))
-    marked = current.join(seen, on="finding_id", how="left", maintain_order="left")
-    status = pl.when(pl.col("_seen")).then(pl.lit("persisting")).otherwise(pl.lit("new"))
-    now = marked.select("finding_id", status.alias("status"), *columns[1:])
-    gone = (
-        previous.join(current, on="finding_id", how="anti")
-        .sort("finding_id")
-        .select("finding_id", pl.lit("resolved").alias("status"), *columns[1:])
-    )
-    statuses = pl.concat([now, gone.cast(now.schema)], how="vertical")
     return HistoryDiff(
         scope=scope,
         run_id=run_id,
         previous_run_id=prev[0] if prev else None,
         previous_started_at=_iso(prev[1]) if prev else None,
-        statuses=statuses,
+        statuses=finding_statuses(findings, previous),
     )
 
 

@@ -10,7 +10,8 @@ import pytest
 from polars.exceptions import PanicException
 
 from checks import engine
-from checks.engine import FAILED, FINDINGS, NOT_APPLICABLE, PASSED, assemble, run_rules
+from checks.assemble import assemble
+from checks.engine import FAILED, FINDINGS, NOT_APPLICABLE, PASSED, run_rules
 from checks.registry import all_rules
 from flows.run.config import fee_schedule
 from flows.synth.generate import generate

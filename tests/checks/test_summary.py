@@ -1,5 +1,5 @@
-"""summary.json's figures (checks/summary.py), computed the fast way, against the
-plain per-rule and per-severity definitions."""
+"""summary.json's figures (checks/summary.py), computed the fast way, against the plain per-rule
+and per-severity definitions; the one "each line once, at its largest amount" rule."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from checks.declare import SEVERITIES, Rule
 from checks.engine import AuditResult, RuleRun
-from checks.summary import build_summary
+from checks.summary import build_summary, line_totals, money
 from schemas.findings import FINDINGS_SCHEMA
 from tests.support import report_fixture as fx
 
@@ -106,3 +106,24 @@ def test_summary_of_a_lot_of_cents_is_exact() -> None:
     runs = {r: RuleRun(r, "findings", 1, ["medicare"]) for r in rules}
     result = AuditResult(f, runs, n, n // 2, {})
     assert build_summary(result, rules) == by_definition(result, rules)
+
+
+def test_line_totals_count_each_line_once_at_its_largest_amount() -> None:
+    f = pl.DataFrame(
+        {"claim_id": ["C1", "C1", "C1", "C2", "C2"], "line_number": [1, 1, 2, 1, 1],
+         "severity": ["error", "warning", "error", "error", "error"],
+         "amount_at_risk": [10.0, 30.0, 5.0, None, 2.5]}
+    )  # fmt: skip
+    overall = line_totals(f.lazy()).collect()
+    assert overall.rows(named=True) == [{"findings": 5, "lines": 3, "amount": 37.5}]
+    by = line_totals(f.lazy(), "severity").collect().sort("severity")
+    assert by.rows() == [("error", 4, 3, 17.5), ("warning", 1, 1, 30.0)]
+    empty = line_totals(f.clear().lazy()).collect()
+    assert empty.rows() == [(0, 0, 0.0)]
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"), [(None, 0.0), (12.344, 12.34), (12.346, 12.35), (3, 3.0)]
+)
+def test_money_is_rounded_to_cents(value: float | None, shown: float) -> None:
+    assert money(value) == shown

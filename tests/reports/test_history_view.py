@@ -9,7 +9,7 @@ from datetime import date
 
 import polars as pl
 
-from flows.state.dispositions import MARK_SCHEMA, apply_dispositions
+from checks.dispositions import MARK_SCHEMA, apply_dispositions
 from reports.history_view import Changes
 from reports.render import render_report
 from tests.support import report_fixture as fx

@@ -12,7 +12,8 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checks.engine import assemble, run_rules
+from checks.assemble import assemble
+from checks.engine import run_rules
 from checks.profile import Profile, RuleSettings
 from flows.run.config import fee_schedule
 from tests.support.rulekit import (

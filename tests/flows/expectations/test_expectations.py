@@ -15,12 +15,9 @@ import polars as pl
 import pytest
 
 from flows.expectations import runner as ge_runner
-from flows.expectations.stage import (
-    ExpectationsConfigError,
-    load_config,
-    preload_great_expectations,
-    run_expectations,
-)
+from flows.expectations.config import ExpectationsConfigError, load_config
+from flows.expectations.runner import preload_great_expectations
+from flows.expectations.stage import run_expectations
 from schemas.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[3]

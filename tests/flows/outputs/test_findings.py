@@ -1,6 +1,6 @@
-"""The findings stage (flows/outputs/findings.py): the claim count, and no findings file
-written when the findings break the contract or the reviewer's file is rejected, though the
-files are now written on threads beside summary.json."""
+"""The findings stage (flows/outputs/findings.py): no findings file written when the findings
+break the contract or the reviewer's file is rejected, though the files are written on threads
+beside summary.json."""
 
 from __future__ import annotations
 
@@ -12,40 +12,23 @@ import polars as pl
 import pytest
 
 from checks.engine import RuleRun
+from checks.merge import RulesOutput
 from flows.cli.main import SAMPLE
 from flows.inputs.validate import ValidationSummary
 from flows.outputs.findings import (
     FINDINGS_CSV,
     FINDINGS_PARQUET,
     SUMMARY_JSON,
-    count_claims,
     findings,
 )
 from flows.run.context import load_context
 from flows.run.direct import run_audit
-from flows.run.rules import RulesOutput
 from flows.run.settings import RunSettings
 from schemas.errors import InputError
 from tests.support.rulekit import CLAIM_SCHEMA, claim
 
 INPUTS = (SAMPLE / "claims.csv", SAMPLE / "notes.csv", SAMPLE / "plans.csv")
 OUTPUTS = (FINDINGS_CSV, FINDINGS_PARQUET, SUMMARY_JSON)
-
-
-@pytest.mark.parametrize(
-    "ids",
-    [
-        [],
-        ["C1"],
-        ["C1", "C1", "C2", "C3", "C3", "C3"],  # in order: runs of equal ids are counted
-        ["C2", "C1", "C2"],  # out of order: hashed
-        ["C1", None, "C1", None],  # nulls count as one claim id, as n_unique counts them
-        [None, None],
-    ],
-)
-def test_count_claims_is_n_unique(ids: list[str | None]) -> None:
-    claims = pl.DataFrame({"claim_id": ids}, schema={"claim_id": pl.String})
-    assert count_claims(claims) == (claims["claim_id"].n_unique() if ids else 0)
 
 
 def test_a_bad_reviewed_file_leaves_no_findings_files(tmp_path: Path) -> None:

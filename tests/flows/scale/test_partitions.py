@@ -1,7 +1,8 @@
-"""The rules stage cut into partitions (flows/scale/partitions.py, "beyond one machine"):
-every row in exactly one partition of each cut, and the merged answer equal to one engine pass
+"""The rules stage cut into partitions (flows/scale/partitions.py): every row in exactly one
+partition of each cut, and the merged answer (checks/merge.py) equal to one engine pass
 (findings, statuses, lines per profile) for any number of partitions, also when notes are
-written by another provider than the line's. No Prefect, no Dask (tests/flows/ runs those)."""
+written by another provider than the line's. No Prefect, no Dask (tests/flows/prefect runs
+those)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from checks.assemble import assemble
 from checks.base import MATCH_KEY
-from checks.engine import FAILED, FINDINGS, NOT_APPLICABLE, PASSED, RuleRun, assemble, run_rules
+from checks.engine import FAILED, RuleRun, run_rules
 from checks.registry import all_rules
 from flows.cli.main import SAMPLE
 from flows.inputs.validate import ValidationSummary, validate_inputs
@@ -161,25 +163,6 @@ def test_any_partitioning_equals_one_engine_pass(
         provider_npi=pl.col("_i").replace_strict(writers, default=pl.col("provider_npi"))
     ).drop("_i")  # fmt: skip
     assert_same_as_one_pass(sample.claims, notes, sample.plans, k)
-
-
-def test_merged_status_of_a_rule() -> None:
-    def run(status: str, findings: int = 0, profiles: tuple = (), error=None) -> RuleRun:
-        return RuleRun("R", status=status, findings=findings, profiles=list(profiles), error=error)
-
-    merged = pt.merge_runs("R", [run(PASSED, 0, ("medicare",)), run(FINDINGS, 3, ("commercial",))])
-    assert (merged.status, merged.findings, merged.profiles) == (
-        FINDINGS, 3, ["commercial", "medicare"],
-    )  # fmt: skip
-    assert pt.merge_runs("R", [run(NOT_APPLICABLE), run(PASSED)]).status == PASSED
-    assert pt.merge_runs("R", [run(NOT_APPLICABLE), run(NOT_APPLICABLE)]).status == NOT_APPLICABLE
-    failed = pt.merge_runs("R", [run(FINDINGS, 2, ("medicare",)), run(FAILED, error="E: x")])
-    assert (failed.status, failed.findings, failed.profiles, failed.error) == (
-        FAILED,
-        0,
-        [],
-        "E: x",
-    )
 
 
 def test_a_rule_failing_in_one_partition_fails_to_run_and_leaves_no_rows(

@@ -1,5 +1,6 @@
-"""Reviewer dispositions (flows/state/dispositions.py): marks and counts without touching the
-findings, stale dispositions, the latest decision winning, and bad files as one-line InputErrors."""
+"""Reviewed-findings files (flows/state/dispositions.py): the shipped example against the demo's
+findings, the latest decision winning, forgiving headers and values, and bad files as one-line
+InputErrors. Applying them to findings is tested in tests/checks/test_dispositions.py."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from checks.dispositions import MARK_SCHEMA, apply_dispositions
 from data import EXAMPLES
 from flows.cli.main import SAMPLE
 from flows.inputs.validate import validate_inputs
 from flows.outputs.findings import audit_frames
-from flows.state.dispositions import MARK_SCHEMA, apply_dispositions, load_dispositions
+from flows.state.dispositions import load_dispositions
 from schemas.errors import InputError
 
 EXAMPLE = EXAMPLES / "reviewed-findings.csv"
@@ -50,29 +52,21 @@ def test_example_file_matches_the_demo_findings(demo_findings: pl.DataFrame) -> 
     }  # fmt: skip
 
 
-def test_apply_counts_money_per_line_and_stale(tmp_path: Path) -> None:
-    findings = pl.DataFrame(
-        {
-            "finding_id": ["UNITS-8MIN:C1:1", "DOC-NO-NOTE:C1:1", "POC-MISSING:C2:1"],
-            "claim_id": ["C1", "C1", "C2"],
-            "line_number": [1, 1, 1],
-            "amount_at_risk": [10.0, 30.0, 5.0],
-        }
-    )
+def test_dispositions_are_normalised_and_stale_rows_kept(tmp_path: Path) -> None:
+    """Any case, spaces or underscores name a disposition; a row for a finding that is gone
+    is read like any other (checks/dispositions.py counts it as stale)."""
     path = write(
         tmp_path,
         HEADER + "UNITS-8MIN:C1:1,Accepted Risk,ann,2026-02-01,\n"
         "DOC-NO-NOTE:C1:1,accepted_risk,ann,2026-02-01,x\n"
         "POC-MISSING:C9:1,corrected,bob,2026-02-01,voided claim\n",
     )
-    marks, counts = apply_dispositions(findings, load_dispositions(path))
-    assert marks["finding_id"].to_list() == ["UNITS-8MIN:C1:1", "DOC-NO-NOTE:C1:1"]
-    assert marks["reason"].to_list() == [None, "x"]
-    # one line, two accepted findings: at risk once, at its largest amount (as in summary.json)
-    assert counts["accepted-risk"] == {"findings": 2, "amount_at_risk": 30.0}
-    assert counts["corrected"] == {"findings": 0, "amount_at_risk": 0.0}
-    assert counts["unreviewed"] == {"findings": 1, "amount_at_risk": 5.0}
-    assert counts["stale"] == 1
+    got = load_dispositions(path)
+    assert got.select("finding_id", "disposition", "reason").rows() == [
+        ("DOC-NO-NOTE:C1:1", "accepted-risk", "x"),
+        ("POC-MISSING:C9:1", "corrected", "voided claim"),
+        ("UNITS-8MIN:C1:1", "accepted-risk", None),
+    ]
 
 
 def test_latest_date_wins_then_the_lower_row(tmp_path: Path) -> None:

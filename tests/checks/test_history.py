@@ -1,0 +1,78 @@
+"""What changed since the previous run (checks/history.py): new / persisting / resolved as a
+truth table over finding ids, the order and values of the status rows, and a run's totals."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from checks.history import COLUMNS, HistoryDiff, finding_statuses, run_totals
+
+SCHEMA = {"finding_id": pl.String, "rule_id": pl.String, "severity": pl.String,
+          "amount_at_risk": pl.Float64, "claim_id": pl.String, "line_number": pl.Int64}  # fmt: skip
+
+
+def findings(*rows: tuple[str, float]) -> pl.DataFrame:
+    """Findings with ids like 'UNITS-8MIN:C1:1' and their amounts."""
+    out = []
+    for fid, amount in rows:
+        rule, claim, line = fid.split(":")
+        out.append((fid, rule, "error", amount, claim, int(line)))
+    return pl.DataFrame(out, schema=SCHEMA, orient="row")
+
+
+A, B, C = "UNITS-8MIN:C1:1", "DOC-NO-NOTE:C2:1", "POC-MISSING:C3:2"
+
+
+@pytest.mark.parametrize(
+    ("now", "before", "statuses"),
+    [
+        ([A], None, {A: "new"}),  # no previous run: everything is new
+        ([A], [], {A: "new"}),  # a previous run without findings
+        ([A], [A], {A: "persisting"}),
+        ([], [A], {A: "resolved"}),
+        ([A, B], [B, C], {A: "new", B: "persisting", C: "resolved"}),
+        ([], [], {}),
+    ],
+)
+def test_statuses_truth_table(
+    now: list[str], before: list[str] | None, statuses: dict[str, str]
+) -> None:
+    previous = None if before is None else findings(*((f, 1.0) for f in before))
+    got = finding_statuses(findings(*((f, 1.0) for f in now)), previous)
+    assert dict(got.select("finding_id", "status").iter_rows()) == statuses
+
+
+def test_current_order_then_resolved_by_id_with_their_own_values() -> None:
+    now = findings((C, 5.0), (A, 7.0))  # not in id order: kept as given
+    before = findings((B, 2.5), ("UNITS-MUE:C0:1", 9.0), (A, 1.0))
+    got = finding_statuses(now, before.select(COLUMNS))
+    assert got.columns == ["finding_id", "status", "rule_id", "severity", "amount_at_risk"]
+    assert got.rows() == [
+        (C, "new", "POC-MISSING", "error", 5.0),
+        (A, "persisting", "UNITS-8MIN", "error", 7.0),  # the current run's amount
+        (B, "resolved", "DOC-NO-NOTE", "error", 2.5),  # the previous run's
+        ("UNITS-MUE:C0:1", "resolved", "UNITS-MUE", "error", 9.0),
+    ]
+
+
+def test_diff_ids_counts_and_dict() -> None:
+    statuses = finding_statuses(findings((B, 1.0), (A, 1.0)), findings((A, 1.0), (C, 1.0)))
+    diff = HistoryDiff("s", "r2", "r1", "2026-02-01T06:00:00+00:00", statuses)
+    assert (diff.new, diff.persisting, diff.resolved) == ([B], [A], [C])
+    assert diff.counts == {"new": 1, "persisting": 1, "resolved": 1}
+    assert diff.to_dict() == {
+        "scope": "s", "run_id": "r2", "previous_run_id": "r1",
+        "previous_started_at": "2026-02-01T06:00:00+00:00", "counts": diff.counts,
+    }  # fmt: skip
+    empty = HistoryDiff("s", "r1", None, None, finding_statuses(findings(), None))
+    assert empty.counts == {"new": 0, "persisting": 0, "resolved": 0}
+
+
+def test_run_totals_from_the_summary_or_counted_once_per_line() -> None:
+    f = findings((A, 10.0), ("UNITS-MUE:C1:1", 30.0), (B, 5.0))  # two findings on C1 line 1
+    summary = {"findings": 3, "lines_with_findings": 9, "amount_at_risk": 99.5}
+    assert run_totals(summary, f) == (3, 9, 99.5)
+    assert run_totals({}, f) == (3, 2, 35.0)  # C1:1 at its largest amount, 30.00, once
+    assert run_totals({"findings": 3, "amount_at_risk": 1.0}, f) == (3, 2, 35.0)
+    assert run_totals({}, findings()) == (0, 0, 0.0)
