@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from checks.engine import AuditResult
-from flows.inputs.read import SourceMapping
+from flows.inputs.mapping import SourceMapping
 from flows.inputs.validate import ValidationSummary
 from flows.run import stages
 from flows.run.record import timer, write_run_json

@@ -46,7 +46,8 @@ from typing import Any
 
 import polars as pl
 
-from flows.inputs.read import detect_encoding
+from flows.inputs.formats import listed
+from flows.inputs.formats.csv import detect_encoding
 from schemas.errors import InputError
 from schemas.normalize import as_text, blank_to_null
 
@@ -71,6 +72,10 @@ def _header_key(header: str) -> str:
     return "_".join(header.replace("\ufeff", "").strip().casefold().replace("-", " ").split())
 
 
+# A reviewer edits a copy of findings.csv or its workbook, so of the input types only these two.
+READ_SUFFIXES = (".csv", ".xlsx")
+
+
 def _read(path: Path, label: str) -> pl.DataFrame:
     suffix = path.suffix.lower()
     if suffix == ".csv":
@@ -93,7 +98,7 @@ def _read(path: Path, label: str) -> pl.DataFrame:
             )
         except Exception:  # fastexcel raises its own error family for corrupt workbooks
             raise InputError(f"{label} is not a readable XLSX workbook") from None
-    raise InputError(f"{label} must be a .csv or .xlsx file")
+    raise InputError(f"{label} must be a {listed(READ_SUFFIXES)} file")
 
 
 def _parse_date(text: pl.Expr) -> pl.Expr:

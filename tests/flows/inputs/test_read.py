@@ -10,7 +10,9 @@ import polars as pl
 import pytest
 
 from data import MAPPINGS
-from flows.inputs.read import detect_encoding, load_mapping, read_export
+from flows.inputs.formats.csv import detect_encoding
+from flows.inputs.mapping import load_mapping
+from flows.inputs.read import read_export
 from schemas.contract import COLUMNS, SOURCE_FILE, SOURCE_ROW
 from schemas.errors import InputError, MappingError
 from schemas.normalize import normalize
