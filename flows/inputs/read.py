@@ -25,7 +25,7 @@ from pathlib import Path
 
 import polars as pl
 
-from flows.inputs.formats import SUFFIXES, input_files, listed, reader_for
+from flows.inputs.formats import input_files, is_input_type, listed, reader_for
 from flows.inputs.mapping import ExportMapping, SourceMapping, match_headers
 from flows.inputs.rows import blank_rows, constant, row_numbers
 from schemas.contract import COLUMNS, SOURCE_FILE, SOURCE_ROW
@@ -124,7 +124,7 @@ def _list_files(export: str, root: Path) -> list[Path]:
         if not files:
             raise InputError(f"{export} folder '{root}' has no {listed()} files")
         return files
-    if root.suffix.lower() not in SUFFIXES:
+    if not is_input_type(root):
         raise InputError(
             f"{export} file '{root}' has an unsupported extension '{root.suffix}' "
             f"(expected {listed()})"

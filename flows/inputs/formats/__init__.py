@@ -10,6 +10,7 @@ written beside an open workbook), whatever their suffix.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from flows.inputs.formats import csv, parquet, xlsx
@@ -20,22 +21,26 @@ READERS: dict[str, Reader] = {
     ".parquet": parquet.read,
     ".xlsx": xlsx.read,
 }
-SUFFIXES = tuple(READERS)
 IGNORED_PREFIXES = (".", "~$")
 
 
-def listed(suffixes: tuple[str, ...] = SUFFIXES) -> str:
-    """The suffixes as an error message names them: '.csv, .parquet or .xlsx'."""
-    return " or ".join(filter(None, (", ".join(suffixes[:-1]), suffixes[-1])))
+def listed(suffixes: Sequence[str] | None = None) -> str:
+    """The suffixes (default: every input type) as messages name them: '.csv, .parquet or .xlsx'."""
+    names = list(READERS if suffixes is None else suffixes)
+    return " or ".join(filter(None, (", ".join(names[:-1]), names[-1])))
 
 
 def is_ignored(path: Path) -> bool:
     return path.name.startswith(IGNORED_PREFIXES)
 
 
+def is_input_type(path: Path) -> bool:
+    return path.suffix.lower() in READERS
+
+
 def is_input(path: Path) -> bool:
     """A file of a type in READERS that is neither hidden nor a lock file."""
-    return not is_ignored(path) and path.suffix.lower() in READERS and path.is_file()
+    return not is_ignored(path) and is_input_type(path) and path.is_file()
 
 
 def input_files(folder: Path) -> list[Path]:
