@@ -45,13 +45,14 @@ def _csv_problem(err: Exception) -> str:
 def read(label: str, path: Path, spec: ExportMapping) -> FileRead:
     options = spec.csv
     encoding = detect_encoding(path) if options.encoding == "auto" else options.encoding
-    how = {"infer_schema": False, "separator": options.delimiter, "raise_if_empty": True}
     try:
         if encoding in ("utf-8", "utf-8-sig", "utf_8"):
-            df = pl.read_csv(path, **how)
+            source: Path | io.BytesIO = path
         else:
-            text = path.read_bytes().decode(encoding)
-            df = pl.read_csv(io.BytesIO(text.encode("utf-8")), **how)
+            source = io.BytesIO(path.read_bytes().decode(encoding).encode("utf-8"))
+        df = pl.read_csv(
+            source, infer_schema=False, separator=options.delimiter, raise_if_empty=True
+        )
     except pl.exceptions.NoDataError:
         raise InputError(f"{label} is empty") from None
     except UnicodeDecodeError:
