@@ -26,7 +26,8 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from flows.inputs.read import RawExport, SourceFile, SourceMapping, load_mapping, read_export
+from flows.inputs.mapping import SourceMapping, load_mapping
+from flows.inputs.read import RawExport, SourceFile, read_export
 from flows.inputs.validate import PathLike, ValidationSummary, validate_raws
 from schemas.contract import EXPORTS, SOURCE_ROW
 from schemas.normalize import as_text, blank_to_null

@@ -38,13 +38,14 @@ from typing import Any
 
 import polars as pl
 
+from flows.inputs.mapping import SourceMapping, load_mapping
 from flows.inputs.quarantine import (
     QUARANTINE_CSV,
     QUARANTINE_PARQUET,
     build_quarantine,
     write_quarantine,
 )
-from flows.inputs.read import RawExport, SourceMapping, load_mapping, read_export
+from flows.inputs.read import RawExport, read_export
 from schemas.contract import EXPORTS
 from schemas.normalize import MINUTES_DERIVED, normalize
 from schemas.validate import ValidationResult, reason_category, validate_export

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from checks.engine import AuditResult
-from flows.inputs.read import SourceMapping
+from flows.inputs.mapping import SourceMapping
 from flows.inputs.validate import ValidationSummary
 from flows.outputs.audited import Audited
 from flows.outputs.findings import (

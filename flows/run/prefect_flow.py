@@ -50,7 +50,8 @@ from prefect.tasks import Task, exponential_backoff
 from checks.merge import RulesOutput, merge_results
 from checks.profile import ProfileError
 from checks.registry import families as rule_families
-from flows.inputs.read import RawExport, SourceMapping
+from flows.inputs.mapping import SourceMapping
+from flows.inputs.read import RawExport
 from flows.inputs.validate import ValidationSummary
 from flows.outputs.audited import Audited
 from flows.outputs.findings import findings

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flows.inputs.read import SourceMapping, load_mapping
+from flows.inputs.mapping import SourceMapping, load_mapping
 from flows.run.context import RunContext, load_context
 from flows.run.record import new_run_id
 from flows.schedule.drop import Period, parse_period

@@ -23,7 +23,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flows.inputs.read import RawExport, SourceMapping, read_export
+from flows.inputs.mapping import SourceMapping
+from flows.inputs.read import RawExport, read_export
 from flows.inputs.redact import redact_raw, redaction_key
 from flows.inputs.validate import ValidationSummary, validate_raws
 from flows.outputs.audited import Audited

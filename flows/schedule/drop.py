@@ -7,13 +7,13 @@ call them directly.
 For each export (claims, notes, plans) the newest file by modification time is audited:
 
 - a subfolder named after the export (`DIR/claims/`, `DIR/notes/`, `DIR/plans/`): its newest
-  `.csv` / `.parquet` / `.xlsx` file; otherwise
+  input file (`.csv` / `.parquet` / `.xlsx`: the types of flows/inputs/formats); otherwise
 - a file directly in DIR whose name starts with the export's name, any case
   (`claims-2026-03.csv`, `Notes_march.xlsx`, `plans.parquet`): the newest of those.
 
-Hidden files and Excel lock files (`~$…`) are ignored; on equal modification times the file
-name that sorts last wins, so the choice never depends on directory order. Older files stay
-where they are (they are the record of earlier runs).
+Hidden files and Excel lock files (`~$…`) are ignored, as ingest ignores them; on equal
+modification times the file name that sorts last wins, so the choice never depends on directory
+order. Older files stay where they are (they are the record of earlier runs).
 
 **Windows.** The audit period of a scheduled run is a rolling window relative to the day the run
 was scheduled for (`today`): `last-month` (the last full calendar month, the default),
@@ -31,10 +31,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from flows.inputs.formats import is_input, listed
 from schemas.contract import EXPORTS
 from schemas.errors import InputError
 
-SUFFIXES = (".csv", ".parquet", ".xlsx")
 WINDOWS = ("last-month", "last-quarter", "last-week", "last-N-days", "month-to-date", "none")
 DEFAULT_WINDOW = "last-month"
 _DAYS = re.compile(r"^last-(\d{1,4})-days?$")
@@ -43,14 +43,11 @@ Period = tuple[date, date]
 
 
 def _candidates(folder: Path, prefix: str | None) -> list[Path]:
-    out = []
-    for p in folder.iterdir():
-        name = p.name
-        if name.startswith((".", "~$")) or p.suffix.lower() not in SUFFIXES or not p.is_file():
-            continue
-        if prefix is None or name.casefold().startswith(prefix):
-            out.append(p)
-    return out
+    return [
+        p
+        for p in folder.iterdir()
+        if is_input(p) and (prefix is None or p.name.casefold().startswith(prefix))
+    ]
 
 
 def _newest(files: list[Path]) -> Path:
@@ -72,7 +69,7 @@ def newest_exports(folder: str | os.PathLike[str]) -> dict[str, Path]:
         if not files:
             raise InputError(
                 f"drop folder '{root}' has no {export} export: expected a file named "
-                f"{export}*.csv, .parquet or .xlsx, or a '{export}' subfolder holding one"
+                f"{export}*{listed()}, or a '{export}' subfolder holding one"
             )
         picked[export] = _newest(files)
     return picked

@@ -41,7 +41,8 @@ from pathlib import Path
 import polars as pl
 
 from checks.dispositions import DISPOSITIONS, MARK_SCHEMA
-from flows.inputs.read import detect_encoding
+from flows.inputs.formats import listed
+from flows.inputs.formats.csv import detect_encoding
 from schemas.errors import InputError
 from schemas.normalize import as_text, blank_to_null
 
@@ -56,6 +57,10 @@ log = logging.getLogger(__name__)
 
 def _header_key(header: str) -> str:
     return "_".join(header.replace("\ufeff", "").strip().casefold().replace("-", " ").split())
+
+
+# A reviewer edits a copy of findings.csv or its workbook, so of the input types only these two.
+READ_SUFFIXES = (".csv", ".xlsx")
 
 
 def _read(path: Path, label: str) -> pl.DataFrame:
@@ -80,7 +85,7 @@ def _read(path: Path, label: str) -> pl.DataFrame:
             )
         except Exception:  # fastexcel raises its own error family for corrupt workbooks
             raise InputError(f"{label} is not a readable XLSX workbook") from None
-    raise InputError(f"{label} must be a .csv or .xlsx file")
+    raise InputError(f"{label} must be a {listed(READ_SUFFIXES)} file")
 
 
 def _parse_date(text: pl.Expr) -> pl.Expr:

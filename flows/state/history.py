@@ -58,6 +58,7 @@ import duckdb
 import polars as pl
 
 from checks.history import HistoryDiff, finding_statuses, run_totals
+from flows.inputs.formats import input_files
 from flows.run.provenance import program_version as current_version
 from flows.run.provenance import sha256_file
 from schemas.errors import InputError
@@ -67,7 +68,6 @@ HISTORY_DIR = ".therapy-audit"
 HISTORY_FILE = "history.duckdb"
 SCHEMA_VERSION = 1
 LOCK_TIMEOUT_S = 60.0
-_INPUT_SUFFIXES = (".csv", ".parquet", ".xlsx")
 
 # DuckDB refuses a second connection to one file with another configuration in the same
 # process; serialising our own calls avoids that and keeps one writer per process.
@@ -124,13 +124,7 @@ def default_scope(
 def _input_files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
-    return sorted(
-        p
-        for p in path.iterdir()
-        if p.is_file()
-        and p.suffix.lower() in _INPUT_SUFFIXES
-        and not p.name.startswith(("~$", "."))
-    )
+    return input_files(path)
 
 
 def describe_inputs(

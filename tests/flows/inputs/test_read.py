@@ -1,4 +1,5 @@
-"""flows.inputs.read: encodings, formats, folders, mapping files and whole-file errors."""
+"""flows.inputs.read: folders, row identity, headers onto contract names and whole-file errors
+through read_export (each reader and the mapping file have their own tests)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ import polars as pl
 import pytest
 
 from data import MAPPINGS
-from flows.inputs.read import detect_encoding, load_mapping, read_export
+from flows.inputs.read import read_export
 from schemas.contract import COLUMNS, SOURCE_FILE, SOURCE_ROW
-from schemas.errors import InputError, MappingError
+from schemas.errors import InputError
 from schemas.normalize import normalize
 from schemas.validate import validate_export
 from tests.schemas.test_contract import NPI, VALID, valid_row
@@ -35,97 +36,6 @@ def accepted(raw_export) -> pl.DataFrame:
     return result.accepted
 
 
-# ------------------------------------------------------------------------------ encodings
-def test_utf8_keeps_text_and_leading_zeros(tmp_path: Path) -> None:
-    path = write_csv_text(tmp_path / "claims.csv", [valid_row("claims", patient_id="00042")])
-    raw = read_export("claims", path)
-    assert raw.frame["patient_id"].to_list() == ["00042"]
-    assert raw.files[0].encoding == "utf-8"
-    assert accepted(raw)["patient_id"].to_list() == ["00042"]
-
-
-def test_utf8_bom_header_loses_the_bom(tmp_path: Path) -> None:
-    path = tmp_path / "plans.csv"
-    write_csv_text(path, [valid_row("plans")], encoding="utf-8-sig")
-    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
-    raw = read_export("plans", path)
-    assert raw.files[0].original.columns[1] == "plan_id"  # after _source_row
-    assert raw.files[0].encoding == "utf-8-sig"
-    assert accepted(raw)["plan_id"].to_list() == ["PL1"]
-
-
-def test_cp1252_is_decoded(tmp_path: Path) -> None:
-    rows = [valid_row("notes", note_text="Müller tolerated café visit; 5 €")]
-    path = write_csv_text(tmp_path / "notes.csv", rows, encoding="cp1252")
-    with pytest.raises(UnicodeDecodeError):
-        path.read_bytes().decode("utf-8")
-    assert detect_encoding(path) == "cp1252"
-    raw = read_export("notes", path)
-    assert raw.files[0].encoding == "cp1252"
-    assert accepted(raw)["note_text"].to_list() == ["Müller tolerated café visit; 5 €"]
-
-
-def test_utf8_multibyte_is_not_mistaken_for_cp1252(tmp_path: Path) -> None:
-    path = write_csv_text(tmp_path / "n.csv", [valid_row("notes", note_text="Müller")])
-    assert detect_encoding(path) == "utf-8"
-    assert read_export("notes", path).frame["note_text"].to_list() == ["Müller"]
-
-
-# ------------------------------------------------------------------------------ formats
-def test_xlsx_with_native_types(tmp_path: Path) -> None:
-    path = tmp_path / "claims.xlsx"
-    pl.DataFrame(
-        {
-            **{k: [v] for k, v in VALID["claims"].items()},
-            "line_number": [1],
-            "units": [2],
-            "charge_amount": [150.5],
-            "rendering_npi": [int(NPI)],
-            "service_date": [dt.date(2026, 1, 5)],
-        }
-    ).write_excel(path)
-    raw = read_export("claims", path)
-    assert raw.files[0].format == "xlsx"
-    row = accepted(raw).row(0, named=True)
-    assert row["service_date"] == dt.date(2026, 1, 5)
-    assert (row["units"], row["charge_amount"], row["rendering_npi"]) == (2, 150.5, NPI)
-
-
-def test_xlsx_named_sheet_from_mapping(tmp_path: Path) -> None:
-    import xlsxwriter
-
-    path = tmp_path / "plans.xlsx"
-    with xlsxwriter.Workbook(path) as workbook:
-        pl.DataFrame({"x": ["cover sheet"]}).write_excel(workbook, worksheet="Notes")
-        pl.DataFrame({k: [v] for k, v in VALID["plans"].items()}).write_excel(
-            workbook, worksheet="Plans"
-        )
-    mapping_file = tmp_path / "m.toml"
-    mapping_file.write_text('[plans]\nsheet = "Plans"\n')
-    raw = read_export("plans", path, load_mapping(mapping_file))
-    assert accepted(raw)["plan_id"].to_list() == ["PL1"]
-    mapping_file.write_text('[plans]\nsheet = "Nope"\n')
-    with pytest.raises(InputError, match="has no sheet named 'Nope'"):
-        read_export("plans", path, load_mapping(mapping_file))
-
-
-def test_parquet_with_native_types(tmp_path: Path) -> None:
-    path = tmp_path / "notes.parquet"
-    pl.DataFrame(
-        {
-            **{k: [v] for k, v in VALID["notes"].items()},
-            "service_date": [dt.date(2026, 1, 5)],
-            "start_time": [dt.time(9)],
-            "end_time": [dt.time(9, 40)],
-            "minutes": pl.Series([None], dtype=pl.Int32),
-            "signed_at": [dt.datetime(2026, 1, 5, 12)],
-        }
-    ).write_parquet(path)
-    row = accepted(read_export("notes", path)).row(0, named=True)
-    assert (row["minutes"], row["minutes_derived"]) == (40, True)
-    assert row["signed_at"] == dt.datetime(2026, 1, 5, 12)
-
-
 # ------------------------------------------------------------------------------ folders
 def test_folder_concatenates_files_sorted_with_source_columns(tmp_path: Path) -> None:
     folder = tmp_path / "claims"
@@ -136,6 +46,7 @@ def test_folder_concatenates_files_sorted_with_source_columns(tmp_path: Path) ->
     )
     (folder / "README.txt").write_text("ignored")
     (folder / "~$a.xlsx").write_bytes(b"office lock file")
+    write_csv_text(folder / ".a.csv", [valid_row("claims", claim_id="HIDDEN")])  # readable, hidden
     raw = read_export("claims", folder)
     assert raw.frame.select(SOURCE_FILE, SOURCE_ROW, "claim_id").rows() == [
         ("claims/a.csv", 1, "A1"),
@@ -183,7 +94,8 @@ def test_missing_optional_columns_are_added_as_null(tmp_path: Path) -> None:
     assert accepted(raw)["signed_date"].to_list() == [None]
 
 
-# ------------------------------------------------------------------------------ mapping
+# ------------------------------------------------------------------------------ a mapped export
+# One row per export as the example mapping's billing system writes it (mapping and CLI tests).
 CLINICSOFT = {
     "claims": {
         "Claim #": "CS-100",
@@ -223,52 +135,6 @@ CLINICSOFT = {
 }
 
 
-def test_example_mapping_reads_a_clinicsoft_export(tmp_path: Path) -> None:
-    mapping = load_mapping(EXAMPLE_MAPPING)
-    assert mapping.name == "ClinicSoft"
-    for export, row in CLINICSOFT.items():
-        path = write_csv_text(tmp_path / f"{export}.csv", [row])
-        typed = accepted(read_export(export, path, mapping)).row(0, named=True)
-        if export == "claims":
-            assert typed["service_date"] == dt.date(2026, 1, 5)
-            assert (typed["patient_id"], typed["modifiers"]) == ("000123", "GP:59")
-            assert typed["charge_amount"] == 1200.0
-        elif export == "notes":
-            assert (typed["minutes"], typed["minutes_derived"]) == (50, True)
-            assert typed["signed_at"] == dt.datetime(2026, 1, 5, 16, 15)
-        else:
-            assert typed["discipline"] == "PT"
-
-
-@pytest.mark.parametrize(
-    ("toml", "message"),
-    [
-        ('nmae = "x"\n', "unknown key 'nmae'"),
-        ("[claim]\n", "unknown key 'claim'"),
-        ("[claims]\ncolums = {}\n", "unknown key 'claims.colums'"),
-        ('[claims.columns]\nunits_billed = "Units"\n', "unknown key 'claims.columns.units_billed'"),
-        ('[claims.csv]\nquote = "x"\n', "unknown key 'claims.csv.quote'"),
-        ('[claims.formats]\nunits = "%d"\n', "is not a date, time or date-time column"),
-        ('[claims.formats]\nservice_date = "MM/DD/YYYY"\n', "is not a strptime format"),
-        ("[claims.columns]\nunits = 3\n", "'claims.columns.units' must be a non-empty string"),
-        ('[claims.csv]\nencoding = "klingon"\n', "is not a known encoding"),
-        ("[claims\n", "is not valid TOML"),
-    ],
-)
-def test_mapping_errors_name_the_key_and_file(tmp_path: Path, toml: str, message: str) -> None:
-    path = tmp_path / "bad.toml"
-    path.write_text(toml)
-    with pytest.raises(MappingError, match=message) as caught:
-        load_mapping(path)
-    assert str(path) in str(caught.value)
-    assert "\n" not in str(caught.value)
-
-
-def test_missing_mapping_file(tmp_path: Path) -> None:
-    with pytest.raises(MappingError, match="does not exist"):
-        load_mapping(tmp_path / "none.toml")
-
-
 # ------------------------------------------------------------------------------ whole-file errors
 def test_missing_required_column_names_file_and_column(tmp_path: Path) -> None:
     row = {k: v for k, v in VALID["claims"].items() if k != "units"}
@@ -276,17 +142,6 @@ def test_missing_required_column_names_file_and_column(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         read_export("claims", path)
     assert str(caught.value) == f"claims file '{path}' is missing the required column 'units'"
-
-
-def test_missing_mapped_column_says_what_it_was_mapped_from(tmp_path: Path) -> None:
-    row = {k: v for k, v in CLINICSOFT["claims"].items() if k not in ("Units", "CPT")}
-    path = write_csv_text(tmp_path / "claims.csv", [row])
-    with pytest.raises(InputError) as caught:
-        read_export("claims", path, load_mapping(EXAMPLE_MAPPING))
-    assert str(caught.value) == (
-        f"claims file '{path}' is missing the required columns "
-        "'procedure_code' (mapped from 'CPT'), 'units' (mapped from 'Units')"
-    )
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from flows.inputs.formats import READERS
 from flows.schedule.drop import (
     drop_scope,
     newest_exports,
@@ -42,6 +43,20 @@ def test_newest_export_per_kind_by_modification_time(tmp_path: Path) -> None:
     picked = newest_exports(tmp_path)
     assert picked == {"claims": claims, "notes": notes, "plans": plans_b}
     assert plans_a != plans_b
+
+
+def test_the_drop_folder_takes_its_types_from_the_input_registry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("claims.csv", "notes.csv", "plans.xlsx"):
+        touch(tmp_path / name, 10)
+    touch(tmp_path / "plans-2026-03.tsv", 1)  # newer, but not an input type
+    assert newest_exports(tmp_path)["plans"] == tmp_path / "plans.xlsx"
+    monkeypatch.setitem(READERS, ".tsv", READERS[".csv"])
+    assert newest_exports(tmp_path)["plans"] == tmp_path / "plans-2026-03.tsv"
+    (tmp_path / "notes.csv").unlink()
+    with pytest.raises(InputError, match=r"notes\*\.csv, \.parquet, \.xlsx or \.tsv, or a 'notes'"):
+        newest_exports(tmp_path)
 
 
 def test_an_empty_subfolder_falls_back_to_prefixed_files(tmp_path: Path) -> None:

@@ -1,0 +1,52 @@
+"""Which files are inputs, and the one reader of each file type.
+
+`READERS` maps a file suffix to its reader; it is the only list of input file types: folder
+listing, the drop folder, the run record's input hashes and the error messages all follow it.
+Adding a format is one reader module (see `base.Reader`) and one entry here.
+
+Ignored everywhere a folder is listed: hidden files (`.name`) and Office lock files (`~$name`,
+written beside an open workbook), whatever their suffix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from flows.inputs.formats import csv, parquet, xlsx
+from flows.inputs.formats.base import Reader
+
+READERS: dict[str, Reader] = {
+    ".csv": csv.read,
+    ".parquet": parquet.read,
+    ".xlsx": xlsx.read,
+}
+IGNORED_PREFIXES = (".", "~$")
+
+
+def listed(suffixes: Sequence[str] | None = None) -> str:
+    """The suffixes (default: every input type) as messages name them: '.csv, .parquet or .xlsx'."""
+    names = list(READERS if suffixes is None else suffixes)
+    return " or ".join(filter(None, (", ".join(names[:-1]), names[-1])))
+
+
+def is_ignored(path: Path) -> bool:
+    return path.name.startswith(IGNORED_PREFIXES)
+
+
+def is_input_type(path: Path) -> bool:
+    return path.suffix.lower() in READERS
+
+
+def is_input(path: Path) -> bool:
+    """A file of a type in READERS that is neither hidden nor a lock file."""
+    return not is_ignored(path) and is_input_type(path) and path.is_file()
+
+
+def input_files(folder: Path) -> list[Path]:
+    """The input files directly in `folder` (not recursive), sorted by name."""
+    return sorted((p for p in folder.iterdir() if is_input(p)), key=lambda p: p.name)
+
+
+def reader_for(path: Path) -> Reader:
+    return READERS[path.suffix.lower()]

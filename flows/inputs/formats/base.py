@@ -1,0 +1,25 @@
+"""What every reader takes and returns, so read_export handles all file types alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple, Protocol
+
+import polars as pl
+
+from flows.inputs.mapping import ExportMapping
+
+
+class FileRead(NamedTuple):
+    """One file's frame under its own headers, and the text encoding it was decoded with
+    (None for formats that store typed values)."""
+
+    frame: pl.DataFrame
+    encoding: str | None = None
+
+
+class Reader(Protocol):
+    """Read the file at `path`; `label` names it in the one-line InputError of a whole-file
+    problem (never a cell value: they may be PHI)."""
+
+    def __call__(self, label: str, path: Path, spec: ExportMapping) -> FileRead: ...

@@ -1,0 +1,44 @@
+"""XLSX reader: the first sheet unless the mapping names one; values keep the cells' types."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from flows.inputs.formats.base import FileRead
+from flows.inputs.mapping import ExportMapping
+from schemas.errors import InputError
+
+
+def read(label: str, path: Path, spec: ExportMapping) -> FileRead:
+    sheet = spec.sheet
+    which: dict[str, Any] = {"sheet_name": sheet} if sheet else {"sheet_id": 1}
+    # fastexcel logs a warning for every all-blank column (common: unused optional columns);
+    # it would clutter the console that must carry only the run summary or one error line.
+    dtype_log = logging.getLogger("fastexcel.types.dtype")
+    level = dtype_log.level
+    dtype_log.setLevel(logging.ERROR)
+    try:
+        # All rows are sampled for types so a late text cell in a number column is not coerced
+        # to null; empty rows/columns are kept so row numbers and blank required columns hold.
+        frame = pl.read_excel(
+            path,
+            engine="calamine",
+            infer_schema_length=None,
+            drop_empty_rows=False,
+            drop_empty_cols=False,
+            raise_if_empty=False,
+            **which,
+        )
+    except ValueError as err:
+        if sheet and "sheet" in str(err):
+            raise InputError(f"{label} has no sheet named '{sheet}'") from None
+        raise InputError(f"{label} is not a readable XLSX workbook") from None
+    except Exception:  # fastexcel raises its own CalamineError family for corrupt workbooks
+        raise InputError(f"{label} is not a readable XLSX workbook") from None
+    finally:
+        dtype_log.setLevel(level)
+    return FileRead(frame)
