@@ -80,11 +80,12 @@ def assign_profiles(
     }
 
 
-def _describe(exc: BaseException) -> str:
-    """One line for the report: the error and where the rule raised it."""
+def describe_failure(exc: BaseException) -> str:
+    """Type and where it was raised, without the message: messages of data libraries can quote
+    cell values (patient ids), and this text goes to logs, Prefect, the report and summary.json."""
     frames = traceback.extract_tb(exc.__traceback__)
     where = f" ({frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno})" if frames else ""
-    return f"{type(exc).__name__}: {exc}{where}"
+    return f"{type(exc).__name__}{where}"
 
 
 def _call(
@@ -326,7 +327,7 @@ def run_matched(
             if run.status == FAILED:
                 continue
             if isinstance(out, BaseException):
-                run.status, run.error = FAILED, _describe(out)
+                run.status, run.error = FAILED, describe_failure(out)
                 run.findings, run.profiles, outputs[rule_id] = 0, [], []
                 continue
             run.profiles.extend(members)

@@ -4,11 +4,12 @@ user's file; an unknown key or a bad value is an error naming the key and the fi
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from checks.profile import Profile
 from data import EXPECTATIONS
-from flows.run.config import default_profiles
 from schemas.errors import InputError
 
 DEFAULT_CONFIG = EXPECTATIONS
@@ -95,11 +96,11 @@ def load_config(config_path: Path | str | None = None) -> dict[str, Any]:
     return flat
 
 
-def known_code_sets() -> tuple[frozenset[str], frozenset[str]]:
-    """(every code the shipped profiles name, the union of their timed codes)."""
+def known_code_sets(profiles: Iterable[Profile]) -> tuple[frozenset[str], frozenset[str]]:
+    """(every code the profiles name, the union of their timed codes)."""
     known: set[str] = set()
     timed: set[str] = set()
-    for profile in default_profiles().values():
+    for profile in profiles:
         c = profile.codes
         known |= c.timed | c.untimed | c.per_session | c.one_on_one | c.evaluation
         known |= set(c.discipline)

@@ -55,8 +55,10 @@ from typing import Any
 import polars as pl
 
 from checks.dataset_metrics import CODE_COLUMNS, describe, specs, timed_units
+from checks.profile import Profile
 from flows.expectations.config import known_code_sets, load_config
 from flows.expectations.runner import Check, evaluate
+from flows.run.config import default_profiles
 
 
 def run_expectations(
@@ -67,10 +69,12 @@ def run_expectations(
     period: tuple[date, date] | None = None,
     config_path: Path | None = None,
     known_codes: Iterable[str] | None = None,
+    profiles: Iterable[Profile] | None = None,
 ) -> list[dict[str, Any]]:
-    """Run every dataset expectation; results in a fixed order (see the module docstring)."""
+    """Run every dataset expectation; results in a fixed order (see the module docstring).
+    `profiles`: whose codes are known and timed (default: the shipped profiles)."""
     cfg = load_config(config_path)
-    known, timed = known_code_sets()
+    known, timed = known_code_sets(default_profiles().values() if profiles is None else profiles)
     if known_codes is not None:
         known = frozenset(str(c).strip().upper() for c in known_codes)
     frames = {"claims": claims, "notes": notes, "plans": plans}

@@ -18,12 +18,12 @@ import polars as pl
 from flows.inputs.read import RawExport
 from flows.outputs.safe_csv import write_csv
 from schemas.contract import EXPORTS, SOURCE_ROW
-from schemas.normalize import as_text
+from schemas.text import as_text
 from schemas.validate import PROBLEM_SCHEMA, ValidationResult
 
 QUARANTINE_CSV = "quarantine.csv"
 QUARANTINE_PARQUET = "quarantine.parquet"
-QUARANTINE_SCHEMA: dict[str, pl.DataType] = {**PROBLEM_SCHEMA, "original_values": pl.String()}
+QUARANTINE_SCHEMA = pl.Schema({**PROBLEM_SCHEMA, "original_values": pl.String()})
 
 _ROW_KEYS = ["source_file", "source_row"]
 

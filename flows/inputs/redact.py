@@ -30,7 +30,7 @@ from flows.inputs.mapping import SourceMapping, load_mapping
 from flows.inputs.read import RawExport, SourceFile, read_export
 from flows.inputs.validate import PathLike, ValidationSummary, validate_raws
 from schemas.contract import EXPORTS, SOURCE_ROW
-from schemas.normalize import as_text, blank_to_null
+from schemas.text import as_text, blank_to_null
 
 KEY_ENV = "THERAPY_AUDIT_REDACT_KEY"
 PREFIX = "PT-"

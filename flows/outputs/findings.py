@@ -25,7 +25,7 @@ from checks.summary import build_summary
 from flows.inputs.validate import ValidationSummary
 from flows.outputs.audited import Audited
 from flows.outputs.safe_csv import write_csv
-from flows.run.config import default_profiles, fee_schedule, mue_table, resolve_profile
+from flows.run.context import RunContext, load_context
 from flows.run.settings import RunSettings
 from flows.state import history as hist
 from flows.state.dispositions import load_dispositions
@@ -43,24 +43,26 @@ def audit_frames(
     claims: pl.DataFrame, notes: pl.DataFrame, plans: pl.DataFrame, profile: str | None = None
 ) -> AuditResult:
     """Run every rule over accepted rows in one call; `profile` overrides payer_type."""
-    override = resolve_profile(profile) if profile else None
+    context = load_context(profile)
     result = audit(
         claims,
         notes,
         plans,
-        profiles=default_profiles(),
-        fee_schedule=fee_schedule(),
-        mue=mue_table(),
-        override=override,
+        profiles=context.profiles,
+        fee_schedule=context.fee_schedule.lazy(),
+        mue=context.mue.lazy(),
+        override=context.override,
     )
     FindingsSchema.validate(result.findings)
     return result
 
 
-def audit_result(validation: ValidationSummary, rules: RulesOutput) -> AuditResult:
+def audit_result(
+    validation: ValidationSummary, rules: RulesOutput, context: RunContext
+) -> AuditResult:
     """Findings in the output contract from the merged rule results (checks/assemble.py, as
     `audit_frames`); `findings` checks them against the contract, on every run."""
-    return assemble_result(validation.claims, rules, fee_schedule())
+    return assemble_result(validation.claims, rules, context.fee_schedule.lazy())
 
 
 def summarize(result: AuditResult, validation: ValidationSummary | None) -> dict[str, Any]:
@@ -125,7 +127,7 @@ def findings(
     the expectations, dispositions and the diff against the previous run of the scope. Writes
     nothing: a finding that breaks the contract or a rejected reviewed-findings or history file
     leaves no partial outputs (flows/outputs/registry.py writes them afterwards)."""
-    result = audit_result(validation, rules)
+    result = audit_result(validation, rules, s.context)
     found = result.findings
     # the contract check (polars, GIL released) runs while this thread builds the summary
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="findings") as pool:

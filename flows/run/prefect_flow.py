@@ -47,6 +47,7 @@ from prefect.states import State
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import Task, exponential_backoff
 
+from checks.engine import describe_failure
 from checks.merge import RulesOutput, merge_results
 from checks.profile import ProfileError
 from checks.registry import families as rule_families
@@ -61,7 +62,7 @@ from flows.run.artifacts import publish_artifacts
 from flows.run.context import RunContext
 from flows.run.direct import AuditOutputs, outputs
 from flows.run.record import new_run_id, timer, write_run_json
-from flows.run.rules import describe_failure, failed_families, run_families
+from flows.run.rules import failed_families, run_families
 from flows.run.settings import RunSettings, run_options, settings
 from flows.schedule import drop
 from flows.state.history import HistoryError
@@ -312,7 +313,7 @@ def audit_flow(
             from flows.scale.cluster import rules_on_dask  # imports distributed only when asked
 
             rules = rules_on_dask(
-                validation, s.profile, partitions, address=dask_address, cluster=dask_cluster
+                validation, s.context, partitions, address=dask_address, cluster=dask_cluster
             )
         else:
             families = {

@@ -9,26 +9,16 @@ families' answers are put together by checks.merge.merge_results.
 
 from __future__ import annotations
 
-import traceback
-
 import polars as pl
 
 from checks.declare import Rule
-from checks.engine import FAILED, RuleRun, match, run_matched
+from checks.engine import FAILED, RuleRun, describe_failure, match, run_matched
 from checks.measures import provider_measures
 from checks.merge import RulesOutput, merge_results
 from checks.registry import all_rules
 from checks.registry import families as rule_families
 from flows.inputs.validate import ValidationSummary
 from flows.run.context import RunContext
-
-
-def describe_failure(exc: BaseException) -> str:
-    """Type and where it was raised, without the message: messages of data libraries can quote
-    cell values (patient ids), and this text goes to logs, Prefect and summary.json."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    where = f" ({frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno})" if frames else ""
-    return f"{type(exc).__name__}{where}"
 
 
 def family_rules(families: tuple[str, ...] | list[str]) -> dict[str, Rule]:

@@ -23,13 +23,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from checks.engine import describe_failure
 from flows.inputs.mapping import SourceMapping
 from flows.inputs.read import RawExport, read_export
 from flows.inputs.redact import redact_raw, redaction_key
 from flows.inputs.validate import ValidationSummary, validate_raws
 from flows.outputs.audited import Audited
 from flows.outputs.registry import write_outputs
-from flows.run.rules import describe_failure
 from flows.run.settings import PathLike, RunSettings
 from flows.state.history import describe_inputs, record_run
 from schemas.contract import EXPORTS
@@ -67,7 +67,11 @@ def expectations(validation: ValidationSummary, s: RunSettings) -> list[dict[str
 
     try:
         return run_expectations(
-            validation.claims, validation.notes, validation.plans, period=s.period
+            validation.claims,
+            validation.notes,
+            validation.plans,
+            period=s.period,
+            profiles=s.context.profiles.values(),
         )
     except Exception as exc:
         return [

@@ -36,11 +36,11 @@ from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect_dask import DaskTaskRunner
 
+from checks.engine import describe_failure
 from checks.merge import RulesOutput, merge_results
 from checks.profile import Profile
 from flows.inputs.validate import ValidationSummary
-from flows.run.config import default_profiles, mue_table, resolve_profile
-from flows.run.rules import describe_failure
+from flows.run.context import RunContext
 from flows.scale.partitions import Partition, failed_partition, plan_partitions, run_partition
 from schemas.errors import InputError
 
@@ -144,7 +144,7 @@ def check_partitions(partitions: int) -> int:
 
 def rules_on_dask(
     validation: ValidationSummary,
-    profile: str | None,
+    context: RunContext,
     partitions: int,
     *,
     address: str | None = None,
@@ -155,8 +155,7 @@ def rules_on_dask(
     flow run: the task runs are recorded under it."""
     check_partitions(partitions)
     log = get_run_logger()
-    override = resolve_profile(profile) if profile else None
-    profiles, mue = default_profiles(), mue_table().collect()
+    profiles, mue, override = context.profiles, context.mue, context.override
     start = time.perf_counter()
     # no rule reads the note text: it stays on this machine
     notes = validation.notes.drop(*NOT_SENT, strict=False)

@@ -35,10 +35,11 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from checks.base import MATCH_KEY
+from checks.declare import Rule
 from checks.engine import FAILED, RuleRun, run_rules
 from checks.merge import RulesOutput, merge_results
 from checks.profile import Profile
-from checks.registry import Rule, all_rules
+from checks.registry import all_rules
 
 PATIENT, PROVIDER = "patient", "provider"
 HASH_SEED = 20_260_601

@@ -121,7 +121,7 @@ def parse_period(text: str | Period | list[str] | None) -> Period | None:
         if len(parts) != 2:
             raise InputError(f"period '{text}' must be START..END, e.g. 2026-01-01..2026-03-31")
     else:
-        parts = list(text)
+        parts = [*text]
         if len(parts) != 2:
             raise InputError("a period needs a start and an end date")
     try:

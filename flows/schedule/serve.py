@@ -81,7 +81,7 @@ def build_deployment(
         schedule = Cron(cron, timezone=timezone) if timezone else Cron(cron)
     except ValueError as err:
         raise InputError(f"--cron '{cron}' is not a valid schedule: {err}") from None
-    return audit_flow.to_deployment(
+    deployment = audit_flow.to_deployment(
         name=name,
         schedules=[schedule],
         parameters=parameters,
@@ -89,6 +89,9 @@ def build_deployment(
         tags=["therapy-audit", "scheduled"],
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
+    # outside an event loop prefect's sync-compatible call returns the deployment itself
+    assert isinstance(deployment, RunnerDeployment)
+    return deployment
 
 
 def serve_scheduled(deployment: RunnerDeployment) -> None:

@@ -44,7 +44,7 @@ from checks.dispositions import DISPOSITIONS, MARK_SCHEMA
 from flows.inputs.formats import listed
 from flows.inputs.formats.csv import detect_encoding
 from schemas.errors import InputError
-from schemas.normalize import as_text, blank_to_null
+from schemas.text import as_text, blank_to_null
 
 REQUIRED = ("finding_id", "disposition", "reviewer", "date")
 OPTIONAL = ("reason",)
@@ -117,7 +117,7 @@ def _first_problem(frame: pl.DataFrame) -> tuple[int, str, str] | None:
     for order, (column, bad, problem) in enumerate(checks):
         rows = frame.filter(bad.fill_null(False))[_ROW]
         if rows.len():
-            found.append((int(rows.min()), order, column, problem))
+            found.append((min(rows.to_list()), order, column, problem))
     if not found:
         return None
     row, _, column, problem = min(found)

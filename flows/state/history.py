@@ -168,7 +168,10 @@ def _iso(moment: datetime | None) -> str | None:
 @contextmanager
 def _connect(db_path: PathLike, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
     path = Path(db_path)
-    config = {"autoinstall_known_extensions": False}  # never reach for the network
+    # never reach for the network
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "autoinstall_known_extensions": False
+    }
     deadline = time.monotonic() + LOCK_TIMEOUT_S
     delay = 0.05
     with _PROCESS_LOCK:

@@ -54,7 +54,8 @@ class Rates:
 
 
 def workdays(n: int) -> list[dt.date]:
-    days, d = [], PERIOD_START
+    days: list[dt.date] = []
+    d = PERIOD_START
     while len(days) < n:
         if d.weekday() < 5:
             days.append(d)
@@ -272,7 +273,9 @@ def services(rng: np.random.Generator, v: pl.DataFrame) -> pl.DataFrame:
     return flat.with_columns(line_number=pl.int_range(1, pl.len() + 1).over("visit").cast(pl.Int64))
 
 
-def clock(v: pl.DataFrame, s: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+def clock(
+    v: pl.DataFrame, s: pl.DataFrame, rng: np.random.Generator
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Start and end minute of every service: visits back to back with short gaps, services
     within a visit back to back; double-booked second visits start 5 minutes into the first."""
     dur = s.group_by("visit").agg(pl.col("minutes").sum().alias("duration"))

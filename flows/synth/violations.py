@@ -42,15 +42,17 @@ from flows.synth.practice import (
 
 TIMED = ("97110", "97112", "97116", "97140", "97530", "97535", "H2014")
 PAYER_FACTOR = {"medicare": 1.0, "medicaid": 0.85, "commercial": 1.15}
-LABEL_SCHEMA: dict[str, pl.DataType] = {
-    "claim_id": pl.String(),
-    "line_number": pl.Int64(),
-    "rule_id": pl.String(),
-    "severity": pl.String(),
-    "excess_units": pl.Int64(),
-    "amount_at_risk": pl.Float64(),
-    "injection": pl.String(),
-}
+LABEL_SCHEMA = pl.Schema(
+    {
+        "claim_id": pl.String(),
+        "line_number": pl.Int64(),
+        "rule_id": pl.String(),
+        "severity": pl.String(),
+        "excess_units": pl.Int64(),
+        "amount_at_risk": pl.Float64(),
+        "injection": pl.String(),
+    }
+)
 NOTE_TEXT = {
     "97110": "Therapeutic exercise for strength and range of motion; tolerated well.",
     "97112": "Neuromuscular re-education, balance and proprioception drills.",
