@@ -173,15 +173,14 @@ def validate_raws(
         return validate_export(export, normalized.typed, normalized.failures)
 
     # the exports are independent; polars and Pandera's polars checks release the GIL, so
-    # the smaller exports' checks fill the gaps between the largest one's (issue #6)
+    # the smaller exports' checks fill the gaps between the largest one's
     with ThreadPoolExecutor(max_workers=len(raws) or 1, thread_name_prefix="validate") as pool:
         futures = {export: pool.submit(check, export) for export in raws}
     results: dict[str, ValidationResult] = {e: f.result() for e, f in futures.items()}
     # No rule, report or export reads note text or the accepted rows' source file and row once
     # the contract has checked them (the counts per file are taken above; the quarantine keeps
-    # its rows' origin and original values, from `raws`). Note text is the largest column in
-    # memory (~1 GB at ten million notes), the source columns ~0.45 GB at ten million lines
-    # (issue #6).
+    # its rows' origin and original values, from `raws`), and note text is the largest column in
+    # memory: they leave here.
     for export, result in list(results.items()):
         unread = [c for c in (NOTE_TEXT, *SOURCE_COLUMNS) if c in result.accepted.columns]
         if unread:

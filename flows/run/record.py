@@ -2,7 +2,7 @@
 
 Written last into the output folder by both modes (direct and the Prefect flow). It changes on
 every run (times, run id), which is why it is a file of its own: findings.csv stays
-byte-identical for the same inputs. The benchmark of issue #6 reads `timings`.
+byte-identical for the same inputs. The benchmark (`make bench`) reads `timings`.
 
     {
       "run_id": "20260301-060000-a1b2c3",

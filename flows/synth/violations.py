@@ -23,8 +23,6 @@ end-to-end tests hold the audit to (precision and recall 1.0):
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import polars as pl
 
@@ -366,6 +364,3 @@ def service_dates(n_days: int) -> pl.DataFrame:
     return pl.DataFrame({"day": np.arange(n_days), "service_date": workdays(n_days)}).cast(
         {"day": pl.Int64, "service_date": pl.Date}
     )
-
-
-__all__ = ["dt", "inject_visits", "labels", "money", "notes", "plans", "service_dates"]
