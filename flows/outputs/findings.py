@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from checks.assemble import assemble_result, audit
+from checks.assemble import assemble_result
 from checks.dispositions import MARK_SCHEMA, apply_dispositions
 from checks.engine import AuditResult
 from checks.merge import RulesOutput
@@ -25,7 +25,7 @@ from checks.summary import build_summary
 from flows.inputs.validate import ValidationSummary
 from flows.outputs.audited import Audited
 from flows.outputs.safe_csv import write_csv
-from flows.run.context import RunContext, load_context
+from flows.run.context import RunContext
 from flows.run.settings import RunSettings
 from flows.state import history as hist
 from flows.state.dispositions import load_dispositions
@@ -39,29 +39,11 @@ SUMMARY_JSON = "summary.json"
 STATUS_CSV = "findings_status.csv"
 
 
-def audit_frames(
-    claims: pl.DataFrame, notes: pl.DataFrame, plans: pl.DataFrame, profile: str | None = None
-) -> AuditResult:
-    """Run every rule over accepted rows in one call; `profile` overrides payer_type."""
-    context = load_context(profile)
-    result = audit(
-        claims,
-        notes,
-        plans,
-        profiles=context.profiles,
-        fee_schedule=context.fee_schedule.lazy(),
-        mue=context.mue.lazy(),
-        override=context.override,
-    )
-    FindingsSchema.validate(result.findings)
-    return result
-
-
 def audit_result(
     validation: ValidationSummary, rules: RulesOutput, context: RunContext
 ) -> AuditResult:
-    """Findings in the output contract from the merged rule results (checks/assemble.py, as
-    `audit_frames`); `findings` checks them against the contract, on every run."""
+    """Findings in the output contract from the merged rule results (checks/assemble.py, the
+    same path as checks.assemble.audit); `findings` checks them against the contract."""
     return assemble_result(validation.claims, rules, context.fee_schedule.lazy())
 
 

@@ -1,6 +1,6 @@
 """The rules stage: the engine over some rule families, and what a family that raises leaves.
 
-The direct runner passes all four families to one engine pass (notes are matched to lines once
+The direct runner passes every family to one engine pass (notes are matched to lines once
 per pass) and falls back to one pass per family only when that pass raises; the Prefect flow
 runs one task per family. Either way a family that raises leaves its rules "failed to run" and
 the others complete (the engine itself already isolates a single rule that raises); the

@@ -10,13 +10,15 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from checks.assemble import audit
 from checks.dispositions import MARK_SCHEMA, apply_dispositions
 from data import EXAMPLES
 from flows.cli.main import SAMPLE
 from flows.inputs.validate import validate_inputs
-from flows.outputs.findings import audit_frames
+from flows.run.context import load_context
 from flows.state.dispositions import load_dispositions
 from schemas.errors import InputError
+from schemas.findings import FindingsSchema
 
 EXAMPLE = EXAMPLES / "reviewed-findings.csv"
 HEADER = "finding_id,disposition,reviewer,date,reason\n"
@@ -27,7 +29,11 @@ H = "(the header is row 1)"
 def demo_findings(tmp_path_factory: pytest.TempPathFactory) -> pl.DataFrame:
     out = tmp_path_factory.mktemp("demo")
     v = validate_inputs(SAMPLE / "claims.csv", SAMPLE / "notes.csv", SAMPLE / "plans.csv", out)
-    return audit_frames(v.claims, v.notes, v.plans).findings
+    c = load_context(None)
+    fees, mue = c.fee_schedule.lazy(), c.mue.lazy()
+    found = audit(v.claims, v.notes, v.plans, profiles=c.profiles, fee_schedule=fees, mue=mue)
+    found = found.findings
+    return FindingsSchema.validate(found)
 
 
 def write(tmp_path: Path, text: str, name: str = "reviewed.csv") -> Path:
