@@ -164,3 +164,13 @@ def audit(
         rules=rules,
     )
     return assemble_result(claims, RulesOutput(raw, runs, by_profile), fee_schedule, rules)
+
+
+def claim_line_of(column: str) -> list[pl.Expr]:
+    """claim_id and line_number from a finding id `RULE-ID:claim_id:line` (a claim id may hold
+    ':', so the rule is before the first and the line after the last)."""
+    rest = pl.col(column).str.splitn(":", 2).struct.field("field_1")
+    return [
+        rest.str.replace(r":\d+$", "").alias("claim_id"),
+        rest.str.extract(r":(\d+)$", 1).cast(pl.Int64).alias("line_number"),
+    ]

@@ -37,7 +37,8 @@ DISCIPLINE_MODIFIERS = {"GP": "PT", "GO": "OT", "GN": "SLP"}
 
 @dataclass(frozen=True)
 class CodeSets:
-    """Which procedure codes a profile treats as what (billing-rules.md §1)."""
+    """Which procedure codes a profile treats as what (timed, untimed, per session, one-on-one,
+    evaluation) and which discipline a code belongs to."""
 
     timed: frozenset[str] = frozenset()
     untimed: frozenset[str] = frozenset()

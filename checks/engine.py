@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import traceback
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -67,6 +68,17 @@ class AuditResult:
     providers: pl.DataFrame | None = None
 
 
+def timed_codes_by_payer(
+    payer_types: Iterable[str], profiles: dict[str, Profile], override: Profile | None
+) -> dict[str, frozenset[str]]:
+    """payer_type -> timed codes of the profile its lines are audited under (as
+    assign_profiles assigns them): the override's for every payer type given, else each
+    profile's for the payer types it claims."""
+    if override is not None:
+        return {str(p): override.codes.timed for p in payer_types}
+    return {payer: p.codes.timed for p in profiles.values() for payer in p.payer_types}
+
+
 def assign_profiles(
     claims: pl.LazyFrame, profiles: dict[str, Profile], override: Profile | None
 ) -> dict[str, pl.Expr]:
@@ -80,12 +92,15 @@ def assign_profiles(
     }
 
 
-def describe_failure(exc: BaseException) -> str:
+def describe_failure(failure: object) -> str:
     """Type and where it was raised, without the message: messages of data libraries can quote
-    cell values (patient ids), and this text goes to logs, Prefect, the report and summary.json."""
-    frames = traceback.extract_tb(exc.__traceback__)
+    cell values (patient ids), and this text goes to logs, Prefect, the report and summary.json.
+    Anything else that stands for a failure (a task's lost result) is named by its type."""
+    if not isinstance(failure, BaseException):
+        return type(failure).__name__
+    frames = traceback.extract_tb(failure.__traceback__)
     where = f" ({frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno})" if frames else ""
-    return f"{type(exc).__name__}{where}"
+    return f"{type(failure).__name__}{where}"
 
 
 def _call(

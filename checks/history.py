@@ -13,6 +13,8 @@ from typing import Any
 
 import polars as pl
 
+from checks.assemble import claim_line_of
+from checks.dispositions import MARK_SCHEMA
 from checks.summary import line_totals, money
 
 STATUSES = ("new", "persisting", "resolved")
@@ -96,3 +98,30 @@ def run_totals(summary: Mapping[str, Any], findings: pl.DataFrame) -> tuple[int,
     totals = line_totals(findings.lazy().select("claim_id", "line_number", "amount_at_risk"))
     lines, amount = totals.select("lines", "amount").collect().row(0)
     return count, int(lines), money(amount)
+
+
+def status_rows(
+    findings: pl.DataFrame, statuses: pl.DataFrame | None, marks: pl.DataFrame | None
+) -> pl.DataFrame:
+    """findings_status.csv's rows: every current finding (findings order), then the resolved
+    ones, with its status against the previous run (`statuses`: finding_statuses) and its
+    reviewer disposition (`marks`: checks.dispositions.apply_dispositions), if any."""
+    ids = findings.select("finding_id", "rule_id", "claim_id", "line_number")
+    if statuses is not None:
+        gone = statuses.filter(pl.col("status") == "resolved").select(
+            "finding_id", "rule_id", *claim_line_of("finding_id")
+        )
+        ids = pl.concat([ids, gone.cast(ids.schema)])
+        ids = ids.join(
+            statuses.select("finding_id", "status"),
+            on="finding_id",
+            how="left",
+            maintain_order="left",
+        )
+    else:
+        ids = ids.with_columns(pl.lit(None, pl.String).alias("status"))
+    if marks is None:  # the same columns, empty, whether or not a file was given
+        return ids.with_columns(
+            pl.lit(None, dtype).alias(c) for c, dtype in MARK_SCHEMA.items() if c != "finding_id"
+        )
+    return ids.join(marks, on="finding_id", how="left", maintain_order="left")

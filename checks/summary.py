@@ -5,9 +5,9 @@ amounts (a line cannot be taken back twice), so totals are sums over lines of th
 `line_totals` is that rule, the one definition that the history's run totals and the reviewer
 dispositions' money use as well.
 
-Every figure comes from a few group_bys over an integer line key, collected together: a filter
-and a string n_unique per rule and per severity took four times as long. The key is a dense
-rank, cheap on findings in FINDINGS_ORDER. Sums are added in another order than one Series.sum
+Every figure comes from a few group_bys over an integer line key, collected together, rather
+than a filter and a string n_unique per rule and per severity. The key is a dense rank, cheap on
+findings in FINDINGS_ORDER. Sums are added in another order than one Series.sum
 per rule would, which changes nothing once rounded to cents: amounts are whole cents, and the
 order moves a sum by far less than half a cent.
 """

@@ -14,6 +14,7 @@ from collections.abc import Collection, Mapping
 import polars as pl
 
 from checks.measures import per_provider
+from checks.summary import line_totals
 
 LINE = ("claim_id", "line_number")
 # CMS 15-minute timed units: a provider whose notes document well under 15 minutes per billed
@@ -37,11 +38,13 @@ DIMENSION_SCHEMA = pl.Schema(
 def per_line(findings: pl.DataFrame) -> pl.DataFrame:
     """One row per flagged claim line: its provider, month (first day), finding count and amount
     at risk (the largest of its findings' amounts)."""
-    return findings.group_by(*LINE).agg(
-        pl.col("provider_npi").first(),
-        pl.col("service_date").first().dt.truncate("1mo").alias("month"),
-        pl.len().cast(pl.Int64).alias("findings"),
-        pl.col("amount_at_risk").max().alias("amount_at_risk"),
+    # checks.summary.line_totals is the one "each line once, at its largest amount" rule; a
+    # line has one provider and one date, so grouping by them too keeps one row per line
+    dated = findings.lazy().with_columns(month=pl.col("service_date").dt.truncate("1mo"))
+    return (
+        line_totals(dated, *LINE, "provider_npi", "month")
+        .select(*LINE, "provider_npi", "month", "findings", amount_at_risk="amount")
+        .collect()
     )
 
 

@@ -181,7 +181,9 @@ def _serve() -> None:
         try:
             reply: tuple[str, Any] = ("ok", evaluate_here(frames))
         except Exception as exc:  # reported by the caller as a failed expectations run
-            reply = ("error", type(exc).__name__)
+            from checks.engine import describe_failure
+
+            reply = ("error", describe_failure(exc))
         pickle.dump(reply, stdout)
         stdout.flush()
 

@@ -165,7 +165,7 @@ def validate_inputs(
 def validate_raws(
     raws: dict[str, RawExport], out_dir: PathLike, mapping: SourceMapping | None = None
 ) -> ValidationSummary:
-    """Normalise and validate exports already read (flows/ingest.read_export, one per export,
+    """Normalise and validate exports already read (flows/inputs/read.read_export, one per export,
     possibly concurrently); write the quarantine and validation.json to `out_dir`."""
 
     def check(export: str) -> ValidationResult:

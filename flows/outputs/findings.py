@@ -14,11 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
 from checks.assemble import assemble_result
-from checks.dispositions import MARK_SCHEMA, apply_dispositions
+from checks.dispositions import apply_dispositions
 from checks.engine import AuditResult
+from checks.history import status_rows
 from checks.merge import RulesOutput
 from checks.registry import all_rules
 from checks.summary import build_summary
@@ -32,11 +31,6 @@ from flows.state.dispositions import load_dispositions
 from reports.history_view import Changes
 from schemas.contract import EXPORTS
 from schemas.findings import FindingsSchema
-
-FINDINGS_CSV = "findings.csv"
-FINDINGS_PARQUET = "findings.parquet"
-SUMMARY_JSON = "summary.json"
-STATUS_CSV = "findings_status.csv"
 
 
 def audit_result(
@@ -63,40 +57,6 @@ def summarize(result: AuditResult, validation: ValidationSummary | None) -> dict
 def write_json(data: Any, path: Path) -> Path:
     path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
     return path
-
-
-def status_frame(findings: pl.DataFrame, changes: Changes) -> pl.DataFrame:
-    """findings_status.csv: every current finding (findings order), then the resolved ones,
-    with its status against the previous run and its reviewer disposition, if any."""
-    ids = findings.select("finding_id", "rule_id", "claim_id", "line_number")
-    if changes.statuses is not None:
-        gone = changes.statuses.filter(pl.col("status") == "resolved").select(
-            "finding_id", "rule_id", *claim_line_of("finding_id")
-        )
-        ids = pl.concat([ids, gone.cast(ids.schema)])
-        ids = ids.join(
-            changes.statuses.select("finding_id", "status"),
-            on="finding_id",
-            how="left",
-            maintain_order="left",
-        )
-    else:
-        ids = ids.with_columns(pl.lit(None, pl.String).alias("status"))
-    if changes.marks is None:  # the same columns, empty, whether or not a file was given
-        return ids.with_columns(
-            pl.lit(None, dtype).alias(c) for c, dtype in MARK_SCHEMA.items() if c != "finding_id"
-        )
-    return ids.join(changes.marks, on="finding_id", how="left", maintain_order="left")
-
-
-def claim_line_of(column: str) -> list[pl.Expr]:
-    """claim_id and line_number from a finding id `RULE-ID:claim_id:line` (a claim id may hold
-    ':', so the rule is before the first and the line after the last)."""
-    rest = pl.col(column).str.splitn(":", 2).struct.field("field_1")
-    return [
-        rest.str.replace(r":\d+$", "").alias("claim_id"),
-        rest.str.extract(r":(\d+)$", 1).cast(pl.Int64).alias("line_number"),
-    ]
 
 
 def findings(
@@ -150,4 +110,5 @@ def has_status(audited: Audited) -> bool:
 
 
 def write_status(audited: Audited, path: Path) -> None:
-    write_csv(status_frame(audited.result.findings, audited.changes), path)
+    changes = audited.changes
+    write_csv(status_rows(audited.result.findings, changes.statuses, changes.marks), path)

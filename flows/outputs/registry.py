@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows.outputs import findings, report
+from flows.outputs import files, findings, report
 from flows.outputs.audited import Audited
 
 
@@ -28,12 +28,12 @@ class Output:
 
 
 OUTPUTS: tuple[Output, ...] = (
-    Output(findings.FINDINGS_CSV, "findings", findings.write_findings_csv),
-    Output(findings.FINDINGS_PARQUET, "findings", findings.write_findings_parquet),
-    Output(findings.SUMMARY_JSON, "findings", findings.write_summary),
-    Output(findings.STATUS_CSV, "findings", findings.write_status, findings.has_status),
-    Output(report.FINDINGS_XLSX, "report", report.write_workbook, report.wanted),
-    Output(report.REPORT_HTML, "report", report.write_page, report.wanted),
+    Output(files.FINDINGS_CSV, "findings", findings.write_findings_csv),
+    Output(files.FINDINGS_PARQUET, "findings", findings.write_findings_parquet),
+    Output(files.SUMMARY_JSON, "findings", findings.write_summary),
+    Output(files.STATUS_CSV, "findings", findings.write_status, findings.has_status),
+    Output(files.FINDINGS_XLSX, "report", report.write_workbook, report.wanted),
+    Output(files.REPORT_HTML, "report", report.write_page, report.wanted),
 )
 STAGES = tuple(dict.fromkeys(o.stage for o in OUTPUTS))
 

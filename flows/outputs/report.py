@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from checks.engine import timed_codes_by_payer
 from checks.registry import all_rules
 from flows.inputs.validate import ValidationSummary
+from flows.outputs.files import EXPORT_FILES
 from flows.outputs.xlsx.workbook import write_xlsx
 from flows.run.context import RunContext
 from flows.run.provenance import program_version, sha256_file
@@ -28,10 +30,6 @@ from reports.view_model import InputFile, RunInfo, build_view
 if TYPE_CHECKING:
     from flows.outputs.audited import Audited
     from flows.run.settings import RunSettings
-
-REPORT_HTML = "report.html"
-FINDINGS_XLSX = "findings.xlsx"
-EXPORT_FILES = ("findings.csv", "findings.parquet", FINDINGS_XLSX)
 
 
 def input_files(validation: Mapping[str, Any]) -> tuple[InputFile, ...]:
@@ -49,10 +47,8 @@ def input_files(validation: Mapping[str, Any]) -> tuple[InputFile, ...]:
 
 def timed_codes(claims: pl.DataFrame, context: RunContext) -> dict[str, frozenset[str]]:
     """payer_type -> timed codes of the profile its lines were audited under."""
-    if context.override is not None:
-        timed = context.override.codes.timed
-        return {str(p): timed for p in claims["payer_type"].unique().drop_nulls()}
-    return {payer: p.codes.timed for p in context.profiles.values() for payer in p.payer_types}
+    payers = claims["payer_type"].unique().drop_nulls().to_list()
+    return timed_codes_by_payer(payers, context.profiles, context.override)
 
 
 def run_info(

@@ -19,14 +19,15 @@ from checks.engine import AuditResult
 from flows.inputs.mapping import SourceMapping
 from flows.inputs.validate import ValidationSummary
 from flows.outputs.audited import Audited
-from flows.outputs.findings import (
+from flows.outputs.files import (
     FINDINGS_CSV,
     FINDINGS_PARQUET,
+    FINDINGS_XLSX,
+    REPORT_HTML,
     STATUS_CSV,
     SUMMARY_JSON,
-    findings,
 )
-from flows.outputs.report import FINDINGS_XLSX, REPORT_HTML
+from flows.outputs.findings import findings
 from flows.run import stages
 from flows.run.record import timer, write_run_json
 from flows.run.rules import rules_isolated

@@ -55,8 +55,8 @@ from flows.inputs.mapping import SourceMapping
 from flows.inputs.read import RawExport
 from flows.inputs.validate import ValidationSummary
 from flows.outputs.audited import Audited
+from flows.outputs.files import REPORT_HTML
 from flows.outputs.findings import findings
-from flows.outputs.report import REPORT_HTML
 from flows.run import stages
 from flows.run.artifacts import publish_artifacts
 from flows.run.context import RunContext
@@ -226,7 +226,7 @@ def _family_result(family: str, future: Any) -> RulesOutput:
     value = future.result(raise_on_failure=False)
     if isinstance(value, RulesOutput):
         return value
-    text = str(value) if isinstance(value, StageFailed) else type(value).__name__
+    text = str(value) if isinstance(value, StageFailed) else describe_failure(value)
     return failed_families((family,), f"rule family task failed: {text}")
 
 

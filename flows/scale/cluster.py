@@ -99,7 +99,7 @@ def _answer(part: Partition, future: Any) -> RulesOutput:
         value = exc
     if isinstance(value, RulesOutput):
         return value
-    return failed_partition(part, f"partition task {part.name} failed: {type(value).__name__}")
+    return failed_partition(part, f"partition task {part.name} failed: {describe_failure(value)}")
 
 
 @contextlib.contextmanager

@@ -2,7 +2,7 @@
 the validated exports are cut, and how the partitions' answers are put back together so that the
 findings are those of one engine pass over everything.
 
-Two cuts, one per kind of rule (checks/registry.Rule.provider_scope):
+Two cuts, one per kind of rule (checks/declare.Rule.provider_scope):
 
 - **patient**: every patient-level rule relates rows of one patient only (the match key, the
   unit pools, the plans are all keyed on patient_id), so claims, notes and plans are cut by a

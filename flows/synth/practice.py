@@ -2,7 +2,8 @@
 
 Everything here is clean by construction (the generated practice is "mostly clean"): timed minutes
 are 15 per unit plus leftovers that add up to 7 minutes or less per visit, so the CMS total-time and
-the AMA midpoint methods both support exactly the billed units (billing-rules.md §2); services
+the AMA midpoint methods both support exactly the billed units (CMS Pub. 100-04 Ch. 5 §20.2 and
+the AMA CPT time rule); services
 follow each other without overlap; a provider's billed timed minutes stay far below 8 hours a day.
 Violations are injected afterwards (flows/synth/violations.py), each in a visit chosen for it.
 """

@@ -1,24 +1,24 @@
 """Inject violations into a clean synthetic practice and label every line they affect.
 
-Each injection is placed so that it triggers exactly its own rule (billing-rules.md section in
-brackets); the labels are derived from the final frames, so they are the ground truth the
+Each injection is placed so that it triggers exactly its own rule (whose citation is in the rule
+catalogue); the labels are derived from the final frames, so they are the ground truth the
 end-to-end tests hold the audit to (precision and recall 1.0):
 
 | injection | where | rule, excess |
 |---|---|---|
-| inflate | first timed line of a normal visit, +1 or +2 units | UNITS-8MIN, k [§2] |
-| untimed twice | 97010 or H2032 line billed 2 units | UNITS-UNTIMED, 1 [§1] |
-| MUE visit | 97112 x 5 units, 75 minutes documented | UNITS-MUE, 1 [§6] |
-| short session | H2032 session of 20-29 minutes | UNITS-SESSION-MIN, 1 [§1] |
-| overlap visit | 97110 starts 15 min before 97530 ends | OVERLAP-TIMED on 97110, 1 [§4] |
-| double booking | a provider's last visit starts inside the one before | OVERLAP-PROVIDER [§4] |
-| long day | nine one-hour visits: the ninth passes 480 minutes | OVERLAP-DAY-CAP [§4] |
-| no plan | a patient without any plan of care | POC-MISSING, whole [§5] |
-| truncated plan | cert_end 20 days early, no recertification | POC-EXPIRED, whole [§5] |
-| unsigned / late | never signed / signed 31-45 days after first treatment | POC-UNSIGNED [§5] |
-| times missing | start and end blank (sometimes minutes too) | TIME-MISSING [§3] |
-| times invalid | start and end swapped, or minutes 10 off the span | TIME-INVALID, whole [§3] |
-| no note | a line's note row removed | DOC-NO-NOTE, whole [§3] |
+| inflate | first timed line of a normal visit, +1 or +2 units | UNITS-8MIN, k |
+| untimed twice | 97010 or H2032 line billed 2 units | UNITS-UNTIMED, 1 |
+| MUE visit | 97112 x 5 units, 75 minutes documented | UNITS-MUE, 1 |
+| short session | H2032 session of 20-29 minutes | UNITS-SESSION-MIN, 1 |
+| overlap visit | 97110 starts 15 min before 97530 ends | OVERLAP-TIMED on 97110, 1 |
+| double booking | a provider's last visit starts inside the one before | OVERLAP-PROVIDER |
+| long day | nine one-hour visits: the ninth passes 480 minutes | OVERLAP-DAY-CAP |
+| no plan | a patient without any plan of care | POC-MISSING, whole |
+| truncated plan | cert_end 20 days early, no recertification | POC-EXPIRED, whole |
+| unsigned / late | never signed / signed 31-45 days after first treatment | POC-UNSIGNED |
+| times missing | start and end blank (sometimes minutes too) | TIME-MISSING |
+| times invalid | start and end swapped, or minutes 10 off the span | TIME-INVALID, whole |
+| no note | a line's note row removed | DOC-NO-NOTE, whole |
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import BinaryIO
 
 # Blocks this size keep both cores busy to the end of a sheet; each block starts without the
-# previous one's 32 KB of history, which made the largest sheet 0.18% bigger.
+# previous one's 32 KB of history, which costs a fraction of a percent in size.
 BLOCK_BYTES = 4 << 20
 THREADS = 2
 # Blocks compressed ahead of the writer: bounds memory whatever the size of the entry.

@@ -15,12 +15,8 @@ from checks.engine import RuleRun
 from checks.merge import RulesOutput
 from flows.cli.main import SAMPLE
 from flows.inputs.validate import ValidationSummary
-from flows.outputs.findings import (
-    FINDINGS_CSV,
-    FINDINGS_PARQUET,
-    SUMMARY_JSON,
-    findings,
-)
+from flows.outputs.files import FINDINGS_CSV, FINDINGS_PARQUET, SUMMARY_JSON
+from flows.outputs.findings import findings
 from flows.run.context import load_context
 from flows.run.direct import run_audit
 from flows.run.settings import RunSettings
