@@ -33,7 +33,6 @@ checks.dispositions.apply_dispositions(findings, dispositions) then gives the ma
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 from pathlib import Path
@@ -41,8 +40,8 @@ from pathlib import Path
 import polars as pl
 
 from checks.dispositions import DISPOSITIONS, MARK_SCHEMA
-from flows.inputs.formats import listed
-from flows.inputs.formats.csv import detect_encoding
+from flows.inputs.formats import listed, reader_for
+from flows.inputs.mapping import ExportMapping
 from schemas.errors import InputError
 from schemas.text import as_text, blank_to_null
 
@@ -64,28 +63,13 @@ READ_SUFFIXES = (".csv", ".xlsx")
 
 
 def _read(path: Path, label: str) -> pl.DataFrame:
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        encoding = detect_encoding(path)
-        try:
-            data = path.read_bytes().decode(encoding).encode("utf-8")
-            return pl.read_csv(io.BytesIO(data), infer_schema=False, raise_if_empty=False)
-        except UnicodeDecodeError:
-            raise InputError(f"{label} is neither UTF-8 nor {encoding} text") from None
-        except pl.exceptions.PolarsError:
-            raise InputError(f"{label} could not be read as CSV (check quoting)") from None
-    if suffix == ".xlsx":
-        try:
-            return pl.read_excel(
-                path,
-                engine="calamine",
-                infer_schema_length=None,
-                drop_empty_rows=False,
-                raise_if_empty=False,
-            )
-        except Exception:  # fastexcel raises its own error family for corrupt workbooks
-            raise InputError(f"{label} is not a readable XLSX workbook") from None
-    raise InputError(f"{label} must be a {listed(READ_SUFFIXES)} file")
+    """The file through the input formats' own reader of its type (flows/inputs/formats), with
+    its own headers; an empty file is an empty frame here, not an error."""
+    if path.suffix.lower() not in READ_SUFFIXES:
+        raise InputError(f"{label} must be a {listed(READ_SUFFIXES)} file")
+    if path.is_file() and path.stat().st_size == 0:
+        return pl.DataFrame()
+    return reader_for(path)(label, path, ExportMapping()).frame
 
 
 def _parse_date(text: pl.Expr) -> pl.Expr:
