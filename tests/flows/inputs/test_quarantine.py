@@ -17,8 +17,7 @@ from flows.outputs.safe_csv import neutralise_formulas
 from schemas.contract import SOURCE_FILE, SOURCE_ROW
 from schemas.normalize import normalize
 from schemas.validate import validate_export
-from tests.flows.inputs.test_read import write_csv_text
-from tests.schemas.test_contract import VALID, text_frame, valid_row
+from tests.support.rows import VALID, text_frame, valid_row, write_csv_text
 
 
 def _good_inputs(folder: Path) -> dict[str, Path]:
