@@ -13,8 +13,8 @@ from checks.registry import all_rules
 from data import SAMPLE
 from flows.cli.main import build_parser, main
 from schemas.findings import FINDINGS_COLUMNS
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from checks.registry import all_rules, families, family_modules
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("checks", "flows", "schemas", "reports", "data")
 # checks/ and schemas/ are pure: no orchestration, rendering, GE, storage or our own I/O layers
 PURE_FORBIDDEN = {"prefect", "jinja2", "great_expectations", "duckdb", "dask", "flows", "reports"}

@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
+
 CACHE = ROOT / "bench-cache"
 REPEATS = 5
 STAGES = ("read", "validate", "expectations", "rules", "findings", "report", "history")

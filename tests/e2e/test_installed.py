@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
+
 PACKAGES = ("flows", "checks", "schemas", "reports", "data")
 # Files a package needs at run time besides its modules: what package-data must ship.
 SHIPPED = ("data", "reports/templates", "reports/static")

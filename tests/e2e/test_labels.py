@@ -10,9 +10,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.cli.main import SAMPLE, main
-from flows.run.direct import run_audit
+from data import SAMPLE
+from flows.cli.main import main
+from flows.run.direct import AuditOutputs, run_audit
 from flows.synth.generate import generate
+from tests.support.paths import SAMPLE_ARGS, SAMPLE_INPUTS
 
 KEY = ["claim_id", "line_number", "rule_id"]
 
@@ -35,8 +37,8 @@ def compare(findings: pl.DataFrame, labels: pl.DataFrame) -> None:
     ).head(10).to_dicts()  # fmt: skip
 
 
-def test_demo_sample_precision_and_recall(tmp_path: Path) -> None:
-    out = run_audit(SAMPLE / "claims.csv", SAMPLE / "notes.csv", SAMPLE / "plans.csv", tmp_path)
+def test_demo_sample_precision_and_recall(demo_run: AuditOutputs) -> None:
+    out = demo_run
     labels = pl.read_csv(SAMPLE / "labels.csv", schema_overrides={"claim_id": pl.String})
     compare(pl.read_parquet(out.findings_parquet), labels)
     assert set(labels["rule_id"]) == set(out.summary["by_rule"]), "demo lacks a rule family"
@@ -64,9 +66,8 @@ def test_same_inputs_same_bytes(tmp_path: Path) -> None:
     """The findings files are byte-identical run after run; summary.json too, except its
     `history` section (run ids and the diff against the previous run change by design); the
     times of a run are in run.json, not here."""
-    args = [str(SAMPLE / f"{e}.csv") for e in ("claims", "notes", "plans")]
     for name in ("a", "b"):
-        run_audit(*args, tmp_path / name)
+        run_audit(*SAMPLE_INPUTS, tmp_path / name)
     for file in ("findings.csv", "findings.parquet", "quarantine.csv"):
         assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes(), file
     a, b = (json.loads((tmp_path / n / "summary.json").read_text()) for n in ("a", "b"))
@@ -77,8 +78,8 @@ def test_same_inputs_same_bytes(tmp_path: Path) -> None:
     assert list(a) == list(b)  # same key order: the same bytes apart from the history section
 
 
-def test_summary_matches_findings(tmp_path: Path) -> None:
-    out = run_audit(SAMPLE / "claims.csv", SAMPLE / "notes.csv", SAMPLE / "plans.csv", tmp_path)
+def test_summary_matches_findings(demo_run: AuditOutputs) -> None:
+    out = demo_run
     summary = json.loads(out.summary_json.read_text())
     findings = pl.read_csv(out.findings_csv, schema_overrides={"claim_id": pl.String})
     assert summary["findings"] == findings.height
@@ -90,7 +91,7 @@ def test_summary_matches_findings(tmp_path: Path) -> None:
 
 
 def test_run_cli_and_profile_override(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["run"] + [f"--{e}={SAMPLE / (e + '.csv')}" for e in ("claims", "notes", "plans")]
+    args = ["run", *SAMPLE_ARGS]
     assert main([*args, "--out", str(tmp_path / "a"), "--profile", "commercial"]) == 0
     out = capsys.readouterr().out
     assert "findings" in out and "at risk" in out

@@ -1,6 +1,6 @@
 """report.html in a real headless browser (Debian chromium driven by Playwright): it opens from
 disk with no console error and no request but the file itself, its filters, search and sort
-change the visible rows, hostile data runs no script, and a screenshot is saved beside it."""
+change the visible rows, hostile data runs no script, and a screenshot of it is saved."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.cli.main import SAMPLE
-from flows.run.direct import run_audit
+from flows.run.direct import AuditOutputs
 from reports.render import render_report
 from schemas.findings import FINDINGS_SCHEMA
 from tests.support import report_fixture as fx
@@ -75,8 +74,10 @@ def dollars(text: str) -> float:
     return float(text.strip("$").replace(",", ""))
 
 
-def test_demo_report_offline_filters_and_screenshot(browser: object, tmp_path: Path) -> None:
-    out = run_audit(SAMPLE / "claims.csv", SAMPLE / "notes.csv", SAMPLE / "plans.csv", tmp_path)
+def test_demo_report_offline_filters_and_screenshot(
+    browser: object, demo_run: AuditOutputs, tmp_path: Path
+) -> None:
+    out = demo_run
     assert out.report_html is not None
     summary = json.loads(out.summary_json.read_text())
     p = Page(browser, out.report_html)

@@ -23,8 +23,8 @@ from jinja2 import StrictUndefined, UndefinedError
 
 from checks.engine import AuditResult, RuleRun
 from checks.summary import build_summary
-from flows.cli.main import SAMPLE
-from flows.run.direct import run_audit
+from data import SAMPLE
+from flows.run.direct import AuditOutputs, run_audit
 from reports import metrics
 from reports.render import environment, render_report, script_json
 from reports.view_model import InputFile, RunInfo, embedded
@@ -116,11 +116,9 @@ def money(x: float) -> str:
     return f"${x:,.2f}"
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("demo")
-    run_audit(SAMPLE / "claims.csv", SAMPLE / "notes.csv", SAMPLE / "plans.csv", out)
-    return out
+@pytest.fixture
+def demo(demo_run: AuditOutputs) -> Path:
+    return demo_run.out_dir
 
 
 def test_demo_numbers_equal_summary_json(demo: Path) -> None:

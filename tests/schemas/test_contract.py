@@ -1,8 +1,5 @@
 """Every contract rule, passing and failing, as a truth table (normalize + validate_export).
-
-The builders at the top (`NPI`, `valid_row`, `text_frame`, `check`) are shared by the other
-test modules of the ingest/validation stage.
-"""
+The contract-valid rows it varies are in tests/support/rows.py."""
 
 from __future__ import annotations
 
@@ -22,73 +19,14 @@ from schemas.contract import (
     UNIQUE_KEY,
     VALID_NPI,
     ClaimsSchema,
-    npi_check_digit,
     npi_is_valid,
 )
 from schemas.normalize import normalize
 from schemas.validate import PROBLEM_COLUMNS, ValidationResult, validate_export
+from tests.support.rows import NPI, make_npi, text_frame, valid_row
 
-
-def make_npi(first_nine: str) -> str:
-    return first_nine + str(npi_check_digit(first_nine))
-
-
-NPI = make_npi("123456789")
 NPI_2 = make_npi("198765432")
 BAD_CHECK_DIGIT = NPI[:9] + str((int(NPI[9]) + 1) % 10)
-
-VALID: dict[str, dict[str, str]] = {
-    "claims": {
-        "claim_id": "C1",
-        "line_number": "1",
-        "patient_id": "P1",
-        "rendering_npi": NPI,
-        "payer_type": "medicare",
-        "payer_id": "MCR",
-        "service_date": "2026-01-05",
-        "procedure_code": "97110",
-        "modifiers": "GP",
-        "units": "2",
-        "charge_amount": "150.00",
-        "paid_amount": "100.00",
-    },
-    "notes": {
-        "note_id": "N1",
-        "patient_id": "P1",
-        "provider_npi": NPI,
-        "service_date": "2026-01-05",
-        "procedure_code": "97110",
-        "start_time": "09:00",
-        "end_time": "09:30",
-        "minutes": "30",
-        "signed_at": "2026-01-05 12:00",
-        "note_text": "Therapeutic exercise.",
-    },
-    "plans": {
-        "plan_id": "PL1",
-        "patient_id": "P1",
-        "discipline": "PT",
-        "cert_start": "2026-01-01",
-        "cert_end": "2026-03-31",
-        "signed_date": "2026-01-02",
-        "certifying_npi": NPI,
-    },
-}
-
-
-def valid_row(export: str, **changes: str | None) -> dict[str, str | None]:
-    return {**VALID[export], **changes}
-
-
-def text_frame(rows: list[dict[str, str | None]], source_file: str = "f.csv") -> pl.DataFrame:
-    """Rows as an all-text frame with `_source_file` and 1-based `_source_row`."""
-    columns = list(rows[0])
-    return pl.DataFrame(
-        {c: [r.get(c) for r in rows] for c in columns}, schema=dict.fromkeys(columns, pl.String)
-    ).with_columns(
-        pl.lit(source_file).alias(SOURCE_FILE),
-        pl.int_range(1, len(rows) + 1, dtype=pl.Int64).alias(SOURCE_ROW),
-    )
 
 
 def check(export: str, frame: pl.DataFrame) -> ValidationResult:

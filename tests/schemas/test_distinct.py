@@ -12,14 +12,8 @@ from polars.testing import assert_series_equal
 from schemas.contract import npi_is_valid
 from schemas.distinct import code_values, duplicated, map_distinct, replace_changed
 from schemas.text import CODES, text_clean
+from tests.support.strategies import CELLS
 
-# Unicode whitespace that strip_chars() and the regex's \s remove (NBSP, ideographic space, line
-# separator, NEL), look-alikes that are not whitespace (U+180E, zero-width space, BOM), and
-# letters whose case mapping changes their length or needs more than ASCII.
-TRICKY = [" ", "\t", "\n", "\u00a0", "\u3000", "\u2028", "\u0085", "\u180e", "\u200b", "\ufeff"]
-LETTERS = ["g", "G", "p", "O", "5", "9", ":", ",", "ß", "İ", "ǅ", "é"]
-TEXT = st.text(alphabet=st.sampled_from(TRICKY + LETTERS), max_size=6)
-CELLS = st.lists(st.none() | TEXT, max_size=40)
 # NPIs: ASCII digits, an Arabic-Indic and a full-width digit (\d in the regex, not castable).
 NPIS = st.lists(st.none() | st.text(alphabet="0123456789\u0661\uff12 a", max_size=11), max_size=40)
 

@@ -14,8 +14,8 @@ import schemas.text
 from schemas.contract import COLUMNS, SOURCE_FILE, SOURCE_ROW
 from schemas.normalize import FAILURE_SCHEMA, MINUTES_DERIVED, TARGET_DTYPES, normalize
 from schemas.text import as_text, blank_to_null, is_blank, text_clean, text_is_blank
-from tests.schemas.test_contract import NPI, text_frame, valid_row
-from tests.schemas.test_distinct import CELLS, TEXT
+from tests.support.rows import NPI, text_frame, valid_row
+from tests.support.strategies import CELLS, TEXT
 
 
 def _one(export: str, column: str, value: object, formats: dict[str, str] | None = None):

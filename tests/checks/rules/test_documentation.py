@@ -19,10 +19,6 @@ from tests.support.rulekit import (
 
 S3 = "billing-rules.md §3 'a line with no documentation at all is unsupported'"
 MATCH = "checks/base.py matching: patient, date, code, not provider"
-S3_TIMES = "billing-rules.md §3 (start/end: error under Medicaid, warning under Medicare)"
-S3_MIN = "billing-rules.md §3 (Medicare: missing minutes is the error)"
-S3_SESSION = "billing-rules.md §3 ('an error … for per-session H-codes')"
-S3_VALID = "billing-rules.md §3 (billed units consistent with the documented time)"
 L1 = ("C1", 1)
 
 

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from flows.cli.main import build_parser, main
-from tests.flows.inputs.test_read import EXAMPLE_MAPPING, write_csv_text
-from tests.schemas.test_contract import valid_row
+from tests.support.rows import CLINICSOFT, EXAMPLE_MAPPING, valid_row, write_csv_text
 
 PATIENT = "PATIENT-SECRET-77"
 NOTE = "Confidential narrative"
@@ -48,8 +47,6 @@ def test_validate_prints_summary_and_exits_0(tmp_path: Path, capsys) -> None:
 
 
 def test_validate_with_mapping(tmp_path: Path, capsys) -> None:
-    from tests.flows.inputs.test_read import CLINICSOFT
-
     args = []
     for export, row in CLINICSOFT.items():
         args += [f"--{export}", str(write_csv_text(tmp_path / f"{export}.csv", [row]))]

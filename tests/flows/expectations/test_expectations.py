@@ -19,8 +19,8 @@ from flows.expectations.config import ExpectationsConfigError, load_config
 from flows.expectations.runner import preload_great_expectations
 from flows.expectations.stage import run_expectations
 from schemas.errors import InputError
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[3]
 JAN = date(2026, 1, 5)
 ORDER = [
     ("claims", "row_count"),

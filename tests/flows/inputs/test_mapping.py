@@ -12,7 +12,7 @@ from flows.inputs.mapping import ExportMapping, SourceMapping, load_mapping, mat
 from flows.inputs.read import read_export
 from schemas.contract import COLUMNS
 from schemas.errors import InputError, MappingError
-from tests.flows.inputs.test_read import CLINICSOFT, EXAMPLE_MAPPING, accepted, write_csv_text
+from tests.support.rows import CLINICSOFT, EXAMPLE_MAPPING, accepted, write_csv_text
 
 PLANS = [c.name for c in COLUMNS["plans"]]
 REQUIRED_PLANS = [c.name for c in COLUMNS["plans"] if c.required]

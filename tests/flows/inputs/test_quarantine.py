@@ -9,14 +9,15 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from data import SAMPLE
+from flows.cli.main import main
 from flows.inputs.quarantine import QUARANTINE_SCHEMA
 from flows.inputs.validate import validate_inputs
 from flows.outputs.safe_csv import neutralise_formulas
 from schemas.contract import SOURCE_FILE, SOURCE_ROW
 from schemas.normalize import normalize
 from schemas.validate import validate_export
-from tests.flows.inputs.test_read import write_csv_text
-from tests.schemas.test_contract import VALID, text_frame, valid_row
+from tests.support.rows import VALID, text_frame, valid_row, write_csv_text
 
 
 def _good_inputs(folder: Path) -> dict[str, Path]:
@@ -170,9 +171,6 @@ def test_rows_read_equal_accepted_plus_quarantined(files: list[list[list[str]]])
 def test_quarantine_of_a_parquet_with_duration_times(tmp_path: Path) -> None:
     """Found in review: pandas writes time-of-day as a duration; quarantining a row of such a
     file crashed when its original values were turned into text."""
-    from flows.cli.main import SAMPLE
-    from flows.inputs.validate import validate_inputs
-
     notes = pl.read_csv(SAMPLE / "notes.csv", infer_schema=False).head(5)
     as_duration = {
         c: pl.col(c).str.strptime(pl.Time, "%H:%M").cast(pl.Int64).cast(pl.Duration("ns"))
@@ -191,8 +189,6 @@ def test_quarantine_of_a_parquet_with_duration_times(tmp_path: Path) -> None:
 
 
 def test_parquet_bytes_that_are_not_utf8_are_one_error_line(tmp_path: Path, capsys) -> None:
-    from flows.cli.main import SAMPLE, main
-
     claims = pl.read_csv(SAMPLE / "claims.csv", infer_schema=False).head(5)
     claims = claims.with_columns(
         payer_id=pl.when(pl.int_range(pl.len()) == 2)

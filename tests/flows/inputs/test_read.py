@@ -10,30 +10,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from data import MAPPINGS
 from flows.inputs.read import read_export
 from schemas.contract import COLUMNS, SOURCE_FILE, SOURCE_ROW
 from schemas.errors import InputError
-from schemas.normalize import normalize
-from schemas.validate import validate_export
-from tests.schemas.test_contract import NPI, VALID, valid_row
+from tests.support.rows import VALID, accepted, valid_row, write_csv_text
 
-EXAMPLE_MAPPING = MAPPINGS / "example-ehr.toml"
 COLUMNS_NAMES = {e: [c.name for c in cols] for e, cols in COLUMNS.items()}
-
-
-def write_csv_text(path: Path, rows: list[dict[str, str | None]], encoding: str = "utf-8") -> Path:
-    header = list(rows[0])
-    frame = pl.DataFrame([[r.get(c) for c in header] for r in rows], schema=header, orient="row")
-    path.write_bytes(frame.cast(pl.String).write_csv().encode(encoding))
-    return path
-
-
-def accepted(raw_export) -> pl.DataFrame:
-    normalized = normalize(raw_export.export, raw_export.frame, raw_export.formats)
-    result = validate_export(raw_export.export, normalized.typed, normalized.failures)
-    assert result.problems.height == 0, result.problems["reason"].to_list()
-    return result.accepted
 
 
 # ------------------------------------------------------------------------------ folders
@@ -92,47 +74,6 @@ def test_missing_optional_columns_are_added_as_null(tmp_path: Path) -> None:
     raw = read_export("plans", write_csv_text(tmp_path / "p.csv", [row]))
     assert raw.frame["discipline"].to_list() == [None]
     assert accepted(raw)["signed_date"].to_list() == [None]
-
-
-# ------------------------------------------------------------------------------ a mapped export
-# One row per export as the example mapping's billing system writes it (mapping and CLI tests).
-CLINICSOFT = {
-    "claims": {
-        "Claim #": "CS-100",
-        "Line": "1",
-        "Patient Acct": "000123",
-        "Rendering NPI": NPI,
-        "Payer Class": "Medicare",
-        "DOS": "01/05/2026",
-        "CPT": "97110",
-        "Mods": "GP 59",
-        "Units": "2",
-        "Billed": "$1,200.00",
-        "Paid": "",
-        "Front Desk Notes": "extra column",
-    },
-    "notes": {
-        "Visit #": "V1",
-        "Patient Acct": "000123",
-        "Clinician NPI": NPI,
-        "Visit Date": "1/5/2026",
-        "CPT": "97110",
-        "Time In": "9:00 AM",
-        "Time Out": "9:50 AM",
-        "Total Min": "",
-        "Signed On": "01/05/2026 4:15 PM",
-        "Narrative": "Gait training.",
-    },
-    "plans": {
-        "POC #": "POC-9",
-        "Patient Acct": "000123",
-        "Discipline": "pt",
-        "Cert From": "01/01/2026",
-        "Cert Thru": "03/31/2026",
-        "MD Signed": "01/03/2026",
-        "Certifying NPI": NPI,
-    },
-}
 
 
 # ------------------------------------------------------------------------------ whole-file errors

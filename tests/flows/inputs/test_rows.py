@@ -15,8 +15,8 @@ from flows.inputs.rows import blank_rows, constant, row_numbers
 from schemas.contract import SOURCE_FILE, SOURCE_ROW
 from schemas.normalize import normalize
 from schemas.text import blank_to_null
-from tests.schemas.test_contract import VALID
-from tests.schemas.test_distinct import TEXT
+from tests.support.rows import VALID
+from tests.support.strategies import TEXT
 
 
 def _every_cell(df: pl.DataFrame) -> pl.Series:

@@ -13,7 +13,6 @@ import pytest
 
 from checks.engine import RuleRun
 from checks.merge import RulesOutput
-from flows.cli.main import SAMPLE
 from flows.inputs.validate import ValidationSummary
 from flows.outputs.files import FINDINGS_CSV, FINDINGS_PARQUET, SUMMARY_JSON
 from flows.outputs.findings import findings
@@ -21,9 +20,9 @@ from flows.run.context import load_context
 from flows.run.direct import run_audit
 from flows.run.settings import RunSettings
 from schemas.errors import InputError
+from tests.support.paths import SAMPLE_INPUTS
 from tests.support.rulekit import CLAIM_SCHEMA, claim
 
-INPUTS = (SAMPLE / "claims.csv", SAMPLE / "notes.csv", SAMPLE / "plans.csv")
 OUTPUTS = (FINDINGS_CSV, FINDINGS_PARQUET, SUMMARY_JSON)
 
 
@@ -31,7 +30,9 @@ def test_a_bad_reviewed_file_leaves_no_findings_files(tmp_path: Path) -> None:
     reviewed = tmp_path / "reviewed.csv"
     reviewed.write_text("finding_id,disposition,reviewer,date,reason\nX,waived,a,,\n")
     with pytest.raises(InputError):
-        run_audit(*INPUTS, tmp_path / "out", history=None, expectations=False, reviewed=reviewed)
+        run_audit(
+            *SAMPLE_INPUTS, tmp_path / "out", history=None, expectations=False, reviewed=reviewed
+        )
     assert not any((tmp_path / "out" / name).exists() for name in OUTPUTS)
 
 

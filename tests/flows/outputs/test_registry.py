@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli.main import SAMPLE
 from flows.outputs import registry
 from flows.outputs.audited import Audited
 from flows.outputs.findings import findings
@@ -19,8 +18,8 @@ from flows.run.rules import rules_isolated
 from flows.run.settings import settings
 from flows.run.stages import STAGES as RUN_STAGES
 from schemas.contract import EXPORTS
+from tests.support.paths import SAMPLE_INPUTS
 
-INPUTS = (SAMPLE / "claims.csv", SAMPLE / "notes.csv", SAMPLE / "plans.csv")
 CONTRACT = {"findings.csv", "findings.parquet", "summary.json"}
 REPORT = {"report.html", "findings.xlsx"}
 
@@ -28,7 +27,9 @@ REPORT = {"report.html", "findings.xlsx"}
 @pytest.fixture(scope="module")
 def audited(tmp_path_factory: pytest.TempPathFactory) -> Audited:
     """The demo's findings from the stage functions, nothing written yet; no history or review."""
-    s = settings(*INPUTS, tmp_path_factory.mktemp("registry"), history=None, expectations=False)
+    s = settings(
+        *SAMPLE_INPUTS, tmp_path_factory.mktemp("registry"), history=None, expectations=False
+    )
     raws = {e: stages.ingest(e, getattr(s, e), s.mapping) for e in EXPORTS}
     validation = stages.validate(raws, s)
     return findings(validation, rules_isolated(validation, s.context), None, s)
@@ -88,5 +89,5 @@ def test_an_output_added_to_the_list_is_written_by_a_run(
 
     extra = Output("count.txt", "findings", lines)
     monkeypatch.setattr(registry, "OUTPUTS", (*OUTPUTS, extra))
-    run = run_audit(*INPUTS, tmp_path, history=None, expectations=False, report=False)
+    run = run_audit(*SAMPLE_INPUTS, tmp_path, history=None, expectations=False, report=False)
     assert (tmp_path / "count.txt").read_text() == f"{run.result.findings.height}\n"

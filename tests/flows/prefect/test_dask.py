@@ -10,16 +10,18 @@ import json
 from pathlib import Path
 from uuid import UUID
 
-import numpy as np
 import polars as pl
 import pytest
 from distributed import LocalCluster
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
-from flows.cli.main import SAMPLE, main
+from data import SAMPLE
+from flows.cli.main import main
 from flows.run.direct import AuditOutputs, run_audit
 from flows.run.prefect_flow import audit_flow
+from tests.support.paths import SAMPLE_ARGS
+from tests.support.sample import cross_provider
 
 QUICK = {"history": False, "expectations": False, "report": False}
 
@@ -30,13 +32,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     pair: a provider partition must keep such providers together (flows/scale/partitions.py)."""
     folder = tmp_path_factory.mktemp("cross-provider")
     notes = pl.read_csv(SAMPLE / "notes.csv", infer_schema=False)
-    npis = sorted(notes["provider_npi"].unique())
-    pairs = {npis[0]: npis[1], npis[1]: npis[0], npis[2]: npis[3], npis[3]: npis[2]}
-    picked = pl.Series(np.random.default_rng(0).random(notes.height) < 0.05)
-    other = pl.col("provider_npi").replace_strict(pairs, default=pl.col("provider_npi"))
-    notes.with_columns(
-        provider_npi=pl.when(picked).then(other).otherwise("provider_npi")
-    ).write_csv(folder / "notes.csv")
+    cross_provider(notes).write_csv(folder / "notes.csv")
     return [SAMPLE / "claims.csv", folder / "notes.csv", SAMPLE / "plans.csv"]
 
 
@@ -100,8 +96,7 @@ def test_cli_partitions_on_a_running_scheduler_give_the_direct_runs_findings(
 def test_a_bad_partition_count_is_refused_before_anything_starts(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    args = [f"--{e}={SAMPLE / (e + '.csv')}" for e in ("claims", "notes", "plans")]
-    assert main(["run", *args, "--out", str(tmp_path / "o"), "--partitions", "0"]) == 2
+    assert main(["run", *SAMPLE_ARGS, "--out", str(tmp_path / "o"), "--partitions", "0"]) == 2
     assert capsys.readouterr().err.strip() == (
         "therapy-audit: error: --partitions must be at least 1"
     )

@@ -17,25 +17,24 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
-from data import EXAMPLES
-from flows.cli.main import SAMPLE, main
+from data import EXAMPLES, SAMPLE
+from flows.cli.main import main
 from flows.run import rules as rules_stage
 from flows.run.direct import AuditOutputs, run_audit
 from flows.run.prefect_flow import audit_flow, ingest_task, rules_task, validate_task
 from flows.run.stages import STAGES
 from flows.schedule import drop
 from flows.schedule import serve as scheduling
+from tests.support.paths import SAMPLE_ARGS, SAMPLE_INPUTS
 
-ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = EXAMPLES / "reviewed-findings.csv"
-INPUTS = [SAMPLE / f"{e}.csv" for e in ("claims", "notes", "plans")]
 PATIENT_IDS = set(pl.read_csv(SAMPLE / "claims.csv", columns=["patient_id"])["patient_id"])
 
 
 @pytest.fixture(scope="module")
 def direct(tmp_path_factory: pytest.TempPathFactory) -> AuditOutputs:
     out = tmp_path_factory.mktemp("direct")
-    return run_audit(*INPUTS, out / "o", history=out / "h.duckdb", reviewed=EXAMPLE)
+    return run_audit(*SAMPLE_INPUTS, out / "o", history=out / "h.duckdb", reviewed=EXAMPLE)
 
 
 def artifacts(flow_run_id: str) -> list:
@@ -54,9 +53,8 @@ def test_orchestrated_run_writes_the_direct_runs_bytes(
     direct: AuditOutputs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("PREFECT_API_URL", raising=False)  # --orchestrate alone picks the flow
-    inputs = [f"--{e}={SAMPLE / (e + '.csv')}" for e in ("claims", "notes", "plans")]
     out = tmp_path / "flow"
-    args = ["run", *inputs, "--out", str(out), "--orchestrate",
+    args = ["run", *SAMPLE_ARGS, "--out", str(out), "--orchestrate",
             "--history", str(tmp_path / "h.duckdb"), "--reviewed", str(EXAMPLE)]  # fmt: skip
     assert main(args) == 0
     for name in ("findings.csv", "findings.parquet", "quarantine.csv", "findings_status.csv"):
@@ -97,8 +95,9 @@ def test_a_failing_rule_family_task_does_not_sink_the_flow(
         return real(*args, rules=rules, **kwargs)
 
     monkeypatch.setattr(rules_stage, "run_matched", overlap_raises)
-    out = audit_flow(out=str(tmp_path / "o"), claims=str(INPUTS[0]), notes=str(INPUTS[1]),
-                     plans=str(INPUTS[2]), history=False, expectations=False)  # fmt: skip
+    claims, notes, plans = (str(p) for p in SAMPLE_INPUTS)
+    out = audit_flow(out=str(tmp_path / "o"), claims=claims, notes=notes, plans=plans,
+                     history=False, expectations=False)  # fmt: skip
     by_rule = out.summary["by_rule"]
     failed = {r for r, v in by_rule.items() if v["status"] == "failed to run"}
     assert failed == {r for r, v in by_rule.items() if v["family"] == "overlap"} != set()

@@ -16,16 +16,16 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from data import EXAMPLES
-from flows.cli.main import SAMPLE, main
+from data import EXAMPLES, SAMPLE
+from flows.cli.main import main
+from flows.inputs.validate import ValidationSummary
 from flows.run import rules as rules_stage
 from flows.run.direct import run_audit
 from flows.run.modes import prefect_api_url, use_prefect
 from flows.run.stages import STAGES
+from tests.support.paths import ROOT, SAMPLE_ARGS, SAMPLE_INPUTS
 
-ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = EXAMPLES / "reviewed-findings.csv"
-INPUTS = [SAMPLE / f"{e}.csv" for e in ("claims", "notes", "plans")]
 
 
 @pytest.fixture(autouse=True)
@@ -69,7 +69,7 @@ def statuses(out: Path) -> dict[str, set[str]]:
 def test_history_over_three_cli_runs(tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
-    for path in INPUTS:
+    for path in SAMPLE_INPUTS:
         shutil.copy(path, folder / path.name)
     runs = tmp_path / "audits"
     first = cli_run(folder, runs / "1")
@@ -113,7 +113,7 @@ def test_history_over_three_cli_runs(tmp_path: Path) -> None:
 
 
 def test_run_json_records_versions_inputs_and_stage_timings(tmp_path: Path) -> None:
-    out = run_audit(*INPUTS, tmp_path / "o", history=None, expectations=False)
+    out = run_audit(*SAMPLE_INPUTS, tmp_path / "o", history=None, expectations=False)
     record = json.loads((tmp_path / "o" / "run.json").read_text())
     assert record["run_id"] == out.run_id and record["mode"] == "direct"
     assert record["prefect"] is None
@@ -133,7 +133,7 @@ def test_run_json_records_versions_inputs_and_stage_timings(tmp_path: Path) -> N
 def test_a_failing_rule_family_does_not_sink_the_direct_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    good = run_audit(*INPUTS, tmp_path / "good", history=None, expectations=False)
+    good = run_audit(*SAMPLE_INPUTS, tmp_path / "good", history=None, expectations=False)
     real = rules_stage.run_matched
 
     def overlap_raises(*args: object, rules: dict, **kwargs: object) -> object:
@@ -142,7 +142,7 @@ def test_a_failing_rule_family_does_not_sink_the_direct_run(
         return real(*args, rules=rules, **kwargs)
 
     monkeypatch.setattr(rules_stage, "run_matched", overlap_raises)
-    out = run_audit(*INPUTS, tmp_path / "bad", history=None, expectations=False)
+    out = run_audit(*SAMPLE_INPUTS, tmp_path / "bad", history=None, expectations=False)
     by_rule = out.summary["by_rule"]
     failed = {r for r, v in by_rule.items() if v["status"] == "failed to run"}
     assert failed == {r for r, v in by_rule.items() if v["family"] == "overlap"} != set()
@@ -158,8 +158,8 @@ def test_a_failing_rule_family_does_not_sink_the_direct_run(
 
 
 def test_dispositions_are_marked_and_counted_not_hidden(tmp_path: Path) -> None:
-    plain = run_audit(*INPUTS, tmp_path / "plain", history=None, expectations=False)
-    out = run_audit(*INPUTS, tmp_path / "rev", history=None, expectations=False,
+    plain = run_audit(*SAMPLE_INPUTS, tmp_path / "plain", history=None, expectations=False)
+    out = run_audit(*SAMPLE_INPUTS, tmp_path / "rev", history=None, expectations=False,
                     reviewed=EXAMPLE)  # fmt: skip
     # findings.csv keeps exactly the contract: reviewed findings are still in it, unchanged
     assert out.findings_csv.read_bytes() == plain.findings_csv.read_bytes()
@@ -187,7 +187,7 @@ def test_dispositions_are_marked_and_counted_not_hidden(tmp_path: Path) -> None:
 def test_bad_options_fail_before_any_work(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     bad = tmp_path / "reviewed.csv"
     bad.write_text("finding_id,disposition,reviewer,date\nX,maybe,me,2026-01-01\n")
-    args = ["run", *[f"--{e}={SAMPLE / (e + '.csv')}" for e in ("claims", "notes", "plans")]]
+    args = ["run", *SAMPLE_ARGS]
     for extra in (["--reviewed", str(bad)], ["--period", "2026-03-01..2026-01-01"],
                   ["--period", "March"], ["--scope", " "]):  # fmt: skip
         assert main([*args, "--out", str(tmp_path / "o"), *extra]) == 2
@@ -253,14 +253,13 @@ def test_direct_mode_never_imports_prefect(tmp_path: Path) -> None:
     ]
 
 
-def test_accepted_notes_leave_validation_without_their_text(tmp_path: Path) -> None:
+def test_accepted_notes_leave_validation_without_their_text(
+    validated_sample: ValidationSummary,
+) -> None:
     """Memory at ten million lines: the stages after validation never see note text
     or the source file and row of accepted rows; every accepted note row is still there, the
     rows are still counted per file, and the quarantine still quotes bad rows in full."""
-    from flows.inputs.validate import validate_inputs
-
-    out = validate_inputs(SAMPLE / "claims.csv", SAMPLE / "notes.csv", SAMPLE / "plans.csv",
-                          tmp_path)  # fmt: skip
+    out = validated_sample
     assert "note_text" not in out.notes.columns
     assert out.notes.height == out.results["notes"].rows_accepted
     for frame in (out.claims, out.notes, out.plans):  # nor the accepted rows' source columns

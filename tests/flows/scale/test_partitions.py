@@ -9,7 +9,6 @@ from __future__ import annotations
 import pickle
 from dataclasses import replace
 
-import numpy as np
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,31 +18,14 @@ from checks.assemble import assemble
 from checks.base import MATCH_KEY
 from checks.engine import FAILED, RuleRun, run_rules
 from checks.registry import all_rules
-from flows.cli.main import SAMPLE
-from flows.inputs.validate import ValidationSummary, validate_inputs
+from flows.inputs.validate import ValidationSummary
 from flows.run.config import default_profiles, fee_schedule, mue_table
 from flows.scale import partitions as pt
+from tests.support.sample import cross_provider
 
 PROFILES = default_profiles()
 MUE = mue_table().collect()
 PROVIDER_RULES = {"OVERLAP-PROVIDER", "OVERLAP-DAY-CAP"}
-
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> ValidationSummary:
-    out = tmp_path_factory.mktemp("validated")
-    return validate_inputs(SAMPLE / "claims.csv", SAMPLE / "notes.csv", SAMPLE / "plans.csv", out)
-
-
-def cross_provider(notes: pl.DataFrame, seed: int = 0, share: float = 0.05) -> pl.DataFrame:
-    """Some notes of the first two providers written by the other one of the pair (and the
-    same for the next two), so the provider cut has to keep providers who meet on a match key
-    together, while the last providers stay groups of one."""
-    npis = sorted(notes["provider_npi"].unique())
-    pairs = {npis[0]: npis[1], npis[1]: npis[0], npis[2]: npis[3], npis[3]: npis[2]}
-    picked = pl.Series(np.random.default_rng(seed).random(notes.height) < share)
-    other = pl.col("provider_npi").replace_strict(pairs, default=pl.col("provider_npi"))
-    return notes.with_columns(provider_npi=pl.when(picked).then(other).otherwise("provider_npi"))
 
 
 def one_pass(claims: pl.DataFrame, notes: pl.DataFrame, plans: pl.DataFrame, rules=None):
@@ -70,11 +52,15 @@ def assert_same_as_one_pass(
 
 
 @pytest.mark.parametrize("k", [1, 2, 3, 7])
-def test_every_row_is_in_exactly_one_patient_partition(sample: ValidationSummary, k: int) -> None:
-    parts = pt.split_by_patient(sample.claims, sample.notes, sample.plans, k)
+def test_every_row_is_in_exactly_one_patient_partition(
+    validated_sample: ValidationSummary, k: int
+) -> None:
+    parts = pt.split_by_patient(
+        validated_sample.claims, validated_sample.notes, validated_sample.plans, k
+    )
     assert len(parts) == k
     for export in ("claims", "notes", "plans"):
-        whole = getattr(sample, export)
+        whole = getattr(validated_sample, export)
         pieces = [getattr(p, export) for p in parts]
         assert sum(piece.height for piece in pieces) == whole.height
         assert pl.concat(pieces).sort(pl.all()).equals(whole.sort(pl.all()))
@@ -102,13 +88,13 @@ def test_providers_meeting_on_a_match_key_form_one_group() -> None:
 
 
 def test_a_provider_partition_holds_every_line_and_note_of_its_match_keys(
-    sample: ValidationSummary,
+    validated_sample: ValidationSummary,
 ) -> None:
-    notes = cross_provider(sample.notes)
-    groups = pt.provider_groups(sample.claims.lazy(), notes.lazy())
+    notes = cross_provider(validated_sample.notes)
+    groups = pt.provider_groups(validated_sample.claims.lazy(), notes.lazy())
     assert groups["group"].n_unique() == 2  # the two pairs; the other providers are alone
-    parts = pt.split_by_provider(sample.claims, notes, sample.plans, 3)
-    assert sum(p.claims.height for p in parts) == sample.claims.height
+    parts = pt.split_by_provider(validated_sample.claims, notes, validated_sample.plans, 3)
+    assert sum(p.claims.height for p in parts) == validated_sample.claims.height
     assert sum(p.notes.height for p in parts) == notes.height
     keys = [
         pl.concat([p.claims.select(MATCH_KEY), p.notes.select(MATCH_KEY)]).unique() for p in parts
@@ -122,27 +108,29 @@ def test_a_provider_partition_holds_every_line_and_note_of_its_match_keys(
 
 
 @pytest.mark.parametrize("k", [1, 2, 3, 7])
-def test_partitioned_rules_equal_one_engine_pass(sample: ValidationSummary, k: int) -> None:
-    notes = cross_provider(sample.notes)
-    findings, _, _ = one_pass(sample.claims, notes, sample.plans)
+def test_partitioned_rules_equal_one_engine_pass(
+    validated_sample: ValidationSummary, k: int
+) -> None:
+    notes = cross_provider(validated_sample.notes)
+    findings, _, _ = one_pass(validated_sample.claims, notes, validated_sample.plans)
     # the provider rules have findings here, or the comparison would prove little
     assert set(findings["rule_id"]) >= PROVIDER_RULES
-    assert_same_as_one_pass(sample.claims, notes, sample.plans, k)
+    assert_same_as_one_pass(validated_sample.claims, notes, validated_sample.plans, k)
 
 
 def test_cutting_providers_apart_would_change_the_findings(
-    sample: ValidationSummary, monkeypatch: pytest.MonkeyPatch
+    validated_sample: ValidationSummary, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Why providers are grouped: with every provider cut on its own, the notes another
     provider wrote go missing from the line's partition and the provider rules differ."""
-    notes = cross_provider(sample.notes)
-    findings, _, _ = one_pass(sample.claims, notes, sample.plans)
+    notes = cross_provider(validated_sample.notes)
+    findings, _, _ = one_pass(validated_sample.claims, notes, validated_sample.plans)
     alone = pl.DataFrame(schema={"npi": pl.String, "group": pl.String})
     monkeypatch.setattr(pt, "provider_groups", lambda claims, notes: alone)
     out = pt.run_rules_partitioned(
-        sample.claims, notes, sample.plans, 3, profiles=PROFILES, mue=MUE
+        validated_sample.claims, notes, validated_sample.plans, 3, profiles=PROFILES, mue=MUE
     )
-    assert not assemble(out.raw, sample.claims.lazy(), fee_schedule()).equals(findings)
+    assert not assemble(out.raw, validated_sample.claims.lazy(), fee_schedule()).equals(findings)
 
 
 @settings(
@@ -153,22 +141,22 @@ def test_cutting_providers_apart_would_change_the_findings(
     swaps=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 5)), max_size=12),
 )
 def test_any_partitioning_equals_one_engine_pass(
-    sample: ValidationSummary, k: int, swaps: list[tuple[int, int]]
+    validated_sample: ValidationSummary, k: int, swaps: list[tuple[int, int]]
 ) -> None:
     """Notes rewritten to any provider (chains and merges of groups included), any k."""
-    npis = sorted(sample.notes["provider_npi"].unique())
-    rows = [i % sample.notes.height for i, _ in swaps]
+    npis = sorted(validated_sample.notes["provider_npi"].unique())
+    rows = [i % validated_sample.notes.height for i, _ in swaps]
     writers = dict(zip(rows, (npis[j % len(npis)] for _, j in swaps), strict=True))
-    notes = sample.notes.with_row_index("_i").with_columns(
+    notes = validated_sample.notes.with_row_index("_i").with_columns(
         provider_npi=pl.col("_i").replace_strict(writers, default=pl.col("provider_npi"))
     ).drop("_i")  # fmt: skip
-    assert_same_as_one_pass(sample.claims, notes, sample.plans, k)
+    assert_same_as_one_pass(validated_sample.claims, notes, validated_sample.plans, k)
 
 
 def test_a_rule_failing_in_one_partition_fails_to_run_and_leaves_no_rows(
-    sample: ValidationSummary,
+    validated_sample: ValidationSummary,
 ) -> None:
-    victim = sorted(sample.claims["patient_id"])[0]
+    victim = sorted(validated_sample.claims["patient_id"])[0]
 
     def fails_for_one_patient(data, **params):
         if data.lines.filter(pl.col("patient_id") == victim).collect().height:
@@ -178,42 +166,66 @@ def test_a_rule_failing_in_one_partition_fails_to_run_and_leaves_no_rows(
     rules = all_rules()
     rules["UNITS-MUE"] = replace(rules["UNITS-MUE"], func=fails_for_one_patient)
     out = pt.run_rules_partitioned(
-        sample.claims, sample.notes, sample.plans, 3, profiles=PROFILES, mue=MUE, rules=rules
+        validated_sample.claims,
+        validated_sample.notes,
+        validated_sample.plans,
+        3,
+        profiles=PROFILES,
+        mue=MUE,
+        rules=rules,
     )
     assert out.runs["UNITS-MUE"].status == FAILED
     assert "ZeroDivisionError" in (out.runs["UNITS-MUE"].error or "")
     assert "UNITS-MUE" not in set(out.raw["rule_id"])
     # the other rules are untouched, as in one pass where UNITS-MUE raises
-    _, runs, _ = one_pass(sample.claims, sample.notes, sample.plans, rules)
+    _, runs, _ = one_pass(
+        validated_sample.claims, validated_sample.notes, validated_sample.plans, rules
+    )
     assert statuses(out.runs) == statuses(runs)
 
 
-def test_partitions_without_lines_are_left_out(sample: ValidationSummary) -> None:
-    parts = pt.plan_partitions(sample.claims, sample.notes, sample.plans, 50)
+def test_partitions_without_lines_are_left_out(validated_sample: ValidationSummary) -> None:
+    parts = pt.plan_partitions(
+        validated_sample.claims, validated_sample.notes, validated_sample.plans, 50
+    )
     assert all(p.claims.height for p in parts)
     assert {p.kind for p in parts} == {pt.PATIENT, pt.PROVIDER}
     assert {r for p in parts if p.kind == pt.PROVIDER for r in p.rule_ids} == PROVIDER_RULES
-    empty = pt.plan_partitions(sample.claims.clear(), sample.notes, sample.plans, 3)
+    empty = pt.plan_partitions(
+        validated_sample.claims.clear(), validated_sample.notes, validated_sample.plans, 3
+    )
     assert [p.name for p in empty] == ["patient-0", "provider-0"]
     with pytest.raises(ValueError):
-        pt.plan_partitions(sample.claims, sample.notes, sample.plans, 0)
+        pt.plan_partitions(
+            validated_sample.claims, validated_sample.notes, validated_sample.plans, 0
+        )
 
 
-def test_no_lines_at_all_gives_one_passes_statuses(sample: ValidationSummary) -> None:
-    assert_same_as_one_pass(sample.claims.clear(), sample.notes, sample.plans, 3)
+def test_no_lines_at_all_gives_one_passes_statuses(validated_sample: ValidationSummary) -> None:
+    assert_same_as_one_pass(
+        validated_sample.claims.clear(), validated_sample.notes, validated_sample.plans, 3
+    )
 
 
-def test_the_split_is_deterministic(sample: ValidationSummary) -> None:
-    a = pt.plan_partitions(sample.claims, sample.notes, sample.plans, 3)
-    b = pt.plan_partitions(sample.claims, sample.notes, sample.plans, 3)
+def test_the_split_is_deterministic(validated_sample: ValidationSummary) -> None:
+    a = pt.plan_partitions(
+        validated_sample.claims, validated_sample.notes, validated_sample.plans, 3
+    )
+    b = pt.plan_partitions(
+        validated_sample.claims, validated_sample.notes, validated_sample.plans, 3
+    )
     assert [(p.name, p.claims.height) for p in a] == [(p.name, p.claims.height) for p in b]
     assert all(p.claims.equals(q.claims) for p, q in zip(a, b, strict=True))
 
 
-def test_a_partition_arrives_on_a_worker_as_it_left(sample: ValidationSummary) -> None:
+def test_a_partition_arrives_on_a_worker_as_it_left(validated_sample: ValidationSummary) -> None:
     """Partitions pickle as compressed Arrow IPC (what Dask sends): same frames and dtypes."""
-    parts = pt.plan_partitions(sample.claims, sample.notes, sample.plans, 2)
-    empty = pt.split_by_patient(sample.claims.clear(), sample.notes, sample.plans, 1)[0]
+    parts = pt.plan_partitions(
+        validated_sample.claims, validated_sample.notes, validated_sample.plans, 2
+    )
+    empty = pt.split_by_patient(
+        validated_sample.claims.clear(), validated_sample.notes, validated_sample.plans, 1
+    )[0]
     for part in [*parts, empty]:
         back = pickle.loads(pickle.dumps(part))
         assert (back.kind, back.index, back.rule_ids) == (part.kind, part.index, part.rule_ids)

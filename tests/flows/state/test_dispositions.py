@@ -13,8 +13,7 @@ import pytest
 from checks.assemble import audit
 from checks.dispositions import MARK_SCHEMA, apply_dispositions
 from data import EXAMPLES
-from flows.cli.main import SAMPLE
-from flows.inputs.validate import validate_inputs
+from flows.inputs.validate import ValidationSummary
 from flows.run.context import load_context
 from flows.state.dispositions import load_dispositions
 from schemas.errors import InputError
@@ -26,9 +25,8 @@ H = "(the header is row 1)"
 
 
 @pytest.fixture(scope="module")
-def demo_findings(tmp_path_factory: pytest.TempPathFactory) -> pl.DataFrame:
-    out = tmp_path_factory.mktemp("demo")
-    v = validate_inputs(SAMPLE / "claims.csv", SAMPLE / "notes.csv", SAMPLE / "plans.csv", out)
+def demo_findings(validated_sample: ValidationSummary) -> pl.DataFrame:
+    v = validated_sample
     c = load_context(None)
     fees, mue = c.fee_schedule.lazy(), c.mue.lazy()
     found = audit(v.claims, v.notes, v.plans, profiles=c.profiles, fee_schedule=fees, mue=mue)

@@ -13,8 +13,7 @@ from flows.inputs.formats.csv import detect_encoding
 from flows.inputs.mapping import CsvOptions, ExportMapping
 from flows.inputs.read import read_export
 from schemas.errors import InputError
-from tests.flows.inputs.test_read import accepted, write_csv_text
-from tests.schemas.test_contract import valid_row
+from tests.support.rows import accepted, valid_row, write_csv_text
 
 LABEL = "claims file 'x'"
 

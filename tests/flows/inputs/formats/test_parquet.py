@@ -13,8 +13,7 @@ from flows.inputs.formats import parquet
 from flows.inputs.mapping import ExportMapping
 from flows.inputs.read import read_export
 from schemas.errors import InputError
-from tests.flows.inputs.test_read import accepted
-from tests.schemas.test_contract import VALID
+from tests.support.rows import VALID, accepted
 
 LABEL = "notes file 'x'"
 

@@ -18,10 +18,10 @@ from flows.schedule.drop import newest_exports
 from flows.state.dispositions import READ_SUFFIXES, load_dispositions
 from flows.state.history import describe_inputs
 from schemas.errors import InputError
-from tests.flows.inputs.test_read import write_csv_text
-from tests.schemas.test_contract import valid_row
+from tests.support.paths import ROOT
+from tests.support.rows import valid_row, write_csv_text
 
-README = (Path(__file__).parents[4] / "README.md").read_text(encoding="utf-8")
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_the_input_types_are_exactly_the_documented_ones() -> None:

@@ -14,8 +14,7 @@ from flows.inputs.formats import xlsx
 from flows.inputs.mapping import ExportMapping, load_mapping
 from flows.inputs.read import read_export
 from schemas.errors import InputError
-from tests.flows.inputs.test_read import accepted
-from tests.schemas.test_contract import NPI, VALID
+from tests.support.rows import NPI, VALID, accepted
 
 LABEL = "plans file 'x'"
 
