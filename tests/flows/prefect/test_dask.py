@@ -122,6 +122,7 @@ def test_a_partition_that_raises_or_is_lost_leaves_its_rules_failed_to_run() -> 
             raise ConnectionError("worker gone")
 
     lost = _answer(part, Lost())
-    assert lost.runs["NO-SUCH-RULE-P0000000"].error == (
-        "partition task patient-0 failed: ConnectionError"
-    )
+    # the one failure description: type and place, never the message
+    error = lost.runs["NO-SUCH-RULE-P0000000"].error or ""
+    assert error.startswith("partition task patient-0 failed: ConnectionError (")
+    assert "worker gone" not in error
