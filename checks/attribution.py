@@ -4,7 +4,7 @@ the excess back to the claim lines that billed them.
 Why pool: a payer limits units per patient, date of service and code, not per claim line. When the
 same code is billed on two claims (a corrected or split claim, two visits), the units add up and
 the limit applies to the sum (CMS Pub. 100-04 Ch. 5 §20.2 counts minutes per patient and day;
-NCCI MUEs are per patient per day). The excess is then charged to the
+NCCI MUEs per provider, patient and day). The excess is then charged to the
 later-billed line first (claim_id DESC, line_number DESC), each line at most its own units, so the
 earlier claim keeps what the documentation supports and one key never yields more excess than
 was billed.
@@ -49,3 +49,14 @@ def key_lines_text(*, key: Sequence[str] = (SERVICE_ID,)) -> pl.Expr:
     """'C1/1+C2/1': every claim line billing the same key, for evidence when units were pooled."""
     line = pl.format("{}/{}", pl.col("claim_id"), pl.col("line_number"))
     return line.sort().str.join("+").over(list(key))
+
+
+def key_billed_text(*, key: Sequence[str] = (SERVICE_ID,)) -> pl.Expr:
+    """'3 units' or '3 units across 2 claim lines': the `billed` units of a key's lines."""
+    n_lines = pl.len().over(list(key))
+    billed = units_text(pl.col("billed"))
+    return (
+        pl.when(n_lines > 1)
+        .then(pl.format("{} across {} claim lines", billed, n_lines))
+        .otherwise(billed)
+    )

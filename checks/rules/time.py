@@ -18,10 +18,15 @@ code_col = pl.col("procedure_code")
     severity="warning",
     citation=(
         "State Medicaid manuals and Medicaid Integrity Program criteria (start and end times); "
-        "CMS Pub. 100-02 Ch. 15 §220.3 (timed minutes)"
+        "CMS Pub. 100-02 Ch. 15 §220.3 (treatment notes: total timed-code minutes and total "
+        "treatment time, no clock times)"
     ),
     params=(
-        Param("timed_severity", "warning", "severity for a timed code (error under Medicaid)"),
+        Param(
+            "timed_severity",
+            "warning",
+            "severity for a timed code with documented minutes (Medicare info, Medicaid error)",
+        ),
         Param("per_session_severity", "error", "severity for per-session codes"),
         Param("minutes_missing_severity", "error", "severity when minutes are missing too"),
     ),
@@ -38,13 +43,15 @@ def time_missing(
     Severity per finding: a per-session code takes `per_session_severity`
     (state manuals need the session's start and end to show it qualifies); a note that lacks the
     minutes too (ingest derives minutes from start and end when both exist, so these are truly
-    missing) takes `minutes_missing_severity`; any other timed code takes `timed_severity` (a
-    warning under Medicare, which asks for timed minutes rather than clock times; an error under
-    Medicaid, whose manuals and integrity reviews require start and end times).
+    missing) takes `minutes_missing_severity`; any other timed code takes `timed_severity`:
+    info under Medicare, whose treatment notes need the total timed-code minutes and total
+    treatment time but not clock times (Pub. 100-02 ch. 15 §220.3), so the line is no
+    compliance finding; an error under Medicaid, whose manuals and integrity reviews require
+    start and end times.
 
     Money follows severity: an error means the documentation does not support the service, so
-    the whole line is at risk; a warning is a documentation gap while the documented minutes
-    still support the units (UNITS-8MIN judges them), so it puts no money at risk.
+    the whole line is at risk; a warning or info is a documentation note while the documented
+    minutes still support the units (UNITS-8MIN judges them), so it puts no money at risk.
     """
     lines = billed_lines(data).filter(
         pl.col("code_class").is_in(["timed", "per_session"])
@@ -73,6 +80,8 @@ def time_missing(
         .then(pl.lit(", so nothing documents how long the service lasted."))
         .when(whole_line)
         .then(pl.lit(", which this payer requires for every session."))
+        .when(severity == "info")
+        .then(pl.lit(", noted only: this payer needs the documented minutes, not clock times."))
         .otherwise(pl.lit(", though the documented minutes still support the units."))
     )
     rows = pl.col("note_rows")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from checks.attribution import attributed_excess, key_lines_text, units_text
+from checks.attribution import attributed_excess, key_billed_text, key_lines_text, units_text
 from checks.base import MATCH_KEY, SERVICE_ID, AuditData, billed_lines
 from checks.declare import Param, rule
 
@@ -229,41 +229,63 @@ def _note_noun() -> pl.Expr:
     )
 
 
+# the allowances: an untimed code per discipline and provider too (Transmittal 1019; null for
+# per-session codes), an MUE per provider (CMS NCCI)
+UNTIMED_KEY = (SERVICE_ID, "_discipline", "_provider")
+MUE_KEY = (SERVICE_ID, "rendering_npi")
+
+
 @rule(
     "UNITS-UNTIMED",
     applies_to=("untimed", "per_session"),
     title="Untimed or per-session code billed more than once a day",
     severity="error",
-    citation="CMS Pub. 100-04 Ch. 5 §20.2 (service-based codes)",
+    citation=(
+        "CMS Pub. 100-04 Ch. 5 §20.2 (service-based codes); CMS Pub. 100-04 Transmittal 1019 "
+        "(untimed codes once per provider, per discipline, per date of service, per patient)"
+    ),
     params=(Param("max_units_per_day", 1, "units allowed per patient, day and code"),),
 )
 def units_untimed(data: AuditData, *, max_units_per_day: int) -> pl.LazyFrame:
-    """Untimed and per-session codes billed with more than one unit per patient and day.
+    """Untimed and per-session codes billed with more than one unit a day.
 
-    An untimed (service-based) code is billed once per day however long it took; evaluations,
-    supervised modalities, group therapy and per-session H-codes are 1 per day (Pub. 100-04
-    ch. 5 §20.2). The units of one patient, day and code are pooled across claim lines.
+    An untimed code is billed once however long it took (Pub. 100-04 ch. 5 §20.2), once per
+    provider, discipline, date and patient (Transmittal 1019): a PT and an OT each billing 97150
+    the same day is clean. Lines without a discipline (GP/GO/GN, else the code's) share one
+    apart from PT/OT/SLP lines. Per-session H-codes are 1 per patient, day and code whoever
+    rendered them (state manuals). Units of one allowance are pooled across claim lines.
     """
+    untimed = pl.col("code_class") == "untimed"
+    over_max = (pl.col("billed") - max_units_per_day).clip(0)
     lines = (
         billed_lines(data)
         .filter(pl.col("code_class").is_in(["untimed", "per_session"]))
-        .with_columns(billed=units_col.sum().over(SERVICE_ID).cast(pl.Int64))
-        .with_columns(line_excess=attributed_excess((pl.col("billed") - max_units_per_day).clip(0)))
+        # a service within the allowance in all is within it for every discipline and provider
+        .filter(units_col.sum().over(SERVICE_ID) > max_units_per_day)
+        .with_columns(
+            _discipline=pl.when(untimed).then(pl.col("discipline").fill_null("none")),
+            _provider=pl.when(untimed).then(pl.col("rendering_npi")),
+        )
+        .with_columns(billed=units_col.sum().over(UNTIMED_KEY).cast(pl.Int64))
+        .with_columns(line_excess=attributed_excess(over_max, key=UNTIMED_KEY))
     )
-    kind = pl.when(pl.col("code_class") == "per_session").then(pl.lit("a per-session code"))
     message = pl.format(
-        "{} was billed for {} on one date of service, but {} is billed at most {} per patient "
-        "per day.",
+        "{} was billed for {} on one date of service, but {} is billed at most {} per {}.",
         code_col,
-        _pooled_billed_text(),
-        kind.otherwise(pl.lit("an untimed code")),
+        key_billed_text(key=UNTIMED_KEY),
+        pl.when(untimed).then(pl.lit("an untimed code")).otherwise(pl.lit("a per-session code")),
         units_text(pl.lit(max_units_per_day)),
+        pl.when(untimed)
+        .then(pl.lit("patient, day, discipline and provider"))
+        .otherwise(pl.lit("patient per day")),
     )
     evidence = pl.format(
-        "day units={}; max per day={}; lines={}; notes={}",
+        "day units={}; max per day={}; discipline={}; provider={}; lines={}; notes={}",
         pl.col("billed"),
         pl.lit(max_units_per_day),
-        key_lines_text(),
+        pl.col("_discipline").fill_null("any"),
+        pl.col("_provider").fill_null("any"),
+        key_lines_text(key=UNTIMED_KEY),
         pl.col("note_ids").fill_null("none"),
     )
     return _finish(lines, message, evidence)
@@ -273,20 +295,25 @@ def units_untimed(data: AuditData, *, max_units_per_day: int) -> pl.LazyFrame:
     "UNITS-MUE",
     title="Units above the Medically Unlikely Edit",
     severity="error",
-    citation="CMS NCCI Medically Unlikely Edits, practitioner services",
+    citation=(
+        "CMS NCCI Medically Unlikely Edits, practitioner services (units of a code by the same "
+        "provider for the same beneficiary on the same date of service)"
+    ),
 )
 def units_mue(data: AuditData) -> pl.LazyFrame:
-    """Units per code, patient and day above the MUE in the versioned reference table.
+    """Units of a code one provider billed for one patient and day above the MUE.
 
-    The MUE of the service year applies; a year missing from the table falls back to the latest
-    earlier year, and a service before the table's first year to the table's latest year.
-    Codes without an MUE in the table are not checked.
+    An MUE counts the same provider's units for the same beneficiary and date (CMS NCCI): two
+    clinicians' (rendering providers') lines are counted apart. The MUE of the service year
+    applies, else the latest earlier year's, else (before the table) the latest year's. Codes
+    without an MUE in the table are not checked.
     """
     lines = billed_lines(data).cache()
-    # units per key by one group_by; only keys above their MUE (a few) are attributed below
+    # units per service by one group_by; only services above their MUE (a few) are split by
+    # provider below, since a provider's units never exceed its service's
     keys = (
         lines.group_by(SERVICE_ID, "procedure_code", "service_date")
-        .agg(billed=units_col.sum().cast(pl.Int64))
+        .agg(service_units=units_col.sum().cast(pl.Int64))
         .with_columns(service_year=pl.col("service_date").dt.year().cast(pl.Int64))
     )
     table = data.mue.select(
@@ -307,25 +334,29 @@ def units_mue(data: AuditData) -> pl.LazyFrame:
         )
     )
     over = keys.join(limits, on=["procedure_code", "service_year"], how="inner").filter(
-        pl.col("billed") > pl.col("mue")
+        pl.col("service_units") > pl.col("mue")
     )
-    over = over.select(SERVICE_ID, "billed", "mue", "mue_year")
-    lines = lines.join(over, on=SERVICE_ID, how="inner").with_columns(
-        line_excess=attributed_excess((pl.col("billed") - pl.col("mue")).clip(0))
+    lines = (
+        lines.join(over.select(SERVICE_ID, "mue", "mue_year"), on=SERVICE_ID, how="inner")
+        .with_columns(billed=units_col.sum().over(MUE_KEY).cast(pl.Int64))
+        .with_columns(
+            line_excess=attributed_excess((pl.col("billed") - pl.col("mue")).clip(0), key=MUE_KEY)
+        )
     )
     message = pl.format(
-        "{} was billed for {} for one patient on one date of service, above the Medically "
-        "Unlikely Edit of {} per day.",
+        "{} was billed for {} by one provider for one patient on one date of service, above the "
+        "Medically Unlikely Edit of {} per day.",
         code_col,
-        _pooled_billed_text(),
+        key_billed_text(key=MUE_KEY),
         units_text(pl.col("mue")),
     )
     evidence = pl.format(
-        "MUE={} ({} table); day units={}; lines={}",
+        "MUE={} ({} table); provider={}; day units={}; lines={}",
         pl.col("mue"),
         year,
+        pl.col("rendering_npi"),
         pl.col("billed"),
-        key_lines_text(),
+        key_lines_text(key=MUE_KEY),
     )
     return _finish(lines, message, evidence)
 

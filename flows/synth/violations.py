@@ -330,7 +330,9 @@ def labels(lines: pl.DataFrame, plan_frame: pl.DataFrame) -> pl.DataFrame:
         | (pl.col("payer_type") == "medicaid")
     )
     add(missing.filter(as_error), "TIME-MISSING", err, None, "times_missing")
-    add(missing.filter(~as_error), "TIME-MISSING", warn, pl.lit(0), "times_missing")
+    # Medicare needs the minutes, not clock times (Pub. 100-02 ch. 15 §220.3): info there
+    noted = pl.when(pl.col("payer_type") == "medicare").then(pl.lit("info")).otherwise(warn)
+    add(missing.filter(~as_error), "TIME-MISSING", noted, pl.lit(0), "times_missing")
 
     # plan-of-care labels: the patient's lines under a plan (evaluations are exempt)
     under = lines.filter(

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import polars as pl
 import pytest
 
+from checks.assemble import audit
+from checks.profile import ProfileError, build_profile
+from checks.registry import all_rules
+from checks.summary import build_summary
+from flows.run.config import fee_schedule
 from tests.support.rulekit import (
+    CLAIM_SCHEMA,
+    NOTE_SCHEMA,
+    PLAN_SCHEMA,
     Case,
     check_case,
     claim,
     load_profile,
     make_data,
+    mue_table,
     note,
     run_rule,
 )
@@ -17,6 +27,10 @@ from tests.support.rulekit import (
 S3 = "billing-rules.md §3 'a line with no documentation at all is unsupported'"
 MATCH = "README Matching: patient, date of service and code, not provider"
 S3_TIMES = "billing-rules.md §3 (start/end: error under Medicaid, warning under Medicare)"
+S220_3 = (
+    "CMS Pub. 100-02 Ch. 15 §220.3 C: treatment notes record total timed-code minutes and total "
+    "treatment time; clock times are not required"
+)
 S3_MIN = "billing-rules.md §3 (Medicare: missing minutes is the error)"
 S3_SESSION = "billing-rules.md §3 ('an error … for per-session H-codes')"
 S3_VALID = "billing-rules.md §3 (billed units consistent with the documented time)"
@@ -46,11 +60,11 @@ def _invalid(
 
 # fmt: off
 MISSING = [
-    # timed codes take the profile's timed_severity: a warning (no money, the minutes still
-    # support the units) under Medicare, an error (whole line) under Medicaid
-    Case("TIME-MISSING", "medicare: start missing, minutes present", "flag", source=S3_TIMES,
+    # timed codes take the profile's timed_severity: info (no money, the minutes still support
+    # the units) under Medicare, an error (whole line) under Medicaid
+    Case("TIME-MISSING", "medicare: start missing, minutes present", "flag", source=S220_3,
          claims=[claim(units=2)], notes=[note(start=None, minutes=23)],
-         expected={L1: 0}, severity={L1: "warning"}),
+         expected={L1: 0}, severity={L1: "info"}),
     Case("TIME-MISSING", "medicaid: start missing, minutes present", "flag", source=S3_TIMES,
          profile="medicaid", claims=[claim(payer="medicaid")], notes=[note(start=None)],
          expected={L1: None}, severity={L1: "error"}),
@@ -74,15 +88,15 @@ MISSING = [
          claims=[claim(code="97164")], notes=[note(code="97164", start=None, end=None)]),
     Case("TIME-MISSING", "no note: DOC-NO-NOTE's finding", "clean", source=S3,
          claims=[claim()]),
-    Case("TIME-MISSING", "blank end time, blank modifiers and paid", "blank", source=S3_TIMES,
+    Case("TIME-MISSING", "blank end time, blank modifiers and paid", "blank", source=S220_3,
          claims=[claim(mods=None, paid=None)], notes=[note(end=None)],
-         expected={L1: 0}, severity={L1: "warning"}),
+         expected={L1: 0}, severity={L1: "info"}),
     Case("TIME-MISSING", "blank minutes but times present", "blank", source=S3_TIMES,
          claims=[claim()], notes=[note(minutes=None)]),
-    Case("TIME-MISSING", "one of two note rows lacks a start", "boundary", source=S3_TIMES,
+    Case("TIME-MISSING", "one of two note rows lacks a start", "boundary", source=S220_3,
          claims=[claim(units=2)],
          notes=[note("N1"), note("N2", start=None, end="09:30", minutes=15)],
-         expected={L1: 0}, severity={L1: "warning"}),
+         expected={L1: 0}, severity={L1: "info"}),
     Case("TIME-MISSING", "one of two rows lacks minutes too", "boundary", source=S3_MIN,
          claims=[claim(units=2)],
          notes=[note("N1"), note("N2", start=None, end=None, minutes=None)],
@@ -132,10 +146,15 @@ def test_case(case: Case) -> None:
 
 @pytest.mark.parametrize(
     ("profile", "payer", "expected"),
-    [("medicare", "medicare", "warning"), ("medicaid", "medicaid", "error")],
+    [
+        ("medicare", "medicare", "info"),
+        ("medicaid", "medicaid", "error"),
+        ("commercial", "commercial", "warning"),
+    ],
 )
 def test_time_missing_profile_severity(profile: str, payer: str, expected: str) -> None:
-    """The shipped profiles set timed_severity: Medicare warns, Medicaid takes the line back."""
+    """The shipped profiles set timed_severity: Medicare notes it (info), commercial warns,
+    Medicaid takes the line back."""
     data = make_data([claim(payer=payer)], [note(start=None)], profile=profile)
     out = run_rule("TIME-MISSING", data, profile=profile)
     assert load_profile(profile).rules["TIME-MISSING"].params["timed_severity"] == expected
@@ -157,3 +176,89 @@ def test_time_invalid_names_every_reason() -> None:
     assert "records 60 minutes but its times span 300" in row["message"]
     assert "N1 10:00–09:00" in row["evidence"]
     assert "N2 08:00–13:00 minutes=60" in row["evidence"]
+
+
+def _line(payer: str, code: str = "97110", mods: str | None = "GP", **kw) -> dict:
+    return claim(payer=payer, code=code, mods=mods, units=2, **kw)
+
+
+NO_CLOCK = {"start": None, "end": None, "minutes": 30}
+# fmt: off
+CLOCK_TIMES = [
+    Case("TIME-MISSING", "medicare: minutes without clock times are info", "flag",
+         source=S220_3, claims=[_line("medicare")], notes=[note(**NO_CLOCK)],
+         expected={L1: 0}, severity={L1: "info"}),
+    Case("TIME-MISSING", "medicaid: minutes without clock times take the line", "flag",
+         source=S3_TIMES, profile="medicaid", claims=[_line("medicaid")],
+         notes=[note(**NO_CLOCK)], expected={L1: None}, severity={L1: "error"}),
+    Case("TIME-MISSING", "commercial: minutes without clock times warn", "flag",
+         source=S3_TIMES, profile="commercial", claims=[_line("commercial")],
+         notes=[note(**NO_CLOCK)], expected={L1: 0}, severity={L1: "warning"}),
+    Case("TIME-MISSING", "medicare: per-session H2032 without clock times", "flag",
+         source=S3_SESSION, claims=[_line("medicare", "H2032", None, paid=25.0)],
+         notes=[note(code="H2032", start=None, end=None, minutes=45)],
+         expected={L1: None}, severity={L1: "error"}),
+    Case("TIME-MISSING", "medicare: minutes missing too", "flag", source=S3_MIN,
+         claims=[_line("medicare")], notes=[note(start=None, end=None, minutes=None)],
+         expected={L1: None}, severity={L1: "error"}),
+    Case("TIME-MISSING", "medicare: only the end time missing", "boundary", source=S220_3,
+         claims=[_line("medicare")], notes=[note(end=None, minutes=30)],
+         expected={L1: 0}, severity={L1: "info"}),
+    Case("TIME-MISSING", "medicare: an info row and a row without minutes", "boundary",
+         source=S3_MIN, claims=[_line("medicare")],
+         notes=[note("N1", **NO_CLOCK), note("N2", start=None, end=None, minutes=None)],
+         expected={L1: None}, severity={L1: "error"}),
+    Case("TIME-MISSING", "medicare: clock times and minutes documented", "clean",
+         source=S220_3, claims=[_line("medicare")], notes=[note(end="09:30", minutes=30)]),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize("case", CLOCK_TIMES, ids=lambda c: c.id)
+def test_clock_times_case(case: Case) -> None:
+    check_case(case)
+
+
+def test_medicare_info_puts_no_money_at_risk_and_is_summarised() -> None:
+    """Through assembly and the summary: the Medicare info finding risks 0 and is counted under
+    info; the Medicaid error risks the line's paid amount."""
+    claims = [
+        _line("medicare", paid=60.0),
+        claim("C2", payer="medicaid", mods=None, units=2, patient="P2", paid=50.0),
+    ]
+    notes = [note("N1", **NO_CLOCK), note("N2", patient="P2", **NO_CLOCK)]
+    profiles = {n: load_profile(n) for n in ("medicare", "medicaid")}
+    rules = {"TIME-MISSING": all_rules()["TIME-MISSING"]}
+    result = audit(
+        pl.DataFrame(claims, schema=CLAIM_SCHEMA),
+        pl.DataFrame(notes, schema=NOTE_SCHEMA),
+        pl.DataFrame([], schema=PLAN_SCHEMA),
+        profiles=profiles,
+        fee_schedule=fee_schedule(),
+        mue=mue_table(),
+        rules=rules,
+    )
+    got = {r["claim_id"]: r for r in result.findings.to_dicts()}
+    assert (got["C1"]["severity"], got["C1"]["amount_at_risk"]) == ("info", 0.0)
+    assert "not clock times" in got["C1"]["message"]
+    assert (got["C2"]["severity"], got["C2"]["amount_at_risk"]) == ("error", 50.0)
+    summary = build_summary(result, rules)
+    assert summary["by_severity"]["info"] == {"findings": 1, "lines": 1, "amount_at_risk": 0.0}
+    assert summary["by_severity"]["error"]["amount_at_risk"] == 50.0
+
+
+@pytest.mark.parametrize("value", ["info", "warning", "error"])
+def test_timed_severity_accepts_every_severity(value: str) -> None:
+    raw = {"profile": {"name": "p"}, "rules": {"TIME-MISSING": {"timed_severity": value}}}
+    assert (
+        build_profile(raw, "p.toml", all_rules()).rules["TIME-MISSING"].params["timed_severity"]
+        == value
+    )
+
+
+def test_timed_severity_refuses_other_values() -> None:
+    raw = {"profile": {"name": "p"}, "rules": {"TIME-MISSING": {"timed_severity": "notice"}}}
+    with pytest.raises(
+        ProfileError, match=r"p\.toml: rules\.TIME-MISSING\.timed_severity must be one of"
+    ):
+        build_profile(raw, "p.toml", all_rules())
