@@ -75,6 +75,10 @@ PLANS_COLUMNS: tuple[Column, ...] = (
     Column("cert_end", "date", True),
     Column("signed_date", "date", False),
     Column("certifying_npi", "text", False),
+    # the CY 2025 initial-certification path: the physician's signed order and the day the plan
+    # was sent to that physician (Pub. 100-02 ch. 15 §220.1.3)
+    Column("order_signed_date", "date", False),
+    Column("sent_date", "date", False),
 )
 COLUMNS: dict[str, tuple[Column, ...]] = {
     "claims": CLAIMS_COLUMNS,
@@ -224,6 +228,8 @@ class PlansSchema(pa.DataFrameModel):
     cert_end: dt.date = pa.Field(nullable=False)
     signed_date: dt.date = pa.Field(nullable=True)
     certifying_npi: str = pa.Field(nullable=True)
+    order_signed_date: dt.date = pa.Field(nullable=True)
+    sent_date: dt.date = pa.Field(nullable=True)
 
     class Config:
         strict = False

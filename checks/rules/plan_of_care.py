@@ -5,15 +5,27 @@ A line is matched to the plans of its patient (a join on patient_id: a patient h
 of plans, so the join grows with the lines, not with their square). A plan matches a line when
 their disciplines agree (a PT may not treat under an OT's plan); a plan without a discipline
 matches any line, and a line without one matches any plan but a behavioral-health plan
-(_discipline_ok).
+(discipline_ok).
+
+Plans, disciplines and a plan's first treatment: checks/rules/_plans.py.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import polars as pl
 
 from checks.base import LINE_ID, LINE_KEY, AuditData, billed_lines
 from checks.declare import Param, rule
+from checks.rules._plans import (
+    ORDER_COLUMNS,
+    discipline_ok,
+    first_treatments,
+    in_range,
+    plan_text,
+    plans_of,
+)
 
 # lines of any classified code can need a plan (evaluations are exempt inside the rules)
 THERAPY = ("timed", "untimed", "per_session")
@@ -27,41 +39,6 @@ def _therapy_lines(data: AuditData) -> pl.LazyFrame:
         billed_lines(data)
         .filter(pl.col("procedure_code").is_in(sorted(data.codes.therapy)))
         .select(LINE_ID, *LINE_KEY, "patient_id", "service_date", "procedure_code", "discipline")
-    )
-
-
-def _plans(data: AuditData) -> pl.LazyFrame:
-    return data.plans.select(
-        "patient_id",
-        "plan_id",
-        pl.col("discipline").alias("plan_discipline"),
-        "cert_start",
-        "cert_end",
-        "signed_date",
-    ).with_row_index("_plan_row")
-
-
-def _discipline_ok() -> pl.Expr:
-    """A plan matches a line of its discipline; a plan without a discipline matches any line.
-    A line without one (no GP/GO/GN modifier and no default in the profile's codes.discipline)
-    is a therapy line of unknown discipline: it matches PT, OT and SLP plans but not a
-    behavioral-health plan, since the profiles map every behavioral-health code to BH (found
-    in review: an unmodified 97110 was taken as covered by a BH treatment plan)."""
-    line, plan = pl.col("discipline"), pl.col("plan_discipline")
-    return plan.is_null() | (line == plan) | (line.is_null() & (plan != "BH"))
-
-
-def _plan_text() -> pl.Expr:
-    """'POC1 (PT, 2026-01-02..2026-03-31, signed 2026-01-05)' for evidence."""
-    return pl.format(
-        "{} ({}, {}..{}, {})",
-        pl.col("plan_id"),
-        pl.col("plan_discipline").fill_null("no discipline"),
-        pl.col("cert_start"),
-        pl.col("cert_end"),
-        pl.when(pl.col("signed_date").is_null())
-        .then(pl.lit("unsigned"))
-        .otherwise(pl.format("signed {}", pl.col("signed_date"))),
     )
 
 
@@ -80,15 +57,15 @@ def _flagged_only(rows: pl.LazyFrame, clean: pl.Expr) -> pl.LazyFrame:
     return rows.join(flagged.select(LINE_ID), on=LINE_ID, how="semi")
 
 
-def _with_started_plans(data: AuditData) -> pl.LazyFrame:
+def _with_started_plans(data: AuditData, plans: pl.LazyFrame) -> pl.LazyFrame:
     """Each therapy line joined to its patient's plans, with `started`: the plan matches the
     line's discipline and was certified from on or before the date of service."""
     return (
         _therapy_lines(data)
-        .join(_plans(data), on="patient_id", how="left")
+        .join(plans, on="patient_id", how="left")
         .with_columns(
             started=pl.col("plan_id").is_not_null()
-            & _discipline_ok()
+            & discipline_ok()
             & (pl.col("cert_start") <= pl.col("service_date"))
         )
     )
@@ -110,7 +87,7 @@ def poc_missing(data: AuditData) -> pl.LazyFrame:
     current treatment plan. Evaluation codes are exempt. Whole-line finding; the evidence lists
     the patient's other plans (wrong discipline, or starting later) so a reviewer sees why.
     """
-    rows = _with_started_plans(data)
+    rows = _with_started_plans(data, plans_of(data))
     return (
         _flagged_only(rows, pl.col("started").any())
         .group_by(LINE_KEY)
@@ -118,7 +95,7 @@ def poc_missing(data: AuditData) -> pl.LazyFrame:
             any_started=pl.col("started").any(),
             code=pl.col("procedure_code").first(),
             discipline=pl.col("discipline").first(),
-            plans=_plan_text().drop_nulls().sort().str.join("; "),
+            plans=plan_text().drop_nulls().sort().str.join("; "),
         )
         .filter(~pl.col("any_started"))
         .with_columns(
@@ -148,31 +125,64 @@ def poc_missing(data: AuditData) -> pl.LazyFrame:
     applies_to=THERAPY,
     title="Plan of care expired or not recertified",
     severity="error",
-    citation="CMS Pub. 100-02, Ch. 15 §220.1.2 (certification covers up to 90 calendar days)",
-    params=(Param("max_cert_days", 90, "calendar days one certification can cover"),),
+    citation="CMS Pub. 100-02, Ch. 15 §220.1.3 B and C (plan duration or 90 calendar days from "
+    "the initial treatment, evaluation included; recertification beyond it)",
+    params=(
+        Param(
+            "max_cert_days",
+            90,
+            "calendar days one certification can cover, the first treatment under it being day 1",
+        ),
+    ),
 )
 def poc_expired(data: AuditData, *, max_cert_days: int) -> pl.LazyFrame:
     """A plan exists but none covers the date of service.
 
-    A certification covers the plan's duration or `max_cert_days` calendar days, whichever is
-    less; treatment beyond it needs a recertification (Pub. 100-02 ch. 15 §220.1.2).
-    A plan of the line's discipline covers the date when
-    cert_start <= date <= min(cert_end, cert_start + max_cert_days - 1): 90 days from 1 January
-    run through 31 March. A recertification is simply another plan row that covers the date.
-    Lines with no plan started at all are POC-MISSING's. Whole-line finding.
+    A certification covers the plan's duration or 90 calendar days from the date of the
+    initial treatment, whichever is less, and the initial treatment includes the evaluation
+    that resulted in the plan (Pub. 100-02 ch. 15 §220.1.3 B); treatment beyond it needs a
+    recertification (§220.1.3 C). The 90 days (`max_cert_days`) therefore run from the plan's
+    first treatment, not from cert_start: the earliest day inside the plan's range on which
+    the patient had a service of its discipline (a billed line, the evaluation included, or a
+    note of known discipline). The first treatment is day 1, since a certification interval
+    "consists of 90 calendar days or less" (§220): first treatment 1 January, day 90 is 31
+    March and 1 April is day 91; a plan certified from 1 January whose evaluation was on 10
+    January covers through 9 April. A plan of the line's discipline covers the date when
+    cert_start <= date <= min(cert_end, first treatment + `max_cert_days` - 1). A
+    recertification is simply another plan row that covers the date. Lines with no plan
+    started at all are POC-MISSING's. Whole-line finding; the evidence
+    names each plan's first treatment, the end of its 90 days and the date it covers through.
     """
-    through = pl.min_horizontal(
-        "cert_end", pl.col("cert_start") + pl.duration(days=max_cert_days - 1)
+    plans = plans_of(data).cache()
+    limit_end = pl.col("first_tx") + pl.duration(days=max_cert_days - 1)
+    rows = (
+        _with_started_plans(data, plans)
+        .filter(pl.col("started"))
+        .join(first_treatments(data, plans), on="_plan_row", how="left")
+        .with_columns(limit_end=limit_end, through=pl.min_horizontal("cert_end", limit_end))
     )
-    rows = _with_started_plans(data).filter(pl.col("started")).with_columns(through=through)
+    covered = pl.col("service_date") <= pl.col("through")
+    per_plan = (
+        pl.when(pl.col("first_tx").is_null())
+        .then(pl.format("{}: no treatment in its range", plan_text()))
+        .otherwise(
+            pl.format(
+                "{}: first treatment {}, {}-day end {}",
+                plan_text(),
+                pl.col("first_tx"),
+                pl.lit(max_cert_days),
+                pl.col("limit_end"),
+            )
+        )
+    )
     return (
-        _flagged_only(rows, (pl.col("service_date") <= pl.col("through")).any())
+        _flagged_only(rows, covered.any())
         .group_by(LINE_KEY)
         .agg(
-            covered=(pl.col("service_date") <= pl.col("through")).any(),
+            covered=covered.any(),
             last_through=pl.col("through").max(),
             code=pl.col("procedure_code").first(),
-            plans=pl.format("{} certified through {}", _plan_text(), pl.col("through"))
+            plans=pl.format("{}, certified through {}", per_plan, pl.col("through"))
             .sort()
             .str.join("; "),
         )
@@ -180,8 +190,9 @@ def poc_expired(data: AuditData, *, max_cert_days: int) -> pl.LazyFrame:
         .with_columns(
             **_whole_line(),
             message=pl.format(
-                "The plan of care for this {} service was certified only through {} (plan end "
-                "or {}-day limit), and no recertification covers this later date of service.",
+                "The plan of care for this {} service was certified only through {} (the plan's "
+                "end, or {} calendar days from the first treatment under it), and no "
+                "recertification covers this later date of service.",
                 pl.col("code"),
                 pl.col("last_through"),
                 pl.lit(max_cert_days),
@@ -192,71 +203,102 @@ def poc_expired(data: AuditData, *, max_cert_days: int) -> pl.LazyFrame:
     )
 
 
+def _order_path_gap(accept: bool, start: dt.date, max_sent_days: int) -> tuple[pl.Expr, pl.Expr]:
+    """(certifies, why_not) of the CY 2025 path for one line and plan: a signed and dated order
+    plus the plan sent to the ordering physician/NPP within `max_sent_days` of the first
+    treatment, for dates of service from `start`. The plan is sent "to the referring
+    provider", so the order must be dated no later than the day the plan was sent."""
+    order, sent = pl.col("order_signed_date"), pl.col("sent_date")
+    sent_days = (sent - pl.col("first_tx")).dt.total_days()
+    why = (
+        pl.when(not accept)
+        .then(pl.lit("this profile does not accept a signed order instead"))
+        .when(pl.col("service_date") < start)
+        .then(pl.format("a signed order certifies only services from {}", pl.lit(start)))
+        .when(order.is_null())
+        .then(pl.lit("no signed order"))
+        .when(sent.is_null())
+        .then(pl.lit("no date the plan was sent"))
+        .when(order > sent)
+        .then(pl.lit("order signed after the plan was sent"))
+        .when(sent_days > max_sent_days)
+        .then(pl.format("plan sent {} days after the first treatment", sent_days))
+    )
+    return why.is_null(), why
+
+
 @rule(
     "POC-UNSIGNED",
     applies_to=THERAPY,
     title="Plan of care not certified in time",
     severity="error",
-    citation="CMS Pub. 100-02, Ch. 15 §220.1.3 (initial certification within 30 days)",
+    citation="CMS Pub. 100-02, Ch. 15 §220.1.3 B (initial certification within 30 days); "
+    "CY 2025 PFS final rule, 89 Fed. Reg. 97710, 97912-97918 (signed order and plan sent "
+    "within 30 days, dates of service from 1 January 2025)",
     params=(
         Param("max_signature_delay_days", 30, "days after the first treatment to sign the plan"),
         Param("late_severity", "warning", "severity of a late (not missing) signature"),
+        Param("accept_order_path", True, "a signed order plus the plan sent in time certifies"),
+        Param("order_path_from", dt.date(2025, 1, 1), "first date of service of the order path"),
+        Param("max_sent_delay_days", 30, "days after the first treatment to send the plan"),
     ),
 )
 def poc_unsigned(
-    data: AuditData, *, max_signature_delay_days: int, late_severity: str
+    data: AuditData,
+    *,
+    max_signature_delay_days: int,
+    late_severity: str,
+    accept_order_path: bool,
+    order_path_from: dt.date,
+    max_sent_delay_days: int,
 ) -> pl.LazyFrame:
-    """The covering plan is unsigned, or signed too long after the first treatment under it.
+    """The covering plan is not certified: unsigned, or signed too long after the first
+    treatment under it, and not certified by a signed order either.
 
-    The physician/NPP certifies the plan within 30 days after the first treatment day, the
-    evaluation included (Pub. 100-02 ch. 15 §220.1.3). Plans of the line's
-    discipline whose certification range (cert_start..cert_end) contains the date are
-    considered; the 90-day limit is POC-EXPIRED's business. A plan's first treatment is the
-    earliest date of service of any of the patient's lines with units (any code and payer,
-    evaluations included, matching discipline) within its range. A plan is certified in time
-    when signed_date - first treatment <= `max_signature_delay_days`. The line is clean when
-    any covering plan is certified in time. Otherwise it is a whole-line finding: when every
-    covering plan is unsigned, the `severity` column is left null and the engine fills it with
-    the profile's severity for this rule (error by default); when a covering plan is signed
-    but late, the severity is `late_severity` (warning by default) — delayed certification is
-    allowed with a reason, so it is reported, not silently accepted (§220.1.3).
+    Timely certification of the initial plan: the physician/NPP's signature dated in the 30
+    days following the first day of treatment, the evaluation included (Pub. 100-02 ch. 15
+    §220.1.3 B). From 1 January 2025 (`order_path_from`) a signed and dated order plus the plan
+    sent to the referring physician/NPP within 30 days of the initial treatment also meets it
+    (CY 2025 PFS final rule, 89 Fed. Reg. 97912-97918), read from the optional plan columns
+    order_signed_date and sent_date; the order must be dated on or before the day the plan was
+    sent, to whom it is sent as "the referring provider". Plans of the line's discipline whose
+    range (cert_start..cert_end) contains the date are considered; the 90-day limit is
+    POC-EXPIRED's business; the first treatment is POC-EXPIRED's. A plan is certified
+    when signed_date - first treatment <= `max_signature_delay_days`, or by the order path
+    (sent_date - first treatment <= `max_sent_delay_days`; `accept_order_path` false turns
+    the path off). The line is clean when any covering plan is certified. Otherwise it is a
+    whole-line finding: when every covering plan is unsigned, the `severity` column is left
+    null and the engine fills it with the profile's severity for this rule (error by
+    default); when a covering plan is signed but late, the severity is `late_severity`
+    (warning by default): delayed certification is allowed with a reason, so it is reported,
+    not silently accepted (§220.1.3 D). The evidence gives each plan's first treatment and,
+    when the plan has an order or a sent date, why the order path did not certify it.
     """
-    plans = _plans(data).cache()
-    treated = (
-        data.lines.filter(pl.col("units") > 0)
-        .select("patient_id", "service_date", "discipline")
-        .unique()
-    )
-    first_treatment = (
-        plans.join(treated, on="patient_id", how="inner")
-        .filter(
-            _discipline_ok()
-            & pl.col("service_date").is_between(pl.col("cert_start"), pl.col("cert_end"))
-        )
-        .group_by("_plan_row")
-        .agg(first_tx=pl.col("service_date").min())
-    )
-    delay = (pl.col("signed_date") - pl.col("first_tx")).dt.total_days()
-    in_time = pl.col("signed_date").is_not_null() & (delay <= max_signature_delay_days)
-    late_days = pl.when(pl.col("signed_date").is_not_null()).then(delay)
+    plans = plans_of(data).cache()
     rows = (
         _therapy_lines(data)
         .join(plans, on="patient_id", how="inner")
-        .filter(
-            _discipline_ok()
-            & pl.col("service_date").is_between(pl.col("cert_start"), pl.col("cert_end"))
-        )
-        .join(first_treatment, on="_plan_row", how="left")
+        .filter(discipline_ok() & in_range())
+        .join(first_treatments(data, plans), on="_plan_row", how="left")
     )
+    delay = (pl.col("signed_date") - pl.col("first_tx")).dt.total_days()
+    by_order, why_not = _order_path_gap(accept_order_path, order_path_from, max_sent_delay_days)
+    in_time = (pl.col("signed_date").is_not_null() & (delay <= max_signature_delay_days)) | by_order
+    late_days = pl.when(pl.col("signed_date").is_not_null()).then(delay)
+    has_order = pl.any_horizontal(pl.col(c).is_not_null() for c in ORDER_COLUMNS)
+    per_plan = pl.format("{} first treatment {}", plan_text(), pl.col("first_tx"))
     return (
         _flagged_only(rows, in_time.any())
         .group_by(LINE_KEY)
         .agg(
             any_in_time=in_time.any(),
             any_signed=pl.col("signed_date").is_not_null().any(),
+            any_order=has_order.any(),
             best_delay=late_days.min(),
             code=pl.col("procedure_code").first(),
-            plans=pl.format("{} first treatment {}", _plan_text(), pl.col("first_tx"))
+            plans=pl.when(has_order)
+            .then(pl.format("{} ({})", per_plan, why_not))
+            .otherwise(per_plan)
             .sort()
             .str.join("; "),
         )
@@ -285,7 +327,16 @@ def poc_unsigned(
                     "physician or non-physician practitioner, so it is not certified.",
                     pl.col("code"),
                 )
-            ),
+            )
+            + pl.when(pl.col("any_order"))
+            .then(
+                pl.lit(
+                    " A signed order does not certify it either: the plan must be sent to the "
+                    f"ordering practitioner within {max_sent_delay_days} days of the first "
+                    "treatment."
+                )
+            )
+            .otherwise(pl.lit("")),
             evidence=pl.format("plans={}", pl.col("plans")),
         )
         .select(*_OUT, "severity")

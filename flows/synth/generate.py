@@ -47,7 +47,7 @@ EXPORT_ORDER = {
     ],
     "plans": [
         "plan_id", "patient_id", "discipline", "cert_start", "cert_end", "signed_date",
-        "certifying_npi",
+        "certifying_npi", "order_signed_date", "sent_date",
     ],
 }  # fmt: skip
 

@@ -49,6 +49,7 @@ class Rates:
     truncated_plan: float = 0.03  # plans
     unsigned_plan: float = 0.01
     late_signature: float = 0.01
+    sent_late: float = 0.01  # unsigned plans with an order, sent 31-45 days late
 
     def scaled(self, factor: float) -> Rates:
         return Rates(**{f.name: getattr(self, f.name) * factor for f in fields(self)})

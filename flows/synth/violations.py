@@ -16,9 +16,13 @@ end-to-end tests hold the audit to (precision and recall 1.0):
 | no plan | a patient without any plan of care | POC-MISSING, whole |
 | truncated plan | cert_end 20 days early, no recertification | POC-EXPIRED, whole |
 | unsigned / late | never signed / signed 31-45 days after first treatment | POC-UNSIGNED |
+| sent late | unsigned; signed order, plan sent 31-45 days after first treatment | POC-UNSIGNED |
 | times missing | start and end blank (sometimes minutes too) | TIME-MISSING |
 | times invalid | start and end swapped, or minutes 10 off the span | TIME-INVALID, whole |
 | no note | a line's note row removed | DOC-NO-NOTE, whole |
+
+Clean plans are signed within 20 days of their first treatment, or certified by a signed order
+and the plan sent in time (flows/synth/orders.py).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from flows.synth.orders import order_path
 from flows.synth.practice import (
     BOOK_FIRST,
     BOOK_SECOND,
@@ -249,11 +254,17 @@ def plans(
             < rates.truncated_plan + rates.unsigned_plan + rates.late_signature
         )
         .then(pl.lit("late"))
+        .when(
+            pl.lit(pl.Series(draw))
+            < rates.truncated_plan + rates.unsigned_plan + rates.late_signature + rates.sent_late
+        )
+        .then(pl.lit("sent_late"))
         .otherwise(None),
         sign_delay=pl.lit(pl.Series(rng.integers(0, 21, n))),
         late_delay=pl.lit(pl.Series(rng.integers(31, 46, n))),
         blank_discipline=pl.lit(pl.Series(rng.random(n) < 0.1)),
     )
+    p = order_path(rng, p)  # drawn after the injections, which it leaves as they were
     return p.with_columns(
         poc=pl.when(pl.col("no_plan")).then(pl.lit("no_plan")).otherwise(pl.col("poc")),
         plan_id=pl.format("POC-{}-{}", pl.col("patient_id").str.slice(1), pl.col("k")),
@@ -266,7 +277,9 @@ def plans(
             + pl.duration(days=(pl.col("last_tx") - pl.col("first_tx")).dt.total_days() // 2)
         )
         .otherwise(pl.col("cert_end")),
-        signed_date=pl.when(pl.col("poc") == "unsigned")
+        signed_date=pl.when(
+            pl.col("poc").is_in(("unsigned", "sent_late")) | (pl.col("path") == "order")
+        )
         .then(None)
         .when(pl.col("poc") == "late")
         .then(pl.col("first_tx") + pl.duration(days=pl.col("late_delay")))
@@ -343,9 +356,9 @@ def labels(lines: pl.DataFrame, plan_frame: pl.DataFrame) -> pl.DataFrame:
     no_plan = plan_frame.filter(pl.col("poc") == "no_plan").select("patient_id").unique()
     add(under.join(no_plan, on="patient_id", how="semi"), "POC-MISSING", err, None, "no_plan")
     cover = under.join(
-        plan_frame.filter(pl.col("poc").is_in(("truncated", "unsigned", "late"))).select(
-            "patient_id", "poc", "cert_start", "cert_end", "true_end"
-        ),
+        plan_frame.filter(
+            pl.col("poc").is_in(("truncated", "unsigned", "late", "sent_late"))
+        ).select("patient_id", "poc", "cert_start", "cert_end", "true_end"),
         on="patient_id",
     )
     gap = cover.filter(
@@ -359,6 +372,7 @@ def labels(lines: pl.DataFrame, plan_frame: pl.DataFrame) -> pl.DataFrame:
     )
     add(inside.filter(pl.col("poc") == "unsigned"), "POC-UNSIGNED", err, None, "unsigned_plan")
     add(inside.filter(pl.col("poc") == "late"), "POC-UNSIGNED", warn, None, "late_signature")
+    add(inside.filter(pl.col("poc") == "sent_late"), "POC-UNSIGNED", err, None, "sent_late")
     return pl.concat(out).cast(LABEL_SCHEMA).sort("claim_id", "line_number", "rule_id")
 
 

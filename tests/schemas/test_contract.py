@@ -150,6 +150,12 @@ CASES: list[tuple[str, str, str | None, str | None]] = [
     ("plans", "certifying_npi", "", None),
     # The contract has no NPI check on certifying_npi (only rendering/provider NPIs).
     ("plans", "certifying_npi", "123", None),
+    ("plans", "order_signed_date", "", None),
+    ("plans", "order_signed_date", "01/20/2026", None),
+    ("plans", "order_signed_date", "2026-02-30", "order_signed_date '2026-02-30' is not a date"),
+    ("plans", "sent_date", "", None),
+    ("plans", "sent_date", "2026-02-15", None),
+    ("plans", "sent_date", "soon", "sent_date 'soon' is not a date"),
 ]
 
 

@@ -181,6 +181,17 @@ def test_missing_optional_column_is_null_missing_required_is_a_bug() -> None:
         normalize("claims", frame.drop("units"))
 
 
+def test_plans_without_the_order_columns_read_them_as_null_dates() -> None:
+    """An export from before the CY 2025 order path has neither column: both are null."""
+    typed = normalize("plans", text_frame([valid_row("plans")])).typed
+    for column in ("order_signed_date", "sent_date"):
+        assert typed.schema[column] == pl.Date() and typed[column].to_list() == [None]
+    row = valid_row("plans", order_signed_date="01/20/2026", sent_date="2026-02-15")
+    typed = normalize("plans", text_frame([row])).typed
+    assert typed["order_signed_date"].to_list() == [dt.date(2026, 1, 20)]
+    assert typed["sent_date"].to_list() == [dt.date(2026, 2, 15)]
+
+
 @pytest.mark.parametrize(
     ("start", "end", "minutes", "expected", "derived"),
     [

@@ -56,6 +56,8 @@ PLAN_SCHEMA: dict[str, Any] = {
     "cert_end": pl.Date,
     "signed_date": pl.Date,
     "certifying_npi": pl.String,
+    "order_signed_date": pl.Date,
+    "sent_date": pl.Date,
 }
 
 
@@ -132,6 +134,8 @@ def plan(
     start: str | dt.date = "2026-02-01",
     end: str | dt.date = "2026-04-30",
     signed: str | dt.date | None = "2026-02-03",
+    order: str | dt.date | None = None,
+    sent: str | dt.date | None = None,
 ) -> dict[str, Any]:
     return {
         "plan_id": plan_id,
@@ -141,6 +145,8 @@ def plan(
         "cert_end": _date(end),
         "signed_date": _date(signed),
         "certifying_npi": NPI_B,
+        "order_signed_date": _date(order),
+        "sent_date": _date(sent),
     }
 
 

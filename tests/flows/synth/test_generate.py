@@ -73,3 +73,19 @@ def test_generate_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert (tmp_path / "claims.parquet").exists()
     assert "claim lines" in capsys.readouterr().out
     assert main(["generate", "--lines", "0", "--out", str(tmp_path)]) == 2
+
+
+def test_plans_use_the_order_path_and_one_is_sent_late(tmp_path: Path) -> None:
+    """Some clean Medicare plans are certified by a signed order plus the plan sent within 30
+    days (CY 2025 PFS final rule) instead of a signature; the `sent_late` injection is labelled
+    POC-UNSIGNED."""
+    generate(20_000, 21, tmp_path)
+    plans = pl.read_parquet(tmp_path / "plans.parquet")
+    by_order = plans.filter(
+        pl.col("signed_date").is_null() & pl.col("order_signed_date").is_not_null()
+    )
+    assert by_order.height > 0
+    assert (by_order["order_signed_date"] <= by_order["sent_date"]).all()
+    labels = pl.read_parquet(tmp_path / "labels.parquet").filter(pl.col("injection") == "sent_late")
+    assert labels.height > 0 and set(labels["rule_id"]) == {"POC-UNSIGNED"}
+    assert set(labels["severity"]) == {"error"}
