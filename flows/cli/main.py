@@ -98,8 +98,10 @@ def _add_audit_options(parser: argparse.ArgumentParser, *, orchestrate: bool = T
     parser.add_argument(
         "--period",
         metavar="START..END",
-        help="audit period (ISO dates, inclusive) for the dataset expectations' date check; "
-        "default: the first to the last claim service date",
+        help="audit period (ISO dates of service, inclusive): only claim lines dated within it "
+        "are audited; lines outside it are counted, not audited, and notes and plans of any "
+        "date are still evidence. The dataset expectations' date check uses it too. "
+        "Default: every claim line",
     )
     parser.add_argument(
         "--no-expectations",
@@ -243,7 +245,8 @@ def _add_serve_parser(subparsers: argparse._SubParsersAction) -> None:
         default=DEFAULT_WINDOW,
         metavar="WINDOW",
         help="audit period relative to the run's date: last-month (default), last-quarter, "
-        "last-week, last-N-days (e.g. last-7-days), month-to-date or none",
+        "last-week, last-N-days (e.g. last-7-days), month-to-date or none (every line). Only "
+        "claim lines dated within it are audited; the others are counted as outside it",
     )
     parser.add_argument("--profile", metavar="NAME_OR_FILE", help="as for run")
     parser.add_argument("--mapping", type=Path, metavar="FILE", help="as for run")
