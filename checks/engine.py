@@ -29,6 +29,7 @@ from checks.base import (
 )
 from checks.declare import RULE_OUTPUT_SCHEMA, SEVERITY_COLUMN, Rule
 from checks.matching import matched_lines
+from checks.period import Period, in_period
 from checks.profile import Profile
 from checks.registry import all_rules
 from schemas.distinct import code_values, map_distinct
@@ -241,12 +242,17 @@ def match(
     *,
     profiles: dict[str, Profile],
     override: Profile | None = None,
+    period: Period | None = None,
 ) -> Matched:
-    """The first half of run_rules: every claim line with its notes and its profile."""
+    """The first half of run_rules: every claim line with its notes and its profile. A line
+    outside the audit `period` gets no profile: the rules see it and never flag it
+    (checks/period.py)."""
     scopes = assign_profiles(claims, profiles, override)
     profile_of_line = pl.lit(None, dtype=pl.String)
     for name, in_scope in reversed(scopes.items()):
         profile_of_line = pl.when(in_scope).then(pl.lit(name)).otherwise(profile_of_line)
+    if period is not None:
+        profile_of_line = pl.when(in_period(period)).then(profile_of_line)
 
     # Patient ids are join and sort keys of nearly every rule: as categoricals (one global
     # dictionary) they are compared as integers, not strings. Rules never print them.
@@ -280,6 +286,7 @@ def run_rules(
     mue: pl.LazyFrame,
     override: Profile | None = None,
     rules: dict[str, Rule] | None = None,
+    period: Period | None = None,
 ) -> tuple[pl.DataFrame, dict[str, RuleRun], dict[str, int]]:
     """Raw rule output (RULE_OUTPUT_SCHEMA + rule_id, severity) and a status per rule.
 
@@ -287,7 +294,7 @@ def run_rules(
     the profiles that have lines (see _config_key), flagging the lines of those profiles; a
     null severity is filled from the profile of each flagged line. A rule that raises is
     recorded as failed to run; the others still complete."""
-    matched = match(claims, notes, plans, profiles=profiles, override=override)
+    matched = match(claims, notes, plans, profiles=profiles, override=override, period=period)
     return run_matched(matched, profiles=profiles, mue=mue, override=override, rules=rules)
 
 

@@ -20,6 +20,7 @@ import polars as pl
 
 from checks.declare import SEVERITIES, Rule
 from checks.engine import AuditResult
+from checks.period import Period
 
 # A line (claim_id, line_number) as one integer: distinct lines are distinct ranks.
 LINE = pl.struct("claim_id", "line_number").rank("dense").alias("_line")
@@ -102,4 +103,15 @@ def build_summary(result: AuditResult, rules: dict[str, Rule]) -> dict[str, Any]
         "amount_at_risk": money(overall["amount"].item()),
         "by_severity": by_severity,
         "by_rule": by_rule,
+    }
+
+
+def period_summary(period: Period, lines_audited: int, lines_outside: int) -> dict[str, Any]:
+    """summary.json's `period`: the audit period and the accepted claim lines inside it (the
+    lines audited) and outside it (counted, not audited; checks/period.py)."""
+    return {
+        "start": period[0].isoformat(),
+        "end": period[1].isoformat(),
+        "lines_audited": lines_audited,
+        "lines_outside_period": lines_outside,
     }

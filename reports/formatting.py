@@ -4,6 +4,7 @@ tests agree on "2,434", "$10,671.33" and "11.79%")."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -49,3 +50,19 @@ def describe(value: Any) -> str:
             return f"{len(value)} ({', '.join(keys)})" if keys else f"{len(value)} entries"
         return ", ".join(describe(v) for v in value)
     return str(value)
+
+
+def period_sentence(period: Mapping[str, Any]) -> str:
+    """summary.json's `period` in words, as the report, the console and Prefect say it:
+    "Audit period 2026-01-01 to 2026-03-31; 1,234 lines outside it were not audited"."""
+    outside = int(period["lines_outside_period"])
+    if outside == 0:
+        rest = "no claim line is outside it"
+    elif outside == 1:
+        rest = "1 line outside it was not audited"
+    else:
+        rest = f"{fmt_int(outside)} lines outside it were not audited"
+    text = f"Audit period {period['start']} to {period['end']}; {rest}"
+    if not period["lines_audited"]:
+        text += "; no claim line is dated within it, so no line was audited"
+    return text

@@ -25,6 +25,7 @@ from reports.formatting import (
     fmt_money,
     fmt_pct,
     paragraphs,
+    period_sentence,
 )
 from reports.history_view import Changes, finding_marks, history_view, reviews_view
 
@@ -75,12 +76,15 @@ class RunInfo:
     version: str
     profile: str  # how lines got their profile
     inputs: tuple[InputFile, ...] = ()
+    # the audit period when the run had one (audit_period), else the dates of service audited
     period: tuple[dt.date, dt.date] | None = None
     # files beside the report that hold the complete findings
     exports: tuple[str, ...] = ("findings.csv", "findings.parquet", "findings.xlsx")
     redacted: bool = False
     mapping: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # True: `period` is the audit period, which limited the lines audited (checks/period.py)
+    audit_period: bool = False
 
 
 def _metric(key: str, label: str, value: Any, display: str, note: str = "") -> dict[str, Any]:
@@ -309,10 +313,26 @@ def methodology(catalogue: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [{**entry, "paragraphs": paragraphs(entry["description"])} for entry in catalogue]
 
 
+def audit_period(summary: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The audit period that limited the lines audited (summary.json `period`), or None."""
+    period = summary.get("period")
+    if period is None:
+        return None
+    return {
+        "start": period["start"],
+        "end": period["end"],
+        "lines_outside": period["lines_outside_period"],
+        "lines_outside_display": fmt_int(period["lines_outside_period"]),
+        "empty": not period["lines_audited"],
+        "sentence": period_sentence(period),
+    }
+
+
 def scope(run: RunInfo, summary: Mapping[str, Any]) -> dict[str, Any]:
     counts = summary.get("inputs", {})
     return {
         "period": None if run.period is None else [d.isoformat() for d in run.period],
+        "audit_period": audit_period(summary),
         "inputs": [
             {
                 "export": f.export,
@@ -328,6 +348,9 @@ def scope(run: RunInfo, summary: Mapping[str, Any]) -> dict[str, Any]:
                 "rows_read": fmt_int(row["rows_read"]),
                 "rows_accepted": fmt_int(row["rows_accepted"]),
                 "rows_quarantined": fmt_int(row["rows_quarantined"]),
+                # claims of a run with an audit period: accepted = audited + outside the period
+                "rows_audited": fmt_int(row.get("rows_audited", row["rows_accepted"])),
+                "rows_outside_period": fmt_int(row.get("rows_outside_period", 0)),
             }
             for export, row in counts.items()
         ],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reports.formatting import period_sentence
 from schemas.contract import EXPORTS
 
 
@@ -30,13 +31,21 @@ def print_audit(outputs: Any) -> None:
     """Print what an AuditOutputs (flows/run/direct.py) holds, for `run` and `demo`."""
     s = outputs.summary
     inputs = s.get("inputs", {})
+    if "period" in s:
+        print(f"  {period_sentence(s['period'])}")
     for export in EXPORTS:
         if export in inputs:
             i = inputs[export]
-            print(
+            line = (
                 f"  {export + ':':<7} {i['rows_read']} read = {i['rows_accepted']} accepted "
                 f"+ {i['rows_quarantined']} quarantined"
             )
+            if "rows_outside_period" in i:
+                line += (
+                    f" (accepted = {i['rows_audited']} audited "
+                    f"+ {i['rows_outside_period']} outside the audit period)"
+                )
+            print(line)
     print(
         f"  audited {s['lines_audited']} lines on {s['claims_audited']} claims: "
         f"{s['findings']} findings on {s['lines_with_findings']} lines, "

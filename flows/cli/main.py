@@ -98,8 +98,9 @@ def _add_audit_options(parser: argparse.ArgumentParser, *, orchestrate: bool = T
     parser.add_argument(
         "--period",
         metavar="START..END",
-        help="audit period (ISO dates, inclusive) for the dataset expectations' date check; "
-        "default: the first to the last claim service date",
+        help="audit period (ISO dates of service, inclusive): only claim lines within it are "
+        "audited, the others are counted; notes and plans of any date stay evidence, and the "
+        "date expectation checks against it (default: every claim line)",
     )
     parser.add_argument(
         "--no-expectations",
@@ -242,8 +243,9 @@ def _add_serve_parser(subparsers: argparse._SubParsersAction) -> None:
         "--window",
         default=DEFAULT_WINDOW,
         metavar="WINDOW",
-        help="audit period relative to the run's date: last-month (default), last-quarter, "
-        "last-week, last-N-days (e.g. last-7-days), month-to-date or none",
+        help="audit period relative to the run's date, limiting the lines audited as --period "
+        "does: last-month (default), last-quarter, last-week, last-N-days (e.g. last-7-days), "
+        "month-to-date or none (every line)",
     )
     parser.add_argument("--profile", metavar="NAME_OR_FILE", help="as for run")
     parser.add_argument("--mapping", type=Path, metavar="FILE", help="as for run")

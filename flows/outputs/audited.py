@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+import polars as pl
+
 from checks.engine import AuditResult
 from flows.inputs.validate import ValidationSummary
 from flows.outputs.report import run_info_of
@@ -23,6 +25,8 @@ class Audited:
     summary: dict[str, Any]
     # the history diff and reviewer dispositions the report and the status file show
     changes: Changes
+    # the claim lines audited: those of the audit period (checks/period.py), else every line
+    lines: pl.DataFrame
 
     @cached_property
     def run_info(self) -> RunInfo:

@@ -14,13 +14,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from checks.assemble import assemble_result
 from checks.dispositions import apply_dispositions
 from checks.engine import AuditResult
 from checks.history import status_rows
 from checks.merge import RulesOutput
+from checks.period import Period, split_period
 from checks.registry import all_rules
-from checks.summary import build_summary
+from checks.summary import build_summary, period_summary
 from flows.inputs.validate import ValidationSummary
 from flows.outputs.audited import Audited
 from flows.outputs.safe_csv import write_csv
@@ -34,14 +37,26 @@ from schemas.findings import FindingsSchema
 
 
 def audit_result(
-    validation: ValidationSummary, rules: RulesOutput, context: RunContext
+    validation: ValidationSummary,
+    rules: RulesOutput,
+    context: RunContext,
+    lines: pl.DataFrame | None = None,
 ) -> AuditResult:
     """Findings in the output contract from the merged rule results (checks/assemble.py, the
-    same path as checks.assemble.audit); `findings` checks them against the contract."""
-    return assemble_result(validation.claims, rules, context.fee_schedule.lazy())
+    same path as checks.assemble.audit); `findings` checks them against the contract. `lines`:
+    the claim lines audited (those of the audit period; default every accepted line)."""
+    claims = validation.claims if lines is None else lines
+    return assemble_result(claims, rules, context.fee_schedule.lazy())
 
 
-def summarize(result: AuditResult, validation: ValidationSummary | None) -> dict[str, Any]:
+def summarize(
+    result: AuditResult,
+    validation: ValidationSummary | None,
+    period: Period | None = None,
+    outside: int = 0,
+) -> dict[str, Any]:
+    """summary.json's counts; with an audit `period`, also `period` and the claims' lines
+    outside it, so that accepted = audited + outside the period."""
     summary = build_summary(result, all_rules())
     if validation is not None:
         summary["inputs"] = {
@@ -51,6 +66,11 @@ def summarize(result: AuditResult, validation: ValidationSummary | None) -> dict
             }
             for export in EXPORTS
         }
+        if period is not None:
+            summary["inputs"]["claims"]["rows_audited"] = result.lines_audited
+            summary["inputs"]["claims"]["rows_outside_period"] = outside
+    if period is not None:
+        summary["period"] = period_summary(period, result.lines_audited, outside)
     return summary
 
 
@@ -69,12 +89,13 @@ def findings(
     the expectations, dispositions and the diff against the previous run of the scope. Writes
     nothing: a finding that breaks the contract or a rejected reviewed-findings or history file
     leaves no partial outputs (flows/outputs/registry.py writes them afterwards)."""
-    result = audit_result(validation, rules, s.context)
+    lines, outside = split_period(validation.claims, s.period)
+    result = audit_result(validation, rules, s.context, lines)
     found = result.findings
     # the contract check (polars, GIL released) runs while this thread builds the summary
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="findings") as pool:
         checked = pool.submit(FindingsSchema.validate, found)
-        summary = summarize(result, validation)
+        summary = summarize(result, validation, s.period, outside)
         checked.result()
     if expectation_results is not None:
         summary["expectations"] = expectation_results
@@ -88,7 +109,7 @@ def findings(
         statuses, trend = diff.statuses, hist.trend(s.history, s.scope)
         summary["history"] = diff.to_dict()
     changes = Changes(statuses=statuses, trend=tuple(trend), marks=marks)
-    return Audited(s, validation, result, summary, changes)
+    return Audited(s, validation, result, summary, changes, lines)
 
 
 # ------------------------------------------------------------- writers (flows/outputs/registry.py)

@@ -60,6 +60,7 @@ def run_info(
     now: dt.datetime | None = None,
     run_id: str | None = None,
     extra: Mapping[str, str] | None = None,
+    audit_period: bool = False,
 ) -> RunInfo:
     now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     mapping = (validation or {}).get("mapping")
@@ -74,17 +75,18 @@ def run_info(
         redacted=redacted,
         mapping=None if not mapping else str(mapping.get("name") or mapping.get("file")),
         extra=dict(extra or {}),
+        audit_period=audit_period,
     )
 
 
 def run_info_of(s: RunSettings, validation: ValidationSummary) -> RunInfo:
     """The report's and the workbook's account of the run: id, time, inputs, profile, scope."""
     extra = {"History scope": s.scope} if s.history is not None else {}
-    if s.period is not None:
-        extra["Audit period (expectations)"] = f"{s.period[0]} to {s.period[1]}"
-    period = metrics.service_period(validation.claims)
+    # the audit period when the run has one, else the dates of service the claims span
+    period = s.period if s.period is not None else metrics.service_period(validation.claims)
     return run_info(validation.summary, s.context.label, period, redacted=s.redact,
-                    now=s.started_at, run_id=s.run_id, extra=extra)  # fmt: skip
+                    now=s.started_at, run_id=s.run_id, extra=extra,
+                    audit_period=s.period is not None)  # fmt: skip
 
 
 def wanted(audited: Audited) -> bool:
@@ -100,10 +102,10 @@ def write_page(audited: Audited, path: Path) -> None:
     s, validation, result = audited.settings, audited.validation, audited.result
     context = s.context
     card = metrics.provider_scorecard(
-        validation.claims,
+        audited.lines,
         validation.notes,
         result.findings,
-        timed_codes(validation.claims, context),
+        timed_codes(audited.lines, context),
         measures=result.providers,
     )
     view = build_view(

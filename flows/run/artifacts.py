@@ -15,6 +15,7 @@ from prefect.artifacts import (
 )
 
 from flows.run.settings import RunSettings
+from reports.formatting import period_sentence
 
 
 def _slug(text: str) -> str:
@@ -25,9 +26,14 @@ def _slug(text: str) -> str:
 def summary_markdown(summary: dict[str, Any], run_id: str) -> str:
     """The run in a few lines of markdown: counts, money, rule ids. Never patient data."""
     s = summary
-    lines = [
-        f"# Therapy billing audit {run_id}",
-        "",
+    period = s.get("period")
+    title = f"# Therapy billing audit {run_id}"
+    if period is not None:
+        title += f", audit period {period['start']} to {period['end']}"
+    lines = [title, ""]
+    if period is not None:
+        lines.append(f"- {period_sentence(period)}")
+    lines += [
         f"- **{s['lines_audited']:,}** claim lines audited on {s['claims_audited']:,} claims",
         f"- **{s['findings']:,}** findings on {s['lines_with_findings']:,} lines "
         f"({s['line_error_rate'] * 100:.2f}%), **${s['amount_at_risk']:,.2f}** at risk",

@@ -83,7 +83,8 @@ def run_audit(
     (`.therapy-audit/history.duckdb` beside the output folder), a path, or None/False = off;
     runs are compared within `scope` (default: derived from the input paths and profile).
     `reviewed`: a reviewed-findings file (flows/state/dispositions.py). `period`: the audit period
-    for the expectations, "START..END". `expectations`: False skips Great Expectations entirely."""
+    "START..END": only the claim lines dated within it are audited, the others are counted and
+    stay context (checks/period.py). `expectations`: False skips Great Expectations entirely."""
     s = settings(
         claims,
         notes,
@@ -131,7 +132,7 @@ def run_direct(s: RunSettings) -> AuditOutputs:
         if s.expectations:
             expected = pool.submit(_timed_expectations, validation, s)
         with timer(timings, "rules"):
-            rules = rules_isolated(validation, s.context)
+            rules = rules_isolated(validation, s.context, period=s.period)
         results = None
         if expected is not None:
             results, timings["expectations"] = expected.result()

@@ -49,6 +49,7 @@ from prefect.tasks import Task, exponential_backoff
 
 from checks.engine import describe_failure
 from checks.merge import RulesOutput, merge_results
+from checks.period import Period
 from checks.profile import ProfileError
 from checks.registry import families as rule_families
 from flows.inputs.mapping import SourceMapping
@@ -163,10 +164,12 @@ def expectations_task(
 
 
 @_task("rules")
-def rules_task(validation: ValidationSummary, family: str, context: RunContext) -> RulesOutput:
+def rules_task(
+    validation: ValidationSummary, family: str, context: RunContext, period: Period | None
+) -> RulesOutput:
     # one task also keeps the scorecard's per-provider measures, from the lines it has matched
     measures = family == rule_families()[0]
-    return _guard(run_families, validation, (family,), context, measures=measures)
+    return _guard(run_families, validation, (family,), context, measures=measures, period=period)
 
 
 def _findings_written(
@@ -313,11 +316,18 @@ def audit_flow(
             from flows.scale.cluster import rules_on_dask  # imports distributed only when asked
 
             rules = rules_on_dask(
-                validation, s.context, partitions, address=dask_address, cluster=dask_cluster
+                validation,
+                s.context,
+                partitions,
+                period=s.period,
+                address=dask_address,
+                cluster=dask_cluster,
             )
         else:
             families = {
-                f: rules_task.with_options(name=f"rules-{f}").submit(validation, f, s.context)
+                f: rules_task.with_options(name=f"rules-{f}").submit(
+                    validation, f, s.context, s.period
+                )
                 for f in rule_families()
             }
             rules = merge_results([_family_result(f, families[f]) for f in rule_families()])

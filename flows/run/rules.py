@@ -1,5 +1,8 @@
 """The rules stage: the engine over some rule families, and what a family that raises leaves.
 
+With an audit period, the rules flag only the lines within it and see the others as context
+(checks/period.py): the period goes to the engine's matching, the one place all runners share.
+
 The direct runner passes every family to one engine pass (notes are matched to lines once
 per pass) and falls back to one pass per family only when that pass raises; the Prefect flow
 runs one task per family. Either way a family that raises leaves its rules "failed to run" and
@@ -9,12 +12,15 @@ families' answers are put together by checks.merge.merge_results.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 
 from checks.declare import Rule
-from checks.engine import FAILED, RuleRun, describe_failure, match, run_matched
+from checks.engine import FAILED, Matched, RuleRun, describe_failure, match, run_matched
 from checks.measures import provider_measures
 from checks.merge import RulesOutput, merge_results
+from checks.period import Period, in_period
 from checks.registry import all_rules
 from checks.registry import families as rule_families
 from flows.inputs.validate import ValidationSummary
@@ -35,10 +41,12 @@ def run_families(
     context: RunContext,
     *,
     measures: bool = False,
+    period: Period | None = None,
 ) -> RulesOutput:
     """One engine pass over the rules of `families`: notes are matched to lines once per pass,
     so the direct runner passes every family and the flow one per task. `measures`: also the
-    per-provider measures of the report's scorecard (RulesOutput.providers)."""
+    per-provider measures of the report's scorecard (RulesOutput.providers). `period`: the
+    audit period (None: every line)."""
     profiles, override = context.profiles, context.override
     matched = match(
         validation.claims.lazy(),
@@ -46,9 +54,13 @@ def run_families(
         validation.plans.lazy(),
         profiles=profiles,
         override=override,
+        period=period,
     )
     # the scorecard's figures come from the lines already matched, not from a second grouping
-    providers = provider_measures(matched, profiles, override) if measures else None
+    providers = None
+    if measures:
+        audited = matched if period is None else _in_period(matched, period)
+        providers = provider_measures(audited, profiles, override)
     raw, runs, by_profile = run_matched(
         matched,
         profiles=profiles,
@@ -59,6 +71,11 @@ def run_families(
     return RulesOutput(raw, runs, by_profile, providers)
 
 
+def _in_period(matched: Matched, period: Period) -> Matched:
+    """The matched lines of the period only: the scorecard measures the lines audited."""
+    return replace(matched, lines=matched.lines.lazy().filter(in_period(period)).collect())
+
+
 def failed_families(families: tuple[str, ...] | list[str], error: str) -> RulesOutput:
     """Every rule of `families` "failed to run" with `error` (a family task that raised)."""
     runs = {k: RuleRun(k, status=FAILED, error=error) for k in family_rules(families)}
@@ -66,15 +83,23 @@ def failed_families(families: tuple[str, ...] | list[str], error: str) -> RulesO
 
 
 def rules_isolated(
-    validation: ValidationSummary, context: RunContext, families: tuple[str, ...] | None = None
+    validation: ValidationSummary,
+    context: RunContext,
+    families: tuple[str, ...] | None = None,
+    *,
+    period: Period | None = None,
 ) -> RulesOutput:
     """All families in one pass (fastest); if that pass raises, each family alone, so only the
     family that raises is "failed to run" (the engine already isolates single rules). Default:
     every family of checks/rules/."""
     families = rule_families() if families is None else families
     try:
-        return run_families(validation, families, context, measures=len(families) > 1)
+        return run_families(
+            validation, families, context, measures=len(families) > 1, period=period
+        )
     except Exception as exc:
         if len(families) == 1:
             return failed_families(families, describe_failure(exc))
-    return merge_results([rules_isolated(validation, context, (f,)) for f in families])
+    return merge_results(
+        [rules_isolated(validation, context, (f,), period=period) for f in families]
+    )

@@ -12,10 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from checks.period import Period
 from flows.inputs.mapping import SourceMapping, load_mapping
 from flows.run.context import RunContext, load_context
 from flows.run.record import new_run_id
-from flows.schedule.drop import Period, parse_period
+from flows.schedule.drop import parse_period
 from flows.state import history as hist
 from flows.state.dispositions import load_dispositions
 from reports.view_model import DEFAULT_PER_RULE
@@ -26,8 +27,9 @@ PathLike = str | os.PathLike[str]
 
 @dataclass(frozen=True)
 class RunSettings:
-    """Everything a run needs, resolved once; `history` None = no history, `period` None = the
-    expectations derive it from the claims; `context` the profiles and reference tables."""
+    """Everything a run needs, resolved once; `history` None = no history, `period` the audit
+    period (None = every claim line; checks/period.py); `context` the profiles and reference
+    tables."""
 
     claims: Path
     notes: Path

@@ -38,6 +38,7 @@ from prefect_dask import DaskTaskRunner
 
 from checks.engine import describe_failure
 from checks.merge import RulesOutput, merge_results
+from checks.period import Period
 from checks.profile import Profile
 from flows.inputs.validate import ValidationSummary
 from flows.run.context import RunContext
@@ -85,9 +86,10 @@ def partition_task(
     profiles: dict[str, Profile],
     mue: pl.DataFrame,
     override: Profile | None,
+    period: Period | None = None,
 ) -> RulesOutput:
     try:
-        return run_partition(part, profiles=profiles, mue=mue, override=override)
+        return run_partition(part, profiles=profiles, mue=mue, override=override, period=period)
     except Exception as exc:  # a partition that raises leaves its rules "failed to run"
         return failed_partition(part, f"partition {part.name}: {describe_failure(exc)}")
 
@@ -147,6 +149,7 @@ def rules_on_dask(
     context: RunContext,
     partitions: int,
     *,
+    period: Period | None = None,
     address: str | None = None,
     cluster: dict[str, Any] | None = None,
 ) -> RulesOutput:
@@ -180,7 +183,13 @@ def rules_on_dask(
         futures = [
             runner.submit(
                 partition_task.with_options(name=f"rules-{p.name}"),
-                parameters={"part": d, "profiles": profiles, "mue": mue, "override": override},
+                parameters={
+                    "part": d,
+                    "profiles": profiles,
+                    "mue": mue,
+                    "override": override,
+                    "period": period,
+                },
             )
             for p, d in zip(parts, data, strict=True)
         ]

@@ -38,6 +38,7 @@ from checks.base import MATCH_KEY
 from checks.declare import Rule
 from checks.engine import FAILED, RuleRun, run_rules
 from checks.merge import RulesOutput, merge_results
+from checks.period import Period
 from checks.profile import Profile
 from checks.registry import all_rules
 
@@ -202,9 +203,10 @@ def run_partition(
     mue: pl.DataFrame,
     override: Profile | None = None,
     rules: dict[str, Rule] | None = None,
+    period: Period | None = None,
 ) -> RulesOutput:
     """One engine pass over one partition (what a Dask worker runs); `rules` to look the
-    partition's rule ids up in (default: the declared rules)."""
+    partition's rule ids up in (default: the declared rules); `period` the audit period."""
     rules = all_rules() if rules is None else rules
     raw, runs, by_profile = run_rules(
         part.claims.lazy(),
@@ -214,6 +216,7 @@ def run_partition(
         mue=mue.lazy(),
         override=override,
         rules={r: rules[r] for r in part.rule_ids},
+        period=period,
     )
     return RulesOutput(raw, runs, by_profile)
 
@@ -235,11 +238,13 @@ def run_rules_partitioned(
     mue: pl.DataFrame,
     override: Profile | None = None,
     rules: dict[str, Rule] | None = None,
+    period: Period | None = None,
 ) -> RulesOutput:
     """The partitioned rules stage, one partition after another in this process: the reference
     the Dask run is held to, and what the tests compare with one engine pass."""
     parts = plan_partitions(claims, notes, plans, k, rules)
     outputs = [
-        run_partition(p, profiles=profiles, mue=mue, override=override, rules=rules) for p in parts
+        run_partition(p, profiles=profiles, mue=mue, override=override, rules=rules, period=period)
+        for p in parts
     ]
     return merge_results(outputs, [p.kind for p in parts])

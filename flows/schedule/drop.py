@@ -19,7 +19,10 @@ order. Older files stay where they are (they are the record of earlier runs).
 was scheduled for (`today`): `last-month` (the last full calendar month, the default),
 `last-quarter` (the last full calendar quarter), `last-week` (the last full Monday-Sunday week),
 `last-N-days` (the N days before today), `month-to-date` (the 1st of this month to yesterday),
-or `none` (no period: the expectations derive it from the claims).
+or `none` (no period: every claim line is audited).
+
+The period limits the audit: only claim lines dated within it are audited, the others are
+counted as outside the period (checks/period.py).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from checks.period import Period
 from flows.inputs.formats import is_input, listed
 from schemas.contract import EXPORTS
 from schemas.errors import InputError
@@ -38,8 +42,6 @@ from schemas.errors import InputError
 WINDOWS = ("last-month", "last-quarter", "last-week", "last-N-days", "month-to-date", "none")
 DEFAULT_WINDOW = "last-month"
 _DAYS = re.compile(r"^last-(\d{1,4})-days?$")
-
-Period = tuple[date, date]
 
 
 def _candidates(folder: Path, prefix: str | None) -> list[Path]:

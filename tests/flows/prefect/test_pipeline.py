@@ -25,6 +25,7 @@ from flows.run.prefect_flow import audit_flow, ingest_task, rules_task, validate
 from flows.run.stages import STAGES
 from flows.schedule import drop
 from flows.schedule import serve as scheduling
+from reports.formatting import period_sentence
 from tests.support.paths import SAMPLE_ARGS, SAMPLE_INPUTS
 
 EXAMPLE = EXAMPLES / "reviewed-findings.csv"
@@ -134,14 +135,28 @@ def test_scheduled_run_audits_the_newest_exports_of_a_drop_folder(
     out = audit_flow(out=str(tmp_path / "audits"), inputs=str(folder), window="last-month",
                      expectations=False)  # fmt: skip
     assert out.out_dir == tmp_path / "audits" / out.run_id
-    assert out.findings_csv.read_bytes() == direct.findings_csv.read_bytes()
     record = json.loads((out.out_dir / "run.json").read_text())
     assert record["inputs"]["claims"]["name"] == "claims-2026-03.csv"
     assert record["inputs"]["notes"]["name"] == "march.csv"
     today = datetime.now().astimezone().date()
-    assert record["options"]["period"] == [
-        d.isoformat() for d in drop.window_period("last-month", today)
-    ]
+    window = drop.window_period("last-month", today)
+    assert window is not None
+    start, end = window
+    assert record["options"]["period"] == [start.isoformat(), end.isoformat()]
+    # the window limits the audit: only last month's lines (none, once the sample's January to
+    # April 2026 is past), never the whole file reported as last month's
+    dates = pl.col("service_date").is_between(start, end)
+    assert out.result.findings.equals(direct.result.findings.filter(dates))
+    inside = direct.validation.claims.filter(dates).height
+    s = out.summary
+    assert s["lines_audited"] == inside
+    outside = direct.validation.claims.height - inside
+    assert s["period"] == {"start": start.isoformat(), "end": end.isoformat(),
+                           "lines_audited": inside, "lines_outside_period": outside}  # fmt: skip
+    found = artifacts(record["prefect"]["flow_run_id"])
+    summary_md = next(a for a in found if a.key and a.key.startswith("audit-summary"))
+    assert f"audit period {start} to {end}" in str(summary_md.data)
+    assert period_sentence(s["period"]) in str(summary_md.data)
     assert record["options"]["scope"] == drop.drop_scope(folder, None)
     assert (tmp_path / "audits" / ".therapy-audit" / "history.duckdb").is_file()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pickle
 from dataclasses import replace
+from datetime import date
 
 import polars as pl
 import pytest
@@ -116,6 +117,25 @@ def test_partitioned_rules_equal_one_engine_pass(
     # the provider rules have findings here, or the comparison would prove little
     assert set(findings["rule_id"]) >= PROVIDER_RULES
     assert_same_as_one_pass(validated_sample.claims, notes, validated_sample.plans, k)
+
+
+def test_partitioned_rules_audit_a_period_as_one_engine_pass(
+    validated_sample: ValidationSummary,
+) -> None:
+    """The Dask path applies the audit period where one pass does (the engine's matching): the
+    same findings, statuses and lines per profile, for the lines of the period only."""
+    v, period = validated_sample, (date(2026, 2, 1), date(2026, 2, 28))
+    raw, runs, by_profile = run_rules(v.claims.lazy(), v.notes.lazy(), v.plans.lazy(),
+                                      profiles=PROFILES, mue=MUE.lazy(), period=period)  # fmt: skip
+    out = pt.run_rules_partitioned(
+        v.claims, v.notes, v.plans, 3, profiles=PROFILES, mue=MUE, period=period
+    )
+    one = assemble(raw, v.claims.lazy(), fee_schedule())
+    assert assemble(out.raw, v.claims.lazy(), fee_schedule()).equals(one)
+    assert one.height > 0 and one["service_date"].dt.month().unique().to_list() == [2]
+    assert statuses(out.runs) == statuses(runs)
+    assert out.lines_by_profile == by_profile
+    assert sum(by_profile.values()) < v.claims.height
 
 
 def test_cutting_providers_apart_would_change_the_findings(

@@ -4,19 +4,24 @@ drop folder, rolling windows for the audit period, and the period option."""
 from __future__ import annotations
 
 import os
+import shutil
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from data import SAMPLE
 from flows.inputs.formats import READERS
+from flows.run.direct import run_audit
 from flows.schedule.drop import (
     drop_scope,
+    format_period,
     newest_exports,
     parse_period,
     plan_drop_run,
     window_period,
 )
+from schemas.contract import EXPORTS
 from schemas.errors import InputError
 
 
@@ -123,3 +128,29 @@ def test_plan_of_a_scheduled_run(tmp_path: Path) -> None:
     given = (date(2026, 1, 1), date(2026, 1, 31))
     assert plan_drop_run(tmp_path / "drop", tmp_path / "out", "last-month", date(2026, 3, 1),
                          "RUN-2", period=given).period == given  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("window", "audited"),
+    [("last-month", "2026-02"), ("none", None)],
+)
+def test_the_window_limits_a_scheduled_audit_to_its_period(
+    tmp_path: Path, window: str, audited: str | None
+) -> None:
+    """What a served run does, without Prefect: the window of a run scheduled on 2026-03-01 is
+    February, and only February's claim lines are audited; `none` audits every line."""
+    for export in EXPORTS:
+        shutil.copy(SAMPLE / f"{export}.csv", tmp_path / f"{export}-2026-03.csv")
+    run = plan_drop_run(tmp_path, tmp_path / "audits", window, date(2026, 3, 1), "RUN-1")
+    out = run_audit(*(run.exports[e] for e in EXPORTS), run.out_dir, history=False,
+                    expectations=False, period=format_period(run.period))  # fmt: skip
+    dates = out.validation.claims["service_date"].dt.strftime("%Y-%m")
+    if audited is None:
+        assert "period" not in out.summary
+        assert out.summary["lines_audited"] == out.validation.claims.height
+        return
+    s = out.summary
+    assert (s["period"]["start"], s["period"]["end"]) == ("2026-02-01", "2026-02-28")
+    assert s["lines_audited"] == (dates == audited).sum() > 0
+    assert s["period"]["lines_outside_period"] == (dates != audited).sum() > 0
+    assert set(out.result.findings["service_date"].dt.strftime("%Y-%m")) == {audited}
