@@ -69,22 +69,33 @@ class HistoryDiff:
         }
 
 
-def finding_statuses(current: pl.DataFrame, previous: pl.DataFrame | None) -> pl.DataFrame:
+def finding_statuses(
+    current: pl.DataFrame, previous: pl.DataFrame | None, audited: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """New (now, not before), persisting (both) and resolved (before, not now) finding ids.
 
     `current` and `previous` have at least COLUMNS (`previous` None: no previous run). Returns
     finding_id, status, rule_id, severity, amount_at_risk: the current findings in their order,
-    then the resolved ones by finding_id, with the previous run's values."""
+    then the resolved ones by finding_id, with the previous run's values. `audited`: the claim
+    lines (claim_id, line_number) this run audited, when it audited only some (an audit
+    period): a previous finding on a line not audited now was not looked at, so it is not
+    resolved either and is left out."""
     now = current.select(COLUMNS)
     before = now.clear() if previous is None else previous.select(COLUMNS)
     seen = before.select("finding_id", pl.lit(True).alias("_seen"))
     marked = now.join(seen, on="finding_id", how="left", maintain_order="left")
     status = pl.when(pl.col("_seen")).then(pl.lit("persisting")).otherwise(pl.lit("new"))
     kept = marked.select("finding_id", status.alias("status"), *COLUMNS[1:])
-    gone = (
-        before.join(now, on="finding_id", how="anti")
-        .sort("finding_id")
-        .select("finding_id", pl.lit("resolved").alias("status"), *COLUMNS[1:])
+    gone = before.join(now, on="finding_id", how="anti")
+    if audited is not None:
+        line = audited.select("claim_id", "line_number")
+        gone = (
+            gone.with_columns(claim_line_of("finding_id"))
+            .join(line, on=["claim_id", "line_number"], how="semi", nulls_equal=True)
+            .drop("claim_id", "line_number")
+        )
+    gone = gone.sort("finding_id").select(
+        "finding_id", pl.lit("resolved").alias("status"), *COLUMNS[1:]
     )
     return pl.concat([kept, gone.cast(kept.schema)], how="vertical")
 

@@ -105,7 +105,8 @@ def findings(
         marks, counts = apply_dispositions(found, load_dispositions(s.reviewed))
         summary["dispositions"] = {"file": s.reviewed.name, **counts}
     if s.history is not None:
-        diff = hist.compare_with_previous(s.history, s.scope, found, s.run_id)
+        audited = None if s.period is None else lines
+        diff = hist.compare_with_previous(s.history, s.scope, found, s.run_id, audited)
         statuses, trend = diff.statuses, hist.trend(s.history, s.scope)
         summary["history"] = diff.to_dict()
     changes = Changes(statuses=statuses, trend=tuple(trend), marks=marks)

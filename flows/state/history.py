@@ -280,10 +280,15 @@ def _previous_run(
 
 
 def compare_with_previous(
-    db_path: PathLike, scope: str, findings: pl.DataFrame, run_id: str
+    db_path: PathLike,
+    scope: str,
+    findings: pl.DataFrame,
+    run_id: str,
+    audited: pl.DataFrame | None = None,
 ) -> HistoryDiff:
     """The previous run of `scope` read from the database, and the findings' statuses against
-    it (checks/history.py decides them)."""
+    it (checks/history.py decides them; `audited`: the lines this run audited, when an audit
+    period limited them)."""
     previous = prev = None
     if Path(db_path).exists():
         with _connect(db_path, read_only=True) as con:
@@ -303,7 +308,7 @@ def compare_with_previous(
         run_id=run_id,
         previous_run_id=prev[0] if prev else None,
         previous_started_at=_iso(prev[1]) if prev else None,
-        statuses=finding_statuses(findings, previous),
+        statuses=finding_statuses(findings, previous, audited),
     )
 
 

@@ -43,6 +43,36 @@ def test_statuses_truth_table(
     assert dict(got.select("finding_id", "status").iter_rows()) == statuses
 
 
+@pytest.mark.parametrize(
+    ("audited", "statuses"),
+    [
+        # last month's finding C3:2 is on a line this month's audit period does not hold: it was
+        # not looked at, so it is neither resolved nor persisting (left out)
+        ([("C1", 1), ("C2", 1)], {A: "new", B: "persisting"}),
+        # the line was audited this time and the finding is gone: resolved
+        ([("C1", 1), ("C2", 1), ("C3", 2)], {A: "new", B: "persisting", C: "resolved"}),
+        # nothing audited (a period holding no line): nothing can be resolved
+        ([], {A: "new", B: "persisting"}),
+    ],
+)
+def test_only_audited_lines_can_be_resolved(
+    audited: list[tuple[str, int]], statuses: dict[str, str]
+) -> None:
+    lines = pl.DataFrame(audited, schema={"claim_id": pl.String, "line_number": pl.Int64},
+                         orient="row")  # fmt: skip
+    got = finding_statuses(findings((A, 1.0), (B, 1.0)), findings((B, 1.0), (C, 1.0)), lines)
+    assert dict(got.select("finding_id", "status").iter_rows()) == statuses
+
+
+def test_a_claim_id_with_colons_is_matched_to_its_audited_line() -> None:
+    odd = "DOC-NO-NOTE:CL:2026:7:3"  # claim "CL:2026:7", line 3
+    lines = pl.DataFrame({"claim_id": ["CL:2026:7"], "line_number": [3]})
+    row = (odd, "DOC-NO-NOTE", "error", 1.0, "CL:2026:7", 3)
+    before = findings((A, 1.0)).vstack(pl.DataFrame([row], schema=SCHEMA, orient="row"))
+    got = finding_statuses(findings(), before, lines)
+    assert dict(got.select("finding_id", "status").iter_rows()) == {odd: "resolved"}
+
+
 def test_current_order_then_resolved_by_id_with_their_own_values() -> None:
     now = findings((C, 5.0), (A, 7.0))  # not in id order: kept as given
     before = findings((B, 2.5), ("UNITS-MUE:C0:1", 9.0), (A, 1.0))
