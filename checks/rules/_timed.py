@@ -58,9 +58,10 @@ def discipline_text() -> pl.Expr:
         pl.when(pl.col("_unknown") > 0)
         .then(
             pl.format(
-                "{} ({} note rows of unknown discipline pooled with this line)",
+                "{} ({} note {} of unknown discipline pooled with this line)",
                 name,
                 pl.col("_unknown"),
+                pl.when(pl.col("_unknown") == 1).then(pl.lit("row")).otherwise(pl.lit("rows")),
             )
         )
         .otherwise(name)
