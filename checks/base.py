@@ -83,6 +83,13 @@ def billed_lines(data: AuditData) -> pl.LazyFrame:
     return data.lines.filter(pl.col("in_scope") & (pl.col("units") > 0))
 
 
+def documents_line(note_discipline: pl.Expr) -> pl.Expr:
+    """True where a note row of the line's service documents the line (its `discipline`): the
+    disciplines agree or either is unknown, as checks/matching.py matches them."""
+    line = pl.col("discipline")
+    return (line.is_null() | note_discipline.is_null() | (line == note_discipline)).fill_null(True)
+
+
 def modifier_discipline(modifiers: pl.Expr) -> pl.Expr:
     """The discipline a GP/GO/GN modifier in `modifiers` names, else null."""
     mods = modifiers.fill_null("")

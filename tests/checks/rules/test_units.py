@@ -37,18 +37,28 @@ PROFILES = {n: load_profile(n) for n in ("medicare", "medicaid", "commercial")}
 S2 = "billing-rules.md §2 (CMS Pub. 100-04 Ch. 5 §20.2)"
 MANUAL = "CMS Pub. 100-04 Ch. 5 §20.2"
 EX1 = f"{MANUAL} Example 1: 97112 24 min + 97110 23 min = 47 min → 3 units, 97112 ×2, 97110 ×1"
-EX2 = (f"{MANUAL} Example 2: 97112 20 min + 97110 20 min = 40 min → 3 units, either code ×2; "
-       "'do not bill 3 units for either one of the codes'")
+EX2 = (
+    f"{MANUAL} Example 2: 97112 20 min + 97110 20 min = 40 min → 3 units, either code ×2; "
+    "'do not bill 3 units for either one of the codes'"
+)
 EX3 = f"{MANUAL} Example 3: 97110 33 min + 97140 7 min = 40 min → 3 units, 97110 ×2, 97140 ×1"
-EX4 = (f"{MANUAL} Example 4: 97110 18 + 97140 13 + 97116 10 + 97035 8 = 49 min → 3 units, one "
-       "each of 97110, 97140, 97116 and none of 97035")
-EX5 = (f"{MANUAL} Example 5: 97112 7 + 97110 7 + 97140 7 = 21 min → 1 unit of any one of them "
-       "(services of 7 minutes or less may add up to one unit)")
+EX4 = (
+    f"{MANUAL} Example 4: 97110 18 + 97140 13 + 97116 10 + 97035 8 = 49 min → 3 units, one "
+    "each of 97110, 97140, 97116 and none of 97035"
+)
+EX5 = (
+    f"{MANUAL} Example 5: 97112 7 + 97110 7 + 97140 7 = 21 min → 1 unit of any one of them "
+    "(services of 7 minutes or less may add up to one unit)"
+)
 LE7 = f"{MANUAL}: leftovers of services of 7 minutes or less add up to one unit"
-DISC = (f"{MANUAL}: timed minutes total per patient, date and discipline (PT, OT, SLP), billed or "
-        "not; Pub. 100-04 Ch. 5 §20.1 GP/GO/GN name the discipline")
-HCODE = ("state Medicaid manuals: per-15-minute H-codes counted per code or pooled as in "
-         f"{MANUAL}, the profile's UNITS-8MIN per_code")
+DISC = (
+    f"{MANUAL}: timed minutes total per patient, date and discipline (PT, OT, SLP), billed or "
+    "not; Pub. 100-04 Ch. 5 §20.1 GP/GO/GN name the discipline"
+)
+HCODE = (
+    "state Medicaid manuals: per-15-minute H-codes counted per code or pooled as in "
+    f"{MANUAL}, the profile's UNITS-8MIN per_code"
+)
 S2_EX1 = "billing-rules.md §2 worked example 97112 24 min + 97110 23 min"
 S2_EX2 = "billing-rules.md §2 worked example 97110 33 min + 97140 7 min"
 S2_AMA = "billing-rules.md §2 AMA/CPT midpoint method"
@@ -223,7 +233,7 @@ def _co_visit(name: str, kind: str, expected: dict, pt: tuple, ot: tuple, **kw) 
     for cid, mods, npi, (code, minutes, units, *rest) in (
         ("C1", "GP", NPI_A, pt), ("C2", "GO", NPI_B, ot)
     ):
-        disc, author = (rest + [None, None])[:2]
+        disc, author = [*rest, None, None][:2]
         claims.append(claim(cid, 1, code=code, units=units, mods=mods, npi=npi))
         notes.append(note(f"N{cid}", code=code, minutes=minutes, npi=author or npi,
                           discipline=disc, start=None, end=None))
