@@ -142,7 +142,9 @@ def _ids(claims: pl.DataFrame, notes: pl.DataFrame) -> tuple[list[pl.Series], li
     packed = _packed(claims, notes)
     if packed is None:
         services = _ranked(claims, notes, ["patient_id", "service_date", "procedure_code"])
-        return services, _ranked(claims, notes, ["patient_id", "service_date"])
+        days = _ranked(claims, notes, ["patient_id", "service_date"])
+        # null with the service, as a packed key is
+        return services, [d.set(s.is_null(), None) for s, d in zip(services, days, strict=True)]
     services, code_bits = packed
     return services, [s // 2**code_bits for s in services]
 
@@ -212,12 +214,17 @@ def _resolve(lines: pl.DataFrame, notes: pl.DataFrame) -> pl.DataFrame:
         nd = nd.scatter(found.get_column("_row"), found.get_column("nd"))
     return (
         resolved.lazy()
+        .with_columns(nd=pl.lit(nd).fill_null(0).cast(pl.UInt8))
         .select(
-            nd=pl.lit(nd).fill_null(0).cast(pl.UInt8),
-            split=~pl.col("uniform").fill_null(True)
-            | (lo.is_not_null() & (pl.lit(nd).fill_null(0) > 0) & (pl.lit(nd) != lo)).fill_null(
-                False
-            ),
+            "nd",
+            # a service is split when its lines' disciplines differ or a note's differs from them
+            split=(
+                ~pl.col("uniform").fill_null(True)
+                | (lo.is_not_null() & (pl.col("nd") > 0) & (pl.col("nd") != lo)).fill_null(False)
+            )
+            .any()
+            .over("s")
+            & pl.col("s").is_not_null(),
             billed=pl.col("billed").fill_null(False),
         )
         .collect()
@@ -260,7 +267,7 @@ def match(
         split_ids = n_sid.filter(split).unique()
         groups = (
             line_keys.lazy()
-            .filter(pl.col("s").is_in(split_ids.implode()))
+            .filter(pl.col("s").is_in(pl.lit(split_ids).implode()))
             .group_by("s", "ld")
             .agg(pl.col("billed").any().alias("_billed"))
         )
@@ -282,7 +289,7 @@ def match(
         keys = pairs.select((pl.col("s") * shift + pl.col("ld").cast(pl.UInt64)).alias(_KEY))
         summary_notes = pl.concat([summary_notes, extra.hstack(keys)], rechunk=False)
         line_extra = pl.select(
-            pl.when(pl.lit(c_sid).is_in(split_ids.implode()))
+            pl.when(pl.lit(c_sid).is_in(pl.lit(split_ids).implode()))
             .then(pl.lit(ld))
             .otherwise(0)
             .cast(pl.UInt8)
