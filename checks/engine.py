@@ -28,7 +28,7 @@ from checks.base import (
     modifier_discipline,
 )
 from checks.declare import RULE_OUTPUT_SCHEMA, SEVERITY_COLUMN, Rule
-from checks.matching import line_disciplines
+from checks.disciplines import line_disciplines
 from checks.matching import match as match_frames
 from checks.profile import Profile
 from checks.registry import all_rules

@@ -32,18 +32,15 @@ from checks.base import (
     CodeSets,
     code_class,
     line_discipline,
-    modifier_discipline,
     note_aggregations,
     one_note,
     several_notes,
 )
-from schemas.distinct import code_values, map_distinct
+from checks.disciplines import DISCIPLINE_NUMBER, lookup, numbers, resolve
 
 # The packed service's width: four bits short of UInt64, so that the discipline's three bits fit
 # after it and every multiplier fits in one. A wider key falls back to ranking the columns.
 KEY_BITS = 60
-# 0 stands for an unknown discipline; schemas/contract.py DISCIPLINES are the others.
-DISCIPLINE_NUMBER = {"PT": 1, "OT": 2, "SLP": 3, "BH": 4}
 DISCIPLINE_BITS = 3
 _PATIENT, _DAY, _CODE = "_match_patient", "_match_day", "_match_code"
 _KEY = "_match_key"
@@ -149,88 +146,6 @@ def _ids(claims: pl.DataFrame, notes: pl.DataFrame) -> tuple[list[pl.Series], li
     return services, [s // 2**code_bits for s in services]
 
 
-def _numbers(disciplines: pl.Series) -> pl.Series:
-    """Discipline names as DISCIPLINE_NUMBER, 0 for null or unknown."""
-    return disciplines.replace_strict(
-        DISCIPLINE_NUMBER, default=0, return_dtype=pl.UInt8
-    ).fill_null(0)
-
-
-def _single(frame: pl.LazyFrame, by: list[str], name: str) -> pl.LazyFrame:
-    """Per `by`, the one known discipline of the lines in `frame` (null when none or several)."""
-    d = pl.col("ld")
-    return (
-        frame.filter(d > 0)
-        .group_by(by)
-        .agg(_lo=d.min(), _hi=d.max())
-        .select(*by, pl.when(pl.col("_lo") == pl.col("_hi")).then(pl.col("_lo")).alias(name))
-    )
-
-
-def _resolve(lines: pl.DataFrame, notes: pl.DataFrame) -> pl.DataFrame:
-    """Per note of `notes` (s, pd, npi, ed): `nd`, its discipline (0: unknown), and `split` and
-    `billed` of its service (`lines`: s, pd, npi, ld, billed)."""
-    d = pl.col("ld")
-    lo, hi = pl.col("lo"), pl.col("hi")
-    stats = (
-        lines.lazy()
-        .group_by("s")
-        .agg(
-            lo=d.filter(d > 0).min(),
-            hi=d.max(),
-            unknown=(d == 0).any(),
-            billed=pl.col("billed").any(),
-        )
-        .with_columns(uniform=lo.is_null() | ((lo == hi) & ~pl.col("unknown")))
-    )
-    # explicit, else the one known discipline billed for the code that day (which is also what
-    # the line of the note's provider says, when that line's discipline is known)
-    resolved = (
-        notes.lazy()
-        .join(stats, on="s", how="left", maintain_order="left")
-        .with_columns(nd=pl.when(pl.col("ed") > 0).then(pl.col("ed")).when(lo == hi).then(lo))
-        .collect()
-    )
-    todo = resolved.lazy().with_row_index("_row").filter(pl.col("nd").is_null()).collect()
-    nd = resolved.get_column("nd")
-    if todo.height:
-        known = lines.lazy().filter(d > 0)
-        # the line of the same service rendered by the note's provider (a service billed by
-        # several disciplines), else the one discipline the note's provider billed the patient
-        # that day (a documented code nobody billed)
-        by_provider = _single(
-            known.join(todo.lazy().select("s").unique(), on="s", how="semi"), ["s", "npi"], "_p"
-        )
-        by_day = _single(
-            known.join(todo.lazy().select("pd").unique(), on="pd", how="semi"), ["pd", "npi"], "_d"
-        )
-        found = (
-            todo.lazy()
-            .join(by_provider, on=["s", "npi"], how="left")
-            .join(by_day, on=["pd", "npi"], how="left")
-            .select("_row", pl.coalesce("_p", "_d").alias("nd"))
-            .collect()
-        )
-        nd = nd.scatter(found.get_column("_row"), found.get_column("nd"))
-    return (
-        resolved.lazy()
-        .with_columns(nd=pl.lit(nd).fill_null(0).cast(pl.UInt8))
-        .select(
-            "nd",
-            # a service is split when its lines' disciplines differ or a note's differs from them
-            split=(
-                ~pl.col("uniform").fill_null(True)
-                | (lo.is_not_null() & (pl.col("nd") > 0) & (pl.col("nd") != lo)).fill_null(False)
-            )
-            .any()
-            .over("s")
-            & pl.col("s").is_not_null(),
-            billed=pl.col("billed").fill_null(False),
-        )
-        .collect()
-    )
-
-
 def match(
     claims: pl.DataFrame, notes: pl.DataFrame, discipline: pl.Series | None = None
 ) -> MatchedFrames:
@@ -239,9 +154,9 @@ def match(
     line's discipline (base.line_discipline), None for none known."""
     (c_sid, n_sid), (c_pd, n_pd) = _ids(claims, notes)
     zeros = pl.repeat(0, claims.height, dtype=pl.UInt8, eager=True)
-    ld = zeros if discipline is None else _numbers(discipline)
+    ld = zeros if discipline is None else numbers(discipline)
     explicit = (
-        _numbers(notes.get_column("discipline"))
+        numbers(notes.get_column("discipline"))
         if "discipline" in notes.columns
         else pl.repeat(0, notes.height, dtype=pl.UInt8, eager=True)
     )
@@ -252,7 +167,7 @@ def match(
     note_keys = pl.DataFrame(
         {"s": n_sid, "pd": n_pd, "npi": notes.get_column("provider_npi"), "ed": explicit}
     )
-    resolved = _resolve(line_keys, note_keys)
+    resolved = resolve(line_keys, note_keys)
     nd, split, billed = (resolved.get_column(c) for c in ("nd", "split", "billed"))
     names = nd.replace_strict(
         {v: k for k, v in DISCIPLINE_NUMBER.items()}, default=None, return_dtype=pl.String
@@ -325,49 +240,13 @@ def _summaries(notes: pl.DataFrame, keys: pl.Series) -> list[pl.Series]:
         ).sort(_KEY)
         table, order = summary.get_column(_KEY), None
         summary = summary.drop(_KEY)
-    return _lookup(summary, table, order, keys)
+    return lookup(summary, table, order, keys)
 
 
 def matched_lines(claims: pl.DataFrame, notes: pl.DataFrame) -> pl.DataFrame:
     """Every claim line with SERVICE_ID and the summary of its notes, in the claims' order,
     every line's discipline unknown (`match` takes them)."""
     return match(claims, notes).lines
-
-
-def _lookup(
-    values: pl.DataFrame, table: pl.Series, order: pl.Series | None, keys: pl.Series
-) -> list[pl.Series]:
-    """The row of `values` for each of `keys`, null where a key has none: `table` holds the
-    (unique) keys sorted, `order` the row of `values` of each (None: the same position). A
-    binary search over the sorted keys and a gather, which is faster than a hash join here."""
-    if table.is_empty():
-        return values.clear(keys.len()).get_columns()
-    at = table.search_sorted(keys, side="left")
-    hit = table.gather(at.clip(upper_bound=table.len() - 1)).eq(keys).fill_null(False)
-    rows = at.set(~hit, None)
-    if order is not None:
-        rows = order.gather(rows)
-    return values.lazy().select(pl.all().gather(rows)).collect().get_columns()
-
-
-def line_disciplines(
-    claims: pl.DataFrame, codes: dict[str, CodeSets], profile_of_line: pl.Expr
-) -> pl.Series:
-    """Each claim line's discipline (base.line_discipline) under the profile that audits it
-    (`profile_of_line`: its name, null for none, which takes the modifier alone)."""
-    modifiers = claims.get_column("modifiers")
-    distinct = code_values(modifiers)
-    # three regular expressions per line are slow on millions: once per distinct modifier set
-    by_modifier = (
-        modifier_discipline(pl.col("modifiers"))
-        if distinct is None
-        else pl.lit(map_distinct(modifiers, modifier_discipline, distinct))
-    )
-    expr = by_modifier
-    for name, sets in codes.items():
-        by_profile = line_discipline(sets, by_modifier)
-        expr = pl.when(profile_of_line == name).then(by_profile).otherwise(expr)
-    return claims.lazy().select(expr.alias("discipline")).collect().to_series()
 
 
 def prepare(
