@@ -22,7 +22,9 @@ DISCIPLINE_NUMBER = {"PT": 1, "OT": 2, "SLP": 3, "BH": 4}
 
 
 def numbers(disciplines: pl.Series) -> pl.Series:
-    """Discipline names as DISCIPLINE_NUMBER, 0 for null or unknown."""
+    """Discipline names as DISCIPLINE_NUMBER, 0 for null or unknown (numbers pass as they are)."""
+    if disciplines.dtype == pl.UInt8:
+        return disciplines.fill_null(0)
     return disciplines.replace_strict(
         DISCIPLINE_NUMBER, default=0, return_dtype=pl.UInt8
     ).fill_null(0)
@@ -93,8 +95,9 @@ def resolve(lines: pl.DataFrame, notes: pl.DataFrame) -> pl.DataFrame:
         )
         .collect()
     )
-    todo = resolved.lazy().with_row_index("_row").filter(pl.col("nd").is_null()).collect()
     nd = resolved.get_column("nd")
+    rows = nd.is_null().arg_true()
+    todo = resolved.select(pl.all().gather(rows)).with_columns(_row=rows)
     if todo.height:
         known = lines.lazy().filter(d > 0)
         # the line of the same service rendered by the note's provider (a service billed by
@@ -151,34 +154,37 @@ def lookup(
 def line_disciplines(
     claims: pl.DataFrame, codes: dict[str, CodeSets], profile_of_line: pl.Expr
 ) -> pl.Series:
-    """Each claim line's discipline (base.line_discipline) under the profile that audits it
-    (`profile_of_line`: its name; a line no profile audits takes the first profile's)."""
+    """Each claim line's discipline (base.line_discipline) under the profile that audits it, as
+    DISCIPLINE_NUMBER (`profile_of_line`: its name; a line no profile audits takes the first
+    profile's)."""
     # three regular expressions or a text lookup per line are slow on millions: each runs once
     # per distinct modifier set or code
     modifiers, code = claims.get_column("modifiers"), claims.get_column("procedure_code")
-    by_modifier = _per_distinct(modifiers, modifier_discipline)
+    by_modifier = _per_distinct(modifiers, lambda m: _number(modifier_discipline(m)))
     by_code: dict[tuple[tuple[str, str], ...], tuple[pl.Expr, list[str]]] = {}
     for name, sets in codes.items():
         table = tuple(sorted(sets.discipline.items()))
         if table not in by_code:
 
             def lookup(c: pl.Expr, sets: CodeSets = sets) -> pl.Expr:
-                return c.replace_strict(sets.discipline, default=None, return_dtype=pl.String)
+                named = c.replace_strict(sets.discipline, default=None, return_dtype=pl.String)
+                return _number(named)
 
             by_code[table] = (_per_distinct(code, lookup), [])
         by_code[table][1].append(name)
+    expr = pl.lit(None, dtype=pl.UInt8)
     options = list(by_code.values())
-    if not options:
-        return claims.lazy().select(by_modifier.alias("discipline")).collect().to_series()
-    expr = options[0][0]
+    if options:
+        expr = options[0][0]
     for lookup_expr, names in options[1:]:
         expr = pl.when(profile_of_line.is_in(names)).then(lookup_expr).otherwise(expr)
-    return (
-        claims.lazy()
-        .select(pl.coalesce(by_modifier, expr).alias("discipline"))
-        .collect()
-        .to_series()
-    )
+    out = claims.lazy().select(pl.coalesce(by_modifier, expr).fill_null(0).alias("discipline"))
+    return out.collect().to_series()
+
+
+def _number(names: pl.Expr) -> pl.Expr:
+    """Discipline names as DISCIPLINE_NUMBER, null for null or unknown."""
+    return names.replace_strict(DISCIPLINE_NUMBER, default=None, return_dtype=pl.UInt8)
 
 
 def _per_distinct(series: pl.Series, fn: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:

@@ -44,6 +44,10 @@ KEY_BITS = 60
 DISCIPLINE_BITS = 3
 _PATIENT, _DAY, _CODE = "_match_patient", "_match_day", "_match_code"
 _KEY = "_match_key"
+# DISCIPLINE_NUMBER's names by number (0: unknown)
+_NAMES = pl.Series(
+    [None, *sorted(DISCIPLINE_NUMBER, key=DISCIPLINE_NUMBER.__getitem__)], dtype=pl.String
+)
 # The note columns a summary reads (base.note_aggregations, base.one_note).
 _NOTE_COLUMNS = ("note_id", "provider_npi", "minutes", "start_time", "end_time", "discipline")
 
@@ -151,7 +155,8 @@ def match(
 ) -> MatchedFrames:
     """Claim lines with SERVICE_ID and the summary of their notes (base.note_aggregations: null
     when a line has no note), and the notes with their discipline. `discipline`: each claim
-    line's discipline (base.line_discipline), None for none known."""
+    line's discipline (base.line_discipline, by name or DISCIPLINE_NUMBER), None for none
+    known."""
     (c_sid, n_sid), (c_pd, n_pd) = _ids(claims, notes)
     zeros = pl.repeat(0, claims.height, dtype=pl.UInt8, eager=True)
     ld = zeros if discipline is None else numbers(discipline)
@@ -169,9 +174,7 @@ def match(
     )
     resolved = resolve(line_keys, note_keys)
     nd, split, billed = (resolved.get_column(c) for c in ("nd", "split", "billed"))
-    names = nd.replace_strict(
-        {v: k for k, v in DISCIPLINE_NUMBER.items()}, default=None, return_dtype=pl.String
-    ).alias("discipline")
+    names = _NAMES.gather(nd).alias("discipline")
     keyed_notes = notes.drop("discipline", strict=False).hstack([names])
     shift = pl.lit(2**DISCIPLINE_BITS, dtype=pl.UInt64)
     note_key = pl.select(pl.when(~pl.lit(split)).then(pl.lit(n_sid) * shift)).to_series()

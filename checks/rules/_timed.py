@@ -30,13 +30,14 @@ def timed_units(minutes: pl.Expr, unit_minutes: int, min_minutes: int) -> pl.Exp
 
 
 def pool_of(discipline: pl.Expr, per_code: Sequence[str]) -> pl.Expr:
-    """The pool of a row: its discipline, or discipline and code for a `per_code` code."""
-    name = discipline.fill_null(NO_DISCIPLINE)
-    return (
-        pl.when(code_col.is_in(list(per_code)))
-        .then(pl.format("{}|{}", name, code_col))
-        .otherwise(name)
-    )
+    """The pool of a row as an integer: its discipline's number (discipline_key), plus a
+    number for its code when the code is in `per_code` (counted on its own)."""
+    pool = discipline_key(discipline).cast(pl.Int64)
+    if not per_code:
+        return pool
+    rank = {code: i + 1 for i, code in enumerate(sorted(per_code))}
+    by_code = code_col.replace_strict(rank, default=0, return_dtype=pl.Int64)
+    return pool + len(_DISCIPLINE_KEY) * by_code
 
 
 # a line's discipline as a number, so one code of one discipline is one integer key

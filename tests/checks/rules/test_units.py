@@ -34,7 +34,7 @@ from tests.support.rulekit import (
 
 PROFILES = {n: load_profile(n) for n in ("medicare", "medicaid", "commercial")}
 
-S2 = "billing-rules.md §2 (CMS Pub. 100-04 Ch. 5 §20.2)"
+S2 = "CMS Pub. 100-04 Ch. 5 §20.2 (total-time method, 8-22 min = 1 unit …)"
 MANUAL = "CMS Pub. 100-04 Ch. 5 §20.2"
 EX1 = f"{MANUAL} Example 1: 97112 24 min + 97110 23 min = 47 min → 3 units, 97112 ×2, 97110 ×1"
 EX2 = (
@@ -59,10 +59,10 @@ HCODE = (
     "state Medicaid manuals: per-15-minute H-codes counted per code or pooled as in "
     f"{MANUAL}, the profile's UNITS-8MIN per_code"
 )
-S2_EX1 = "billing-rules.md §2 worked example 97112 24 min + 97110 23 min"
-S2_EX2 = "billing-rules.md §2 worked example 97110 33 min + 97140 7 min"
-S2_AMA = "billing-rules.md §2 AMA/CPT midpoint method"
-S2_CAP = "billing-rules.md §2 'a single code may never carry more than floor(minutes/15) + 1'"
+S2_EX1 = "CMS Pub. 100-04 Ch. 5 §20.2 Example 1: 97112 24 min + 97110 23 min"
+S2_EX2 = "CMS Pub. 100-04 Ch. 5 §20.2 Example 3: 97110 33 min + 97140 7 min"
+S2_AMA = "AMA CPT time rule (midpoint, per code; leftover minutes never combine)"
+S2_CAP = "CMS Pub. 100-04 Ch. 5 §20.2: a code carries its full units plus at most one leftover unit"
 POOL = "brief: units pooled per (patient, date, code), later-billed line first"
 S1 = "billing-rules.md §1 (untimed codes, 1 per day)"
 S6 = "billing-rules.md §6 Medically Unlikely Edits (data/reference/mue.csv)"
