@@ -29,10 +29,10 @@ def timed_units(minutes: pl.Expr, unit_minutes: int, min_minutes: int) -> pl.Exp
     )
 
 
-def pool_of(discipline: pl.Expr, per_code: Sequence[str]) -> pl.Expr:
-    """The pool of a row as an integer: its discipline's number (discipline_key), plus a
+def pool_of(key: pl.Expr, per_code: Sequence[str]) -> pl.Expr:
+    """The pool of a row as an integer: its discipline's number (`key`, discipline_key), plus a
     number for its code when the code is in `per_code` (counted on its own)."""
-    pool = discipline_key(discipline).cast(pl.Int64)
+    pool = key.cast(pl.Int64)
     if not per_code:
         return pool
     rank = {code: i + 1 for i, code in enumerate(sorted(per_code))}
@@ -82,7 +82,7 @@ def unbilled_minutes(data: AuditData, per_code: Sequence[str]) -> pl.LazyFrame:
             & disc.is_not_null()
             & pl.col("minutes").is_not_null()
         )
-        .with_columns(_pool=pool_of(disc, per_code))
+        .with_columns(_pool=pool_of(discipline_key(disc), per_code))
         .group_by(POOL_KEY)
         .agg(unbilled=pl.col("minutes").sum().cast(pl.Int64))
     )

@@ -117,9 +117,9 @@ def units_8min(
     # helpers that pool and attribute per SERVICE_ID keep the disciplines apart
     lines = (
         _minutes_documented(billed_lines(data).filter(pl.col("code_class") == "timed"))
+        .with_columns(_dk=discipline_key(disc))
         .with_columns(
-            pl.col(SERVICE_ID) * 8 + discipline_key(disc),
-            _pool=pool_of(disc, per_code),
+            pl.col(SERVICE_ID) * 8 + pl.col("_dk"), _pool=pool_of(pl.col("_dk"), per_code)
         )
         .cache()
     )
