@@ -2,11 +2,16 @@
 tables, plus the claim lines already matched to their notes (done once, shared by all rules).
 
 Matching: a claim line matches the note rows of the same patient, date of service and
-procedure code. The rendering provider is NOT part of the match: a note written by another
-clinician still documents the service (so DOC-NO-NOTE does not fire), but the line's evidence
-names the note's provider so a reviewer sees the mismatch. Provider-level rules (OVERLAP-PROVIDER,
-OVERLAP-DAY-CAP) use the note's provider for note intervals and the claim's rendering provider
-for billed minutes.
+procedure code whose discipline agrees with the line's (a PT line is documented by PT notes;
+timed minutes pool per discipline, CMS Pub. 100-04 Ch. 5 §20.2). A note's discipline is its
+`discipline` column, else that of the line of the same service rendered by the note's provider,
+else the single discipline billed for that code that day, else the single discipline the note's
+provider billed the patient that day; a note or line whose discipline stays unknown matches
+whatever the service has (checks/matching.py). The rendering provider is NOT part of the match: a
+note written by another clinician still documents the service (so DOC-NO-NOTE does not fire),
+but the line's evidence names the note's provider so a reviewer sees the mismatch. Provider-level
+rules (OVERLAP-PROVIDER, OVERLAP-DAY-CAP) use the note's provider for note intervals and the
+claim's rendering provider for billed minutes.
 """
 
 from __future__ import annotations
@@ -31,6 +36,9 @@ LINE_ID = "line_id"
 # group on than MATCH_KEY's three columns. Null when a part of the key is null, which the contract
 # never lets through (the three columns are required).
 SERVICE_ID = "service_id"
+# Notes as the rules see them carry SERVICE_ID, their resolved `discipline` (null: unknown) and
+# whether a line billing units documents them (checks/matching.py).
+NOTE_BILLED = "note_billed"
 # Medicare's therapy modifiers name the plan of care's discipline (Pub. 100-04 ch. 5 §20.1).
 DISCIPLINE_MODIFIERS = {"GP": "PT", "GO": "OT", "GN": "SLP"}
 
@@ -73,6 +81,13 @@ def billed_lines(data: AuditData) -> pl.LazyFrame:
     (a zero-unit line claims no money). Pooling of units happens among these only: a line of
     another payer is audited under its own profile."""
     return data.lines.filter(pl.col("in_scope") & (pl.col("units") > 0))
+
+
+def documents_line(note_discipline: pl.Expr) -> pl.Expr:
+    """True where a note row of the line's service documents the line (its `discipline`): the
+    disciplines agree or either is unknown, as checks/matching.py matches them."""
+    line = pl.col("discipline")
+    return (line.is_null() | note_discipline.is_null() | (line == note_discipline)).fill_null(True)
 
 
 def modifier_discipline(modifiers: pl.Expr) -> pl.Expr:
@@ -130,6 +145,7 @@ def note_aggregations() -> list[pl.Expr]:
         (start_missing | end_missing).sum().cast(pl.Int64).alias("rows_times_missing"),
         pl.col("start_time").min().alias("note_start"),
         pl.col("end_time").max().alias("note_end"),
+        pl.col("discipline").is_null().sum().cast(pl.Int64).alias("rows_discipline_unknown"),
         pl.col("note_id").min().alias("_id"),
         pl.col("note_id").max().alias("_id_max"),
         pl.col("provider_npi").min().alias("_npi"),
@@ -149,6 +165,7 @@ def one_note() -> list[pl.Expr]:
         (start_missing | end_missing).cast(pl.Int64).alias("rows_times_missing"),
         pl.col("start_time").alias("note_start"),
         pl.col("end_time").alias("note_end"),
+        pl.col("discipline").is_null().cast(pl.Int64).alias("rows_discipline_unknown"),
         pl.col("note_id").alias("note_ids"),
         pl.col("provider_npi").alias("note_providers"),
     ]

@@ -28,7 +28,8 @@ from checks.base import (
     modifier_discipline,
 )
 from checks.declare import RULE_OUTPUT_SCHEMA, SEVERITY_COLUMN, Rule
-from checks.matching import matched_lines
+from checks.disciplines import line_disciplines
+from checks.matching import match as match_frames
 from checks.period import Period, in_period
 from checks.profile import Profile
 from checks.registry import all_rules
@@ -262,9 +263,14 @@ def match(
     # eager DataFrame.select or with_columns first copies every column into one chunk, a
     # second copy of the claims. Lines and notes are matched on one packed integer key
     # (checks/matching.py).
+    # each line's discipline under the profile that audits it, so notes match by discipline
+    active = {override.name: override} if override is not None else profiles
+    discipline = line_disciplines(
+        claims_df, {name: p.codes for name, p in active.items()}, profile_of_line
+    )
+    matched = match_frames(claims_df, notes_df, discipline)
     base = (
-        matched_lines(claims_df, notes_df)
-        .lazy()
+        matched.lines.lazy()
         .with_row_index(LINE_ID)
         .with_columns(profile_of_line.alias("_profile"))
         .collect()
@@ -274,7 +280,8 @@ def match(
     for row in counts.iter_rows():
         if row[0] is not None:
             lines_by_profile[row[0]] = int(row[1])
-    return Matched(base, notes_df.lazy(), plans.cast(as_key).collect().lazy(), lines_by_profile)
+    plans_df = plans.cast(as_key).collect()
+    return Matched(base, matched.notes.lazy(), plans_df.lazy(), lines_by_profile)
 
 
 def run_rules(

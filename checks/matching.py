@@ -1,14 +1,19 @@
 """Claim lines matched to their notes, fast: the match key packed into one integer.
 
 The match (checks/base.py) joins claim lines to the note rows of the same patient, date of service
-and procedure code, after summarising the notes per key. Grouping and joining on those three
-columns (a categorical, a date and a string) is slow at scale, so the key is packed into one
-UInt64 — patient id, days since the earliest date and a code number, each in as many bits as the
-data needs: the notes are sorted on it once, only keys with several notes are grouped, and each
-line finds its key by binary search. The packed key stays on the lines as SERVICE_ID for the
-rules that pool units per service. When the three parts do not fit in KEY_BITS (more than ~2^40
-patient ids, dates a million years apart), `match_ids` says so and `matched_lines` joins on the
-three columns and ranks them instead, which gives the same answer.
+and procedure code whose discipline agrees with the line's. Grouping and joining on those columns
+(a categorical, a date and a string) is slow at scale, so the service is packed into one UInt64 —
+patient id, days since the earliest date and a code number, each in as many bits as the data needs
+— and the discipline into three more bits: the notes are sorted on that key once, only keys with
+several notes are grouped, and each line finds its key by binary search. The packed service stays
+on the lines as SERVICE_ID for the rules that pool units per service. When the parts do not fit in
+KEY_BITS (more than ~2^37 patient ids, dates a million years apart), `match_ids` says so and the
+services are numbered by ranking the three columns instead, which gives the same answer.
+
+Disciplines: nearly every service is billed and documented by one discipline; its lines then match
+all its notes (key discipline 0). A service whose lines have several disciplines, or whose note
+names a discipline other than its lines', is split: each line discipline gets the notes of that
+discipline or of none (a line of unknown discipline gets them all), a handful of rows joined apart.
 
 Nulls: a key with a null part packs to null, and a null never matches (as `nulls_equal=False` on
 the three columns); validated claims and notes have no null key part anyway (schemas/contract.py).
@@ -16,37 +21,53 @@ the three columns); validated claims and notes have no null key part anyway (sch
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 
 from checks.base import (
     LINE_ID,
-    MATCH_KEY,
+    NOTE_BILLED,
     SERVICE_ID,
     CodeSets,
     code_class,
     line_discipline,
     note_aggregations,
-    note_summary,
     one_note,
     several_notes,
 )
+from checks.disciplines import DISCIPLINE_NUMBER, lookup, numbers, resolve
 
-# The packed key's width: one bit short of UInt64, so that every multiplier fits in one. A wider
-# key falls back to matching on the three columns.
-KEY_BITS = 63
+# The packed service's width: four bits short of UInt64, so that the discipline's three bits fit
+# after it and every multiplier fits in one. A wider key falls back to ranking the columns.
+KEY_BITS = 60
+DISCIPLINE_BITS = 3
 _PATIENT, _DAY, _CODE = "_match_patient", "_match_day", "_match_code"
+_KEY = "_match_key"
+# DISCIPLINE_NUMBER's names by number (0: unknown)
+_NAMES = pl.Series(
+    [None, *sorted(DISCIPLINE_NUMBER, key=DISCIPLINE_NUMBER.__getitem__)], dtype=pl.String
+)
 # The note columns a summary reads (base.note_aggregations, base.one_note).
-_NOTE_COLUMNS = ("note_id", "provider_npi", "minutes", "start_time", "end_time")
+_NOTE_COLUMNS = ("note_id", "provider_npi", "minutes", "start_time", "end_time", "discipline")
+
+
+@dataclass(frozen=True)
+class MatchedFrames:
+    """`lines`: the claims with SERVICE_ID and their notes' summary, in the claims' order.
+    `notes`: the notes with SERVICE_ID, their resolved `discipline` and NOTE_BILLED."""
+
+    lines: pl.DataFrame
+    notes: pl.DataFrame
 
 
 def _bits(value: int | None) -> int:
     return 0 if value is None else int(value).bit_length()
 
 
-def match_ids(
-    claims: pl.DataFrame, notes: pl.DataFrame
-) -> tuple[pl.DataFrame, pl.DataFrame] | None:
-    """`claims` and `notes` with SERVICE_ID added, or None when the key does not fit KEY_BITS."""
+def _packed(claims: pl.DataFrame, notes: pl.DataFrame) -> tuple[list[pl.Series], int] | None:
+    """[claims' SERVICE_ID, notes' SERVICE_ID] and the code's bit count (SERVICE_ID >> it is
+    the patient-day), or None when the key does not fit KEY_BITS."""
     # Codes are numbered from one sorted list of both frames' codes: no global state involved.
     codes = (
         pl.concat(
@@ -93,36 +114,117 @@ def match_ids(
         * pl.lit(2**code_bits, dtype=pl.UInt64)
         + pl.col(_CODE)
     ).alias(SERVICE_ID)
-    return (
-        claims.hstack([claims_parts.select(packed).to_series()]),
-        notes.hstack([notes_parts.select(packed).to_series()]),
+    return [parts.select(packed).to_series() for parts in (claims_parts, notes_parts)], code_bits
+
+
+def match_ids(
+    claims: pl.DataFrame, notes: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+    """`claims` and `notes` with SERVICE_ID added, or None when the key does not fit KEY_BITS."""
+    packed = _packed(claims, notes)
+    if packed is None:
+        return None
+    (claims_ids, notes_ids), _ = packed
+    return claims.hstack([claims_ids]), notes.hstack([notes_ids])
+
+
+def _ranked(claims: pl.DataFrame, notes: pl.DataFrame, parts: list[str]) -> list[pl.Series]:
+    """Both frames' `parts` numbered alike by rank (null when a part is): the fallback key."""
+    key = pl.concat([f.select(pl.col(parts).cast(pl.String)) for f in (claims, notes)])
+    null = pl.any_horizontal(pl.col(c).is_null() for c in parts)
+    ids = key.select(
+        pl.when(~null).then(pl.struct(parts).rank("dense")).cast(pl.UInt64)
+    ).to_series()
+    return [ids.head(claims.height), ids.tail(notes.height)]
+
+
+def _ids(claims: pl.DataFrame, notes: pl.DataFrame) -> tuple[list[pl.Series], list[pl.Series]]:
+    """[claims', notes'] SERVICE_ID and [claims', notes'] patient-day numbers."""
+    packed = _packed(claims, notes)
+    if packed is None:
+        services = _ranked(claims, notes, ["patient_id", "service_date", "procedure_code"])
+        days = _ranked(claims, notes, ["patient_id", "service_date"])
+        # null with the service, as a packed key is
+        return services, [d.set(s.is_null(), None) for s, d in zip(services, days, strict=True)]
+    services, code_bits = packed
+    return services, [s // 2**code_bits for s in services]
+
+
+def match(
+    claims: pl.DataFrame, notes: pl.DataFrame, discipline: pl.Series | None = None
+) -> MatchedFrames:
+    """Claim lines with SERVICE_ID and the summary of their notes (base.note_aggregations: null
+    when a line has no note), and the notes with their discipline. `discipline`: each claim
+    line's discipline (base.line_discipline, by name or DISCIPLINE_NUMBER), None for none
+    known."""
+    (c_sid, n_sid), (c_pd, n_pd) = _ids(claims, notes)
+    zeros = pl.repeat(0, claims.height, dtype=pl.UInt8, eager=True)
+    ld = zeros if discipline is None else numbers(discipline)
+    explicit = (
+        numbers(notes.get_column("discipline"))
+        if "discipline" in notes.columns
+        else pl.repeat(0, notes.height, dtype=pl.UInt8, eager=True)
     )
-
-
-def matched_lines(claims: pl.DataFrame, notes: pl.DataFrame) -> pl.DataFrame:
-    """Every claim line with SERVICE_ID and the summary of its notes (the columns of
-    base.note_summary, null when the line has no note), in the claims' order."""
-    keyed = match_ids(claims, notes)
-    if keyed is None:
-        by_key = note_summary(notes.lazy())
-        key_null = pl.any_horizontal(pl.col(c).is_null() for c in MATCH_KEY)
-        return (
-            claims.lazy()
-            .with_columns(
-                pl.when(~key_null)
-                .then(pl.struct(MATCH_KEY).rank("dense"))
-                .cast(pl.UInt64)
-                .alias(SERVICE_ID)
-            )
-            .join(by_key, on=list(MATCH_KEY), how="left", maintain_order="left")
+    line_keys = pl.DataFrame(
+        {"s": c_sid, "pd": c_pd, "npi": claims.get_column("rendering_npi"), "ld": ld,
+         "billed": claims.get_column("units") > 0}
+    )  # fmt: skip
+    note_keys = pl.DataFrame(
+        {"s": n_sid, "pd": n_pd, "npi": notes.get_column("provider_npi"), "ed": explicit}
+    )
+    resolved = resolve(line_keys, note_keys)
+    nd, split, billed = (resolved.get_column(c) for c in ("nd", "split", "billed"))
+    names = _NAMES.gather(nd).alias("discipline")
+    keyed_notes = notes.drop("discipline", strict=False).hstack([names])
+    shift = pl.lit(2**DISCIPLINE_BITS, dtype=pl.UInt64)
+    note_key = pl.select(pl.when(~pl.lit(split)).then(pl.lit(n_sid) * shift)).to_series()
+    summary_notes = keyed_notes.select(_NOTE_COLUMNS).hstack([note_key.alias(_KEY)])
+    line_extra = zeros
+    if split.any():
+        # services split by discipline: each note row joined to the line disciplines it documents
+        split_ids = n_sid.filter(split).unique()
+        groups = (
+            line_keys.lazy()
+            .filter(pl.col("s").is_in(pl.lit(split_ids).implode()))
+            .group_by("s", "ld")
+            .agg(pl.col("billed").any().alias("_billed"))
+        )
+        pairs = (
+            pl.DataFrame({"s": n_sid, "nd": nd, "split": split})
+            .with_row_index("_row")
+            .lazy()
+            .filter(pl.col("split"))
+            .join(groups, on="s", how="inner")
+            .filter((pl.col("ld") == 0) | (pl.col("nd") == 0) | (pl.col("nd") == pl.col("ld")))
             .collect()
         )
-    claims, notes = keyed
+        documented = pairs.group_by("_row").agg(pl.col("_billed").any())
+        billed = billed.set(split, False).scatter(
+            documented.get_column("_row"), documented.get_column("_billed")
+        )
+        rows = pairs.get_column("_row")
+        extra = keyed_notes.lazy().select(pl.col(_NOTE_COLUMNS).gather(rows)).collect()
+        keys = pairs.select((pl.col("s") * shift + pl.col("ld").cast(pl.UInt64)).alias(_KEY))
+        summary_notes = pl.concat([summary_notes, extra.hstack(keys)], rechunk=False)
+        line_extra = pl.select(
+            pl.when(pl.lit(c_sid).is_in(pl.lit(split_ids).implode()))
+            .then(pl.lit(ld))
+            .otherwise(0)
+            .cast(pl.UInt8)
+        ).to_series()
+    line_key = pl.select(pl.lit(c_sid) * shift + pl.lit(line_extra).cast(pl.UInt64)).to_series()
+    lines = claims.hstack([c_sid.alias(SERVICE_ID), *_summaries(summary_notes, line_key)])
+    out_notes = keyed_notes.hstack([n_sid.alias(SERVICE_ID), billed.alias(NOTE_BILLED)])
+    return MatchedFrames(lines, out_notes)
+
+
+def _summaries(notes: pl.DataFrame, keys: pl.Series) -> list[pl.Series]:
+    """The summary columns of the notes (with _KEY) of each of `keys`, null where none."""
     # Only the key's order is sorted, not the notes, which would copy every note column. In that
     # order the notes of one key are one contiguous run, and a row unlike both neighbours is a
     # key's only note: its summary is its own columns. Only keys with several notes are grouped,
     # since at scale nearly every key has one note.
-    ids = notes.get_column(SERVICE_ID)
+    ids = notes.get_column(_KEY)
     order: pl.Series | None  # None once the summary is in key order itself
     order = ids.arg_sort(nulls_last=True).head(ids.len() - ids.null_count())
     table = ids.gather(order)
@@ -130,48 +232,50 @@ def matched_lines(claims: pl.DataFrame, notes: pl.DataFrame) -> pl.DataFrame:
     if alone.all():
         summary = notes.lazy().select(*one_note()).collect()
     else:
-        sorted_notes = (
-            notes.lazy().select(pl.col(SERVICE_ID, *_NOTE_COLUMNS).gather(order)).collect()
-        )
+        sorted_notes = notes.lazy().select(pl.col(_KEY, *_NOTE_COLUMNS).gather(order)).collect()
         several = sorted_notes.filter(~alone)
-        grouped = several.group_by(SERVICE_ID).agg(note_aggregations())
+        grouped = several.group_by(_KEY).agg(note_aggregations())
         summary = pl.concat(
             [
-                sorted_notes.filter(alone).select(SERVICE_ID, *one_note()),
-                several_notes(several.lazy(), grouped.lazy(), [SERVICE_ID]).collect(),
+                sorted_notes.filter(alone).select(_KEY, *one_note()),
+                several_notes(several.lazy(), grouped.lazy(), [_KEY]).collect(),
             ]
-        ).sort(SERVICE_ID)
-        table, order = summary.get_column(SERVICE_ID), None
-        summary = summary.drop(SERVICE_ID)
-    # The claims' own columns are shared with the caller's frame, not gathered into a copy.
-    return claims.hstack(_lookup(summary, table, order, claims.get_column(SERVICE_ID)))
+        ).sort(_KEY)
+        table, order = summary.get_column(_KEY), None
+        summary = summary.drop(_KEY)
+    return lookup(summary, table, order, keys)
 
 
-def _lookup(
-    values: pl.DataFrame, table: pl.Series, order: pl.Series | None, keys: pl.Series
-) -> list[pl.Series]:
-    """The row of `values` for each of `keys`, null where a key has none: `table` holds the
-    (unique) keys sorted, `order` the row of `values` of each (None: the same position). A
-    binary search over the sorted keys and a gather, which is faster than a hash join here."""
-    if table.is_empty():
-        return values.clear(keys.len()).get_columns()
-    at = table.search_sorted(keys, side="left")
-    hit = table.gather(at.clip(upper_bound=table.len() - 1)).eq(keys).fill_null(False)
-    rows = at.set(~hit, None)
-    if order is not None:
-        rows = order.gather(rows)
-    return values.lazy().select(pl.all().gather(rows)).collect().get_columns()
+def matched_lines(claims: pl.DataFrame, notes: pl.DataFrame) -> pl.DataFrame:
+    """Every claim line with SERVICE_ID and the summary of its notes, in the claims' order,
+    every line's discipline unknown (`match` takes them)."""
+    return match(claims, notes).lines
+
+
+def prepare(
+    claims: pl.LazyFrame, notes: pl.LazyFrame, codes: CodeSets, in_scope: pl.Expr | None = None
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """What the engine gives rules as `lines` and `notes`: claim lines with LINE_ID,
+    SERVICE_ID, discipline, code class, `in_scope` and the matched notes' summary (null when the
+    line has no note); notes with SERVICE_ID, resolved discipline and NOTE_BILLED. For rule
+    tests and library use; the engine builds the same frames in steps."""
+    claims_df = claims.collect()
+    discipline = claims_df.select(line_discipline(codes)).to_series()
+    matched = match(claims_df, notes.collect(), discipline)
+    lines = (
+        matched.lines.with_row_index(LINE_ID)
+        .lazy()
+        .with_columns(
+            discipline=line_discipline(codes),
+            code_class=code_class(codes),
+            in_scope=pl.lit(True) if in_scope is None else in_scope,
+        )
+    )
+    return lines, matched.notes.lazy()
 
 
 def prepare_lines(
     claims: pl.LazyFrame, notes: pl.LazyFrame, codes: CodeSets, in_scope: pl.Expr | None = None
 ) -> pl.LazyFrame:
-    """What the engine gives rules as `lines`: claim lines with LINE_ID, SERVICE_ID,
-    discipline, code class, `in_scope` and the matched notes' summary (null when the line has
-    no note). For rule tests and library use; the engine builds the same frame in steps."""
-    lines = matched_lines(claims.collect(), notes.collect()).with_row_index(LINE_ID)
-    return lines.lazy().with_columns(
-        discipline=line_discipline(codes),
-        code_class=code_class(codes),
-        in_scope=pl.lit(True) if in_scope is None else in_scope,
-    )
+    """The `lines` of `prepare`."""
+    return prepare(claims, notes, codes, in_scope)[0]

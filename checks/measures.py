@@ -10,10 +10,18 @@ from __future__ import annotations
 
 import polars as pl
 
-from checks.base import SERVICE_ID
+from checks.base import SERVICE_ID, modifier_discipline
 from checks.engine import Matched
+from checks.matching import match
 from checks.profile import Profile
 
+NOTE_COLUMNS = {
+    "note_id": pl.String(),
+    "provider_npi": pl.String(),
+    "start_time": pl.Time(),
+    "end_time": pl.Time(),
+    "discipline": pl.String(),
+}
 MEASURES_SCHEMA = pl.Schema(
     {
         "provider_npi": pl.String(),
@@ -45,8 +53,35 @@ def provider_measures(
     none = 0) count once per provider billing it, however many of its lines do."""
     active = {override.name: override} if override is not None else profiles
     lines = matched.lines.lazy()
-    timed = (
-        lines.filter(timed_line(active))
+    timed = service_measures(lines, timed_line(active))
+    return per_provider(lines, timed)
+
+
+def lines_with_minutes(claims: pl.DataFrame, notes: pl.DataFrame) -> pl.LazyFrame:
+    """The claim lines with SERVICE_ID and `note_minutes`, the minutes of the notes that
+    document them (checks/matching.py; a line's discipline from its GP/GO/GN modifier): the
+    exports' side of provider_measures, for a run that has not kept the engine's match."""
+    # a report built from a few columns of the exports reads the others as blank
+    claims = claims.with_columns(
+        pl.lit(None, dtype=pl.String).alias(c)
+        for c in ("modifiers", "rendering_npi")
+        if c not in claims.columns
+    )
+    notes = notes.with_columns(
+        pl.lit(None, dtype=dtype).alias(c)
+        for c, dtype in NOTE_COLUMNS.items()
+        if c not in notes.columns
+    )
+    disciplines = claims.lazy().select(modifier_discipline(pl.col("modifiers"))).collect()
+    return match(claims, notes, disciplines.to_series()).lines.lazy()
+
+
+def service_measures(lines: pl.LazyFrame, timed: pl.Expr) -> pl.LazyFrame:
+    """Timed units and documented minutes per rendering provider of the `timed` lines: a
+    service's documented minutes (the sum over its notes of the line's discipline; none = 0)
+    count once per provider billing it, however many of its lines do."""
+    return (
+        lines.filter(timed)
         .group_by("rendering_npi", SERVICE_ID)
         .agg(
             pl.col("units").sum().alias("units"),
@@ -58,7 +93,6 @@ def provider_measures(
             pl.col("minutes").sum().alias("documented_minutes"),
         )
     )
-    return per_provider(lines, timed)
 
 
 def per_provider(lines: pl.LazyFrame, timed: pl.LazyFrame) -> pl.DataFrame:

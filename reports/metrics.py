@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping
 
 import polars as pl
 
-from checks.measures import per_provider
+from checks.measures import lines_with_minutes, per_provider, service_measures
 from checks.summary import line_totals
 
 LINE = ("claim_id", "line_number")
@@ -123,26 +123,8 @@ def exports_measures(
     """The scorecard's per-provider measures (checks.measures.MEASURES_SCHEMA) from the exports
     themselves, for a run that has not kept the engine's (checks.measures.provider_measures
     gives the same figures from the matched lines, much faster)."""
-    service = ["rendering_npi", "patient_id", "service_date", "procedure_code"]
-    # One lazy query, collected once: polars prunes the columns and runs the groupings side by
-    # side, which eager step-by-step frames cannot.
-    minutes = (
-        notes.lazy()
-        .group_by("patient_id", "service_date", "procedure_code")
-        .agg(pl.col("minutes").sum().cast(pl.Int64).alias("minutes"))
-    )
-    timed = (
-        claims.lazy()
-        .filter(_timed(timed_codes))
-        .group_by(service)
-        .agg(pl.col("units").sum().cast(pl.Int64).alias("units"))
-        .join(minutes, on=service[1:], how="left")
-        .group_by("rendering_npi")
-        .agg(
-            pl.col("units").sum().alias("timed_units"),
-            pl.col("minutes").fill_null(0).sum().alias("documented_minutes"),
-        )
-    )
+    # the notes documenting each line, of its discipline (checks/matching.py)
+    timed = service_measures(lines_with_minutes(claims, notes), _timed(timed_codes))
     return per_provider(claims.lazy(), timed)
 
 

@@ -66,6 +66,8 @@ NOTES_COLUMNS: tuple[Column, ...] = (
     Column("minutes", "int", False),
     Column("signed_at", "datetime", False),
     Column("note_text", "text", False),
+    # the discipline whose plan the documented service was furnished under (optional)
+    Column("discipline", "text", False),
 )
 PLANS_COLUMNS: tuple[Column, ...] = (
     Column("plan_id", "text", True),
@@ -198,6 +200,8 @@ class NotesSchema(pa.DataFrameModel):
     minutes: int = pa.Field(nullable=True, ge=0)
     signed_at: dt.datetime = pa.Field(nullable=True)
     note_text: str = pa.Field(nullable=True)
+    # optional: timed minutes pool per discipline (CMS Pub. 100-04 Ch. 5 §20.2)
+    discipline: str = pa.Field(nullable=True, isin=list(DISCIPLINES))
 
     class Config:
         strict = False

@@ -7,11 +7,30 @@ from __future__ import annotations
 import polars as pl
 
 from checks.attribution import attributed_excess
-from checks.base import MATCH_KEY, AuditData, billed_lines
+from checks.base import LINE_ID, MATCH_KEY, AuditData, billed_lines, documents_line
 from checks.declare import Param, rule
 from checks.intervals import hhmm, overlap_with_earlier, overlap_with_other_party, timed_intervals
 
 _OUT = ("claim_id", "line_number", "supported_units", "excess_units", "message", "evidence")
+
+
+def _on_lines(data: AuditData, per_service: pl.LazyFrame, sums: tuple[str, ...]) -> pl.LazyFrame:
+    """The billed lines each with what `per_service` (per MATCH_KEY and note discipline:
+    `involved`, `pairs` and the `sums` columns) says of the notes documenting it: a PT line's
+    are the PT notes and those of unknown discipline (checks/matching.py)."""
+    per_line = (
+        billed_lines(data)
+        .select(LINE_ID, *MATCH_KEY, "discipline")
+        .join(per_service, on=list(MATCH_KEY), how="inner", suffix="_note")
+        .filter(documents_line(pl.col("discipline_note")))
+        .group_by(LINE_ID)
+        .agg(
+            *(pl.col(c).sum() for c in sums),
+            pl.col("involved").str.split(";").explode().unique().sort().str.join(";"),
+            pl.col("pairs").filter(pl.col("pairs") != "").sort().str.join("; "),
+        )
+    )
+    return billed_lines(data).join(per_line, on=LINE_ID, how="inner")
 
 
 @rule(
@@ -58,7 +77,7 @@ def overlap_timed(data: AuditData, *, unit_minutes: int, min_minutes: int) -> pl
     shared = pl.col("overlap") > 0
     per_service = (
         rows.with_columns(_pair=pl.when(shared).then(pair).otherwise(None))
-        .group_by(MATCH_KEY)
+        .group_by(*MATCH_KEY, "discipline")
         .agg(
             shared_minutes=pl.col("overlap").sum(),
             interval_minutes=(pl.col("e") - pl.col("s")).sum(),
@@ -79,22 +98,23 @@ def overlap_timed(data: AuditData, *, unit_minutes: int, min_minutes: int) -> pl
         .then(0)
         .otherwise((pl.col("distinct") + unit_minutes - min_minutes) // unit_minutes)
     )
+    code = [*MATCH_KEY, "discipline"]
     return (
-        billed_lines(data)
-        .join(per_service, on=list(MATCH_KEY), how="inner")
+        _on_lines(data, per_service, ("shared_minutes", "interval_minutes"))
         .with_columns(
             shared=pl.min_horizontal("shared_minutes", documented),
             distinct=distinct,
         )
         .with_columns(
             supported=supported.cast(pl.Int64),
-            billed=pl.col("units").sum().over(list(MATCH_KEY)).cast(pl.Int64),
+            billed=pl.col("units").sum().over(code).cast(pl.Int64),
         )
-        # units of one patient, date and code are pooled across claim lines and the excess is
-        # charged to the later-billed line first, as the unit rules do (checks/attribution.py)
+        # units of one patient, date, code and discipline are pooled across claim lines and the
+        # excess is charged to the later-billed line first, as the unit rules do
+        # (checks/attribution.py)
         .with_columns(
             excess_units=attributed_excess(
-                (pl.col("billed") - pl.col("supported")).clip(lower_bound=0)
+                (pl.col("billed") - pl.col("supported")).clip(lower_bound=0), key=code
             )
         )
         .with_columns(supported_units=(pl.col("units") - pl.col("excess_units")).cast(pl.Int64))
@@ -145,7 +165,7 @@ def overlap_provider(data: AuditData, *, min_overlap_minutes: int) -> pl.LazyFra
     flagged = overlap_with_other_party(
         rows.join(busy, on=day, how="semi"), day, "patient_id", min_overlap_minutes
     )
-    per_service = flagged.group_by(MATCH_KEY).agg(
+    per_service = flagged.group_by(*MATCH_KEY, "discipline").agg(
         involved=pl.col("note_id")
         .append(pl.col("partner_notes").str.split(";").explode())
         .unique()
@@ -165,8 +185,7 @@ def overlap_provider(data: AuditData, *, min_overlap_minutes: int) -> pl.LazyFra
         .str.join("; "),
     )
     return (
-        billed_lines(data)
-        .join(per_service, on=list(MATCH_KEY), how="inner")
+        _on_lines(data, per_service, ())
         .with_columns(
             supported_units=pl.lit(None, dtype=pl.Int64),
             excess_units=pl.lit(None, dtype=pl.Int64),

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import polars as pl
 
-from checks.base import LINE_KEY, MATCH_KEY, NULL_INT, AuditData, billed_lines, clock, rule_output
+from checks.base import (
+    LINE_KEY,
+    MATCH_KEY,
+    NULL_INT,
+    AuditData,
+    billed_lines,
+    clock,
+    documents_line,
+    rule_output,
+)
 from checks.declare import Param, rule
 
 units_col = pl.col("units")
@@ -130,7 +139,7 @@ def time_invalid(data: AuditData, *, max_span_minutes: int, minutes_tolerance: i
     at risk (Pub. 100-02 ch. 15 §220.3: billed units must be consistent with the documented time). A
     session crossing midnight is recorded as ending before it starts and is flagged for review.
     """
-    lines = billed_lines(data).select(*LINE_KEY, *MATCH_KEY)
+    lines = billed_lines(data).select(*LINE_KEY, *MATCH_KEY, "discipline")
     start, end, minutes = pl.col("start_time"), pl.col("end_time"), pl.col("minutes")
     both = start.is_not_null() & end.is_not_null()
     # seconds since midnight: Time is nanoseconds since midnight
@@ -158,7 +167,9 @@ def time_invalid(data: AuditData, *, max_span_minutes: int, minutes_tolerance: i
     # the cheap tests pick the few bad note rows first; texts are built for those only
     bad_notes = data.notes.filter(reversed_ | too_long | disagree)
     rows = (
-        lines.join(bad_notes, on=list(MATCH_KEY), how="inner")
+        lines.join(bad_notes, on=list(MATCH_KEY), how="inner", suffix="_note")
+        # the line's own notes only: a PT line is documented by PT notes (checks/matching.py)
+        .filter(documents_line(pl.col("discipline_note")))
         .with_columns(reasons=reasons)
         .with_columns(
             row_text=pl.format(

@@ -12,12 +12,14 @@ import polars as pl
 from checks.attribution import attributed_excess, key_billed_text, key_lines_text, units_text
 from checks.base import MATCH_KEY, SERVICE_ID, AuditData, billed_lines
 from checks.declare import Param, rule
-
-# the CMS pool key: one patient, one date, one discipline (Pub. 100-04 Ch. 5 §20.2)
-POOL_KEY = ("patient_id", "service_date", "_pool")
-# a line without a discipline pools with the other discipline-less lines of its day, never with
-# PT/OT/SLP lines; "" cannot be a discipline (schemas/contract.py DISCIPLINES)
-NO_DISCIPLINE = ""
+from checks.rules._timed import (
+    cms_excess,
+    discipline_key,
+    discipline_text,
+    note_noun,
+    pool_of,
+    timed_units,
+)
 
 units_col = pl.col("units")
 code_col = pl.col("procedure_code")
@@ -28,17 +30,6 @@ def _minutes_documented(lf: pl.LazyFrame) -> pl.LazyFrame:
     TIME-MISSING's finding and a line without a note DOC-NO-NOTE's, so they are skipped here
     rather than flagged twice."""
     return lf.filter(pl.col("note_minutes").is_not_null() & (pl.col("rows_minutes_missing") == 0))
-
-
-def _timed_units(minutes: pl.Expr, unit_minutes: int, min_minutes: int) -> pl.Expr:
-    """Units that `minutes` support: 0 below `min_minutes`, then one more unit every
-    `unit_minutes` (8-22 → 1, 23-37 → 2 …; Pub. 100-04 ch. 5 §20.2: floor((T + 7) / 15))."""
-    return (
-        pl.when(minutes < min_minutes)
-        .then(pl.lit(0, dtype=pl.Int64))
-        .otherwise((minutes + unit_minutes - min_minutes) // unit_minutes)
-        .cast(pl.Int64)
-    )
 
 
 def _pooled_billed_text() -> pl.Expr:
@@ -78,8 +69,9 @@ def _finish(lf: pl.LazyFrame, message: pl.Expr, evidence: pl.Expr) -> pl.LazyFra
     title="Timed units exceed the documented minutes (8-minute rule)",
     severity="error",
     citation=(
-        "CMS Medicare Claims Processing Manual, Pub. 100-04, Ch. 5 §20.2 (total-time method); "
-        "AMA CPT time rule (midpoint, per code)"
+        "CMS Medicare Claims Processing Manual, Pub. 100-04, Ch. 5 §20.2 (total-time method: all "
+        "timed minutes of the patient's day and discipline, billed or not); AMA CPT time rule "
+        "(midpoint, per code)"
     ),
     params=(
         Param(
@@ -90,143 +82,129 @@ def _finish(lf: pl.LazyFrame, message: pl.Expr, evidence: pl.Expr) -> pl.LazyFra
         ),
         Param("unit_minutes", 15, "minutes in one timed unit"),
         Param("min_minutes", 8, "fewest minutes that support the first unit"),
+        Param(
+            "per_code",
+            [],
+            "timed codes whose minutes are counted on their own under 'cms', never pooled with "
+            "other codes (a state's choice for per-15-minute H-codes)",
+        ),
     ),
 )
 def units_8min(
-    data: AuditData, *, method: str, unit_minutes: int, min_minutes: int
+    data: AuditData,
+    *,
+    method: str,
+    unit_minutes: int,
+    min_minutes: int,
+    per_code: list[str] | tuple[str, ...] = (),
 ) -> pl.LazyFrame:
-    """Timed 15-minute codes billed with more units than the note's minutes support.
+    """Timed 15-minute codes billed with more units than the notes' minutes support.
 
     AMA/CPT midpoint: each code on its own, units = floor((minutes + 7) / 15) from 8 minutes.
-    CMS total-time: the timed minutes of one patient, day and discipline are added and support
+    CMS total-time: the timed minutes of one patient, day and discipline are added — every
+    documented timed minute, billed or not (Pub. 100-04 ch. 5 §20.2, Example 5) — and support
     N = floor((T + 7) / 15) units in all; no code may carry more than floor(minutes / 15) + 1.
     Because the clinician may break ties either way, only units that no valid allocation
     supports are flagged: first each code's units above its cap, then the rest of the day's
-    excess, charged to the codes billed furthest beyond their own minutes.
+    excess, charged to the codes billed furthest beyond their own minutes. Codes in `per_code`
+    form a pool of their own. Lines of one code and day billed under two disciplines are two
+    codes here, each with its own notes and pool (checks/matching.py).
     """
     if method not in ("cms", "ama"):
         raise ValueError(f"UNITS-8MIN: method must be 'cms' or 'ama', not {method!r}")
-    lines = _minutes_documented(billed_lines(data).filter(pl.col("code_class") == "timed")).cache()
+    disc = pl.col("discipline")
+    # one code of one discipline: SERVICE_ID widened by the line's discipline, so the shared
+    # helpers that pool and attribute per SERVICE_ID keep the disciplines apart
+    lines = (
+        _minutes_documented(billed_lines(data).filter(pl.col("code_class") == "timed"))
+        .with_columns(_dk=discipline_key(disc))
+        .with_columns(
+            pl.col(SERVICE_ID) * 8 + pl.col("_dk"), _pool=pool_of(pl.col("_dk"), per_code)
+        )
+        .cache()
+    )
     m = pl.col("minutes")
     billed = pl.col("billed")
-    # every line of a key carries the same note summary (base.note_summary), so first() is it
+    # every line of a key carries the same note summary (checks/matching.py), so first() is it;
     # the key's columns ride along in the key: first() per group cost more than hashing them
-    per_code = lines.group_by(SERVICE_ID, *MATCH_KEY).agg(
+    per_code_rows = lines.group_by(SERVICE_ID, *MATCH_KEY, "_pool").agg(
         billed=units_col.sum().cast(pl.Int64),
         minutes=pl.col("note_minutes").first(),
-        # lines of one code normally share a discipline; if their modifiers disagree the code
-        # joins one pool (the alphabetically first) so its minutes are never counted twice
-        _pool=pl.col("discipline").min().fill_null(NO_DISCIPLINE),
+        _unknown=pl.col("rows_discipline_unknown").first(),
+        _disc=disc.first(),
     )
     if method == "ama":
-        # AMA/CPT: leftover minutes of different codes never combine (AMA CPT time rule)
-        per_code = per_code.with_columns(
-            supported=_timed_units(m, unit_minutes, min_minutes)
-        ).with_columns(code_excess=(billed - pl.col("supported")).clip(lower_bound=0))
-        message = pl.format(
-            "{} was billed for {} but the {} {} minutes, which support {} under the AMA/CPT "
-            "midpoint rule (minutes of different codes are not combined).",
-            code_col,
-            _pooled_billed_text(),
-            _note_noun(),
-            m,
-            units_text(pl.col("supported")),
-        )
-        evidence = pl.format(
-            "notes={}; minutes={}; billed={} → {} units (ama); lines={}",
-            pl.col("note_ids"),
-            m,
-            billed,
-            pl.col("supported"),
-            key_lines_text(),
-        )
-    else:
-        pool = list(POOL_KEY)
-        cap_excess = pl.col("cap_excess")
-        room = pl.col("room")
-        # CMS: a code never carries more than its full units + 1 (Pub. 100-04 ch. 5 §20.2)
-        per_code = per_code.with_columns(
-            cap=pl.when(m > 0).then(m // unit_minutes + 1).otherwise(0).cast(pl.Int64)
-        ).cache()
-        # pool totals by one group_by; only pools billed over their day's units or over a
-        # code's cap (a few percent) go through the remainder allocation below
-        pools = (
-            per_code.group_by(pool)
-            .agg(
-                day_minutes=m.sum(),
-                day_billed=billed.sum(),
-                _over_cap=(billed > pl.col("cap")).any(),
-            )
-            .with_columns(day_units=_timed_units(pl.col("day_minutes"), unit_minutes, min_minutes))
-            .filter(pl.col("_over_cap") | (pl.col("day_billed") > pl.col("day_units")))
-            .drop("_over_cap")
-        )
-        per_code = (
-            per_code.join(pools, on=pool, how="inner")
-            .with_columns(
-                cap_excess=(billed - pl.col("cap")).clip(lower_bound=0),
-                # how far the code was billed beyond its own minutes: the remainder of the day's
-                # excess goes to the largest deficit first (the code with the least leftover
-                # minutes would have been the last to receive a leftover unit)
-                deficit=unit_minutes * billed - m,
-            )
-            .with_columns(
-                day_excess=(pl.col("day_billed") - pl.col("day_units")).clip(lower_bound=0),
-                room=billed - cap_excess,
-            )
-            .with_columns(
-                remainder=(pl.col("day_excess") - cap_excess.sum().over(pool)).clip(lower_bound=0),
-                # room of the codes ahead in deficit DESC, code ASC order (negated for one
-                # ascending sort)
-                before=room.cum_sum().over(pool, order_by=[-pl.col("deficit"), code_col]) - room,
-            )
-            # any tie-break is the clinician's to make (Pub. 100-04 ch. 5 §20.2), so the day total
-            # only bounds the sum: a code's share of the remainder never exceeds its room
-            .with_columns(
-                code_excess=cap_excess
-                + pl.min_horizontal(room, (pl.col("remainder") - pl.col("before")).clip(0)),
-            )
-        )
-        message = pl.format(
-            "{} was billed for {} but the {} {} minutes, which support {} under the CMS total-time "
-            "method ({} timed minutes that day support {} in all, and at most {} for this code).",
-            code_col,
-            _pooled_billed_text(),
-            _note_noun(),
-            m,
-            units_text(billed - pl.col("code_excess")),
-            pl.col("day_minutes"),
-            units_text(pl.col("day_units")),
-            pl.col("cap"),
-        )
-        evidence = pl.format(
-            "notes={}; minutes={}; billed={}; code cap={}; discipline={}; "
-            "day total={} min → {} units (cms); day billed={}; lines={}",
-            pl.col("note_ids"),
-            m,
-            billed,
-            pl.col("cap"),
-            pl.when(pl.col("_pool") == NO_DISCIPLINE)
-            .then(pl.lit("none"))
-            .otherwise(pl.col("_pool")),
-            pl.col("day_minutes"),
-            pl.col("day_units"),
-            pl.col("day_billed"),
-            key_lines_text(),
-        )
-    joined = lines.join(per_code.drop(MATCH_KEY), on=SERVICE_ID, how="inner").with_columns(
+        return _ama(lines, per_code_rows, unit_minutes, min_minutes)
+    # CMS: a code never carries more than its full units + 1 (Pub. 100-04 ch. 5 §20.2)
+    rows = per_code_rows.with_columns(
+        cap=pl.when(m > 0).then(m // unit_minutes + 1).otherwise(0).cast(pl.Int64)
+    ).cache()
+    rows = cms_excess(rows, data, per_code, unit_minutes, min_minutes)
+    message = pl.format(
+        "{} was billed for {} but the {} {} minutes, which support {} under the CMS total-time "
+        "method ({} timed minutes that day{} support {} in all, and at most {} for this code).",
+        code_col,
+        _pooled_billed_text(),
+        note_noun(),
+        m,
+        units_text(billed - pl.col("code_excess")),
+        pl.col("day_minutes"),
+        pl.when(pl.col("unbilled") > 0)
+        .then(pl.format(", {} of them documented but not billed,", pl.col("unbilled")))
+        .otherwise(pl.lit("")),
+        units_text(pl.col("day_units")),
+        pl.col("cap"),
+    )
+    evidence = pl.format(
+        "notes={}; minutes={}; billed={}; code cap={}; discipline={}; day total={} min → {} "
+        "units (cms); documented not billed={} min; day billed={}; lines={}",
+        pl.col("note_ids"),
+        m,
+        billed,
+        pl.col("cap"),
+        discipline_text(),
+        pl.col("day_minutes"),
+        pl.col("day_units"),
+        pl.col("unbilled"),
+        pl.col("day_billed"),
+        key_lines_text(),
+    )
+    joined = lines.join(rows.drop(*MATCH_KEY, "_pool"), on=SERVICE_ID, how="inner").with_columns(
         line_excess=attributed_excess(pl.col("code_excess"))
     )
     return _finish(joined, message, evidence)
 
 
-def _note_noun() -> pl.Expr:
-    """'note documents' or 'notes document' (minutes summed over several note rows)."""
-    return (
-        pl.when(pl.col("note_rows") > 1)
-        .then(pl.lit("notes document"))
-        .otherwise(pl.lit("note documents"))
+def _ama(
+    lines: pl.LazyFrame, rows: pl.LazyFrame, unit_minutes: int, min_minutes: int
+) -> pl.LazyFrame:
+    """AMA/CPT: leftover minutes of different codes never combine (AMA CPT time rule)."""
+    m, billed = pl.col("minutes"), pl.col("billed")
+    rows = rows.with_columns(supported=timed_units(m, unit_minutes, min_minutes)).with_columns(
+        code_excess=(billed - pl.col("supported")).clip(lower_bound=0)
     )
+    message = pl.format(
+        "{} was billed for {} but the {} {} minutes, which support {} under the AMA/CPT "
+        "midpoint rule (minutes of different codes are not combined).",
+        code_col,
+        _pooled_billed_text(),
+        note_noun(),
+        m,
+        units_text(pl.col("supported")),
+    )
+    evidence = pl.format(
+        "notes={}; minutes={}; billed={} → {} units (ama); discipline={}; lines={}",
+        pl.col("note_ids"),
+        m,
+        billed,
+        pl.col("supported"),
+        discipline_text(),
+        key_lines_text(),
+    )
+    joined = lines.join(rows.drop(*MATCH_KEY, "_pool"), on=SERVICE_ID, how="inner").with_columns(
+        line_excess=attributed_excess(pl.col("code_excess"))
+    )
+    return _finish(joined, message, evidence)
 
 
 # the allowances: an untimed code per discipline and provider too (Transmittal 1019; null for

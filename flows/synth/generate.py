@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from data import FEE_SCHEDULE
 from flows.synth import practice as sched
 from flows.synth import violations as viol
+from flows.synth.covisits import co_visits, ot_plans
 
 # Payment per unit for codes the shipped fee schedule has no sourced rate for; used only to give
 # synthetic lines a paid amount (those lines never have a blank paid amount).
@@ -35,6 +36,8 @@ SYNTHETIC_RATES = {
     "H0031": 120.00,
 }
 LINES_PER_PROVIDER_DAY = 7.4
+# Share of note rows whose discipline column is left blank.
+BLANK_DISCIPLINE = 0.1
 BLOCK_PROVIDERS = 400
 EXPORT_ORDER = {
     "claims": [
@@ -43,7 +46,7 @@ EXPORT_ORDER = {
     ],
     "notes": [
         "note_id", "patient_id", "provider_npi", "service_date", "procedure_code", "start_time",
-        "end_time", "minutes", "signed_at", "note_text",
+        "end_time", "minutes", "signed_at", "note_text", "discipline",
     ],
     "plans": [
         "plan_id", "patient_id", "discipline", "cert_start", "cert_end", "signed_date",
@@ -121,19 +124,34 @@ def block(
         .join(pts.select("patient_id", "payer_type", "payer_id"), on="patient_id")
         .sort("claim_id", "line_number")
     )  # fmt: skip
-    lines = viol.inject_visits(rng, lines, rates)
+    ends = lines.group_by("visit").agg(visit_end=pl.col("end_min").max())
+    # services documented but not billed (0 units) have a note and no claim line
+    unbilled = lines.filter(pl.col("units") == 0).with_columns(
+        injection=pl.lit(None, dtype=pl.String), variant=pl.lit(False)
+    )
+    lines = viol.inject_visits(rng, lines.filter(pl.col("units") > 0), rates)
     fees = fee_rates()
-    lines = viol.money(lines, {**SYNTHETIC_RATES, **fees}, fees, rng)
+    rates_by_code = {**SYNTHETIC_RATES, **fees}
+    lines = viol.money(lines, rates_by_code, fees, rng)
     lines = lines.with_columns(modifiers=modifiers(lines, rng))
     plan_frame = viol.plans(rng, lines, pts, rates)
+    co = co_visits(rng, lines.drop("paid_amount", "charge_amount", "line_value", "modifiers"),
+                   visits, plan_frame, rates, ends)  # fmt: skip
+    co = viol.money(co, rates_by_code, fees, rng)
+    lines = pl.concat([lines, co.with_columns(modifiers=modifiers(co, rng)).select(lines.columns)])
     claims = lines.select(
         *EXPORT_ORDER["claims"][:3],
         pl.col("provider_npi").alias("rendering_npi"),
         *EXPORT_ORDER["claims"][4:],
     )
-    notes = viol.notes(lines).sort("note_id", "procedure_code")
+    notes = pl.concat([viol.notes(lines), viol.notes(unbilled)])
+    # most notes name their discipline; the audit finds the others' from the lines
+    blank = pl.lit(pl.Series(rng.random(notes.height) < BLANK_DISCIPLINE))
+    notes = notes.with_columns(discipline=pl.when(~blank).then(pl.col("discipline")))
+    notes = notes.sort("note_id", "procedure_code")
     plans = (
-        plan_frame.filter(pl.col("poc").fill_null("") != "no_plan")
+        pl.concat([plan_frame, ot_plans(plan_frame, co)])
+        .filter(pl.col("poc").fill_null("") != "no_plan")
         .with_columns(certifying_npi=pl.lit(sched.npis(np.array([90_000_000 + index]))[0]))
         .select(EXPORT_ORDER["plans"])
         .sort("plan_id")

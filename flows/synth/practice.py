@@ -27,6 +27,10 @@ OT_TIMED = ("97110", "97112", "97140", "97530", "97535")
 EVAL = {"PT": ("97161", "97162", "97163"), "OT": ("97165", "97166", "97167"), "BH": ("H0031",)}
 MODALITY = "97010"
 
+# Share of clean therapy visits with a timed service documented but not billed: CMS counts its
+# minutes in the day's total (Pub. 100-04 Ch. 5 §20.2, Example 5).
+UNBILLED_RATE = 0.05
+
 # Visit kinds decided before services are built, because they shape the services.
 NORMAL, CAP, MUE, SESSION_SHORT, OVERLAP, BOOK_FIRST, BOOK_SECOND = range(7)
 
@@ -42,6 +46,7 @@ class Rates:
     short_session: float = 0.02  # behavioral-health visits
     no_plan: float = 0.02  # patients
     inflate: float = 0.015  # visits with a timed line
+    co_visit_inflate: float = 0.3  # OT lines of PT/OT co-treatments (flows/synth/covisits.py)
     untimed_twice: float = 0.01  # visits with 97010 or H2032
     times_missing: float = 0.015
     times_invalid: float = 0.01
@@ -195,7 +200,7 @@ def services(rng: np.random.Generator, v: pl.DataFrame) -> pl.DataFrame:
     disc = v["discipline"].to_numpy()
     kind = v["kind"].to_numpy()
     is_eval = v["is_eval"].to_numpy()
-    slots = 4
+    slots = 5  # the last: a service documented but not billed (0 units)
     code = np.full((n, slots), "", dtype=object)
     units = np.zeros((n, slots), dtype=np.int64)
     minutes = np.zeros((n, slots), dtype=np.int64)
@@ -216,6 +221,14 @@ def services(rng: np.random.Generator, v: pl.DataFrame) -> pl.DataFrame:
         code[:, col] = np.where(active, timed_codes[:, j], "")
         units[:, col] = np.where(active, u[:, j], 0)
         minutes[:, col] = np.where(active, 15 * u[:, j] + left[:, j], 0)
+    # a timed service of a few minutes nobody billed, on some visits of one or two timed codes:
+    # it keeps the visit's leftover minutes at 7 or less, so the billed units stay exactly what
+    # the day's total supports
+    leftover = sum(np.where(n_timed > j, left[:, j], 0) for j in range(3))
+    spare = timed_codes[np.arange(n), np.minimum(n_timed, 2)]
+    unbilled = (n_timed <= 2) & (leftover <= 6) & (rng.random(n) < UNBILLED_RATE)
+    code[:, 4] = np.where(unbilled, spare, "")
+    minutes[:, 4] = np.where(unbilled, 1 + (rng.random(n) * (7 - leftover)).astype(np.int64), 0)
     code[:, 0] = np.where(modality, MODALITY, "")
     units[:, 0] = np.where(modality, 1, 0)
     minutes[:, 0] = np.where(modality, 10, 0)

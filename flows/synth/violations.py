@@ -20,6 +20,7 @@ end-to-end tests hold the audit to (precision and recall 1.0):
 | times missing | start and end blank (sometimes minutes too) | TIME-MISSING |
 | times invalid | start and end swapped, or minutes 10 off the span | TIME-INVALID, whole |
 | no note | a line's note row removed | DOC-NO-NOTE, whole |
+| OT co-treatment | 2 units for 15 minutes on the PT visit's code (covisits.py) | UNITS-8MIN, 1 |
 
 Clean plans are signed within 20 days of their first treatment, or certified by a signed order
 and the plan sent in time (flows/synth/orders.py).
@@ -198,6 +199,7 @@ def notes(lines: pl.DataFrame) -> pl.DataFrame:
         pl.col("procedure_code")
         .replace_strict(NOTE_TEXT, default="Treatment provided per plan.")
         .alias("note_text"),
+        "discipline",
     )
 
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from checks import matching
-from checks.base import MATCH_KEY, SERVICE_ID, note_summary
+from checks.base import MATCH_KEY, NOTE_BILLED, SERVICE_ID, note_summary
 from checks.matching import match_ids, matched_lines
 from tests.support.rulekit import CLAIM_SCHEMA, NOTE_SCHEMA, claim, note
 
@@ -151,3 +151,138 @@ def test_same_as_matching_on_the_three_columns(
         out = matched_lines(claims, notes)
     assert out.drop(SERVICE_ID).equals(by_columns(claims, notes))
     assert_service_ids(out)
+
+
+# --- disciplines: a line matches the notes of its discipline or of none ------------------------
+NPI_PT, NPI_OT, NPI_X = "1234567893", "1245319599", "1111111112"
+GX = {"GP": "PT", "GO": "OT"}
+
+
+def _disciplines(claims: pl.DataFrame) -> pl.Series:
+    return claims.get_column("modifiers").replace_strict(GX, default=None, return_dtype=pl.String)
+
+
+def _match(claims: list[dict], notes: list[dict]) -> matching.MatchedFrames:
+    c, n = frames(claims, notes)
+    return matching.match(c, n, _disciplines(c))
+
+
+def test_pt_and_ot_lines_of_one_code_get_their_own_notes() -> None:
+    out = _match(
+        [claim("C1", mods="GP", npi=NPI_PT), claim("C2", mods="GO", npi=NPI_OT)],
+        [note("N1", npi=NPI_PT, minutes=30), note("N2", npi=NPI_OT, minutes=10)],
+    )
+    assert out.lines["note_ids"].to_list() == ["N1", "N2"]
+    assert out.lines["note_minutes"].to_list() == [30, 10]
+    assert out.notes["discipline"].to_list() == ["PT", "OT"]
+
+
+# (case, note overrides, the note's discipline): the line is a PT line by NPI_PT for 97110,
+# and NPI_PT also bills 97530 under GP that day
+RESOLVE = [
+    ("explicit column", {"discipline": "OT"}, "OT"),
+    ("the clinician's line of the same service", {}, "PT"),
+    ("the one discipline billed for the code", {"npi": NPI_X}, "PT"),
+    ("the clinician's discipline that day, code not billed", {"code": "97140"}, "PT"),
+    ("nothing to go by", {"code": "97140", "npi": NPI_X}, None),
+]
+
+
+@pytest.mark.parametrize(("case", "over", "expected"), RESOLVE, ids=[c[0] for c in RESOLVE])
+def test_note_discipline(case: str, over: dict, expected: str | None) -> None:
+    out = _match(
+        [claim("C1", mods="GP", npi=NPI_PT), claim("C2", code="97530", mods="GP", npi=NPI_PT)],
+        [note("N1", **over)],
+    )
+    assert out.notes["discipline"].to_list() == [expected]
+
+
+def test_unbilled_notes_are_marked() -> None:
+    out = _match(
+        [claim("C1", mods="GP", npi=NPI_PT), claim("C2", code="97530", units=0, npi=NPI_PT)],
+        [note("N1", npi=NPI_PT), note("N2", code="97140"), note("N3", code="97530"),
+         note("N4", discipline="OT")],
+    )  # fmt: skip
+    assert out.notes[NOTE_BILLED].to_list() == [True, False, False, False]
+
+
+def _reference(claims: list[dict], notes: list[dict]) -> tuple[list[tuple], list[tuple]]:
+    """The match, row by row: what each line's summary and each note's discipline must be (a
+    note with a null key part, which the contract never lets through, keeps its own)."""
+
+    def key(row: dict) -> tuple | None:
+        parts = (row["patient_id"], row["service_date"], row["procedure_code"])
+        return None if None in parts else parts
+
+    ld = [GX.get(c["modifiers"] or "") for c in claims]
+    resolved = []
+    for n in notes:
+        k = key(n)
+        same = [i for i, c in enumerate(claims) if k is not None and key(c) == k]
+        known = {ld[i] for i in same if ld[i]}
+        mine = {ld[i] for i in same if ld[i] and claims[i]["rendering_npi"] == n["provider_npi"]}
+        day = {
+            ld[i] for i, c in enumerate(claims)
+            if ld[i] and k is not None and key(c) is not None
+            and (c["patient_id"], c["service_date"], c["rendering_npi"])
+            == (n["patient_id"], n["service_date"], n["provider_npi"])
+        }  # fmt: skip
+        choices = [{n["discipline"]} - {None}, known, mine, day]
+        resolved.append(next((c.pop() for c in choices if len(c) == 1), None))
+    lines = []
+    for i, c in enumerate(claims):
+        rows = [
+            j for j, n in enumerate(notes)
+            if key(c) is not None and key(n) == key(c)
+            and (ld[i] is None or resolved[j] is None or ld[i] == resolved[j])
+        ]  # fmt: skip
+        minutes = [notes[j]["minutes"] for j in rows if notes[j]["minutes"] is not None]
+        lines.append(
+            (len(rows) or None, sum(minutes) if minutes else None,
+             ";".join(sorted({notes[j]["note_id"] for j in rows})) or None,
+             sum(resolved[j] is None for j in rows) if rows else None)
+        )  # fmt: skip
+    billed = [
+        any(
+            c["units"] > 0 and key(c) is not None and key(c) == key(n)
+            and (ld[i] is None or resolved[j] is None or ld[i] == resolved[j])
+            for i, c in enumerate(claims)
+        )
+        for j, n in enumerate(notes)
+    ]  # fmt: skip
+    return lines, list(zip(resolved, billed, strict=True))
+
+
+@st.composite
+def with_disciplines(draw: st.DrawFn) -> tuple[list[dict], list[dict]]:
+    npis = st.sampled_from([NPI_PT, NPI_OT, NPI_X])
+    codes = st.sampled_from(["97110", "97530", None])
+    claims = [
+        claim(f"C{i}", 1, patient=draw(st.sampled_from(["P1", "P2"])), code=draw(codes),
+              mods=draw(st.sampled_from(["GP", "GO", "GP:59", None])), npi=draw(npis),
+              units=draw(st.integers(0, 2)))
+        for i in range(draw(st.integers(0, 8)))
+    ]  # fmt: skip
+    notes = [
+        note(f"N{i}", patient=draw(st.sampled_from(["P1", "P2"])), code=draw(codes),
+             npi=draw(npis), minutes=draw(st.sampled_from([8, 15, None])),
+             discipline=draw(st.sampled_from([None, None, "PT", "OT"])))
+        for i in range(draw(st.integers(0, 8)))
+    ]  # fmt: skip
+    return claims, notes
+
+
+@settings(max_examples=200, deadline=None)
+@given(with_disciplines(), st.booleans())
+def test_discipline_match_as_the_reference(data: tuple[list, list], narrow: bool) -> None:
+    claims, notes = data
+    for c in claims:  # the reference reads GP/GO from the first modifier
+        c["modifiers"] = (c["modifiers"] or "").split(":")[0] or None
+    with pytest.MonkeyPatch.context() as mp:
+        if narrow:
+            mp.setattr(matching, "KEY_BITS", -1)
+        out = _match(claims, notes)
+    lines, resolved = _reference(claims, notes)
+    got = out.lines.select("note_rows", "note_minutes", "note_ids", "rows_discipline_unknown")
+    assert got.rows() == lines
+    assert out.notes.select("discipline", NOTE_BILLED).rows() == resolved

@@ -44,7 +44,7 @@ def test_demo_sample_precision_and_recall(demo_run: AuditOutputs) -> None:
     assert set(labels["rule_id"]) == set(out.summary["by_rule"]), "demo lacks a rule family"
 
 
-@pytest.mark.parametrize("seed", [21, 22])
+@pytest.mark.parametrize("seed", [21, 22, 23, 24])
 def test_generated_practice_precision_and_recall(tmp_path: Path, seed: int) -> None:
     generate(20_000, seed, tmp_path / "in")
     g = tmp_path / "in"

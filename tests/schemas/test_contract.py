@@ -129,6 +129,10 @@ CASES: list[tuple[str, str, str | None, str | None]] = [
     ("notes", "signed_at", "yesterday", "signed_at 'yesterday' is not a date-time"),
     ("notes", "note_text", "", None),
     ("notes", "note_text", "=1+1 looks like a formula", None),
+    ("notes", "discipline", "ot", None),
+    ("notes", "discipline", " BH ", None),
+    ("notes", "discipline", "", None),
+    ("notes", "discipline", "PTA", "discipline must be one of PT, OT, SLP, BH"),
     # ---- plans
     ("plans", "plan_id", "PL-7", None),
     ("plans", "plan_id", "", "plan_id is required but blank"),

@@ -153,6 +153,7 @@ def test_text_normalisation(column: str, value: str, expected: str | None) -> No
 
 def test_discipline_uppercased() -> None:
     assert _one("plans", "discipline", "slp") == ("SLP", [])
+    assert _one("notes", "discipline", " ot ") == ("OT", [])
 
 
 def test_long_values_are_cut_in_reasons() -> None:

@@ -12,7 +12,7 @@ import polars as pl
 
 from checks.base import AuditData
 from checks.declare import RULE_OUTPUT_SCHEMA
-from checks.matching import prepare_lines
+from checks.matching import prepare
 from checks.profile import Profile, build_profile
 from checks.registry import all_rules
 from data import MUE, PROFILES
@@ -47,6 +47,7 @@ NOTE_SCHEMA: dict[str, Any] = {
     "minutes": pl.Int64,
     "signed_at": pl.Datetime("us"),
     "note_text": pl.String,
+    "discipline": pl.String,
 }
 PLAN_SCHEMA: dict[str, Any] = {
     "plan_id": pl.String,
@@ -111,8 +112,10 @@ def note(
     start: str | None = "09:00",
     end: str | None = "09:15",
     minutes: int | None = 15,
+    discipline: str | None = None,
 ) -> dict[str, Any]:
     return {
+        "discipline": discipline,
         "note_id": note_id,
         "patient_id": patient,
         "provider_npi": npi,
@@ -170,9 +173,10 @@ def make_data(
     claims_lf = pl.LazyFrame(claims, schema=CLAIM_SCHEMA)
     notes_lf = pl.LazyFrame(notes or [], schema=NOTE_SCHEMA)
     plans_lf = pl.LazyFrame(plans or [], schema=PLAN_SCHEMA)
+    lines, matched_notes = prepare(claims_lf, notes_lf, prof.codes)
     return AuditData(
-        lines=prepare_lines(claims_lf, notes_lf, prof.codes),
-        notes=notes_lf,
+        lines=lines,
+        notes=matched_notes,
         plans=plans_lf,
         mue=mue_table(),
         codes=prof.codes,

@@ -7,6 +7,7 @@ import dataclasses
 import polars as pl
 import pytest
 
+from schemas.contract import npi_check_digit
 from tests.support.rulekit import (
     NPI_B,
     Case,
@@ -19,6 +20,11 @@ from tests.support.rulekit import (
 
 S3 = "billing-rules.md §3 'a line with no documentation at all is unsupported'"
 MATCH = "checks/base.py matching: patient, date, code, not provider"
+DISC = (
+    "CMS Pub. 100-04 Ch. 5 §20.1-20.2: GP/GO/GN name the discipline, minutes count per "
+    "discipline; a note's discipline column, else its clinician's line"
+)
+NPI_C = "111222333" + str(npi_check_digit("111222333"))
 L1 = ("C1", 1)
 
 
@@ -42,6 +48,21 @@ NO_NOTE = [
          claims=[claim(mods=None, paid=None)], expected={L1: None}),
     Case("DOC-NO-NOTE", "note with blank times and minutes still exists", "blank", source=S3,
          claims=[claim()], notes=[note(start=None, end=None, minutes=None)]),
+    # a PT line is documented by PT notes (Pub. 100-02 Ch. 15 §220.1: services under a plan of
+    # their own discipline); a note names its discipline in its optional column
+    Case("DOC-NO-NOTE", "a PT line with only an OT note", "flag", source=DISC,
+         claims=[claim(mods="GP")], notes=[note(discipline="OT")], expected={L1: None}),
+    Case("DOC-NO-NOTE", "PT and OT lines, each with its clinician's note", "clean", source=DISC,
+         claims=[claim("C1", mods="GP"), claim("C2", mods="GO", npi=NPI_B)],
+         notes=[note("N1"), note("N2", npi=NPI_B)]),
+    Case("DOC-NO-NOTE", "PT and OT lines, one note of unknown discipline", "blank", source=DISC,
+         claims=[claim("C1", mods="GP"), claim("C2", mods="GO", npi=NPI_B)],
+         notes=[note("N1", npi=NPI_C)]),
+    Case("DOC-NO-NOTE", "PT and OT lines, the OT note only", "flag", source=DISC,
+         claims=[claim("C1", mods="GP"), claim("C2", mods="GO", npi=NPI_B)],
+         notes=[note("N2", npi=NPI_B)], expected={L1: None}),
+    Case("DOC-NO-NOTE", "a line without modifier takes a note of any discipline", "blank",
+         source=DISC, claims=[claim(mods=None)], notes=[note(discipline="OT")]),
     Case("DOC-NO-NOTE", "untimed H0031 without a note", "flag", source=S3, profile="medicaid",
          claims=[claim(code="H0031", mods=None, payer="medicaid")], expected={L1: None}),
 ]

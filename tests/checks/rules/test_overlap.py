@@ -83,8 +83,32 @@ def _day(units: list[int], **kw: Any) -> dict[str, Any]:
 
 
 # fmt: off
+TEAM = ("CMS Pub. 100-04 ch. 5 §20.2: two therapists treating one patient at the same time "
+        "bill the minutes once; minutes count per discipline (GP/GO)")
+
+
+def _pt_ot(pt: tuple[str, str], ot: tuple[str, str], **kw: Any) -> dict[str, Any]:
+    """97110 billed 2 units by a PT (GP, NPI_A, C1/1) and by an OT (GO, NPI_B, C2/1) for P1,
+    each documented by its own 30-minute note at the times given."""
+    return {
+        "claims": [claim("C1", 1, units=2, mods="GP"),
+                   claim("C2", 1, units=2, mods="GO", npi=NPI_B)],
+        "notes": [note("N1", start=pt[0], end=pt[1], minutes=30),
+                  note("N2", npi=NPI_B, start=ot[0], end=ot[1], minutes=30), *kw.get("more", [])],
+    }  # fmt: skip
+
+
 CASES: list[Case] = [
     # --- OVERLAP-TIMED ------------------------------------------------------------------------
+    Case(T, "PT then OT, same code, one after the other", "clean", source=TEAM,
+         **_pt_ot(("09:00", "09:30"), ("09:30", "10:00"))),
+    Case(T, "PT and OT at the same time: the later one loses the shared minutes", "flag",
+         source=TEAM, **_pt_ot(("09:00", "09:30"), ("09:15", "09:45")),
+         expected={("C2", 1): 1}),
+    Case(P, "the OT sees another patient during the co-visit: the OT line only", "flag",
+         source=ONE_ON_ONE, **_pt_ot(("09:00", "09:30"), ("10:00", "10:30"), more=[
+             note("N3", patient="P2", npi=NPI_B, start="10:00", end="10:30", minutes=30)]),
+         expected={("C2", 1): None}),
     Case(T, "97530 and 97110 share 15 minutes: later one loses them", "flag",
          **_pair("97530", ("09:00", "09:30"), "97110", ("09:15", "09:45"), (2, 2)),
          expected={("C1", 2): 1}, source=S4),

@@ -13,6 +13,7 @@ from flows.run.config import fee_schedule
 from tests.support.rulekit import (
     CLAIM_SCHEMA,
     NOTE_SCHEMA,
+    NPI_B,
     PLAN_SCHEMA,
     Case,
     check_case,
@@ -34,6 +35,10 @@ S220_3 = (
 S3_MIN = "billing-rules.md §3 (Medicare: missing minutes is the error)"
 S3_SESSION = "billing-rules.md §3 ('an error … for per-session H-codes')"
 S3_VALID = "billing-rules.md §3 (billed units consistent with the documented time)"
+DISC = (
+    "CMS Pub. 100-04 Ch. 5 §20.1-20.2: a line is documented by the notes of its discipline "
+    "(GP/GO/GN), a note's discipline from its clinician's line"
+)
 L1 = ("C1", 1)
 
 
@@ -131,6 +136,15 @@ INVALID = [
     Case("TIME-INVALID", "two lines of the same service", "flag", source=S3_VALID,
          claims=[claim("C1", 1), claim("C2", 1)], notes=[note(start="10:00", end="09:00")],
          expected={L1: None, ("C2", 1): None}),
+    # PT and OT bill 97110 the same day: the OT note's times say nothing of the PT line
+    Case("TIME-INVALID", "bad OT note, PT and OT lines of one code", "flag", source=DISC,
+         claims=[claim("C1", 1, mods="GP"), claim("C2", 1, mods="GO", npi=NPI_B)],
+         notes=[note("N1"), note("N2", npi=NPI_B, start="10:00", end="09:00")],
+         expected={("C2", 1): None}),
+    Case("TIME-MISSING", "OT note without times, PT and OT lines of one code", "flag",
+         source=DISC, claims=[claim("C1", 1, mods="GP"), claim("C2", 1, mods="GO", npi=NPI_B)],
+         notes=[note("N1"), note("N2", npi=NPI_B, start=None, end=None)],
+         expected={("C2", 1): 0}),
     Case("TIME-INVALID", "bad note of another code", "clean", source=S3_VALID,
          claims=[claim()], notes=[note("N1"), note("N2", code="97140", end="08:00")]),
 ]

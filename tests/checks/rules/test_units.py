@@ -4,20 +4,66 @@ UNITS-SESSION-MIN."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from checks.assemble import audit
+from flows.run.config import fee_schedule
+from schemas.contract import npi_check_digit
 from tests.support import rulekit
-from tests.support.rulekit import Case, check_case, claim, make_data, note, run_rule
+from tests.support.rulekit import (
+    CLAIM_SCHEMA,
+    NOTE_SCHEMA,
+    NPI_A,
+    NPI_B,
+    PLAN_SCHEMA,
+    Case,
+    check_case,
+    claim,
+    excess,
+    load_profile,
+    make_data,
+    mue_table,
+    note,
+    plan,
+    run_rule,
+)
 
-S2 = "billing-rules.md §2 (CMS Pub. 100-04 Ch. 5 §20.2)"
-S2_EX1 = "billing-rules.md §2 worked example 97112 24 min + 97110 23 min"
-S2_EX2 = "billing-rules.md §2 worked example 97110 33 min + 97140 7 min"
-S2_AMA = "billing-rules.md §2 AMA/CPT midpoint method"
-S2_CAP = "billing-rules.md §2 'a single code may never carry more than floor(minutes/15) + 1'"
+PROFILES = {n: load_profile(n) for n in ("medicare", "medicaid", "commercial")}
+
+S2 = "CMS Pub. 100-04 Ch. 5 §20.2 (total-time method, 8-22 min = 1 unit …)"
+MANUAL = "CMS Pub. 100-04 Ch. 5 §20.2"
+EX1 = f"{MANUAL} Example 1: 97112 24 min + 97110 23 min = 47 min → 3 units, 97112 ×2, 97110 ×1"
+EX2 = (
+    f"{MANUAL} Example 2: 97112 20 min + 97110 20 min = 40 min → 3 units, either code ×2; "
+    "'do not bill 3 units for either one of the codes'"
+)
+EX3 = f"{MANUAL} Example 3: 97110 33 min + 97140 7 min = 40 min → 3 units, 97110 ×2, 97140 ×1"
+EX4 = (
+    f"{MANUAL} Example 4: 97110 18 + 97140 13 + 97116 10 + 97035 8 = 49 min → 3 units, one "
+    "each of 97110, 97140, 97116 and none of 97035"
+)
+EX5 = (
+    f"{MANUAL} Example 5: 97112 7 + 97110 7 + 97140 7 = 21 min → 1 unit of any one of them "
+    "(services of 7 minutes or less may add up to one unit)"
+)
+LE7 = f"{MANUAL}: leftovers of services of 7 minutes or less add up to one unit"
+DISC = (
+    f"{MANUAL}: timed minutes total per patient, date and discipline (PT, OT, SLP), billed or "
+    "not; Pub. 100-04 Ch. 5 §20.1 GP/GO/GN name the discipline"
+)
+HCODE = (
+    "state Medicaid manuals: per-15-minute H-codes counted per code or pooled as in "
+    f"{MANUAL}, the profile's UNITS-8MIN per_code"
+)
+S2_EX1 = "CMS Pub. 100-04 Ch. 5 §20.2 Example 1: 97112 24 min + 97110 23 min"
+S2_EX2 = "CMS Pub. 100-04 Ch. 5 §20.2 Example 3: 97110 33 min + 97140 7 min"
+S2_AMA = "AMA CPT time rule (midpoint, per code; leftover minutes never combine)"
+S2_CAP = "CMS Pub. 100-04 Ch. 5 §20.2: a code carries its full units plus at most one leftover unit"
 POOL = "brief: units pooled per (patient, date, code), later-billed line first"
 S1 = "billing-rules.md §1 (untimed codes, 1 per day)"
 S6 = "billing-rules.md §6 Medically Unlikely Edits (data/reference/mue.csv)"
@@ -65,6 +111,26 @@ def _session(name: str, kind: str, minutes: int | None, units: int = 1, **kw) ->
     )  # fmt: skip
 
 
+def _manual(
+    name: str,
+    kind: str,
+    source: str,
+    expected: dict,
+    services: list[tuple],
+    profile: str = "medicare",
+) -> Case:
+    """One patient-day: (code, minutes, units billed[, note discipline]) per documented service;
+    a service billed 0 units has its note and no claim line (line numbers follow the list)."""
+    claims, notes = [], []
+    for i, (code, minutes, units, *disc) in enumerate(services, start=1):
+        payer = {} if profile == "medicare" else {"payer": profile}
+        if units:
+            claims.append(claim("C1", i, code=code, units=units, **payer))
+        notes.append(note(f"N{i}", code=code, minutes=minutes, discipline=(disc or [None])[0]))
+    return Case("UNITS-8MIN", name, kind, claims=claims, notes=notes, expected=expected,
+                profile=profile, source=source)  # fmt: skip
+
+
 L1, L2 = ("C1", 1), ("C1", 2)
 
 # fmt: off
@@ -107,6 +173,35 @@ EIGHT_MIN = [
     _8min("blank paid amount still flags", "blank", S2, {L1: 1}, ("97110", 22, 2), paid=None),
     _8min("blank minutes: TIME-MISSING's finding", "blank", S3, {}, ("97110", None, 4)),
     _8min("zero-unit line is not billed", "clean", S2, {}, ("97110", 0, 0)),
+    # the manual's examples: the documented services, billed as the manual bills them (a service
+    # documented but not billed is a note without a claim line)
+    _manual("example 1 as billed", "clean", EX1, {}, [("97112", 24, 2), ("97110", 23, 1)]),
+    _manual("example 2, 97112 x2", "clean", EX2, {}, [("97112", 20, 2), ("97110", 20, 1)]),
+    _manual("example 2, 97110 x2", "clean", EX2, {}, [("97112", 20, 1), ("97110", 20, 2)]),
+    _manual("example 2, 3 units of one code", "flag", EX2, {L1: 1},
+            [("97112", 20, 3), ("97110", 20, 0)]),
+    _manual("example 3 as billed", "clean", EX3, {}, [("97110", 33, 2), ("97140", 7, 1)]),
+    _manual("example 4 as billed", "clean", EX4, {},
+            [("97110", 18, 1), ("97140", 13, 1), ("97116", 10, 1), ("97035", 8, 0)]),
+    _manual("example 4 with 97035 billed too", "flag", EX4, {("C1", 4): 1},
+            [("97110", 18, 1), ("97140", 13, 1), ("97116", 10, 1), ("97035", 8, 1)]),
+    _manual("example 5, 97112 billed", "clean", EX5, {},
+            [("97112", 7, 1), ("97110", 7, 0), ("97140", 7, 0)]),
+    _manual("example 5, 97140 billed", "clean", EX5, {},
+            [("97112", 7, 0), ("97110", 7, 0), ("97140", 7, 1)]),
+    # equal deficits: the lower code carries the excess
+    _manual("example 5, two codes billed", "flag", EX5, {L2: 1},
+            [("97112", 7, 1), ("97110", 7, 1), ("97140", 7, 0)]),
+    _manual("example 5 under ama: 7 minutes support nothing", "flag", S2_AMA, {L1: 1},
+            [("97112", 7, 1), ("97110", 7, 0), ("97140", 7, 0)], profile="commercial"),
+    _manual("7 minutes or less: 5 + 4 billed under the longer", "clean", LE7, {},
+            [("97110", 5, 1), ("97140", 4, 0)]),
+    _manual("7 minutes or less: 4 + 3 is under 8", "boundary", LE7, {L1: 1},
+            [("97110", 4, 1), ("97140", 3, 0)]),
+    _manual("unbilled minutes of another discipline do not count", "flag", DISC, {L1: 1},
+            [("97110", 5, 1), ("97140", 5, 0, "OT")]),
+    _manual("unbilled minutes of the same discipline count", "clean", DISC, {},
+            [("97110", 5, 1), ("97140", 5, 0, "PT")]),
     # GP and GO lines are separate pools: 10 + 10 minutes would be one unit if pooled
     Case("UNITS-8MIN", "two disciplines pooled apart", "clean", source=S2,
          claims=[claim("C1", 1, code="97110", mods="GP"), claim("C1", 2, code="97530", mods="GO")],
@@ -127,6 +222,59 @@ EIGHT_MIN = [
     Case("UNITS-8MIN", "same code on two lines of one claim", "flag", source=POOL,
          claims=[claim("C1", 1, units=2), claim("C1", 2, units=2)], notes=[note(minutes=38)],
          expected={L2: 1}),
+]
+
+NPI_C = "111222333" + str(npi_check_digit("111222333"))
+
+
+def _co_visit(name: str, kind: str, expected: dict, pt: tuple, ot: tuple, **kw) -> Case:
+    """One patient, date and code billed by a PT (GP, NPI_A, line C1/1) and an OT (GO, NPI_B,
+    line C2/1): (code, minutes, units[, note discipline[, note author]]) each."""
+    claims, notes = [], []
+    for cid, mods, npi, (code, minutes, units, *rest) in (
+        ("C1", "GP", NPI_A, pt), ("C2", "GO", NPI_B, ot)
+    ):
+        disc, author = [*rest, None, None][:2]
+        claims.append(claim(cid, 1, code=code, units=units, mods=mods, npi=npi))
+        notes.append(note(f"N{cid}", code=code, minutes=minutes, npi=author or npi,
+                          discipline=disc, start=None, end=None))
+    return Case("UNITS-8MIN", name, kind, claims=claims, notes=notes, expected=expected,
+                source=kw.pop("source", DISC), **kw)  # fmt: skip
+
+
+def _hcodes(name: str, kind: str, expected: dict, profile: str = "medicaid", **kw) -> Case:
+    """H2014 10 min and H2017 10 min, one unit each, for one patient-day."""
+    return Case("UNITS-8MIN", name, kind, profile=profile, source=HCODE, expected=expected,
+                claims=[claim("C1", 1, code="H2014", mods=None, payer=profile),
+                        claim("C1", 2, code="H2017", mods=None, payer=profile)],
+                notes=[note("N1", code="H2014", minutes=10), note("N2", code="H2017", minutes=10)],
+                **kw)  # fmt: skip
+
+
+DISCIPLINES = [
+    # each discipline's note is found through its provider's line: 10 + 10 pooled as one code
+    # would support 1 unit of the 2 billed
+    _co_visit("PT and OT bill 97110 the same day", "clean", {}, ("97110", 10, 1), ("97110", 10, 1)),
+    _co_visit("PT and OT bill 97110 and 97530", "clean", {},
+              ("97110", 38, 3), ("97530", 23, 2)),
+    _co_visit("the OT inflates 97110: only the OT line", "flag", {("C2", 1): 1},
+              ("97110", 30, 2), ("97110", 30, 3)),
+    _co_visit("the PT inflates 97110 by two", "flag", {("C1", 1): 2},
+              ("97110", 23, 4), ("97110", 8, 1)),
+    # both notes written by a third clinician: only the discipline column tells them apart
+    _co_visit("discipline column on notes by another clinician", "flag", {("C2", 1): 1},
+              ("97110", 30, 2, "PT", NPI_C), ("97110", 10, 2, "OT", NPI_C)),
+    # without it the notes' discipline stays unknown: each line pools both notes' 40 minutes
+    _co_visit("discipline unknown: notes pool with the lines they match", "blank", {},
+              ("97110", 30, 2, None, NPI_C), ("97110", 10, 2, None, NPI_C)),
+    # the PT line has no PT note (DOC-NO-NOTE's finding); the OT line has both OT notes
+    _co_visit("an OT note documents the OT line only", "blank", {},
+              ("97110", 30, 2, "OT"), ("97110", 10, 2)),
+    _hcodes("H-codes counted per code (medicaid default)", "clean", {}),
+    # 20 minutes pooled support 1 unit; equal deficits: the lower code carries the excess
+    _hcodes("H-codes pooled when the state pools them", "flag", {L1: 1},
+            params={"per_code": []}),
+    _hcodes("H-codes pooled under medicare's default", "flag", {L1: 1}, profile="medicare"),
 ]
 
 UNTIMED = [
@@ -188,7 +336,7 @@ SESSION = [
 ]
 # fmt: on
 
-CASES: list[Case] = EIGHT_MIN + UNTIMED + MUE + SESSION
+CASES: list[Case] = EIGHT_MIN + DISCIPLINES + UNTIMED + MUE + SESSION
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
@@ -281,7 +429,6 @@ MUE_DEF = (
     "CMS NCCI MUEs: the most units of a HCPCS/CPT code reported by the same provider for the "
     "same beneficiary on the same date of service"
 )
-NPI_B = rulekit.NPI_B
 
 
 def _untimed(name: str, kind: str, *lines: tuple, expected: dict | None = None, **kw) -> Case:
@@ -375,3 +522,66 @@ def test_mue_evidence_names_the_provider() -> None:
     row = out.row(0, named=True)
     assert "7 units across 2 claim lines by one provider" in row["message"]
     assert f"provider={rulekit.NPI_A}; day units=7; lines=C1/1+C2/1" in row["evidence"]
+
+
+def test_unknown_discipline_is_named_in_evidence() -> None:
+    # both notes by a clinician who billed nothing: each line pools both
+    case = _co_visit("unknown", "flag", {}, ("97110", 30, 4, None, NPI_C),
+                     ("97110", 10, 1, None, NPI_C))  # fmt: skip
+    out = run_rule("UNITS-8MIN", make_data(case.claims, case.notes))
+    assert excess(out) == {("C1", 1): 1}
+    evidence = out["evidence"][0]
+    assert "discipline=PT (2 note rows of unknown discipline pooled with this line)" in evidence
+
+
+def test_unbilled_minutes_in_message_and_evidence() -> None:
+    case = _manual("ex2", "flag", EX2, {}, [("97112", 20, 3), ("97110", 20, 0)])
+    row = run_rule("UNITS-8MIN", make_data(case.claims, case.notes)).row(0, named=True)
+    assert "40 timed minutes that day, 20 of them documented but not billed," in row["message"]
+    assert "day total=40 min → 3 units (cms); documented not billed=20 min" in row["evidence"]
+
+
+def test_co_visit_inflation_charges_the_inflating_line_only() -> None:
+    """The whole audit: the OT line's one unit above its minutes, at its paid rate per unit."""
+    case = _co_visit("ot", "flag", {}, ("97110", 30, 2), ("97110", 30, 3))
+    claims = pl.DataFrame(case.claims, schema=CLAIM_SCHEMA).with_columns(
+        paid_amount=pl.Series([60.0, 90.0])
+    )
+    notes = pl.DataFrame(case.notes, schema=NOTE_SCHEMA).with_columns(
+        start_time=pl.Series([dt.time(9), dt.time(10)]),
+        end_time=pl.Series([dt.time(9, 30), dt.time(10, 30)]),
+    )
+    plans = pl.DataFrame([plan(), plan("POC2", discipline="OT")], schema=PLAN_SCHEMA)
+    result = audit(
+        claims, notes, plans, profiles=PROFILES, fee_schedule=fee_schedule(), mue=mue_table()
+    )
+    found = result.findings.filter(pl.col("rule_id") == "UNITS-8MIN")
+    assert found.select("claim_id", "line_number", "excess_units", "amount_at_risk").rows() == [
+        ("C2", 1, 1, 30.0)
+    ]
+    assert result.findings.height == 1, result.findings["rule_id"].to_list()
+
+
+UNBILLED_CODES = ["97116", "97530", "97535"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 70), st.integers(1, 6)), min_size=1, max_size=3),
+    st.lists(st.integers(0, 30), min_size=1, max_size=3),
+    st.sampled_from([None, "PT"]),
+)
+def test_unbilled_documented_minutes_never_add_a_finding(
+    items: list[tuple[int, int]], unbilled: list[int], discipline: str | None
+) -> None:
+    """Adding notes of timed services nobody billed only adds minutes to the day (CMS Pub.
+    100-04 Ch. 5 §20.2): no line gets a finding or excess it did not have."""
+    day = _day(*[(CODES[i], m, b) for i, (m, b) in enumerate(items)])
+    before = excess(run_rule("UNITS-8MIN", make_data(day["claims"], day["notes"])))
+    extra = [
+        note(f"U{i}", code=code, minutes=m, discipline=discipline)
+        for i, (code, m) in enumerate(zip(UNBILLED_CODES, unbilled, strict=False))
+    ]
+    after = excess(run_rule("UNITS-8MIN", make_data(day["claims"], day["notes"] + extra)))
+    assert set(after) <= set(before)
+    assert all((after[k] or 0) <= (before[k] or 0) for k in after)

@@ -89,3 +89,26 @@ def test_plans_use_the_order_path_and_one_is_sent_late(tmp_path: Path) -> None:
     labels = pl.read_parquet(tmp_path / "labels.parquet").filter(pl.col("injection") == "sent_late")
     assert labels.height > 0 and set(labels["rule_id"]) == {"POC-UNSIGNED"}
     assert set(labels["severity"]) == {"error"}
+
+
+def test_disciplines_co_treatments_and_unbilled_services(tmp_path: Path) -> None:
+    """Notes name their discipline (some leave it blank); a PT and an OT bill one code for one
+    patient and day, some OT lines inflated and labelled on that line alone; some timed
+    services are documented and not billed (CMS Pub. 100-04 Ch. 5 §20.2 counts them)."""
+    generate(12_000, 5, tmp_path)
+    claims, notes, labels = (
+        pl.read_parquet(tmp_path / f"{n}.parquet") for n in ("claims", "notes", "labels")
+    )
+    share = notes["discipline"].is_null().mean()
+    assert share is not None and 0.03 < share < 0.2
+    assert set(notes["discipline"].drop_nulls()) == {"PT", "OT", "BH"}
+    service = ["patient_id", "service_date", "procedure_code"]
+    mods = pl.col("modifiers").str.slice(0, 2)
+    pt = claims.filter(mods == "GP").select(*service, pt_npi="rendering_npi")
+    ot = claims.filter(mods == "GO").select(*service, "claim_id", "line_number", "rendering_npi")
+    both = ot.join(pt, on=service)
+    assert both.height > 10 and (both["rendering_npi"] != both["pt_npi"]).all()
+    charged = labels.join(both, on=["claim_id", "line_number"], how="semi")
+    assert set(charged["rule_id"]) == {"UNITS-8MIN"} and (charged["excess_units"] == 1).all()
+    unbilled = notes.join(claims, on=service, how="anti").filter(pl.col("minutes") <= 7)
+    assert unbilled.height > 10

@@ -1,0 +1,158 @@
+"""Helpers of UNITS-8MIN (checks/rules/units.py): the CMS total-time pools and the share of a
+pool's excess each code carries (CMS Pub. 100-04 Ch. 5 §20.2)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from checks.base import NOTE_BILLED, AuditData
+
+# the CMS pool key: one patient, one date, one discipline (Pub. 100-04 Ch. 5 §20.2)
+POOL_KEY = ("patient_id", "service_date", "_pool")
+# a line without a discipline pools with the other discipline-less lines of its day, never with
+# PT/OT/SLP lines; "" cannot be a discipline (schemas/contract.py DISCIPLINES)
+NO_DISCIPLINE = ""
+
+code_col = pl.col("procedure_code")
+
+
+def timed_units(minutes: pl.Expr, unit_minutes: int, min_minutes: int) -> pl.Expr:
+    """Units that `minutes` support: 0 below `min_minutes`, then one more unit every
+    `unit_minutes` (8-22 → 1, 23-37 → 2 …; Pub. 100-04 ch. 5 §20.2: floor((T + 7) / 15))."""
+    return (
+        pl.when(minutes < min_minutes)
+        .then(pl.lit(0, dtype=pl.Int64))
+        .otherwise((minutes + unit_minutes - min_minutes) // unit_minutes)
+        .cast(pl.Int64)
+    )
+
+
+def pool_of(key: pl.Expr, per_code: Sequence[str]) -> pl.Expr:
+    """The pool of a row as an integer: its discipline's number (`key`, discipline_key), plus a
+    number for its code when the code is in `per_code` (counted on its own)."""
+    pool = key.cast(pl.Int64)
+    if not per_code:
+        return pool
+    rank = {code: i + 1 for i, code in enumerate(sorted(per_code))}
+    by_code = code_col.replace_strict(rank, default=0, return_dtype=pl.Int64)
+    return pool + len(_DISCIPLINE_KEY) * by_code
+
+
+# a line's discipline as a number, so one code of one discipline is one integer key
+_DISCIPLINE_KEY = {NO_DISCIPLINE: 0, "PT": 1, "OT": 2, "SLP": 3, "BH": 4}
+
+
+def discipline_key(discipline: pl.Expr) -> pl.Expr:
+    return (
+        discipline.fill_null(NO_DISCIPLINE)
+        .replace_strict(_DISCIPLINE_KEY, default=0, return_dtype=pl.UInt64)
+        .cast(pl.UInt64)
+    )
+
+
+def discipline_text() -> pl.Expr:
+    """'PT', 'none', or either with the count of pooled note rows whose discipline is unknown."""
+    name = pl.col("_disc").fill_null(pl.lit("none"))
+    return (
+        pl.when(pl.col("_unknown") > 0)
+        .then(
+            pl.format(
+                "{} ({} note {} of unknown discipline pooled with this line)",
+                name,
+                pl.col("_unknown"),
+                pl.when(pl.col("_unknown") == 1).then(pl.lit("row")).otherwise(pl.lit("rows")),
+            )
+        )
+        .otherwise(name)
+    )
+
+
+def unbilled_minutes(data: AuditData, per_code: Sequence[str]) -> pl.LazyFrame:
+    """Per pool, the minutes of timed note rows that no line billing units documents: they count
+    in the day's total (Pub. 100-04 ch. 5 §20.2, Example 5). A row whose discipline stays unknown
+    pools with the lines it matches only, so an unbilled one is left out."""
+    code = pl.col("procedure_code")
+    disc = pl.col("discipline")
+    return (
+        data.notes.filter(
+            ~pl.col(NOTE_BILLED)
+            & code.is_in(list(data.codes.timed))
+            & disc.is_not_null()
+            & pl.col("minutes").is_not_null()
+        )
+        .with_columns(_pool=pool_of(discipline_key(disc), per_code))
+        .group_by(POOL_KEY)
+        .agg(unbilled=pl.col("minutes").sum().cast(pl.Int64))
+    )
+
+
+def note_noun() -> pl.Expr:
+    """'note documents' or 'notes document' (minutes summed over several note rows)."""
+    return (
+        pl.when(pl.col("note_rows") > 1)
+        .then(pl.lit("notes document"))
+        .otherwise(pl.lit("note documents"))
+    )
+
+
+def cms_excess(
+    rows: pl.LazyFrame,
+    data: AuditData,
+    per_code: Sequence[str],
+    unit_minutes: int,
+    min_minutes: int,
+) -> pl.LazyFrame:
+    """`rows` (one per code and discipline: billed, minutes, cap, POOL_KEY) of the pools billed
+    beyond their day's units or a code's cap, with `code_excess`, `day_minutes`, `unbilled`,
+    `day_units` and `day_billed`."""
+    pool = list(POOL_KEY)
+    m, billed = pl.col("minutes"), pl.col("billed")
+    cap_excess = pl.col("cap_excess")
+    room = pl.col("room")
+    # pool totals by one group_by; only pools billed over their day's units or over a code's
+    # cap (a few percent) go through the remainder allocation below
+    pools = (
+        rows.group_by(pool)
+        .agg(
+            billed_minutes=m.sum(),
+            day_billed=billed.sum(),
+            _over_cap=(billed > pl.col("cap")).any(),
+        )
+        .join(unbilled_minutes(data, per_code), on=pool, how="left")
+        .with_columns(
+            unbilled=pl.col("unbilled").fill_null(0),
+            day_minutes=pl.col("billed_minutes") + pl.col("unbilled").fill_null(0),
+        )
+        .with_columns(day_units=timed_units(pl.col("day_minutes"), unit_minutes, min_minutes))
+        .filter(pl.col("_over_cap") | (pl.col("day_billed") > pl.col("day_units")))
+        .drop("_over_cap")
+    )
+    rows = (
+        rows.join(pools, on=pool, how="inner")
+        .with_columns(
+            cap_excess=(billed - pl.col("cap")).clip(lower_bound=0),
+            # how far the code was billed beyond its own minutes: the remainder of the day's
+            # excess goes to the largest deficit first (the code with the least leftover
+            # minutes would have been the last to receive a leftover unit)
+            deficit=unit_minutes * billed - m,
+        )
+        .with_columns(
+            day_excess=(pl.col("day_billed") - pl.col("day_units")).clip(lower_bound=0),
+            room=billed - cap_excess,
+        )
+        .with_columns(
+            remainder=(pl.col("day_excess") - cap_excess.sum().over(pool)).clip(lower_bound=0),
+            # room of the codes ahead in deficit DESC, code ASC order (negated for one
+            # ascending sort)
+            before=room.cum_sum().over(pool, order_by=[-pl.col("deficit"), code_col]) - room,
+        )
+        # any tie-break is the clinician's to make (Pub. 100-04 ch. 5 §20.2), so the day total
+        # only bounds the sum: a code's share of the remainder never exceeds its room
+        .with_columns(
+            code_excess=cap_excess
+            + pl.min_horizontal(room, (pl.col("remainder") - pl.col("before")).clip(0)),
+        )
+    )
+    return rows
