@@ -231,7 +231,7 @@ class Case:
     profile: str = "medicare"
     params: dict[str, Any] = field(default_factory=dict)
     severity: dict[tuple[str, int], str] = field(default_factory=dict)
-    source: str = ""  # the rule text this case comes from (billing-rules.md section, manual)
+    source: str = ""  # the public rule text this case comes from (manual, chapter, section)
 
     def __post_init__(self) -> None:
         assert self.kind in KINDS, self.kind

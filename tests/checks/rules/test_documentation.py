@@ -18,7 +18,7 @@ from tests.support.rulekit import (
     run_rule,
 )
 
-S3 = "billing-rules.md §3 'a line with no documentation at all is unsupported'"
+S3 = "CMS Pub. 100-02 Ch. 15 §220.3 (documentation of each treatment: no note, no support)"
 MATCH = "checks/base.py matching: patient, date, code, not provider"
 DISC = (
     "CMS Pub. 100-04 Ch. 5 §20.1-20.2: GP/GO/GN name the discipline, minutes count per "

@@ -22,10 +22,11 @@ from tests.support.rulekit import (
     run_rule,
 )
 
-S4 = "billing-rules.md §4"
+S4 = "CMS Pub. 100-04 Ch. 5 §20.2 (the same minutes are not billed under two codes)"
 CMS_UNITS = "CMS Pub. 100-04 ch. 5 §20.2"
-ONE_ON_ONE = "CMS Pub. 100-02 ch. 15 §220.2; billing-rules.md §4"
-OIG = "OIG OEI-04-09-00540; billing-rules.md §4"
+ONE_ON_ONE = "CMS Pub. 100-02 Ch. 15 §220.2 (one-on-one services; two patients at once: group)"
+OIG = "OIG OEI-04-09-00540 (more than 8 hours of therapy in a day)"
+TIMES = "CMS Pub. 100-02 Ch. 15 §220.3 (times document the service)"
 T, P, CAP = "OVERLAP-TIMED", "OVERLAP-PROVIDER", "OVERLAP-DAY-CAP"
 
 
@@ -145,7 +146,7 @@ CASES: list[Case] = [
          claims=[claim("C1", 1, code="97530", units=2), claim("C1", 2, units=2)],
          notes=[note("N1", code="97530", start="09:00", end="09:30", minutes=30),
                 note("N2", start=None, end="09:45", minutes=30)],
-         source="billing-rules.md §3"),
+         source=TIMES),
     Case(T, "blank minutes: documented minutes come from the times", "blank",
          claims=[claim("C1", 1, code="97530", units=2), claim("C1", 2, units=2)],
          notes=[note("N1", code="97530", start="09:00", end="09:30", minutes=None),
@@ -197,7 +198,7 @@ CASES: list[Case] = [
                 note("N2", patient="P2", code="97150", end="09:30")],
          source=ONE_ON_ONE),
     Case(P, "blank end time on one patient's note", "blank",
-         **_two_patients(("09:00", "09:30"), ("09:15", None)), source="billing-rules.md §3"),
+         **_two_patients(("09:00", "09:30"), ("09:15", None)), source=TIMES),
     Case(P, "blank modifiers: still one-on-one codes", "blank",
          claims=[claim("C1", 1, mods=None), claim("C2", 1, patient="P2", mods=None)],
          notes=[note("N1", end="09:30"), note("N2", patient="P2", start="09:15", end="09:45")],

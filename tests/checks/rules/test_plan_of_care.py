@@ -10,10 +10,10 @@ import pytest
 
 from tests.support.rulekit import Case, check_case, claim, flagged, make_data, note, plan, run_rule
 
-S5 = "billing-rules.md §5 (Pub. 100-02 ch. 15 §220.1)"
-SAME_DISC = "billing-rules.md §5 'a PT may not treat under an OT's plan'"
-EVAL = "billing-rules.md §5 'the evaluation that establishes the plan is not itself under a plan'"
-BH = "billing-rules.md §5 Medicaid behavioral health needs a current treatment plan"
+S5 = "CMS Pub. 100-02 Ch. 15 §220.1"
+SAME_DISC = "CMS Pub. 100-02 Ch. 15 §220.1.2 (a plan of the discipline furnishing the service)"
+EVAL = "CMS Pub. 100-02 Ch. 15 §220.1 (the evaluation establishing the plan is not under it)"
+BH = "State Medicaid manuals: behavioral-health services need a current treatment plan"
 CERT90 = (
     "Pub. 100-02 ch. 15 §220.1.3 B: the plan's duration or 90 calendar days from the date "
     "of the initial treatment, whichever is less"
@@ -40,10 +40,9 @@ ORDER = (
     "practitioner within 30 days of the initial treatment meets the initial certification"
 )
 ORDER_MCD = (
-    "CY 2025 PFS final rule is a Medicare Part B rule; Medicaid treatment plans follow "
-    "state rules (billing-rules.md §5)"
+    "CY 2025 PFS final rule is a Medicare Part B rule; Medicaid treatment plans follow state rules"
 )
-LATE = "billing-rules.md §5 'delayed certification ... report them, do not silently accept'"
+LATE = "CMS Pub. 100-02 Ch. 15 §220.1.3 D (delayed certification needs a reason)"
 M, X, U = "POC-MISSING", "POC-EXPIRED", "POC-UNSIGNED"
 L1 = ("C1", 1)
 
@@ -162,7 +161,7 @@ CASES: list[Case] = [
     Case(X, "day 91 with a state cadence of 120 days", "boundary",
          claims=[_eval("2026-01-01"), claim(date="2026-04-01")], plans=[_long()],
          params={"max_cert_days": 120},
-         source="billing-rules.md §5 (review cadence is a profile parameter)"),
+         source="State Medicaid manuals: treatment-plan review cadence"),
     # --- POC-UNSIGNED -------------------------------------------------------------------------
     Case(U, "signed 31 days after the first treatment: late", "flag",
          claims=[claim()], plans=[plan(signed="2026-04-02")], expected={L1: None},

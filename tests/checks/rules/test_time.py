@@ -25,16 +25,16 @@ from tests.support.rulekit import (
     run_rule,
 )
 
-S3 = "billing-rules.md §3 'a line with no documentation at all is unsupported'"
+S3 = "CMS Pub. 100-02 Ch. 15 §220.3 (documentation of each treatment: no note, no support)"
 MATCH = "README Matching: patient, date of service and code, not provider"
-S3_TIMES = "billing-rules.md §3 (start/end: error under Medicaid, warning under Medicare)"
+S3_TIMES = "State Medicaid manuals (start and end times); CMS Pub. 100-02 Ch. 15 §220.3 (minutes)"
 S220_3 = (
     "CMS Pub. 100-02 Ch. 15 §220.3 C: treatment notes record total timed-code minutes and total "
     "treatment time; clock times are not required"
 )
-S3_MIN = "billing-rules.md §3 (Medicare: missing minutes is the error)"
-S3_SESSION = "billing-rules.md §3 ('an error … for per-session H-codes')"
-S3_VALID = "billing-rules.md §3 (billed units consistent with the documented time)"
+S3_MIN = "CMS Pub. 100-02 Ch. 15 §220.3 (total timed-code minutes required)"
+S3_SESSION = "State Medicaid manuals: per-session H-codes need the session's start and end"
+S3_VALID = "CMS Pub. 100-02 Ch. 15 §220.3 (billed units consistent with documented time)"
 DISC = (
     "CMS Pub. 100-04 Ch. 5 §20.1-20.2: a line is documented by the notes of its discipline "
     "(GP/GO/GN), a note's discipline from its clinician's line"

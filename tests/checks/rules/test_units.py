@@ -65,10 +65,10 @@ S2_EX2 = "CMS Pub. 100-04 Ch. 5 §20.2 Example 3: 97110 33 min + 97140 7 min"
 S2_AMA = "AMA CPT time rule (midpoint, per code; leftover minutes never combine)"
 S2_CAP = "CMS Pub. 100-04 Ch. 5 §20.2: a code carries its full units plus at most one leftover unit"
 POOL = "brief: units pooled per (patient, date, code), later-billed line first"
-S1 = "billing-rules.md §1 (untimed codes, 1 per day)"
-S6 = "billing-rules.md §6 Medically Unlikely Edits (data/reference/mue.csv)"
-S1_SESSION = "billing-rules.md §1 H2032 (>= 30 min to qualify)"
-S3 = "billing-rules.md §3 (rows without minutes are TIME-MISSING's finding)"
+S1 = "CPT/HCPCS code definitions: untimed and evaluation codes are one service a day"
+S6 = "CMS NCCI practitioner Medically Unlikely Edits"
+S1_SESSION = "State Medicaid manuals: H2032 per session, at least 30 minutes to qualify"
+S3 = "CMS Pub. 100-02 Ch. 15 §220.3 (timed minutes documented; rows without are TIME-MISSING's)"
 
 
 def _timed(code: str, minutes: int | None, units: int, line: int, cid: str = "C1", **kw):
@@ -299,7 +299,7 @@ UNTIMED = [
     Case("UNITS-UNTIMED", "timed code is not its business", "clean", source=S1,
          claims=[claim(code="97110", units=4)], notes=[note(minutes=60)]),
     Case("UNITS-UNTIMED", "per-session H2032 twice a day", "flag", profile="medicaid",
-         source="billing-rules.md §1 H2032 per session",
+         source="State Medicaid manuals: H2032 per session",
          claims=[claim(code="H2032", mods=None, payer="medicaid", units=2)], expected={L1: 1}),
 ]
 
@@ -424,7 +424,7 @@ T1019 = (
     "CMS Pub. 100-04 Transmittal 1019 (2006): untimed codes billed no more than once per "
     "provider, per discipline, per date of service, per patient"
 )
-S8 = "billing-rules.md §8 'Disciplines are separate' (Transmittal 1019)"
+S8 = "CMS Transmittal 1019 (untimed codes once per provider, discipline, date, patient)"
 MUE_DEF = (
     "CMS NCCI MUEs: the most units of a HCPCS/CPT code reported by the same provider for the "
     "same beneficiary on the same date of service"
@@ -477,7 +477,7 @@ UNTIMED_BY_DISCIPLINE = [
              ("C1", 1, "97150", None, A, 1), ("C2", 1, "97150", "GO", A, 1), source=T1019),
     # per-session codes keep one allowance per patient, day and code (state manuals)
     Case("UNITS-UNTIMED", "per-session H2032 by two providers", "flag", profile="medicaid",
-         source="billing-rules.md §1 H2032 per session",
+         source="State Medicaid manuals: H2032 per session",
          claims=[claim("C1", 1, code="H2032", mods=None, payer="medicaid"),
                  claim("C2", 1, code="H2032", mods=None, payer="medicaid", npi=NPI_B)],
          expected={("C2", 1): 1}),
