@@ -45,37 +45,35 @@ def _line_stats(lines: pl.DataFrame, keys: pl.Series) -> pl.DataFrame:
     """For each of `keys` (a service), what its lines (`lines`: s, ld, billed) hold: `lo` the
     lowest known discipline, `hi` the highest discipline (0 included), `unknown` whether a line's
     is unknown and `billed` whether one bills units; nulls for a service without lines."""
-    # as _summaries does for notes: the lines' keys sorted, only keys of several lines grouped
-    ids = lines.get_column("s")
-    sorting = ids.arg_sort(nulls_last=True).head(ids.len() - ids.null_count())
-    order: pl.Series | None = sorting
-    table = ids.gather(sorting)
-    alone = table.ne_missing(table.shift(1)) & table.ne_missing(table.shift(-1))
-    d = pl.col("ld")
-    one = [
-        pl.when(d > 0).then(d).alias("lo"),
-        d.alias("hi"),
-        (d == 0).alias("unknown"),
-        pl.col("billed"),
-    ]
-    if alone.all():
-        values = lines.lazy().select(one).collect()
-    else:
-        ordered = lines.lazy().select(pl.col("s", "ld", "billed").gather(sorting)).collect()
-        grouped = (
-            ordered.filter(~alone)
-            .group_by("s")
-            .agg(
-                lo=d.filter(d > 0).min(),
-                hi=d.max(),
-                unknown=(d == 0).any(),
-                billed=pl.col("billed").any(),
-            )
+    # service, discipline and billed packed into one integer (s < 2^60, ld < 8) and sorted as
+    # values: one service's lines are then a run in discipline order, grouped by the sorted fast
+    # path, far cheaper than an arg_sort and gathers of three columns
+    packed = (
+        lines.lazy()
+        .select(
+            (pl.col("s") * 16 + pl.col("ld").cast(pl.UInt64) * 2 + pl.col("billed").cast(pl.UInt64))
+            .drop_nulls()
+            .sort()
+            .alias("_v")
         )
-        values = pl.concat([ordered.filter(alone).select("s", *one), grouped]).sort("s")
-        table, order = values.get_column("s"), None
-        values = values.drop("s")
-    return pl.DataFrame(lookup(values, table, order, keys))
+        .select(
+            (pl.col("_v") // 16).set_sorted().alias("s"),
+            ((pl.col("_v") // 2) % 8).cast(pl.UInt8).alias("ld"),
+            (pl.col("_v") % 2 == 1).alias("billed"),
+        )
+    )
+    d = pl.col("ld")
+    values = (
+        packed.group_by("s", maintain_order=True)
+        .agg(
+            lo=d.filter(d > 0).first(),
+            hi=d.last(),
+            unknown=d.first() == 0,
+            billed=pl.col("billed").any(),
+        )
+        .collect()
+    )
+    return pl.DataFrame(lookup(values.drop("s"), values.get_column("s"), None, keys))
 
 
 def resolve(lines: pl.DataFrame, notes: pl.DataFrame) -> pl.DataFrame:

@@ -61,11 +61,19 @@ def first_treatments(data: AuditData, plans: pl.LazyFrame) -> pl.LazyFrame:
     by_code = pl.col("procedure_code").replace_strict(
         data.codes.discipline, default=None, return_dtype=pl.String
     )
-    noted = pl.coalesce(pl.col("discipline"), by_code) if "discipline" in note_columns else by_code
-    notes = data.notes.select("patient_id", "service_date", noted.alias("discipline")).filter(
-        pl.col("discipline").is_not_null()
-    )
-    treated = pl.concat([lines, notes]).unique()
+    day = ("patient_id", "service_date")
+    if "discipline" in note_columns:
+        # the code's default is looked up for the (few) notes of unknown discipline only
+        disc = pl.col("discipline")
+        known = data.notes.filter(disc.is_not_null()).select(*day, disc)
+        guessed = data.notes.filter(disc.is_null()).select(*day, by_code.alias("discipline"))
+        notes = pl.concat([known, guessed.filter(disc.is_not_null())])
+    else:
+        notes = data.notes.select(*day, by_code.alias("discipline")).filter(
+            pl.col("discipline").is_not_null()
+        )
+    # no unique() first: a repeated day changes no minimum and deduplicating costs more
+    treated = pl.concat([lines, notes])
     return (
         plans.select("_plan_row", "patient_id", "plan_discipline", "cert_start", "cert_end")
         .join(treated, on="patient_id", how="inner")
