@@ -164,11 +164,11 @@ def line_disciplines(
         table = tuple(sorted(sets.discipline.items()))
         if table not in by_code:
 
-            def lookup(c: pl.Expr, sets: CodeSets = sets) -> pl.Expr:
+            def of_code(c: pl.Expr, sets: CodeSets = sets) -> pl.Expr:
                 named = c.replace_strict(sets.discipline, default=None, return_dtype=pl.String)
                 return _number(named)
 
-            by_code[table] = (_per_distinct(code, lookup), [])
+            by_code[table] = (_per_distinct(code, of_code), [])
         by_code[table][1].append(name)
     expr = pl.lit(None, dtype=pl.UInt8)
     options = list(by_code.values())

@@ -246,12 +246,6 @@ def _summaries(notes: pl.DataFrame, keys: pl.Series) -> list[pl.Series]:
     return lookup(summary, table, order, keys)
 
 
-def matched_lines(claims: pl.DataFrame, notes: pl.DataFrame) -> pl.DataFrame:
-    """Every claim line with SERVICE_ID and the summary of its notes, in the claims' order,
-    every line's discipline unknown (`match` takes them)."""
-    return match(claims, notes).lines
-
-
 def prepare(
     claims: pl.LazyFrame, notes: pl.LazyFrame, codes: CodeSets, in_scope: pl.Expr | None = None
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
@@ -272,10 +266,3 @@ def prepare(
         )
     )
     return lines, matched.notes.lazy()
-
-
-def prepare_lines(
-    claims: pl.LazyFrame, notes: pl.LazyFrame, codes: CodeSets, in_scope: pl.Expr | None = None
-) -> pl.LazyFrame:
-    """The `lines` of `prepare`."""
-    return prepare(claims, notes, codes, in_scope)[0]

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from checks import matching
 from checks.base import MATCH_KEY, NOTE_BILLED, SERVICE_ID, note_summary
-from checks.matching import match_ids, matched_lines
+from checks.matching import match, match_ids
 from tests.support.rulekit import CLAIM_SCHEMA, NOTE_SCHEMA, claim, note
 
 DAY = dt.date(2026, 3, 2)
@@ -74,7 +74,7 @@ def test_truth_table(case: str, line: dict, rows: list, expected: dict) -> None:
         [claim(**{"date": DAY, **line})],
         [note(note_id, **{"date": DAY, **over}) for note_id, over in rows],
     )
-    out = matched_lines(claims, notes)
+    out = match(claims, notes).lines
     assert out.drop(SERVICE_ID).columns == by_columns(claims, notes).columns
     got = out.row(0, named=True)
     assert {k: got[k] for k in expected} == expected
@@ -88,7 +88,7 @@ def test_fallback_when_the_key_is_too_wide(monkeypatch: pytest.MonkeyPatch) -> N
     assert match_ids(claims, notes) is not None
     monkeypatch.setattr(matching, "KEY_BITS", 0)  # two patients need a bit
     assert match_ids(claims, notes) is None
-    out = matched_lines(claims, notes)
+    out = match(claims, notes).lines
     assert out["note_ids"].to_list() == [None, "N1"]
     assert out.drop(SERVICE_ID).equals(by_columns(claims, notes))
     assert_service_ids(out)
@@ -148,7 +148,7 @@ def test_same_as_matching_on_the_three_columns(
     with pytest.MonkeyPatch.context() as mp:
         if narrow:  # the fallback for keys wider than KEY_BITS
             mp.setattr(matching, "KEY_BITS", -1)
-        out = matched_lines(claims, notes)
+        out = match(claims, notes).lines
     assert out.drop(SERVICE_ID).equals(by_columns(claims, notes))
     assert_service_ids(out)
 
