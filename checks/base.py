@@ -16,6 +16,8 @@ claim's rendering provider for billed minutes.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -62,6 +64,32 @@ class CodeSets:
         return (self.timed | self.untimed | self.per_session) - self.evaluation
 
 
+class Shared:
+    """Frames that several rules derive alike from the same inputs (the plan-of-care rules' days
+    and plans, say), built once per engine run and code sets, then read by each of them. A frame
+    may depend on the lines, notes, plans and code sets, never on `in_scope` (the engine shares
+    one Shared across scopes) or a rule's parameters. The lock keeps rules running side by side
+    from building one twice."""
+
+    def __init__(self) -> None:
+        self._frames: dict[str, pl.DataFrame] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def frame(self, name: str, build: Callable[[], pl.LazyFrame]) -> pl.LazyFrame:
+        with self._guard:
+            lock = self._locks.setdefault(name, threading.Lock())
+        with lock:
+            if name not in self._frames:
+                self._frames[name] = build().collect()
+        return self._frames[name].lazy()
+
+    def clear(self) -> None:
+        """Forget every frame (the engine calls it once no later rule reads them)."""
+        with self._guard:
+            self._frames.clear()
+
+
 @dataclass(frozen=True)
 class AuditData:
     """Inputs of one rule call. `lines` holds every claim line (with LINE_ID, SERVICE_ID and its
@@ -74,6 +102,8 @@ class AuditData:
     plans: pl.LazyFrame
     mue: pl.LazyFrame
     codes: CodeSets
+    # frames several rules derive alike (Shared); the engine passes one per code sets
+    shared: Shared = field(default_factory=Shared, compare=False, repr=False)
 
 
 def billed_lines(data: AuditData) -> pl.LazyFrame:
@@ -81,6 +111,27 @@ def billed_lines(data: AuditData) -> pl.LazyFrame:
     (a zero-unit line claims no money). Pooling of units happens among these only: a line of
     another payer is audited under its own profile."""
     return data.lines.filter(pl.col("in_scope") & (pl.col("units") > 0))
+
+
+def several_lines(data: AuditData) -> pl.LazyFrame:
+    """The SERVICE_IDs billed on more than one claim line (of any scope), one row each. Nearly
+    every service has one line: a rule that sums per service takes the others' values as they
+    are and groups only these (grouping millions of one-row groups was most of its time)."""
+
+    def build() -> pl.LazyFrame:
+        ids = data.lines.select(pl.col(SERVICE_ID).drop_nulls().sort())
+        return ids.filter(pl.col(SERVICE_ID) == pl.col(SERVICE_ID).shift(1)).unique()
+
+    return data.shared.frame("several_lines", build)
+
+
+def split_by_lines(lines: pl.LazyFrame, data: AuditData) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """(`lines` of services billed on one line, `lines` of the others: several_lines, or a null
+    SERVICE_ID, which groups with the other nulls)."""
+    flagged = several_lines(data).with_columns(_several=pl.lit(True))
+    lines = lines.join(flagged, on=SERVICE_ID, how="left").cache()
+    several = pl.col("_several").fill_null(False) | pl.col(SERVICE_ID).is_null()
+    return lines.filter(~several).drop("_several"), lines.filter(several).drop("_several")
 
 
 def documents_line(note_discipline: pl.Expr) -> pl.Expr:

@@ -23,6 +23,7 @@ from checks.base import (
     LINE_ID,
     AuditData,
     CodeSets,
+    Shared,
     code_class,
     line_discipline,
     modifier_discipline,
@@ -175,6 +176,8 @@ class _Lines:
         self.base = base
         self.prepared: dict[str, pl.DataFrame] = {}
         self.classes: dict[str, pl.DataFrame] = {}  # billed lines per profile and code class
+        # frames derived alike by several rules (base.Shared), per code sets
+        self.shared: dict[str, Shared] = {}
 
     def _prepare(self, codes: CodeSets) -> str:
         key = _codes_key(codes)
@@ -211,6 +214,9 @@ class _Lines:
     def scoped(self, codes: CodeSets, members: list[str]) -> pl.LazyFrame:
         key = self._prepare(codes)
         return self.prepared[key].lazy().with_columns(in_scope=pl.col("_profile").is_in(members))
+
+    def shared_by(self, codes: CodeSets) -> Shared:
+        return self.shared.setdefault(_codes_key(codes), Shared())
 
     def applicable(self, rule: Rule, codes: CodeSets, members: list[str]) -> bool:
         """False when no in-scope billed line has a code class the rule can flag."""
@@ -335,10 +341,20 @@ def run_matched(
             profile = active[members[0]]
             if lines.applicable(rule, profile.codes, members):
                 scoped = lines.scoped(profile.codes, members)
-                jobs.append((rule_id, members, AuditData(scoped, notes, plans, mue, profile.codes)))
+                shared = lines.shared_by(profile.codes)
+                data = AuditData(scoped, notes, plans, mue, profile.codes, shared)
+                jobs.append((rule_id, members, data))
+
+    family = [""]  # the family of the rule run last, when the rules run one at a time
 
     def attempt(job: tuple[str, list[str], AuditData]) -> pl.DataFrame | BaseException:
         rule_id, members, data = job
+        if engine == RULE_ENGINE and rules[rule_id].family != family[0]:
+            # one at a time, in family order: the frames a family shared are freed once it is
+            # done (they are derived within a family), keeping the peak down
+            family[0] = rules[rule_id].family
+            for shared in lines.shared.values():
+                shared.clear()
         try:
             return _call(rules[rule_id], data, active[members[0]].rules[rule_id].params, engine)
         except (Exception, PanicException) as exc:  # a broken rule must not sink the audit

@@ -10,19 +10,85 @@ the profile). A note of unknown discipline does not count: it might be another d
 service and would start this plan's clock too early. Services before cert_start do not count
 either, since the export does not say which plan an earlier evaluation established; starting
 later never overstates a finding.
+
+The three plan-of-care rules judge a line by its patient, date and discipline alone, so they work
+on the distinct such days of the therapy lines (`plan_days`, about half as many rows as lines)
+and each day's candidate plans (`day_plans`), built once per engine job group (AuditData.shared)
+and joined back to the lines of the few days flagged.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from checks.base import AuditData
+from checks.base import LINE_ID, LINE_KEY, AuditData, billed_lines
 
 # optional plan columns of the CY 2025 initial-certification path (null when the export lacks them)
 ORDER_COLUMNS = ("order_signed_date", "sent_date")
 
 
+# what a plan-of-care rule needs to know of a line: its plans depend on nothing else
+DAY_KEY = ("patient_id", "service_date", "discipline")
+
+
+def therapy_lines(data: AuditData) -> pl.LazyFrame:
+    """In-scope lines with units of codes furnished under a plan (evaluations are exempt: the
+    evaluation that establishes the plan is not itself under a plan, §220.1)."""
+    return (
+        billed_lines(data)
+        .filter(pl.col("procedure_code").is_in(sorted(data.codes.therapy)))
+        .select(LINE_ID, *LINE_KEY, "patient_id", "service_date", "procedure_code", "discipline")
+    )
+
+
+def plan_days(data: AuditData) -> pl.LazyFrame:
+    """The distinct (patient, date, discipline) of the lines billing therapy codes, numbered
+    `_day`. Lines of every profile: a day's plans do not depend on who audits it, so the frame
+    is shared by every scope (AuditData.shared); lines_of_days keeps the in-scope lines."""
+    return data.shared.frame(
+        "plan_days",
+        lambda: (
+            data.lines.filter(
+                (pl.col("units") > 0) & pl.col("procedure_code").is_in(sorted(data.codes.therapy))
+            )
+            .select(DAY_KEY)
+            .unique()
+            .with_row_index("_day")
+        ),
+    )
+
+
+def day_plans(data: AuditData) -> pl.LazyFrame:
+    """Each day of `plan_days` with each plan of its patient and discipline (discipline_ok):
+    `_day`, `_plan_row`, service_date, cert_start, cert_end."""
+    return data.shared.frame(
+        "day_plans",
+        lambda: (
+            plan_days(data)
+            .join(
+                plans_of(data).select(
+                    "_plan_row", "patient_id", "plan_discipline", "cert_start", "cert_end"
+                ),
+                on="patient_id",
+                how="inner",
+            )
+            .filter(discipline_ok())
+            .select("_day", "_plan_row", "service_date", "cert_start", "cert_end")
+        ),
+    )
+
+
+def lines_of_days(data: AuditData, days: pl.LazyFrame) -> pl.LazyFrame:
+    """The therapy lines of `days` (frames with `_day`), with the days' columns."""
+    keyed = plan_days(data).join(days, on="_day", how="inner")
+    return therapy_lines(data).join(keyed, on=list(DAY_KEY), how="inner", nulls_equal=True)
+
+
 def plans_of(data: AuditData) -> pl.LazyFrame:
+    return data.shared.frame("plans", lambda: _plans(data))
+
+
+def _plans(data: AuditData) -> pl.LazyFrame:
     present = data.plans.collect_schema().names()
     return data.plans.select(
         "patient_id",
@@ -52,8 +118,13 @@ def in_range() -> pl.Expr:
     return pl.col("service_date").is_between(pl.col("cert_start"), pl.col("cert_end"))
 
 
-def first_treatments(data: AuditData, plans: pl.LazyFrame) -> pl.LazyFrame:
+def first_treatments(data: AuditData) -> pl.LazyFrame:
     """`_plan_row` -> `first_tx`, the plan's first treatment (module docstring)."""
+    return data.shared.frame("first_treatments", lambda: _first_treatments(data))
+
+
+def _first_treatments(data: AuditData) -> pl.LazyFrame:
+    plans = plans_of(data)
     lines = data.lines.filter(pl.col("units") > 0).select(
         "patient_id", "service_date", "discipline"
     )

@@ -16,13 +16,15 @@ import datetime as dt
 
 import polars as pl
 
-from checks.base import LINE_ID, LINE_KEY, AuditData, billed_lines
+from checks.base import AuditData
 from checks.declare import Param, rule
 from checks.rules._plans import (
     ORDER_COLUMNS,
-    discipline_ok,
+    day_plans,
     first_treatments,
     in_range,
+    lines_of_days,
+    plan_days,
     plan_text,
     plans_of,
 )
@@ -32,16 +34,6 @@ THERAPY = ("timed", "untimed", "per_session")
 _OUT = ("claim_id", "line_number", "supported_units", "excess_units", "message", "evidence")
 
 
-def _therapy_lines(data: AuditData) -> pl.LazyFrame:
-    """In-scope lines with units of codes furnished under a plan (evaluations are exempt: the
-    evaluation that establishes the plan is not itself under a plan, §220.1)."""
-    return (
-        billed_lines(data)
-        .filter(pl.col("procedure_code").is_in(sorted(data.codes.therapy)))
-        .select(LINE_ID, *LINE_KEY, "patient_id", "service_date", "procedure_code", "discipline")
-    )
-
-
 def _whole_line() -> dict[str, pl.Expr]:
     return {
         "supported_units": pl.lit(None, dtype=pl.Int64),
@@ -49,26 +41,18 @@ def _whole_line() -> dict[str, pl.Expr]:
     }
 
 
-def _flagged_only(rows: pl.LazyFrame, clean: pl.Expr) -> pl.LazyFrame:
-    """The line-plan rows of lines where `clean` (aggregated per line) is false. Evidence texts
-    are then built for the few flagged lines only, not for every line and plan."""
+def _flagged_days(rows: pl.LazyFrame, clean: pl.Expr) -> pl.LazyFrame:
+    """The day-plan rows of the days where `clean` (aggregated per day) is false, with every
+    plan column. Evidence texts are then built for the few flagged days only."""
     rows = rows.cache()  # read twice (why: the caching note in checks/base.py)
-    flagged = rows.group_by(LINE_ID).agg(clean.alias("_clean")).filter(~pl.col("_clean"))
-    return rows.join(flagged.select(LINE_ID), on=LINE_ID, how="semi")
+    flagged = rows.group_by("_day").agg(clean.alias("_clean")).filter(~pl.col("_clean"))
+    return rows.join(flagged.select("_day"), on="_day", how="semi")
 
 
-def _with_started_plans(data: AuditData, plans: pl.LazyFrame) -> pl.LazyFrame:
-    """Each therapy line joined to its patient's plans, with `started`: the plan matches the
-    line's discipline and was certified from on or before the date of service."""
-    return (
-        _therapy_lines(data)
-        .join(plans, on="patient_id", how="left")
-        .with_columns(
-            started=pl.col("plan_id").is_not_null()
-            & discipline_ok()
-            & (pl.col("cert_start") <= pl.col("service_date"))
-        )
-    )
+def _with_plans(rows: pl.LazyFrame, data: AuditData) -> pl.LazyFrame:
+    """Day-plan `rows` with every column of their plans."""
+    plans = plans_of(data).drop("patient_id", "cert_start", "cert_end")
+    return rows.join(plans, on="_plan_row", how="left")
 
 
 @rule(
@@ -87,17 +71,16 @@ def poc_missing(data: AuditData) -> pl.LazyFrame:
     current treatment plan. Evaluation codes are exempt. Whole-line finding; the evidence lists
     the patient's other plans (wrong discipline, or starting later) so a reviewer sees why.
     """
-    rows = _with_started_plans(data, plans_of(data))
+    started = day_plans(data).filter(pl.col("cert_start") <= pl.col("service_date"))
+    missing = plan_days(data).join(started.select("_day"), on="_day", how="anti")
+    # the evidence lists every plan of the patient (wrong discipline, or starting later)
+    texts = (
+        missing.join(plans_of(data), on="patient_id", how="left")
+        .group_by("_day")
+        .agg(plans=plan_text().drop_nulls().sort().str.join("; "))
+    )
     return (
-        _flagged_only(rows, pl.col("started").any())
-        .group_by(LINE_KEY)
-        .agg(
-            any_started=pl.col("started").any(),
-            code=pl.col("procedure_code").first(),
-            discipline=pl.col("discipline").first(),
-            plans=plan_text().drop_nulls().sort().str.join("; "),
-        )
-        .filter(~pl.col("any_started"))
+        lines_of_days(data, texts)
         .with_columns(
             **_whole_line(),
             message=pl.format(
@@ -106,7 +89,7 @@ def poc_missing(data: AuditData) -> pl.LazyFrame:
                 pl.when(pl.col("discipline").is_null())
                 .then(pl.lit(""))
                 .otherwise(pl.format("for {} ", pl.col("discipline"))),
-                pl.col("code"),
+                pl.col("procedure_code"),
             ),
             evidence=pl.format(
                 "plans={}; line discipline {}",
@@ -153,12 +136,11 @@ def poc_expired(data: AuditData, *, max_cert_days: int) -> pl.LazyFrame:
     started at all are POC-MISSING's. Whole-line finding; the evidence
     names each plan's first treatment, the end of its 90 days and the date it covers through.
     """
-    plans = plans_of(data).cache()
     limit_end = pl.col("first_tx") + pl.duration(days=max_cert_days - 1)
     rows = (
-        _with_started_plans(data, plans)
-        .filter(pl.col("started"))
-        .join(first_treatments(data, plans), on="_plan_row", how="left")
+        day_plans(data)
+        .filter(pl.col("cert_start") <= pl.col("service_date"))
+        .join(first_treatments(data), on="_plan_row", how="left")
         .with_columns(limit_end=limit_end, through=pl.min_horizontal("cert_end", limit_end))
     )
     covered = pl.col("service_date") <= pl.col("through")
@@ -175,25 +157,25 @@ def poc_expired(data: AuditData, *, max_cert_days: int) -> pl.LazyFrame:
             )
         )
     )
-    return (
-        _flagged_only(rows, covered.any())
-        .group_by(LINE_KEY)
+    days = (
+        _with_plans(_flagged_days(rows, covered.any()), data)
+        .group_by("_day")
         .agg(
-            covered=covered.any(),
             last_through=pl.col("through").max(),
-            code=pl.col("procedure_code").first(),
             plans=pl.format("{}, certified through {}", per_plan, pl.col("through"))
             .sort()
             .str.join("; "),
         )
-        .filter(~pl.col("covered"))
+    )
+    return (
+        lines_of_days(data, days)
         .with_columns(
             **_whole_line(),
             message=pl.format(
                 "The plan of care for this {} service was certified only through {} (the plan's "
                 "end, or {} calendar days from the first treatment under it), and no "
                 "recertification covers this later date of service.",
-                pl.col("code"),
+                pl.col("procedure_code"),
                 pl.col("last_through"),
                 pl.lit(max_cert_days),
             ),
@@ -274,12 +256,9 @@ def poc_unsigned(
     not silently accepted (§220.1.3 D). The evidence gives each plan's first treatment and,
     when the plan has an order or a sent date, why the order path did not certify it.
     """
-    plans = plans_of(data).cache()
-    rows = (
-        _therapy_lines(data)
-        .join(plans, on="patient_id", how="inner")
-        .filter(discipline_ok() & in_range())
-        .join(first_treatments(data, plans), on="_plan_row", how="left")
+    rows = _with_plans(
+        day_plans(data).filter(in_range()).join(first_treatments(data), on="_plan_row", how="left"),
+        data,
     )
     delay = (pl.col("signed_date") - pl.col("first_tx")).dt.total_days()
     by_order, why_not = _order_path_gap(accept_order_path, order_path_from, max_sent_delay_days)
@@ -287,22 +266,22 @@ def poc_unsigned(
     late_days = pl.when(pl.col("signed_date").is_not_null()).then(delay)
     has_order = pl.any_horizontal(pl.col(c).is_not_null() for c in ORDER_COLUMNS)
     per_plan = pl.format("{} first treatment {}", plan_text(), pl.col("first_tx"))
-    return (
-        _flagged_only(rows, in_time.any())
-        .group_by(LINE_KEY)
+    days = (
+        _flagged_days(rows, in_time.any())
+        .group_by("_day")
         .agg(
-            any_in_time=in_time.any(),
             any_signed=pl.col("signed_date").is_not_null().any(),
             any_order=has_order.any(),
             best_delay=late_days.min(),
-            code=pl.col("procedure_code").first(),
             plans=pl.when(has_order)
             .then(pl.format("{} ({})", per_plan, why_not))
             .otherwise(per_plan)
             .sort()
             .str.join("; "),
         )
-        .filter(~pl.col("any_in_time"))
+    )
+    return (
+        lines_of_days(data, days)
         .with_columns(
             **_whole_line(),
             # null: the engine applies the profile's severity for POC-UNSIGNED
@@ -315,7 +294,7 @@ def poc_unsigned(
                     "The plan of care covering this {} service was signed {} days after the "
                     "first treatment under it, {} days later than the {}-day limit for "
                     "certification.",
-                    pl.col("code"),
+                    pl.col("procedure_code"),
                     pl.col("best_delay"),
                     pl.col("best_delay") - max_signature_delay_days,
                     pl.lit(max_signature_delay_days),
@@ -325,7 +304,7 @@ def poc_unsigned(
                 pl.format(
                     "No plan of care covering this {} service has been signed by the "
                     "physician or non-physician practitioner, so it is not certified.",
-                    pl.col("code"),
+                    pl.col("procedure_code"),
                 )
             )
             + pl.when(pl.col("any_order"))

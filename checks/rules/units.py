@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from checks.attribution import attributed_excess, key_billed_text, key_lines_text, units_text
-from checks.base import MATCH_KEY, SERVICE_ID, AuditData, billed_lines
+from checks.base import LINE_KEY, MATCH_KEY, SERVICE_ID, AuditData, billed_lines, split_by_lines
 from checks.declare import Param, rule
 from checks.rules._timed import (
     cms_excess,
@@ -115,23 +115,48 @@ def units_8min(
     disc = pl.col("discipline")
     # one code of one discipline: SERVICE_ID widened by the line's discipline, so the shared
     # helpers that pool and attribute per SERVICE_ID keep the disciplines apart
-    lines = (
-        _minutes_documented(billed_lines(data).filter(pl.col("code_class") == "timed"))
-        .with_columns(_dk=discipline_key(disc))
-        .with_columns(
-            pl.col(SERVICE_ID) * 8 + pl.col("_dk"), _pool=pool_of(pl.col("_dk"), per_code)
-        )
-        .cache()
+    widen = {
+        SERVICE_ID: pl.col(SERVICE_ID) * 8 + pl.col("_dk"),
+        "_pool": pool_of(pl.col("_dk"), per_code),
+    }
+    timed = _minutes_documented(billed_lines(data).filter(pl.col("code_class") == "timed")).select(
+        SERVICE_ID,
+        *MATCH_KEY,
+        *LINE_KEY,
+        "units",
+        "discipline",
+        "note_minutes",
+        "note_rows",
+        "note_ids",
+        "rows_discipline_unknown",
     )
+    single, several = (
+        part.with_columns(_dk=discipline_key(disc)).with_columns(**widen)
+        for part in split_by_lines(timed, data)
+    )
+    lines = pl.concat([single, several]).cache()
     m = pl.col("minutes")
     billed = pl.col("billed")
     # every line of a key carries the same note summary (checks/matching.py), so first() is it;
     # the key's columns ride along in the key: first() per group cost more than hashing them
-    per_code_rows = lines.group_by(SERVICE_ID, *MATCH_KEY, "_pool").agg(
-        billed=units_col.sum().cast(pl.Int64),
-        minutes=pl.col("note_minutes").first(),
-        _unknown=pl.col("rows_discipline_unknown").first(),
-        _disc=disc.first(),
+    per_code_rows = pl.concat(
+        [
+            single.select(
+                SERVICE_ID,
+                *MATCH_KEY,
+                "_pool",
+                billed=units_col.cast(pl.Int64),
+                minutes=pl.col("note_minutes"),
+                _unknown=pl.col("rows_discipline_unknown"),
+                _disc=disc,
+            ),
+            several.group_by(SERVICE_ID, *MATCH_KEY, "_pool").agg(
+                billed=units_col.sum().cast(pl.Int64),
+                minutes=pl.col("note_minutes").first(),
+                _unknown=pl.col("rows_discipline_unknown").first(),
+                _disc=disc.first(),
+            ),
+        ]
     )
     if method == "ama":
         return _ama(lines, per_code_rows, unit_minutes, min_minutes)
@@ -289,11 +314,14 @@ def units_mue(data: AuditData) -> pl.LazyFrame:
     lines = billed_lines(data).cache()
     # units per service by one group_by; only services above their MUE (a few) are split by
     # provider below, since a provider's units never exceed its service's
-    keys = (
-        lines.group_by(SERVICE_ID, "procedure_code", "service_date")
-        .agg(service_units=units_col.sum().cast(pl.Int64))
-        .with_columns(service_year=pl.col("service_date").dt.year().cast(pl.Int64))
-    )
+    service = (SERVICE_ID, "procedure_code", "service_date")
+    single, several = split_by_lines(lines.select(*service, "units"), data)
+    keys = pl.concat(
+        [
+            single.select(*service, service_units=units_col.cast(pl.Int64)),
+            several.group_by(service).agg(service_units=units_col.sum().cast(pl.Int64)),
+        ]
+    ).with_columns(service_year=pl.col("service_date").dt.year().cast(pl.Int64))
     table = data.mue.select(
         procedure_code=pl.col("code").cast(pl.String).str.strip_chars().str.to_uppercase(),
         mue_year=pl.col("year").cast(pl.Int64),
