@@ -180,23 +180,27 @@ def code_class(codes: CodeSets) -> pl.Expr:
     )
 
 
+# note-row counts of a service fit 32 bits; four such columns on every line, half the memory
+COUNT = pl.UInt32
+
+
 def note_aggregations() -> list[pl.Expr]:
     """What the notes of one (patient, date, code) document, as aggregations per key."""
     start_missing = pl.col("start_time").is_null()
     end_missing = pl.col("end_time").is_null()
     return [
-        pl.len().cast(pl.Int64).alias("note_rows"),
+        pl.len().cast(COUNT).alias("note_rows"),
         # sum is null only when no row documents minutes
         pl.when(pl.col("minutes").is_not_null().any())
         .then(pl.col("minutes").sum())
         .otherwise(None)
         .cast(pl.Int64)
         .alias("note_minutes"),
-        pl.col("minutes").is_null().sum().cast(pl.Int64).alias("rows_minutes_missing"),
-        (start_missing | end_missing).sum().cast(pl.Int64).alias("rows_times_missing"),
+        pl.col("minutes").is_null().sum().cast(COUNT).alias("rows_minutes_missing"),
+        (start_missing | end_missing).sum().cast(COUNT).alias("rows_times_missing"),
         pl.col("start_time").min().alias("note_start"),
         pl.col("end_time").max().alias("note_end"),
-        pl.col("discipline").is_null().sum().cast(pl.Int64).alias("rows_discipline_unknown"),
+        pl.col("discipline").is_null().sum().cast(COUNT).alias("rows_discipline_unknown"),
         pl.col("note_id").min().alias("_id"),
         pl.col("note_id").max().alias("_id_max"),
         pl.col("provider_npi").min().alias("_npi"),
@@ -210,13 +214,13 @@ def one_note() -> list[pl.Expr]:
     start_missing = pl.col("start_time").is_null()
     end_missing = pl.col("end_time").is_null()
     return [
-        pl.lit(1, dtype=pl.Int64).alias("note_rows"),
+        pl.lit(1, dtype=COUNT).alias("note_rows"),
         pl.col("minutes").cast(pl.Int64).alias("note_minutes"),
-        pl.col("minutes").is_null().cast(pl.Int64).alias("rows_minutes_missing"),
-        (start_missing | end_missing).cast(pl.Int64).alias("rows_times_missing"),
+        pl.col("minutes").is_null().cast(COUNT).alias("rows_minutes_missing"),
+        (start_missing | end_missing).cast(COUNT).alias("rows_times_missing"),
         pl.col("start_time").alias("note_start"),
         pl.col("end_time").alias("note_end"),
-        pl.col("discipline").is_null().cast(pl.Int64).alias("rows_discipline_unknown"),
+        pl.col("discipline").is_null().cast(COUNT).alias("rows_discipline_unknown"),
         pl.col("note_id").alias("note_ids"),
         pl.col("provider_npi").alias("note_providers"),
     ]

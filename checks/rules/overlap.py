@@ -226,8 +226,13 @@ def overlap_day_cap(data: AuditData, *, cap_minutes: int, unit_minutes: int) -> 
     """
     g = ["rendering_npi", "service_date"]
     billed = pl.col("units") * unit_minutes
+    timed = data.lines.filter((pl.col("code_class") == "timed") & (pl.col("units") > 0)).cache()
+    # only the provider-days over the cap (a few) are sorted into their running totals
+    over = (
+        timed.group_by(g).agg(billed.sum().alias("_total")).filter(pl.col("_total") > cap_minutes)
+    )
     return (
-        data.lines.filter((pl.col("code_class") == "timed") & (pl.col("units") > 0))
+        timed.join(over.select(g), on=g, how="semi")
         .sort([*g, "note_start", "claim_id", "line_number"], nulls_last=True)
         .with_columns(
             running=billed.cum_sum().over(g),
