@@ -9,7 +9,13 @@ import polars as pl
 from checks.attribution import attributed_excess
 from checks.base import LINE_ID, MATCH_KEY, AuditData, billed_lines, documents_line
 from checks.declare import Param, rule
-from checks.intervals import hhmm, overlap_with_earlier, overlap_with_other_party, timed_intervals
+from checks.intervals import (
+    groups_with_overlap,
+    hhmm,
+    overlap_with_earlier,
+    overlap_with_other_party,
+    timed_intervals,
+)
 
 _OUT = ("claim_id", "line_number", "supported_units", "excess_units", "message", "evidence")
 
@@ -57,11 +63,13 @@ def overlap_timed(data: AuditData, *, unit_minutes: int, min_minutes: int) -> pl
     finding is reported even when the distinct minutes still support every unit billed (no
     money at risk then), since the same minutes were documented twice.
     """
-    rows = overlap_with_earlier(
-        timed_intervals(data.notes, data.codes.one_on_one), ["patient_id", "service_date"]
-    ).cache()
-    # services with shared minutes are a few percent: keep all rows of those (patient, date,
-    # code) keys only, so the evidence texts below are built for them alone
+    day = ["patient_id", "service_date"]
+    intervals = timed_intervals(data.notes, data.codes.one_on_one)
+    # days with shared minutes are a few percent: a narrow sweep finds them, the full one
+    # (partners, evidence) runs on them alone
+    busy = groups_with_overlap(intervals, day)
+    rows = overlap_with_earlier(intervals.join(busy, on=day, how="semi"), day).cache()
+    # ... and of those, only the (patient, date, code) keys with shared minutes are kept
     hit = rows.filter(pl.col("overlap") > 0).select(MATCH_KEY).unique()
     rows = rows.join(hit, on=list(MATCH_KEY), how="semi")
     pair = pl.format(
@@ -158,10 +166,11 @@ def overlap_provider(data: AuditData, *, min_overlap_minutes: int) -> pl.LazyFra
     overlapping notes of the other patient, none of which alone reaches the minimum.
     """
     day = ["provider_npi", "service_date"]
-    rows = timed_intervals(data.notes, data.codes.one_on_one).cache()
+    # not cached: filtering the notes again costs less than holding every interval twice
+    rows = timed_intervals(data.notes, data.codes.one_on_one)
     # a provider-day can hold a cross-patient overlap only if it holds any overlap at all: one
     # cheap sweep finds those days (a few percent) and the exact sweep runs on them alone
-    busy = overlap_with_earlier(rows, day).filter(pl.col("overlap") > 0).select(day).unique()
+    busy = groups_with_overlap(rows, day)
     flagged = overlap_with_other_party(
         rows.join(busy, on=day, how="semi"), day, "patient_id", min_overlap_minutes
     )
