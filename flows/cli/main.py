@@ -231,9 +231,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _add_generate_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "generate",
-        help="write synthetic claims, notes and plans with ground-truth labels",
+        help="write synthetic claims, notes, plans and providers with ground-truth labels",
         description=(
-            "Write synthetic claims, notes and plans exports and labels (which line carries "
+            "Write synthetic claims, notes, plans and providers exports and labels (which line "
+            "carries "
             "which violation) for a multi-provider PT/OT/behavioral-health practice. Same "
             "seed, same bytes."
         ),
@@ -254,7 +255,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     g = generate(args.lines, args.seed, args.out, args.format, clean=args.clean)
     print(
         f"{PROG} generate: {g.claims} claim lines, {g.notes} note rows, {g.plans} plans, "
-        f"{g.labels} labelled violations in {g.out}"
+        f"{g.providers} providers, {g.labels} labelled violations in {g.out}"
     )
     return 0
 
