@@ -166,7 +166,10 @@ def rule_rows(
     return sorted(rows, key=lambda r: (r["family"], r["rule_id"]))
 
 
-def scorecard(card: pl.DataFrame | None) -> dict[str, Any]:
+def scorecard(card: pl.DataFrame | None, names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The scorecard section; `names`: provider NPI -> name (the providers export), shown beside
+    each NPI when given."""
+    names = names or {}
     if card is None:
         return {"available": False, "rows": [], "total": 0, "flagged": 0}
     ordered = card.with_columns((pl.col("low_minutes") | pl.col("high_rate")).alias("_flag")).sort(
@@ -183,6 +186,7 @@ def scorecard(card: pl.DataFrame | None) -> dict[str, Any]:
         rows.append(
             {
                 "provider_npi": r["provider_npi"],
+                "provider_name": names.get(r["provider_npi"], ""),
                 "lines": fmt_int(r["lines"]),
                 "claims": fmt_int(r["claims"]),
                 "lines_with_findings": fmt_int(r["lines_with_findings"]),
@@ -200,6 +204,7 @@ def scorecard(card: pl.DataFrame | None) -> dict[str, Any]:
         "rows": rows,
         "total": card.height,
         "flagged": int(ordered["_flag"].sum()),
+        "named": bool(names),
         "low_minutes": f"{metrics.LOW_MINUTES_PER_UNIT:g}",
         "min_units": metrics.MIN_TIMED_UNITS,
         "rate_factor": f"{metrics.HIGH_RATE_FACTOR:g}",
@@ -230,6 +235,7 @@ def findings_table(
     per_rule: int,
     run: RunInfo,
     changes: Changes | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     # with history or reviews, each row also carries its status and disposition (marked, shown)
     marked = finding_marks(findings, changes)
@@ -253,6 +259,9 @@ def findings_table(
         "severities": sorted(set(shown["severity"]), key=lambda s: SEVERITY_RANK.get(s, 9)),
         "providers": sorted(set(shown["provider_npi"])),
     }
+    if names:
+        # only the providers of the findings shown; the page's script shows each beside its NPI
+        data["names"] = {npi: names[npi] for npi in data["providers"] if npi in names}
     return {
         "data": data,
         "shown": shown.height,
@@ -371,11 +380,13 @@ def build_view(
     *,
     per_rule: int = DEFAULT_PER_RULE,
     changes: Changes | None = None,
+    provider_names: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The report's content. `findings` is the run's findings frame (FINDINGS_SCHEMA),
     `validation` validation.json, `catalogue` reports.catalogue.catalogue(...), `provider_card`
     reports.metrics.provider_scorecard(...) (None: the section says it is not available),
-    `changes` the history and reviews to show (reports/history_view.py; None: neither)."""
+    `changes` the history and reviews to show (reports/history_view.py; None: neither),
+    `provider_names` NPI -> name from the providers export (None: NPIs only)."""
     if per_rule < 1:
         raise ValueError("per_rule must be at least 1")
     return {
@@ -386,9 +397,9 @@ def build_view(
         "severities": severities(summary),
         "rules": rule_rows(summary, catalogue),
         "failed": [r for r, v in summary["by_rule"].items() if v["status"] == "failed to run"],
-        "charts": chart_groups(summary, findings),
-        "scorecard": scorecard(provider_card),
-        "findings": findings_table(summary, findings, per_rule, run, changes),
+        "charts": chart_groups(summary, findings, provider_names),
+        "scorecard": scorecard(provider_card, provider_names),
+        "findings": findings_table(summary, findings, per_rule, run, changes, provider_names),
         "history": history_view(summary, changes, run.run_id, run.run_time),
         "reviews": reviews_view(summary, changes),
         "quality": quality(validation, summary),

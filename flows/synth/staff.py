@@ -46,7 +46,8 @@ DISCHARGE_AFTER_DAYS = 14
 COINSURANCE = {"medicare": 0.2, "medicaid": 0.0, "commercial": 0.2, "other": 0.2}
 BLANK_ALLOWED = 0.08
 FIRST = ("Alex", "Blair", "Casey", "Dana", "Emery", "Finley", "Gray", "Harper", "Indy", "Jules",
-         "Kai", "Logan", "Morgan", "Noel", "Oakley", "Parker", "Quinn", "Reese", "Sage", "Taylor")  # fmt: skip
+         "Kai", "Logan", "Morgan", "Noel", "Oakley", "Parker", "Quinn", "Reese", "Sage",
+         "Taylor")  # fmt: skip
 LAST = ("Synthia", "Testwell", "Sampleton", "Mockford", "Fakeley", "Demoson", "Placeholder",
         "Examplar", "Dummett", "Fictive", "Madeup", "Notreal")  # fmt: skip
 PROVIDER_COLUMNS = ("npi", "name", "role", "discipline", "supervising_npi")
