@@ -101,7 +101,8 @@ def test_a_failing_rule_family_task_does_not_sink_the_flow(
     monkeypatch.setattr(rules_stage, "run_matched", overlap_raises)
     claims, notes, plans = (str(p) for p in SAMPLE_INPUTS)
     out = audit_flow(out=str(tmp_path / "o"), claims=claims, notes=notes, plans=plans,
-                     providers=str(SAMPLE_PROVIDERS), history=False, expectations=False)  # fmt: skip
+                     providers=str(SAMPLE_PROVIDERS), history=False,
+                     expectations=False)  # fmt: skip
     by_rule = out.summary["by_rule"]
     failed = {r for r, v in by_rule.items() if v["status"] == "failed to run"}
     assert failed == {r for r, v in by_rule.items() if v["family"] == "overlap"} != set()
