@@ -16,7 +16,6 @@ from typing import Any
 
 import polars as pl
 
-from reports import metrics
 from reports.charts import chart_groups
 from reports.formatting import (
     describe,
@@ -28,9 +27,9 @@ from reports.formatting import (
     period_sentence,
 )
 from reports.history_view import Changes, finding_marks, history_view, reviews_view
+from reports.scorecard import scorecard
 
 DEFAULT_PER_RULE = 200
-SCORECARD_ROWS = 100
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 STATUS_CLASS = {
     "passed": "ok",
@@ -166,52 +165,6 @@ def rule_rows(
     return sorted(rows, key=lambda r: (r["family"], r["rule_id"]))
 
 
-def scorecard(card: pl.DataFrame | None, names: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The scorecard section; `names`: provider NPI -> name (the providers export), shown beside
-    each NPI when given."""
-    names = names or {}
-    if card is None:
-        return {"available": False, "rows": [], "total": 0, "flagged": 0}
-    ordered = card.with_columns((pl.col("low_minutes") | pl.col("high_rate")).alias("_flag")).sort(
-        ["_flag", "amount_at_risk", "provider_npi"], descending=[True, True, False]
-    )
-    rows = []
-    for r in ordered.head(SCORECARD_ROWS).iter_rows(named=True):
-        flags = []
-        if r["low_minutes"]:
-            flags.append(f"under {metrics.LOW_MINUTES_PER_UNIT:g} min per timed unit")
-        if r["high_rate"]:
-            flags.append(f"findings rate ≥ {metrics.HIGH_RATE_FACTOR:g}× the practice's")
-        per_unit = r["minutes_per_unit"]
-        rows.append(
-            {
-                "provider_npi": r["provider_npi"],
-                "provider_name": names.get(r["provider_npi"], ""),
-                "lines": fmt_int(r["lines"]),
-                "claims": fmt_int(r["claims"]),
-                "lines_with_findings": fmt_int(r["lines_with_findings"]),
-                "findings": fmt_int(r["findings"]),
-                "rate": fmt_pct(r["findings_rate"]),
-                "amount": fmt_money(r["amount_at_risk"]),
-                "timed_units": fmt_int(r["timed_units"]),
-                "minutes": fmt_int(r["documented_minutes"]),
-                "per_unit": "—" if per_unit is None else f"{per_unit:.1f}",
-                "flags": flags,
-            }
-        )
-    return {
-        "available": True,
-        "rows": rows,
-        "total": card.height,
-        "flagged": int(ordered["_flag"].sum()),
-        "named": bool(names),
-        "low_minutes": f"{metrics.LOW_MINUTES_PER_UNIT:g}",
-        "min_units": metrics.MIN_TIMED_UNITS,
-        "rate_factor": f"{metrics.HIGH_RATE_FACTOR:g}",
-        "min_lines": metrics.MIN_LINES_FOR_RATE,
-    }
-
-
 def embedded(
     findings: pl.DataFrame, per_rule: int, columns: Sequence[str] = EMBED_COLUMNS
 ) -> pl.DataFrame:
@@ -252,16 +205,17 @@ def findings_table(
         for rule_id, row in summary["by_rule"].items()
         if row["findings"]
     ]
-    data = {
+    providers = sorted(set(shown["provider_npi"]))
+    data: dict[str, Any] = {
         "columns": list(columns),
         "rows": [list(r) for r in shown.iter_rows()],
         "rules": [[r["rule_id"], r["title"]] for r in rules],
         "severities": sorted(set(shown["severity"]), key=lambda s: SEVERITY_RANK.get(s, 9)),
-        "providers": sorted(set(shown["provider_npi"])),
+        "providers": providers,
     }
     if names:
         # only the providers of the findings shown; the page's script shows each beside its NPI
-        data["names"] = {npi: names[npi] for npi in data["providers"] if npi in names}
+        data["names"] = {npi: names[npi] for npi in providers if npi in names}
     return {
         "data": data,
         "shown": shown.height,

@@ -8,7 +8,8 @@ import polars as pl
 from data import SAMPLE
 from flows.run.direct import AuditOutputs
 from reports.charts import chart_groups
-from reports.view_model import findings_table, scorecard
+from reports.scorecard import scorecard
+from reports.view_model import findings_table
 from tests.support import report_fixture as fx
 
 
