@@ -119,8 +119,14 @@ def _pair(
     ]
 
 
-def chart_groups(summary: Mapping[str, Any], findings: pl.DataFrame) -> list[dict[str, Any]]:
-    """By rule, by provider (the largest amounts), by month: a findings and a dollars chart each."""
+def chart_groups(
+    summary: Mapping[str, Any],
+    findings: pl.DataFrame,
+    names: Mapping[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """By rule, by provider (the largest amounts), by month: a findings and a dollars chart each.
+    `names`: provider NPI -> name, shown beside the NPI when given."""
+    names = names or {}
     rules = sorted(
         ((r, v["findings"], v["amount_at_risk"]) for r, v in summary["by_rule"].items()),
         key=lambda t: (-t[2], -t[1], t[0]),
@@ -150,7 +156,12 @@ def chart_groups(summary: Mapping[str, Any], findings: pl.DataFrame) -> list[dic
             "caption": "Each flagged line counted once, at its largest amount at risk.",
             "charts": _pair(
                 "provider",
-                list(shown.select("key", "findings", "amount_at_risk").iter_rows()),
+                [
+                    (f"{npi} {names[npi]}" if npi in names else npi, n, amount)
+                    for npi, n, amount in shown.select(
+                        "key", "findings", "amount_at_risk"
+                    ).iter_rows()
+                ],
                 "provider",
                 provider_note,
             ),

@@ -16,7 +16,6 @@ from typing import Any
 
 import polars as pl
 
-from reports import metrics
 from reports.charts import chart_groups
 from reports.formatting import (
     describe,
@@ -28,9 +27,9 @@ from reports.formatting import (
     period_sentence,
 )
 from reports.history_view import Changes, finding_marks, history_view, reviews_view
+from reports.scorecard import scorecard
 
 DEFAULT_PER_RULE = 200
-SCORECARD_ROWS = 100
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 STATUS_CLASS = {
     "passed": "ok",
@@ -166,47 +165,6 @@ def rule_rows(
     return sorted(rows, key=lambda r: (r["family"], r["rule_id"]))
 
 
-def scorecard(card: pl.DataFrame | None) -> dict[str, Any]:
-    if card is None:
-        return {"available": False, "rows": [], "total": 0, "flagged": 0}
-    ordered = card.with_columns((pl.col("low_minutes") | pl.col("high_rate")).alias("_flag")).sort(
-        ["_flag", "amount_at_risk", "provider_npi"], descending=[True, True, False]
-    )
-    rows = []
-    for r in ordered.head(SCORECARD_ROWS).iter_rows(named=True):
-        flags = []
-        if r["low_minutes"]:
-            flags.append(f"under {metrics.LOW_MINUTES_PER_UNIT:g} min per timed unit")
-        if r["high_rate"]:
-            flags.append(f"findings rate ≥ {metrics.HIGH_RATE_FACTOR:g}× the practice's")
-        per_unit = r["minutes_per_unit"]
-        rows.append(
-            {
-                "provider_npi": r["provider_npi"],
-                "lines": fmt_int(r["lines"]),
-                "claims": fmt_int(r["claims"]),
-                "lines_with_findings": fmt_int(r["lines_with_findings"]),
-                "findings": fmt_int(r["findings"]),
-                "rate": fmt_pct(r["findings_rate"]),
-                "amount": fmt_money(r["amount_at_risk"]),
-                "timed_units": fmt_int(r["timed_units"]),
-                "minutes": fmt_int(r["documented_minutes"]),
-                "per_unit": "—" if per_unit is None else f"{per_unit:.1f}",
-                "flags": flags,
-            }
-        )
-    return {
-        "available": True,
-        "rows": rows,
-        "total": card.height,
-        "flagged": int(ordered["_flag"].sum()),
-        "low_minutes": f"{metrics.LOW_MINUTES_PER_UNIT:g}",
-        "min_units": metrics.MIN_TIMED_UNITS,
-        "rate_factor": f"{metrics.HIGH_RATE_FACTOR:g}",
-        "min_lines": metrics.MIN_LINES_FOR_RATE,
-    }
-
-
 def embedded(
     findings: pl.DataFrame, per_rule: int, columns: Sequence[str] = EMBED_COLUMNS
 ) -> pl.DataFrame:
@@ -230,6 +188,7 @@ def findings_table(
     per_rule: int,
     run: RunInfo,
     changes: Changes | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     # with history or reviews, each row also carries its status and disposition (marked, shown)
     marked = finding_marks(findings, changes)
@@ -246,13 +205,17 @@ def findings_table(
         for rule_id, row in summary["by_rule"].items()
         if row["findings"]
     ]
-    data = {
+    providers = sorted(set(shown["provider_npi"]))
+    data: dict[str, Any] = {
         "columns": list(columns),
         "rows": [list(r) for r in shown.iter_rows()],
         "rules": [[r["rule_id"], r["title"]] for r in rules],
         "severities": sorted(set(shown["severity"]), key=lambda s: SEVERITY_RANK.get(s, 9)),
-        "providers": sorted(set(shown["provider_npi"])),
+        "providers": providers,
     }
+    if names:
+        # only the providers of the findings shown; the page's script shows each beside its NPI
+        data["names"] = {npi: names[npi] for npi in providers if npi in names}
     return {
         "data": data,
         "shown": shown.height,
@@ -371,11 +334,13 @@ def build_view(
     *,
     per_rule: int = DEFAULT_PER_RULE,
     changes: Changes | None = None,
+    provider_names: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The report's content. `findings` is the run's findings frame (FINDINGS_SCHEMA),
     `validation` validation.json, `catalogue` reports.catalogue.catalogue(...), `provider_card`
     reports.metrics.provider_scorecard(...) (None: the section says it is not available),
-    `changes` the history and reviews to show (reports/history_view.py; None: neither)."""
+    `changes` the history and reviews to show (reports/history_view.py; None: neither),
+    `provider_names` NPI -> name from the providers export (None: NPIs only)."""
     if per_rule < 1:
         raise ValueError("per_rule must be at least 1")
     return {
@@ -386,9 +351,9 @@ def build_view(
         "severities": severities(summary),
         "rules": rule_rows(summary, catalogue),
         "failed": [r for r, v in summary["by_rule"].items() if v["status"] == "failed to run"],
-        "charts": chart_groups(summary, findings),
-        "scorecard": scorecard(provider_card),
-        "findings": findings_table(summary, findings, per_rule, run, changes),
+        "charts": chart_groups(summary, findings, provider_names),
+        "scorecard": scorecard(provider_card, provider_names),
+        "findings": findings_table(summary, findings, per_rule, run, changes, provider_names),
         "history": history_view(summary, changes, run.run_id, run.run_time),
         "reviews": reviews_view(summary, changes),
         "quality": quality(validation, summary),

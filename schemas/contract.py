@@ -21,9 +21,18 @@ from pandera.api.polars.types import PolarsData
 from schemas.distinct import code_values, duplicated, map_distinct
 
 Kind = Literal["text", "int", "decimal", "date", "time", "datetime"]
+# The three exports every audit needs, and the optional ones (given only when the practice has
+# them; an absent optional export leaves every rule that needs it "not applicable").
 EXPORTS = ("claims", "notes", "plans")
+OPTIONAL_EXPORTS = ("providers",)
+ALL_EXPORTS = (*EXPORTS, *OPTIONAL_EXPORTS)
 PAYER_TYPES = ("medicare", "medicaid", "commercial", "other")
 DISCIPLINES = ("PT", "OT", "SLP", "BH")
+# The kind of visit a note documents (Pub. 100-02 Ch. 15 §220.3: evaluation, progress report,
+# daily note, discharge); input in any case, kept lower-case.
+NOTE_TYPES = ("evaluation", "re-evaluation", "daily", "progress", "discharge")
+# A provider's licence as the practice records it; input in any case, kept in these spellings.
+ROLES = ("PT", "PTA", "OT", "OTA", "SLP", "SLPA", "LCSW", "LPC", "psychologist", "other")
 
 # CPT: five digits; HCPCS Level II: one letter and four digits (the input contract).
 PROCEDURE_CODE_PATTERN = r"^(?:\d{5}|[A-Z]\d{4})$"
@@ -54,6 +63,8 @@ CLAIMS_COLUMNS: tuple[Column, ...] = (
     Column("units", "int", True),
     Column("charge_amount", "decimal", True),
     Column("paid_amount", "decimal", False),
+    # the payer's allowed amount (deductible and coinsurance included), optional
+    Column("allowed_amount", "decimal", False),
 )
 NOTES_COLUMNS: tuple[Column, ...] = (
     Column("note_id", "text", True),
@@ -68,6 +79,8 @@ NOTES_COLUMNS: tuple[Column, ...] = (
     Column("note_text", "text", False),
     # the discipline whose plan the documented service was furnished under (optional)
     Column("discipline", "text", False),
+    # evaluation, re-evaluation, daily, progress or discharge (optional)
+    Column("note_type", "text", False),
 )
 PLANS_COLUMNS: tuple[Column, ...] = (
     Column("plan_id", "text", True),
@@ -82,10 +95,19 @@ PLANS_COLUMNS: tuple[Column, ...] = (
     Column("order_signed_date", "date", False),
     Column("sent_date", "date", False),
 )
+PROVIDERS_COLUMNS: tuple[Column, ...] = (
+    Column("npi", "text", True),
+    Column("name", "text", False),
+    Column("role", "text", False),
+    Column("discipline", "text", False),
+    # the supervising therapist of an assistant (optional)
+    Column("supervising_npi", "text", False),
+)
 COLUMNS: dict[str, tuple[Column, ...]] = {
     "claims": CLAIMS_COLUMNS,
     "notes": NOTES_COLUMNS,
     "plans": PLANS_COLUMNS,
+    "providers": PROVIDERS_COLUMNS,
 }
 
 
@@ -146,7 +168,7 @@ NOT_BLANK = "not_blank"
 UNIQUE_KEY = "multiple_fields_uniqueness"
 CLAIM_LINE = ("claim_id", "line_number")
 # The columns whose combination each model checks under UNIQUE_KEY, by export.
-UNIQUE_KEYS: dict[str, tuple[str, ...]] = {"claims": CLAIM_LINE}
+UNIQUE_KEYS: dict[str, tuple[str, ...]] = {"claims": CLAIM_LINE, "providers": ("npi",)}
 
 
 class ClaimsSchema(pa.DataFrameModel):
@@ -164,6 +186,7 @@ class ClaimsSchema(pa.DataFrameModel):
     units: int = pa.Field(nullable=False, ge=0)
     charge_amount: float = pa.Field(nullable=False, ge=0)
     paid_amount: float = pa.Field(nullable=True, ge=0)
+    allowed_amount: float = pa.Field(nullable=True, ge=0)
 
     class Config:
         strict = False
@@ -202,6 +225,7 @@ class NotesSchema(pa.DataFrameModel):
     note_text: str = pa.Field(nullable=True)
     # optional: timed minutes pool per discipline (CMS Pub. 100-04 Ch. 5 §20.2)
     discipline: str = pa.Field(nullable=True, isin=list(DISCIPLINES))
+    note_type: str = pa.Field(nullable=True, isin=list(NOTE_TYPES))
 
     class Config:
         strict = False
@@ -248,10 +272,33 @@ class PlansSchema(pa.DataFrameModel):
         return data.lazyframe.select(pl.col("cert_end") >= pl.col("cert_start"))
 
 
+class ProvidersSchema(pa.DataFrameModel):
+    """The practice's clinicians: one row per NPI (optional export)."""
+
+    npi: str = pa.Field(nullable=False)
+    name: str = pa.Field(nullable=True)
+    role: str = pa.Field(nullable=True, isin=list(ROLES))
+    discipline: str = pa.Field(nullable=True, isin=list(DISCIPLINES))
+    supervising_npi: str = pa.Field(nullable=True)
+
+    class Config:
+        strict = False
+
+    @pa.check("npi", "supervising_npi", name=VALID_NPI)
+    def _npis(cls, data: PolarsData) -> pl.LazyFrame:
+        return _npi_check(data)
+
+    # One row per clinician: two rows of one NPI could disagree on the role the rules read.
+    @pa.dataframe_check(name=UNIQUE_KEY)
+    def _npi_unique(cls, data: PolarsData) -> pl.LazyFrame:
+        return _rows_unique(data, UNIQUE_KEYS["providers"])
+
+
 MODELS: dict[str, type[pa.DataFrameModel]] = {
     "claims": ClaimsSchema,
     "notes": NotesSchema,
     "plans": PlansSchema,
+    "providers": ProvidersSchema,
 }
 
 
@@ -268,12 +315,18 @@ def reason(check: str, column: str) -> str:
     if check == CERT_END_AFTER_START:
         return "cert_end is before cert_start"
     if check == UNIQUE_KEY:
-        return "duplicate (claim_id, line_number): every row sharing the key is set aside"
+        # `column` names the key's columns (schemas/validate.py reports the check under them)
+        return f"duplicate ({column}): every row sharing the key is set aside"
     if check.startswith("greater_than_or_equal_to("):
         bound = check.removeprefix("greater_than_or_equal_to(").removesuffix(")")
         return f"{column} must be {bound} or more"
     if check.startswith("isin("):
-        allowed = {"payer_type": PAYER_TYPES, "discipline": DISCIPLINES}.get(column)
+        allowed = {
+            "payer_type": PAYER_TYPES,
+            "discipline": DISCIPLINES,
+            "note_type": NOTE_TYPES,
+            "role": ROLES,
+        }.get(column)
         listed = ", ".join(allowed) if allowed else check
         return f"{column} must be one of {listed}"
     if check.startswith("str_matches(") and column == "modifiers":

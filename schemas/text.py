@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import polars as pl
 
+from schemas.contract import ROLES
 from schemas.distinct import ElementWise, code_values, replace_changed
 
-LOWER = frozenset({"payer_type"})
+LOWER = frozenset({"payer_type", "note_type"})
 UPPER = frozenset({"procedure_code", "modifiers", "discipline"})
+# Roles keep their own spellings ("PTA", "psychologist"): any case in, the contract's out.
+CANONICAL = {"role": {r.casefold(): r for r in ROLES}}
 # Case-folded code columns: few distinct values, and per-row work (case mapping, a regex).
-CODES = LOWER | UPPER
+CODES = LOWER | UPPER | frozenset(CANONICAL)
 
 
 def blank_to_null(expr: pl.Expr) -> pl.Expr:
@@ -60,6 +63,10 @@ def _normalise_text(name: str, text: pl.Expr) -> pl.Expr:
         text = text.str.to_lowercase()
     if name in UPPER:
         text = text.str.to_uppercase()
+    if name in CANONICAL:
+        # an unknown value stays as it was, for the contract to quarantine
+        folded = text.str.to_lowercase()
+        text = folded.replace_strict(CANONICAL[name], default=text, return_dtype=pl.String)
     if name == "modifiers":
         # "GP 59", "GP,59" and "GP::59" all mean GP:59 (contract MODIFIERS_PATTERN uses ':').
         text = blank_to_null(text.str.replace_all(r"[\s:,]+", ":").str.strip_chars(":"))

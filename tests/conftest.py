@@ -12,7 +12,7 @@ import pytest
 
 from flows.inputs.validate import ValidationSummary, validate_inputs
 from flows.run.direct import AuditOutputs, run_audit
-from tests.support.paths import SAMPLE_INPUTS
+from tests.support.paths import SAMPLE_INPUTS, SAMPLE_PROVIDERS
 
 
 def _digests(folder: Path) -> dict[str, str]:
@@ -27,7 +27,7 @@ def _digests(folder: Path) -> dict[str, str]:
 def validated_sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ValidationSummary]:
     """The sample through the validation stage (its quarantine files in a folder of its own)."""
     out = tmp_path_factory.mktemp("validated-sample")
-    validated = validate_inputs(*SAMPLE_INPUTS, out)
+    validated = validate_inputs(*SAMPLE_INPUTS, out, providers=SAMPLE_PROVIDERS)
     before = _digests(out)
     yield validated
     # shared by many tests: one that wrote into it would make the others depend on test order
@@ -38,7 +38,9 @@ def validated_sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Valid
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuditOutputs]:
     """`therapy-audit demo` as a function: the sample audited with the default options (report,
     workbook, expectations, and history in a database of its own beside the output folder)."""
-    out = run_audit(*SAMPLE_INPUTS, tmp_path_factory.mktemp("demo-run") / "out")
+    out = run_audit(
+        *SAMPLE_INPUTS, tmp_path_factory.mktemp("demo-run") / "out", providers=SAMPLE_PROVIDERS
+    )
     before = _digests(out.out_dir)
     yield out
     # as above: every test that takes this run sees the files the run wrote, unchanged

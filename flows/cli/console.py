@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reports.formatting import period_sentence
-from schemas.contract import EXPORTS
+from schemas.contract import ALL_EXPORTS
 
 
 def _history_line(history: dict[str, Any]) -> str:
@@ -33,7 +33,7 @@ def print_audit(outputs: Any) -> None:
     inputs = s.get("inputs", {})
     if "period" in s:
         print(f"  {period_sentence(s['period'])}")
-    for export in EXPORTS:
+    for export in ALL_EXPORTS:
         if export in inputs:
             i = inputs[export]
             line = (

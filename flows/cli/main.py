@@ -22,6 +22,7 @@ from checks.profile import ProfileError
 from data import SAMPLE
 from flows.cli.console import print_audit
 from flows.cli.dask_options import add_dask_options, dask_flow_options, wants_dask
+from flows.cli.options import add_audit_options, add_inputs, add_report_options, history_option
 from flows.inputs.validate import validate_inputs
 from flows.run.config import resolve_profile
 from flows.run.modes import keep_prefect_local, use_prefect
@@ -33,105 +34,26 @@ from schemas.errors import InputError
 PROG = "therapy-audit"
 
 
-def _add_inputs(parser: argparse.ArgumentParser) -> None:
-    for export in EXPORTS:
-        parser.add_argument(
-            f"--{export}", required=True, type=Path, metavar="PATH", help=f"{export} export"
-        )
-    parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
-    parser.add_argument(
-        "--mapping", type=Path, metavar="FILE", help="TOML file mapping your column names"
-    )
-
-
-REDACT_HELP = (
-    "replace patient ids with a keyed hash (HMAC-SHA256) and leave note text out of every "
-    "output. The key is read from the environment variable THERAPY_AUDIT_REDACT_KEY; when it "
-    "is not set, a random key is generated for this run, used in memory only and not written "
-    "anywhere (the hashes then differ from run to run)"
-)
-
-
-def _add_report_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--redact", action="store_true", help=REDACT_HELP)
-    parser.add_argument(
-        "--report-limit",
-        type=int,
-        default=200,
-        metavar="N",
-        help="findings per rule shown in report.html (default 200); every finding is in "
-        "findings.csv, findings.parquet and findings.xlsx",
-    )
-
-
-def _add_audit_options(parser: argparse.ArgumentParser, *, orchestrate: bool = True) -> None:
-    if orchestrate:
-        parser.add_argument(
-            "--orchestrate",
-            action="store_true",
-            help="run as the Prefect flow (recorded in the Prefect UI) even when no Prefect API "
-            "is configured; Prefect then starts a temporary local server (about 15-20 s). "
-            "Without it the stages run directly unless PREFECT_API_URL is set",
-        )
-    parser.add_argument(
-        "--scope",
-        metavar="NAME",
-        help="history series this run belongs to; runs are compared with the previous run of "
-        "the same scope (default: derived from the input paths and the profile)",
-    )
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument(
-        "--history",
-        type=Path,
-        metavar="PATH",
-        help="history database (DuckDB file; default .therapy-audit/history.duckdb in the "
-        "parent of the output folder)",
-    )
-    where.add_argument("--no-history", action="store_true", help="do not record or compare")
-    parser.add_argument(
-        "--reviewed",
-        type=Path,
-        metavar="FILE",
-        help="reviewed-findings file (CSV or XLSX: finding_id, disposition, reviewer, date, "
-        "reason); reviewed findings are marked and counted separately, never hidden",
-    )
-    parser.add_argument(
-        "--period",
-        metavar="START..END",
-        help="audit period (ISO dates of service, inclusive): only claim lines within it are "
-        "audited, the others are counted; notes and plans of any date stay evidence, and the "
-        "date expectation checks against it (default: every claim line)",
-    )
-    parser.add_argument(
-        "--no-expectations",
-        action="store_true",
-        help="skip the dataset expectations (Great Expectations, a slow import)",
-    )
-
-
-def _history(args: argparse.Namespace) -> Path | bool:
-    return False if args.no_history else (args.history if args.history is not None else True)
-
-
 def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "run",
         help="validate the exports and audit them",
         description=(
-            "Validate the claims, notes and plans exports, run every audit rule over the "
+            "Validate the claims, notes and plans exports (and the optional providers export), "
+            "run every audit rule over the "
             "accepted rows and write findings.csv, findings.parquet, findings.xlsx, summary.json, "
             "report.html and the quarantine to the output folder. Each line is audited under "
             "the profile of its payer_type unless --profile names one profile for all lines."
         ),
     )
-    _add_inputs(parser)
+    add_inputs(parser)
     parser.add_argument(
         "--profile",
         metavar="NAME_OR_FILE",
         help="medicare, medicaid, commercial or a profile TOML file (overrides payer_type)",
     )
-    _add_report_options(parser)
-    _add_audit_options(parser)
+    add_report_options(parser)
+    add_audit_options(parser)
     add_dask_options(parser)
     parser.set_defaults(handler=_cmd_run)
 
@@ -148,6 +70,7 @@ def _audit(
     plans: Path,
     profile: str | None = None,
     mapping: Path | None = None,
+    providers: Path | None = None,
 ) -> Any:
     """One audit, direct or as the Prefect flow (flows/run/modes.py); AuditOutputs either way."""
     from flows.run import stages
@@ -160,13 +83,13 @@ def _audit(
         "redact": args.redact,
         "per_rule": args.report_limit,
         "scope": args.scope,
-        "history": _history(args),
+        "history": history_option(args),
         "reviewed": args.reviewed,
         "period": args.period,
         "expectations": not args.no_expectations,
     }
     # every option checked before anything starts: a typo costs no thread and no server
-    checked = settings(claims, notes, plans, args.out, **options)
+    checked = settings(claims, notes, plans, args.out, providers=providers, **options)
     if not use_prefect(args.orchestrate or wants_dask(args)):
         from flows.run.direct import run_direct
 
@@ -193,12 +116,15 @@ def _audit(
         redact=args.redact,
         expectations=checked.expectations,
         report_limit=args.report_limit,
+        providers=None if providers is None else str(providers),
         **dask_flow_options(args),
     )
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    outputs = _audit(args, args.claims, args.notes, args.plans, args.profile, args.mapping)
+    outputs = _audit(
+        args, args.claims, args.notes, args.plans, args.profile, args.mapping, args.providers
+    )
     print(f"{PROG} run: audit complete")
     print_audit(outputs)
     return 0
@@ -212,13 +138,14 @@ def _add_demo_parser(subparsers: argparse._SubParsersAction) -> None:
         "its report.html there.",
     )
     parser.add_argument("--out", type=Path, default=Path("out/demo"), metavar="DIR")
-    _add_report_options(parser)
-    _add_audit_options(parser)
+    add_report_options(parser)
+    add_audit_options(parser)
     parser.set_defaults(handler=_cmd_demo)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    outputs = _audit(args, SAMPLE / "claims.csv", SAMPLE / "notes.csv", SAMPLE / "plans.csv")
+    claims, notes, plans = (SAMPLE / f"{e}.csv" for e in EXPORTS)
+    outputs = _audit(args, claims, notes, plans, providers=SAMPLE / "providers.csv")
     print(f"{PROG} demo: audited the synthetic sample in {SAMPLE}")
     print_audit(outputs)
     return 0
@@ -231,7 +158,8 @@ def _add_serve_parser(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Serve the audit flow on a cron schedule. Each scheduled run audits the newest "
             "claims, notes and plans exports in --inputs (claims*/notes*/plans* files, or "
-            "claims/, notes/, plans/ subfolders; newest by modification time) for the --window "
+            "claims/, notes/, plans/ subfolders; newest by modification time; a providers* file "
+            "or providers/ subfolder too when there is one) for the --window "
             "period into --out/<run id>/. Needs a Prefect server to be useful (prefect server "
             "start; PREFECT_API_URL); blocks until interrupted."
         ),
@@ -251,8 +179,8 @@ def _add_serve_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--mapping", type=Path, metavar="FILE", help="as for run")
     parser.add_argument("--timezone", metavar="TZ", help="of the cron schedule (default UTC)")
     parser.add_argument("--name", default="scheduled-audit", help="deployment name")
-    _add_report_options(parser)
-    _add_audit_options(parser, orchestrate=False)
+    add_report_options(parser)
+    add_audit_options(parser, orchestrate=False)
     parser.set_defaults(handler=_cmd_serve)
 
 
@@ -277,7 +205,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     keep_prefect_local()
     from flows.schedule.serve import build_deployment, deployment_parameters, serve_scheduled
 
-    history = _history(args)
+    history = history_option(args)
     parameters = deployment_parameters(
         args.inputs,
         args.out,
@@ -303,9 +231,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _add_generate_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "generate",
-        help="write synthetic claims, notes and plans with ground-truth labels",
+        help="write synthetic claims, notes, plans and providers with ground-truth labels",
         description=(
-            "Write synthetic claims, notes and plans exports and labels (which line carries "
+            "Write synthetic claims, notes, plans and providers exports and labels (which line "
+            "carries "
             "which violation) for a multi-provider PT/OT/behavioral-health practice. Same "
             "seed, same bytes."
         ),
@@ -326,7 +255,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     g = generate(args.lines, args.seed, args.out, args.format, clean=args.clean)
     print(
         f"{PROG} generate: {g.claims} claim lines, {g.notes} note rows, {g.plans} plans, "
-        f"{g.labels} labelled violations in {g.out}"
+        f"{g.providers} providers, {g.labels} labelled violations in {g.out}"
     )
     return 0
 
@@ -334,22 +263,26 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 def _add_validate_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "validate",
-        help="check the three exports against the input contract and write the quarantine",
+        help="check the exports against the input contract and write the quarantine",
         description=(
-            "Read the claims, notes and plans exports (a .csv/.parquet/.xlsx file or a folder "
-            "of them), check every row against the input contract, and write quarantine.csv, "
+            "Read the claims, notes and plans exports and the optional providers export (a "
+            ".csv/.parquet/.xlsx file or a folder of them), check every row against the input "
+            "contract, and write quarantine.csv, "
             "quarantine.parquet and validation.json to the output folder."
         ),
     )
-    _add_inputs(parser)
+    add_inputs(parser)
     parser.set_defaults(handler=_cmd_validate)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    result = validate_inputs(args.claims, args.notes, args.plans, args.out, mapping=args.mapping)
-    width = max(len(e) for e in EXPORTS) + 1
+    result = validate_inputs(
+        args.claims, args.notes, args.plans, args.out, mapping=args.mapping,
+        providers=args.providers,
+    )  # fmt: skip
+    width = max(len(e) for e in result.results) + 1
     print(f"{PROG} validate: contract checked")
-    for export in EXPORTS:
+    for export in result.results:
         r = result.results[export]
         files = len(result.summary["exports"][export]["files"])
         print(

@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from schemas.contract import COLUMNS, EXPORTS
+from schemas.contract import ALL_EXPORTS, COLUMNS
 from schemas.errors import InputError, MappingError
 
 
@@ -52,7 +52,7 @@ class SourceMapping:
         return self.exports.get(export, ExportMapping())
 
 
-_TOP_KEYS = frozenset({"name", "description", *EXPORTS})
+_TOP_KEYS = frozenset({"name", "description", *ALL_EXPORTS})
 _EXPORT_KEYS = frozenset({"columns", "formats", "csv", "sheet"})
 _CSV_KEYS = frozenset({"delimiter", "encoding"})
 
@@ -138,7 +138,7 @@ def load_mapping(path: str | os.PathLike[str]) -> SourceMapping:
     return SourceMapping(
         name=None if name is None else _text(name, "name", path),
         path=path,
-        exports={e: _export_mapping(e, data[e], path) for e in EXPORTS if e in data},
+        exports={e: _export_mapping(e, data[e], path) for e in ALL_EXPORTS if e in data},
     )
 
 

@@ -17,7 +17,7 @@ import polars as pl
 
 from flows.inputs.read import RawExport
 from flows.outputs.safe_csv import write_csv
-from schemas.contract import EXPORTS, SOURCE_ROW
+from schemas.contract import ALL_EXPORTS, SOURCE_ROW
 from schemas.text import as_text
 from schemas.validate import PROBLEM_SCHEMA, ValidationResult
 
@@ -66,9 +66,10 @@ def original_values(raw: RawExport, rows: pl.DataFrame) -> pl.DataFrame:
 def build_quarantine(
     raws: Mapping[str, RawExport], results: Mapping[str, ValidationResult]
 ) -> pl.DataFrame:
-    """All exports' problems with the original values attached, in claims, notes, plans order."""
+    """All exports' problems with the original values attached, in claims, notes, plans,
+    providers order."""
     frames = [pl.DataFrame(schema=QUARANTINE_SCHEMA)]
-    for export in EXPORTS:
+    for export in ALL_EXPORTS:
         if export not in results:
             continue
         problems = results[export].problems

@@ -28,8 +28,8 @@ import polars as pl
 
 from flows.inputs.mapping import SourceMapping, load_mapping
 from flows.inputs.read import RawExport, SourceFile, read_export
-from flows.inputs.validate import PathLike, ValidationSummary, validate_raws
-from schemas.contract import EXPORTS, SOURCE_ROW
+from flows.inputs.validate import PathLike, ValidationSummary, export_paths, validate_raws
+from schemas.contract import SOURCE_ROW
 from schemas.text import as_text, blank_to_null
 
 KEY_ENV = "THERAPY_AUDIT_REDACT_KEY"
@@ -90,11 +90,12 @@ def validate_redacted(
     out_dir: PathLike,
     key: bytes,
     mapping: PathLike | SourceMapping | None = None,
+    providers: PathLike | None = None,
 ) -> ValidationSummary:
     """flows.inputs.validate.validate_inputs with the exports redacted as soon as they are read
     (same outputs, same checks; nothing unredacted reaches the output folder)."""
     if mapping is not None and not isinstance(mapping, SourceMapping):
         mapping = load_mapping(mapping)
-    paths = {"claims": claims, "notes": notes, "plans": plans}
-    raws = {e: redact_raw(read_export(e, paths[e], mapping), key) for e in EXPORTS}
+    paths = export_paths(claims, notes, plans, providers)
+    raws = {e: redact_raw(read_export(e, path, mapping), key) for e, path in paths.items()}
     return validate_raws(raws, out_dir, mapping)

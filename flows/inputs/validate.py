@@ -1,7 +1,9 @@
-"""The validation stage: read the three exports, normalise, check the contract, quarantine.
+"""The validation stage: read the exports, normalise, check the contract, quarantine.
 
-Plain functions (a Prefect flow wraps them later). All three inputs are read before anything is
-written, so a whole-file problem (InputError) leaves the output folder untouched.
+Plain functions (a Prefect flow wraps them later). Three exports are required (claims, notes,
+plans); the providers export is optional and, when given, goes through the same mapping,
+quarantine and counts. All inputs are read before anything is written, so a whole-file problem
+(InputError) leaves the output folder untouched.
 
 `validation.json` (written next to the quarantine files):
 
@@ -18,7 +20,8 @@ written, so a whole-file problem (InputError) leaves the output folder untouched
                      "problems_by_reason"}, ...]
         },
         "notes": {... same, plus "minutes_derived": n accepted rows with derived minutes},
-        "plans": {...}
+        "plans": {...},
+        "providers": {...}   # only when a providers export was given
       }
     }
 
@@ -46,7 +49,7 @@ from flows.inputs.quarantine import (
     write_quarantine,
 )
 from flows.inputs.read import RawExport, read_export
-from schemas.contract import EXPORTS
+from schemas.contract import ALL_EXPORTS
 from schemas.normalize import MINUTES_DERIVED, normalize
 from schemas.validate import ValidationResult, reason_category, validate_export
 
@@ -59,7 +62,9 @@ PathLike = str | os.PathLike[str]
 
 @dataclass(frozen=True)
 class ValidationSummary:
-    """Accepted (typed) frames for the audit, per-export results and where the files went."""
+    """Accepted (typed) frames for the audit, per-export results and where the files went.
+    `providers`: the accepted rows of the providers export (schemas.contract.PROVIDERS_COLUMNS),
+    None when no providers export was given."""
 
     claims: pl.DataFrame
     notes: pl.DataFrame
@@ -69,6 +74,17 @@ class ValidationSummary:
     quarantine_parquet: Path
     summary_path: Path
     summary: dict[str, Any]
+    providers: pl.DataFrame | None = None
+
+
+def export_paths(
+    claims: PathLike, notes: PathLike, plans: PathLike, providers: PathLike | None = None
+) -> dict[str, PathLike]:
+    """export -> path of the exports given, in schemas.contract.ALL_EXPORTS order."""
+    paths: dict[str, PathLike] = {"claims": claims, "notes": notes, "plans": plans}
+    if providers is not None:
+        paths["providers"] = providers
+    return paths
 
 
 def _by_reason(problems: pl.DataFrame) -> pl.DataFrame:
@@ -129,7 +145,7 @@ def summarize(
     mapping: SourceMapping | None,
 ) -> dict[str, Any]:
     """The content of validation.json (see the module doc)."""
-    exports = {e: _export_summary(raws[e], results[e]) for e in EXPORTS if e in results}
+    exports = {e: _export_summary(raws[e], results[e]) for e in ALL_EXPORTS if e in results}
     problems = sum(r.problems.height for r in results.values())
     return {
         "mapping": None
@@ -152,13 +168,15 @@ def validate_inputs(
     plans: PathLike,
     out_dir: PathLike,
     mapping: PathLike | SourceMapping | None = None,
+    providers: PathLike | None = None,
 ) -> ValidationSummary:
-    """Read, normalise and validate the three exports; write the quarantine and
-    validation.json to `out_dir`. Raises InputError/MappingError for whole-file problems."""
+    """Read, normalise and validate the three exports (and the optional providers export);
+    write the quarantine and validation.json to `out_dir`. Raises InputError/MappingError for
+    whole-file problems."""
     if mapping is not None and not isinstance(mapping, SourceMapping):
         mapping = load_mapping(mapping)
-    paths = {"claims": claims, "notes": notes, "plans": plans}
-    raws = {export: read_export(export, paths[export], mapping) for export in EXPORTS}
+    paths = export_paths(claims, notes, plans, providers)
+    raws = {export: read_export(export, path, mapping) for export, path in paths.items()}
     return validate_raws(raws, out_dir, mapping)
 
 
@@ -166,7 +184,8 @@ def validate_raws(
     raws: dict[str, RawExport], out_dir: PathLike, mapping: SourceMapping | None = None
 ) -> ValidationSummary:
     """Normalise and validate exports already read (flows/inputs/read.read_export, one per export,
-    possibly concurrently); write the quarantine and validation.json to `out_dir`."""
+    possibly concurrently: claims, notes, plans and optionally providers); write the quarantine
+    and validation.json to `out_dir`."""
 
     def check(export: str) -> ValidationResult:
         normalized = normalize(export, raws[export].frame, raws[export].formats)
@@ -200,4 +219,5 @@ def validate_raws(
         quarantine_parquet=parquet_path,
         summary_path=summary_path,
         summary=summary,
+        providers=results["providers"].accepted if "providers" in results else None,
     )

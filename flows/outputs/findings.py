@@ -32,7 +32,7 @@ from flows.run.settings import RunSettings
 from flows.state import history as hist
 from flows.state.dispositions import load_dispositions
 from reports.history_view import Changes
-from schemas.contract import EXPORTS
+from schemas.contract import ALL_EXPORTS
 from schemas.findings import FindingsSchema
 
 
@@ -64,7 +64,9 @@ def summarize(
                 key: validation.summary["exports"][export][key]
                 for key in ("rows_read", "rows_accepted", "rows_quarantined")
             }
-            for export in EXPORTS
+            # the optional providers export is counted only when it was given
+            for export in ALL_EXPORTS
+            if export in validation.summary["exports"]
         }
         if period is not None:
             summary["inputs"]["claims"]["rows_audited"] = result.lines_audited

@@ -45,6 +45,15 @@ def input_files(validation: Mapping[str, Any]) -> tuple[InputFile, ...]:
     return tuple(files)
 
 
+def provider_names(validation: ValidationSummary) -> dict[str, str] | None:
+    """NPI -> name from the providers export (None without one, or when it names nobody)."""
+    providers = validation.providers
+    if providers is None:
+        return None
+    named = providers.filter(pl.col("name").is_not_null()).select("npi", "name")
+    return dict(named.iter_rows()) or None
+
+
 def timed_codes(claims: pl.DataFrame, context: RunContext) -> dict[str, frozenset[str]]:
     """payer_type -> timed codes of the profile its lines were audited under."""
     payers = claims["payer_type"].unique().drop_nulls().to_list()
@@ -117,5 +126,6 @@ def write_page(audited: Audited, path: Path) -> None:
         card,
         per_rule=s.per_rule,
         changes=audited.changes,
+        provider_names=provider_names(validation),
     )
     path.write_text(render_report(view), encoding="utf-8")

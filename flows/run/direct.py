@@ -33,7 +33,6 @@ from flows.run.record import timer, write_run_json
 from flows.run.rules import rules_isolated
 from flows.run.settings import RunSettings, run_options, settings
 from reports.view_model import DEFAULT_PER_RULE
-from schemas.contract import EXPORTS
 
 PathLike = str | os.PathLike[str]
 
@@ -74,8 +73,10 @@ def run_audit(
     period: str | tuple[Any, Any] | None = None,
     expectations: bool = True,
     run_id: str | None = None,
+    providers: PathLike | None = None,
 ) -> AuditOutputs:
     """Validate the exports, audit the accepted rows and write every output to `out_dir`.
+    `providers`: the optional providers export (a file or folder; validation.providers).
 
     `redact`: patient ids become keyed hashes and note text is left out of every output
     (flows/inputs/redact.py). `report`: also write report.html and findings.xlsx, the page showing
@@ -101,6 +102,7 @@ def run_audit(
         period=period,
         expectations=expectations,
         run_id=run_id,
+        providers=providers,
     )
     if s.expectations:
         # first thing after the options are known good: the ~9 s import overlaps the reading
@@ -123,9 +125,10 @@ def run_direct(s: RunSettings) -> AuditOutputs:
     expected: Future[tuple[list[dict[str, Any]], float]] | None = None
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="audit") as pool:
         with timer(timings, "read"):
-            reading = {e: pool.submit(stages.ingest, e, getattr(s, e), s.mapping) for e in EXPORTS}
+            paths = s.export_paths()
+            reading = {e: pool.submit(stages.ingest, e, p, s.mapping) for e, p in paths.items()}
             # in export order, so the first bad export is the one reported (as before)
-            raws = {e: reading[e].result() for e in EXPORTS}
+            raws = {e: reading[e].result() for e in paths}
         with timer(timings, "validate"):
             validation = stages.validate(raws, s)
         del raws, reading  # the raw text frames are not needed any more: free the memory

@@ -6,7 +6,7 @@ direct run write the same findings.csv byte for byte.
     audit_flow
       ├ select-exports (drop-folder runs only: the newest exports, the window's period)
       ├ ingest-claims ┐
-      ├ ingest-notes  ├ concurrently
+      ├ ingest-notes  ├ concurrently (and ingest-providers when a providers export is given)
       ├ ingest-plans  ┘
       ├ validate
       ├ expectations  ┐
@@ -261,12 +261,15 @@ def audit_flow(
     partitions: int | None = None,
     dask_address: str | None = None,
     dask_cluster: dict[str, Any] | None = None,
+    providers: str | None = None,
 ) -> AuditOutputs:
     """One audit. Either `claims`, `notes` and `plans` (a file or folder each) into `out`, or
     `inputs`, a drop folder: its newest exports into `out/<run id>/`, the audit period being
     `window` relative to the day the run was scheduled for (flows/schedule/drop.py). `partitions`:
     the rules stage as that many partitions on a Dask cluster, the scheduler at `dask_address` or a
-    local cluster (`dask_cluster`: its LocalCluster options) (flows/scale/cluster.py)."""
+    local cluster (`dask_cluster`: its LocalCluster options) (flows/scale/cluster.py).
+    `providers`: the optional providers export (in a drop folder: its newest providers file, if
+    any)."""
     if expectations:
         stages.start_ge_preload()  # a served run starts here: overlap the import with ingest
     log = get_run_logger()
@@ -280,6 +283,8 @@ def audit_flow(
             inputs, out, window, today, run_id, profile, scope, drop.parse_period(period)
         )
         claims, notes, plans = (str(picked.exports[e]) for e in EXPORTS)
+        found = picked.exports.get("providers")
+        providers = None if found is None else str(found)
         out, scope, given = str(picked.out_dir), picked.scope, drop.format_period(picked.period)
     elif not (claims and notes and plans):
         raise InputError("give claims, notes and plans, or a drop folder (inputs)")
@@ -300,13 +305,15 @@ def audit_flow(
         report=report,
         run_id=run_id,
         now=started,
+        providers=providers,
     )
     with timer(timings, "read"):
+        paths = s.export_paths()
         reading = {
-            e: ingest_task.with_options(name=f"ingest-{e}").submit(e, getattr(s, e), s.mapping)
-            for e in EXPORTS
+            e: ingest_task.with_options(name=f"ingest-{e}").submit(e, path, s.mapping)
+            for e, path in paths.items()
         }
-        raws = {e: reading[e].result() for e in EXPORTS}
+        raws = {e: reading[e].result() for e in paths}
     with timer(timings, "validate"):
         validation = validate_task(raws, s)
     del raws, reading

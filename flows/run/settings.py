@@ -48,6 +48,13 @@ class RunSettings:
     reviewed: Path | None = None
     period: Period | None = None
     expectations: bool = True
+    # the optional providers export (schemas.contract.OPTIONAL_EXPORTS); None = not given
+    providers: Path | None = None
+
+    def export_paths(self) -> dict[str, Path]:
+        """export -> path of every export given: claims, notes, plans, then providers."""
+        given = {"claims": self.claims, "notes": self.notes, "plans": self.plans}
+        return given if self.providers is None else {**given, "providers": self.providers}
 
 
 def settings(
@@ -68,6 +75,7 @@ def settings(
     expectations: bool = True,
     run_id: str | None = None,
     now: datetime | None = None,
+    providers: PathLike | None = None,
 ) -> RunSettings:
     """Check every option before any work, so a typo costs no audit: an unknown profile, a bad
     mapping, reviewed-findings file or period raises InputError/ProfileError here.
@@ -83,14 +91,19 @@ def settings(
         raise InputError("--report-limit must be at least 1")
     if scope is not None and not scope.strip():
         raise InputError("--scope must not be blank")
-    for export, path in (("claims", claims), ("notes", notes), ("plans", plans)):
-        if not Path(path).exists():  # ingest says the same; here it costs no thread or server
+    given = (("claims", claims), ("notes", notes), ("plans", plans), ("providers", providers))
+    for export, path in given:
+        # ingest says the same; here it costs no thread or server
+        if path is not None and not Path(path).exists():
             raise InputError(f"{export} path '{path}' does not exist")
     now = now or datetime.now(UTC)
     out = Path(out_dir)
     db = hist.default_history_path(out) if history is True else history or None
     claims_path, notes_path, plans_path = Path(claims), Path(notes), Path(plans)
-    default_scope = hist.default_scope(claims_path, notes_path, plans_path, profile)
+    providers_path = None if providers is None else Path(providers)
+    default_scope = hist.default_scope(
+        claims_path, notes_path, plans_path, profile, providers=providers_path
+    )
     return RunSettings(
         claims=claims_path,
         notes=notes_path,
@@ -109,6 +122,7 @@ def settings(
         reviewed=None if reviewed is None else Path(reviewed),
         period=parse_period(period),
         expectations=expectations,
+        providers=providers_path,
     )
 
 

@@ -4,7 +4,9 @@ bytes.
 
     settings(...)  flows/run/settings.py  -> RunSettings   options checked, profiles and
                                                      reference tables loaded once
-    ingest(export, path, mapping)  -> RawExport      one export (the runners read three at once)
+    ingest(export, path, mapping)  -> RawExport      one export (the runners read all at once:
+                                                     claims, notes, plans and the optional
+                                                     providers export)
     validate(raws, settings)       -> ValidationSummary   redaction, contract, quarantine
     expectations(validation, s)    -> list[dict]     Great Expectations, beside the rules
     rules_isolated / run_families  flows/run/rules.py  -> RulesOutput   the rule families
@@ -32,7 +34,6 @@ from flows.outputs.audited import Audited
 from flows.outputs.registry import write_outputs
 from flows.run.settings import PathLike, RunSettings
 from flows.state.history import describe_inputs, record_run
-from schemas.contract import EXPORTS
 
 STAGES = ("read", "validate", "expectations", "rules", "findings", "report", "history")
 
@@ -55,7 +56,7 @@ def validate(raws: dict[str, RawExport], s: RunSettings) -> ValidationSummary:
     """Redact (when asked) right after reading, then check the contract and quarantine."""
     if s.redact:
         key = redaction_key()
-        raws = {e: redact_raw(raws[e], key) for e in EXPORTS}
+        raws = {e: redact_raw(raw, key) for e, raw in raws.items()}
         del key  # used only here; never stored or written
     return validate_raws(raws, s.out_dir, s.mapping)
 
@@ -95,8 +96,8 @@ def record_history(
     s: RunSettings, validation: ValidationSummary, audited: Audited
 ) -> dict[str, Any]:
     """Describe the inputs (names, SHA-256, rows) and, with history on, store the run."""
-    rows = {e: validation.summary["exports"][e]["rows_read"] for e in EXPORTS}
-    inputs = describe_inputs(s.claims, s.notes, s.plans, rows=rows)
+    rows = {e: info["rows_read"] for e, info in validation.summary["exports"].items()}
+    inputs = describe_inputs(s.claims, s.notes, s.plans, rows=rows, providers=s.providers)
     if s.history is not None:
         record_run(
             s.history,

@@ -4,7 +4,8 @@ Plain functions (no Prefect): `therapy-audit serve` and the flow call them at ru
 call them directly.
 
 **Drop-folder layout.** The billing system (or a person) drops each new export into one folder.
-For each export (claims, notes, plans) the newest file by modification time is audited:
+For each export (claims, notes, plans, and the optional providers) the newest file by
+modification time is audited:
 
 - a subfolder named after the export (`DIR/claims/`, `DIR/notes/`, `DIR/plans/`): its newest
   input file (`.csv` / `.parquet` / `.xlsx`: the types of flows/inputs/formats); otherwise
@@ -36,7 +37,7 @@ from pathlib import Path
 
 from checks.period import Period
 from flows.inputs.formats import is_input, listed
-from schemas.contract import EXPORTS
+from schemas.contract import EXPORTS, OPTIONAL_EXPORTS
 from schemas.errors import InputError
 
 WINDOWS = ("last-month", "last-quarter", "last-week", "last-N-days", "month-to-date", "none")
@@ -58,16 +59,19 @@ def _newest(files: list[Path]) -> Path:
 
 
 def newest_exports(folder: str | os.PathLike[str]) -> dict[str, Path]:
-    """export -> the file to audit (see the module docstring for the layout)."""
+    """export -> the file to audit (see the module docstring for the layout). The optional
+    providers export is picked the same way when the folder holds one, else left out."""
     root = Path(folder)
     if not root.is_dir():
         raise InputError(f"drop folder '{root}' does not exist or is not a folder")
     picked: dict[str, Path] = {}
-    for export in EXPORTS:
+    for export in (*EXPORTS, *OPTIONAL_EXPORTS):
         sub = root / export
         files = _candidates(sub, None) if sub.is_dir() else []
         if not files:
             files = _candidates(root, export)
+        if not files and export in OPTIONAL_EXPORTS:
+            continue
         if not files:
             raise InputError(
                 f"drop folder '{root}' has no {export} export: expected a file named "

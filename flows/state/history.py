@@ -111,10 +111,18 @@ def default_history_path(out_dir: PathLike) -> Path:
 
 
 def default_scope(
-    claims_path: PathLike, notes_path: PathLike, plans_path: PathLike, profile: str | None
+    claims_path: PathLike,
+    notes_path: PathLike,
+    plans_path: PathLike,
+    profile: str | None,
+    providers: PathLike | None = None,
 ) -> str:
-    """A short stable scope from the absolute input paths and the profile (or by-payer mode)."""
-    parts = [str(Path(p).resolve()) for p in (claims_path, notes_path, plans_path)]
+    """A short stable scope from the absolute input paths and the profile (or by-payer mode);
+    a providers export, when given, is part of it (without one the scope is as before)."""
+    given = (claims_path, notes_path, plans_path)
+    parts = [str(Path(p).resolve()) for p in given]
+    if providers is not None:
+        parts.append("providers=" + str(Path(providers).resolve()))
     if profile and Path(profile).suffix.lower() == ".toml":
         profile = str(Path(profile).resolve())
     parts.append(profile or "(profile by payer type)")
@@ -132,14 +140,19 @@ def describe_inputs(
     notes_path: PathLike,
     plans_path: PathLike,
     rows: Mapping[str, int] | None = None,
+    providers: PathLike | None = None,
 ) -> dict[str, Any]:
-    """`inputs` for record_run: per export its name, SHA-256, file count and rows read.
+    """`inputs` for record_run: per export its name, SHA-256, file count and rows read (the
+    providers export too when it was given).
 
     A folder hashes its export files (as ingest selects them) in name order, each file's
     name and bytes, so renaming, adding or changing a file changes the hash.
     """
     out: dict[str, Any] = {}
-    for export, raw in (("claims", claims_path), ("notes", notes_path), ("plans", plans_path)):
+    given = [("claims", claims_path), ("notes", notes_path), ("plans", plans_path)]
+    if providers is not None:
+        given.append(("providers", providers))
+    for export, raw in given:
         path = Path(raw)
         files = _input_files(path)
         digest = hashlib.sha256()

@@ -1,4 +1,5 @@
-"""`therapy-audit generate`: synthetic claims, notes and plans with ground-truth labels.
+"""`therapy-audit generate`: synthetic claims, notes, plans and providers with ground-truth
+labels (the providers export, note types and allowed amounts: flows/synth/staff.py).
 
 The practice is built in blocks of providers; each block has its own providers and patients, so
 blocks are independent and are written as they are made (bounded memory at 10 million lines).
@@ -9,6 +10,7 @@ same bytes.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +21,7 @@ import pyarrow.parquet as pq
 
 from data import FEE_SCHEDULE
 from flows.synth import practice as sched
+from flows.synth import staff
 from flows.synth import violations as viol
 from flows.synth.covisits import co_visits, ot_plans
 
@@ -43,15 +46,17 @@ EXPORT_ORDER = {
     "claims": [
         "claim_id", "line_number", "patient_id", "rendering_npi", "payer_type", "payer_id",
         "service_date", "procedure_code", "modifiers", "units", "charge_amount", "paid_amount",
+        "allowed_amount",
     ],
     "notes": [
         "note_id", "patient_id", "provider_npi", "service_date", "procedure_code", "start_time",
-        "end_time", "minutes", "signed_at", "note_text", "discipline",
+        "end_time", "minutes", "signed_at", "note_text", "discipline", "note_type",
     ],
     "plans": [
         "plan_id", "patient_id", "discipline", "cert_start", "cert_end", "signed_date",
         "certifying_npi", "order_signed_date", "sent_date",
     ],
+    "providers": list(staff.PROVIDER_COLUMNS),
 }  # fmt: skip
 
 
@@ -62,6 +67,7 @@ class GenerateSummary:
     notes: int
     plans: int
     labels: int
+    providers: int = 0
 
 
 def fee_rates(year: int = 2026) -> dict[str, float]:
@@ -139,12 +145,17 @@ def block(
                    visits, plan_frame, rates, ends)  # fmt: skip
     co = viol.money(co, rates_by_code, fees, rng)
     lines = pl.concat([lines, co.with_columns(modifiers=modifiers(co, rng)).select(lines.columns)])
+    own = staff.stream(seed, index)  # the optional inputs' draws leave the block's stream alone
     claims = lines.select(
         *EXPORT_ORDER["claims"][:3],
         pl.col("provider_npi").alias("rendering_npi"),
-        *EXPORT_ORDER["claims"][4:],
+        *EXPORT_ORDER["claims"][4:-1],
     )
+    claims = claims.with_columns(allowed_amount=staff.allowed_amounts(claims, own))
     notes = pl.concat([viol.notes(lines), viol.notes(unbilled)])
+    last_day = dates["service_date"].max()
+    assert isinstance(last_day, dt.date)
+    notes = notes.with_columns(note_type=staff.note_types(notes, last_day))
     # most notes name their discipline; the audit finds the others' from the lines
     blank = pl.lit(pl.Series(rng.random(notes.height) < BLANK_DISCIPLINE))
     notes = notes.with_columns(discipline=pl.when(~blank).then(pl.col("discipline")))
@@ -160,6 +171,7 @@ def block(
         "claims": claims,
         "notes": notes.select(EXPORT_ORDER["notes"]),
         "plans": plans,
+        "providers": staff.providers(lines, own, index),
         "labels": viol.labels(lines, plan_frame),
     }
 
@@ -222,4 +234,6 @@ def generate(
     finally:
         writer.close()
     c = writer.counts
-    return GenerateSummary(out, c["claims"], c["notes"], c["plans"], c["labels"])
+    return GenerateSummary(
+        out, c["claims"], c["notes"], c["plans"], c["labels"], c.get("providers", 0)
+    )

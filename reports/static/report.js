@@ -17,9 +17,13 @@
   // With run history or reviewer dispositions each row also has a status and a disposition.
   var marked = col.status !== undefined;
 
+  // provider NPI -> name, when the run was given a providers export
+  var names = data.names || {};
+
   var rows = data.rows.map(function (r, i) {
     var text = [r[col.rule_id], r[col.severity], r[col.claim_id], r[col.patient_id],
-      r[col.provider_npi], r[col.service_date], r[col.procedure_code], r[col.message],
+      r[col.provider_npi], names[r[col.provider_npi]] || "", r[col.service_date],
+      r[col.procedure_code], r[col.message],
       r[col.evidence]].concat(marked ? [r[col.status], r[col.disposition]] : [])
       .join("\u0001").toLowerCase();
     return { r: r, i: i, text: text };
@@ -37,7 +41,9 @@
     ruleSelect.add(new Option(rule[0] + " \u2014 " + rule[1], rule[0]));
   });
   data.severities.forEach(function (s) { sevSelect.add(new Option(s, s)); });
-  data.providers.forEach(function (p) { provSelect.add(new Option(p, p)); });
+  data.providers.forEach(function (p) {
+    provSelect.add(new Option(names[p] ? p + " \u2014 " + names[p] : p, p));
+  });
 
   var sortKey = "amount_at_risk";
   var sortDir = -1;
@@ -114,7 +120,11 @@
       part("div", "line " + r[col.line_number], "sub", "line_number")
     ], "");
     cell(tr, [part("span", r[col.patient_id], "mono", "patient_id")], "");
-    cell(tr, [part("span", r[col.provider_npi], "mono", "provider_npi")], "");
+    var provider = [part("span", r[col.provider_npi], "mono", "provider_npi")];
+    if (names[r[col.provider_npi]]) {
+      provider.push(part("div", names[r[col.provider_npi]], "sub", "provider_name"));
+    }
+    cell(tr, provider, "");
     cell(tr, [part("span", r[col.service_date], "", "service_date")], "");
     cell(tr, [part("span", r[col.procedure_code], "mono", "procedure_code")], "");
     var units = [r[col.billed_units], r[col.supported_units], r[col.excess_units]].map(show);

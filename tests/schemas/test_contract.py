@@ -97,6 +97,11 @@ CASES: list[tuple[str, str, str | None, str | None]] = [
     ("claims", "paid_amount", "12.5", None),
     ("claims", "paid_amount", "-1", "paid_amount must be 0 or more"),
     ("claims", "paid_amount", "1,2,3", "paid_amount '1,2,3' is not an amount"),
+    ("claims", "allowed_amount", "", None),
+    ("claims", "allowed_amount", "$2,480.00", None),
+    ("claims", "allowed_amount", "0", None),
+    ("claims", "allowed_amount", "-0.01", "allowed_amount must be 0 or more"),
+    ("claims", "allowed_amount", "n/a", "allowed_amount 'n/a' is not an amount"),
     # ---- notes
     ("notes", "note_id", "N-9", None),
     ("notes", "note_id", "", "note_id is required but blank"),
@@ -133,6 +138,14 @@ CASES: list[tuple[str, str, str | None, str | None]] = [
     ("notes", "discipline", " BH ", None),
     ("notes", "discipline", "", None),
     ("notes", "discipline", "PTA", "discipline must be one of PT, OT, SLP, BH"),
+    ("notes", "note_type", "", None),
+    ("notes", "note_type", "Evaluation", None),
+    ("notes", "note_type", " RE-EVALUATION ", None),
+    ("notes", "note_type", "progress", None),
+    ("notes", "note_type", "Daily", None),
+    ("notes", "note_type", "discharge", None),
+    ("notes", "note_type", "progress report", "note_type must be one of evaluation, re-eval"),
+    ("notes", "note_type", "eval", "note_type must be one of evaluation, re-evaluation, daily"),
     # ---- plans
     ("plans", "plan_id", "PL-7", None),
     ("plans", "plan_id", "", "plan_id is required but blank"),
@@ -160,6 +173,26 @@ CASES: list[tuple[str, str, str | None, str | None]] = [
     ("plans", "sent_date", "", None),
     ("plans", "sent_date", "2026-02-15", None),
     ("plans", "sent_date", "soon", "sent_date 'soon' is not a date"),
+    # ---- providers (optional export)
+    ("providers", "npi", NPI_2, None),
+    ("providers", "npi", "", "npi is required but blank"),
+    ("providers", "npi", BAD_CHECK_DIGIT, "npi is not a valid NPI"),
+    ("providers", "npi", "123456789", "npi is not a valid NPI"),
+    ("providers", "name", "", None),
+    ("providers", "name", "=HYPERLINK() looks like a formula", None),
+    ("providers", "role", "", None),
+    ("providers", "role", "pta", None),
+    ("providers", "role", "Psychologist", None),
+    ("providers", "role", " lcsw ", None),
+    ("providers", "role", "OTHER", None),
+    ("providers", "role", "nurse", "role must be one of PT, PTA, OT, OTA, SLP, SLPA, LCSW"),
+    ("providers", "role", "PT Assistant", "role must be one of PT, PTA"),
+    ("providers", "discipline", "", None),
+    ("providers", "discipline", "slp", None),
+    ("providers", "discipline", "PTA", "discipline must be one of PT, OT, SLP, BH"),
+    ("providers", "supervising_npi", "", None),
+    ("providers", "supervising_npi", NPI_2, None),
+    ("providers", "supervising_npi", BAD_CHECK_DIGIT, "supervising_npi is not a valid NPI"),
 ]
 
 
@@ -185,7 +218,12 @@ def test_truth_table(export: str, column: str, value: str | None, expected: str 
 def test_truth_table_covers_every_column() -> None:
     passing = {(e, c) for e, c, _, exp in CASES if exp is None}
     failing = {(e, c) for e, c, _, exp in CASES if exp is not None}
-    unchecked = {("claims", "payer_id"), ("notes", "note_text"), ("plans", "certifying_npi")}
+    unchecked = {
+        ("claims", "payer_id"),
+        ("notes", "note_text"),
+        ("plans", "certifying_npi"),
+        ("providers", "name"),
+    }
     for export, columns in COLUMNS.items():
         for column in columns:
             assert (export, column.name) in passing
@@ -200,6 +238,29 @@ def test_duplicate_claim_key_sets_aside_every_row() -> None:
     assert set(result.problems["column"]) == {"claim_id, line_number"}
     assert result.problems["reason"][0].startswith("duplicate (claim_id, line_number)")
     assert result.accepted["line_number"].to_list() == [2]
+
+
+def test_duplicate_provider_npi_sets_aside_every_row() -> None:
+    rows = [valid_row("providers"), valid_row("providers", role="PTA"),
+            valid_row("providers", npi=NPI_2)]  # fmt: skip
+    result = check("providers", text_frame(rows))
+    assert result.problems["source_row"].to_list() == [1, 2]
+    assert set(result.problems["column"]) == {"npi"}
+    assert result.problems["reason"][0] == "duplicate (npi): every row sharing the key is set aside"
+    assert result.accepted["npi"].to_list() == [NPI_2]
+
+
+def test_codes_are_kept_in_the_contract_spelling() -> None:
+    roles = ["pta", "PSYCHOLOGIST", "Lpc", "slpa"]
+    rows = [valid_row("providers", npi=make_npi(f"1{i:08d}"), role=r) for i, r in enumerate(roles)]
+    assert check("providers", text_frame(rows)).accepted["role"].to_list() == [
+        "PTA", "psychologist", "LPC", "SLPA"
+    ]  # fmt: skip
+    types = ["EVALUATION", "Re-Evaluation", "daily", " Progress "]
+    notes = [valid_row("notes", note_id=f"N{i}", note_type=t) for i, t in enumerate(types)]
+    assert check("notes", text_frame(notes)).accepted["note_type"].to_list() == [
+        "evaluation", "re-evaluation", "daily", "progress"
+    ]  # fmt: skip
 
 
 def test_rows_with_blank_key_are_not_called_duplicates() -> None:

@@ -1,4 +1,4 @@
-"""Rows of the three exports for the ingest and validation tests: contract-valid rows to vary one
+"""Rows of the exports for the ingest and validation tests: contract-valid rows to vary one
 cell at a time, an all-text frame with source columns, a CSV writer for such rows, the example
 mapping's billing-system rows, and the read-normalise-validate path that must accept them."""
 
@@ -57,6 +57,13 @@ VALID: dict[str, dict[str, str]] = {
         "cert_end": "2026-03-31",
         "signed_date": "2026-01-02",
         "certifying_npi": NPI,
+    },
+    "providers": {
+        "npi": NPI,
+        "name": "Dana Synthetic, PT",
+        "role": "PT",
+        "discipline": "PT",
+        "supervising_npi": "",
     },
 }
 

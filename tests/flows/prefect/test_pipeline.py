@@ -26,7 +26,7 @@ from flows.run.stages import STAGES
 from flows.schedule import drop
 from flows.schedule import serve as scheduling
 from reports.formatting import period_sentence
-from tests.support.paths import SAMPLE_ARGS, SAMPLE_INPUTS
+from tests.support.paths import SAMPLE_ARGS, SAMPLE_INPUTS, SAMPLE_PROVIDERS
 
 EXAMPLE = EXAMPLES / "reviewed-findings.csv"
 PATIENT_IDS = set(pl.read_csv(SAMPLE / "claims.csv", columns=["patient_id"])["patient_id"])
@@ -35,7 +35,10 @@ PATIENT_IDS = set(pl.read_csv(SAMPLE / "claims.csv", columns=["patient_id"])["pa
 @pytest.fixture(scope="module")
 def direct(tmp_path_factory: pytest.TempPathFactory) -> AuditOutputs:
     out = tmp_path_factory.mktemp("direct")
-    return run_audit(*SAMPLE_INPUTS, out / "o", history=out / "h.duckdb", reviewed=EXAMPLE)
+    return run_audit(
+        *SAMPLE_INPUTS, out / "o", history=out / "h.duckdb", reviewed=EXAMPLE,
+        providers=SAMPLE_PROVIDERS,
+    )  # fmt: skip
 
 
 def artifacts(flow_run_id: str) -> list:
@@ -98,7 +101,8 @@ def test_a_failing_rule_family_task_does_not_sink_the_flow(
     monkeypatch.setattr(rules_stage, "run_matched", overlap_raises)
     claims, notes, plans = (str(p) for p in SAMPLE_INPUTS)
     out = audit_flow(out=str(tmp_path / "o"), claims=claims, notes=notes, plans=plans,
-                     history=False, expectations=False)  # fmt: skip
+                     providers=str(SAMPLE_PROVIDERS), history=False,
+                     expectations=False)  # fmt: skip
     by_rule = out.summary["by_rule"]
     failed = {r for r, v in by_rule.items() if v["status"] == "failed to run"}
     assert failed == {r for r, v in by_rule.items() if v["family"] == "overlap"} != set()
@@ -125,7 +129,8 @@ def test_scheduled_run_audits_the_newest_exports_of_a_drop_folder(
     (folder / "notes").mkdir(parents=True)
     old = time.time() - 86_400
     newest = {"claims": folder / "claims-2026-03.csv", "notes": folder / "notes" / "march.csv",
-              "plans": folder / "plans-2026-03.csv"}  # fmt: skip
+              "plans": folder / "plans-2026-03.csv",
+              "providers": folder / "providers-2026-03.csv"}  # fmt: skip
     for export, target in newest.items():
         older = target.with_name("older-" + target.name if export == "notes" else
                                  target.name.replace("-03", "-02"))  # fmt: skip
@@ -138,6 +143,8 @@ def test_scheduled_run_audits_the_newest_exports_of_a_drop_folder(
     record = json.loads((out.out_dir / "run.json").read_text())
     assert record["inputs"]["claims"]["name"] == "claims-2026-03.csv"
     assert record["inputs"]["notes"]["name"] == "march.csv"
+    assert record["inputs"]["providers"]["name"] == "providers-2026-03.csv"
+    assert out.validation.providers is not None
     today = datetime.now().astimezone().date()
     window = drop.window_period("last-month", today)
     assert window is not None

@@ -14,7 +14,7 @@ from flows.cli.main import main
 from flows.inputs.validate import validate_inputs
 from flows.synth.generate import generate
 
-EXPORTS = ("claims", "notes", "plans", "labels")
+EXPORTS = ("claims", "notes", "plans", "providers", "labels")
 
 
 def digests(folder: Path, fmt: str) -> dict[str, str]:
@@ -47,8 +47,11 @@ def test_multi_block_output_is_deterministic_and_appends(tmp_path: Path, monkeyp
 def test_generated_exports_pass_the_contract(tmp_path: Path) -> None:
     generate(3000, 5, tmp_path / "gen", "csv")
     g = tmp_path / "gen"
-    result = validate_inputs(g / "claims.csv", g / "notes.csv", g / "plans.csv", tmp_path / "o")
-    for export in ("claims", "notes", "plans"):
+    result = validate_inputs(
+        g / "claims.csv", g / "notes.csv", g / "plans.csv", tmp_path / "o",
+        providers=g / "providers.csv",
+    )  # fmt: skip
+    for export in ("claims", "notes", "plans", "providers"):
         assert result.results[export].rows_quarantined == 0, export
 
 
@@ -112,3 +115,75 @@ def test_disciplines_co_treatments_and_unbilled_services(tmp_path: Path) -> None
     assert set(charged["rule_id"]) == {"UNITS-8MIN"} and (charged["excess_units"] == 1).all()
     unbilled = notes.join(claims, on=service, how="anti").filter(pl.col("minutes") <= 7)
     assert unbilled.height > 10
+
+
+@pytest.fixture(scope="module")
+def practice(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pl.DataFrame]:
+    out = tmp_path_factory.mktemp("practice")
+    generate(6000, 13, out)
+    return {e: pl.read_parquet(out / f"{e}.parquet") for e in EXPORTS}
+
+
+def test_providers_name_every_clinician_with_their_discipline(practice) -> None:
+    providers, claims, notes = practice["providers"], practice["claims"], practice["notes"]
+    assert providers["npi"].is_unique().all()
+    billing = set(claims["rendering_npi"]) | set(notes["provider_npi"])
+    assert billing <= set(providers["npi"])
+    # a line's therapy modifier names the discipline of the provider who rendered it
+    mods = claims.join(providers, left_on="rendering_npi", right_on="npi").select(
+        "modifiers", "discipline", "role"
+    )
+    assert mods.filter(pl.col("modifiers").str.contains("GP"))["discipline"].unique().to_list() == [
+        "PT"
+    ]  # fmt: skip
+    assert mods.filter(pl.col("modifiers").str.contains("GO"))["discipline"].unique().to_list() == [
+        "OT"
+    ]  # fmt: skip
+    assert set(mods["role"]) <= {"PT", "OT", "LCSW", "LPC", "psychologist"}
+    # assistants bill nothing in a generated practice (that is an injection) and are supervised
+    # by a therapist of their discipline who is in the export
+    assistants = providers.filter(pl.col("role").is_in(["PTA", "OTA", "SLPA"]))
+    assert set(assistants["role"]) == {"PTA", "OTA", "SLPA"}
+    assert not set(assistants["npi"]) & billing
+    supervisors = assistants.join(providers, left_on="supervising_npi", right_on="npi")
+    assert supervisors.height == assistants.height
+    assert (supervisors["discipline"] == supervisors["discipline_right"]).all()
+    assert supervisors["role_right"].is_in(["PT", "OT", "SLP"]).all()
+    assert providers["name"].null_count() == 0
+
+
+def test_note_types_follow_the_progress_report_interval(practice) -> None:
+    """Evaluation first, a progress report (or re-evaluation, or the discharge summary on the
+    last day) inside every 10 treatment days (Pub. 100-02 Ch. 15 §220.3 D), one type per
+    patient, discipline and day."""
+    notes = practice["notes"].join(
+        practice["providers"].select("npi", "discipline"),
+        left_on="provider_npi", right_on="npi", suffix="_provider",
+    )  # fmt: skip
+    days = notes.group_by("patient_id", "discipline_provider", "service_date").agg(
+        pl.col("note_type").unique()
+    )
+    assert (days["note_type"].list.len() == 1).all()
+    days = days.with_columns(pl.col("note_type").list.first()).sort(
+        "patient_id", "discipline_provider", "service_date"
+    )
+    key = ["patient_id", "discipline_provider"]
+    first = days.group_by(key, maintain_order=True).first()
+    assert (first["note_type"] == "evaluation").all()
+    reset = pl.col("note_type").is_in(["evaluation", "re-evaluation", "progress", "discharge"])
+    gaps = days.with_columns(period=reset.cum_sum().over(key)).group_by(*key, "period").len()
+    assert gaps["len"].max() <= 9
+    assert set(days["note_type"]) == {"evaluation", "progress", "daily", "discharge"}
+
+
+def test_allowed_amounts_include_the_coinsurance_and_some_are_blank(practice) -> None:
+    claims = practice["claims"]
+    paid = claims.filter(pl.col("allowed_amount").is_not_null())
+    assert (paid["allowed_amount"] >= paid["paid_amount"]).all()
+    medicare = paid.filter(pl.col("payer_type") == "medicare")
+    assert ((medicare["paid_amount"] / medicare["allowed_amount"] - 0.8).abs() < 0.01).all()
+    assert claims.filter(pl.col("paid_amount").is_null())["allowed_amount"].null_count() == (
+        claims["paid_amount"].null_count()
+    )
+    blank = claims["allowed_amount"].null_count() / claims.height
+    assert 0.05 < blank < 0.15
