@@ -59,10 +59,10 @@ def run_families(
         period=period,
     )
     # the scorecard's figures come from the lines already matched, not from a second grouping
-    providers = None
+    scorecard = None
     if measures:
         audited = matched if period is None else _in_period(matched, period)
-        providers = provider_measures(audited, profiles, override)
+        scorecard = provider_measures(audited, profiles, override)
     raw, runs, by_profile = run_matched(
         matched,
         profiles=profiles,
@@ -72,7 +72,7 @@ def run_families(
         providers=None if providers is None else providers.lazy(),
         reference=context.reference,
     )
-    return RulesOutput(raw, runs, by_profile, providers)
+    return RulesOutput(raw, runs, by_profile, scorecard)
 
 
 def _in_period(matched: Matched, period: Period) -> Matched:
