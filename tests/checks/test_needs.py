@@ -4,6 +4,7 @@ reason survives the merge of several passes."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import polars as pl
@@ -13,6 +14,7 @@ from checks.declare import rule
 from checks.engine import FINDINGS, NOT_APPLICABLE, PASSED, RuleRun, run_rules
 from checks.merge import merge_runs
 from checks.needs import providers_frame, reason_for, unmet_needs, with_optional
+from checks.profile import Profile
 from checks.reference import Reference
 from tests.support.rulekit import (
     CLAIM_SCHEMA,
@@ -36,8 +38,10 @@ def run_with(
     providers: pl.DataFrame | None = None,
     reference: Reference = REFERENCE,
     drop: tuple[str, ...] = (),
+    enable: tuple[str, ...] = (),
 ) -> dict[str, RuleRun]:
-    """Every rule through the engine over frames built here (`drop`: columns to leave out)."""
+    """Every rule through the engine over frames built here (`drop`: columns to leave out;
+    `enable`: rules to turn on in every profile)."""
     claims_lf = pl.LazyFrame(claims, schema=CLAIM_SCHEMA)
     notes_lf = pl.LazyFrame(notes or [], schema=NOTE_SCHEMA)
     claims_lf = claims_lf.drop([c for c in drop if c in CLAIM_SCHEMA])
@@ -46,12 +50,17 @@ def run_with(
         claims_lf,
         notes_lf,
         pl.LazyFrame([], schema=PLAN_SCHEMA),
-        profiles={n: load_profile(n) for n in PROFILES},
+        profiles={n: _enabled(load_profile(n), enable) for n in PROFILES},
         mue=mue_table(),
         providers=None if providers is None else providers.lazy(),
         reference=reference,
     )
     return runs
+
+
+def _enabled(profile: Profile, rule_ids: tuple[str, ...]) -> Profile:
+    rules = {k: replace(v, enabled=True) if k in rule_ids else v for k, v in profile.rules.items()}
+    return replace(profile, rules=rules)
 
 
 def test_unmet_needs_name_the_missing_input() -> None:
@@ -79,7 +88,9 @@ def test_a_missing_column_is_an_all_blank_one() -> None:
     """The same reason whether the export lacks the column or leaves it blank everywhere, and
     a rule may read it either way."""
     c, n = [claim()], [note()]
-    absent = run_with(c, n, drop=("note_type", "signed_at", "allowed_amount"))
+    absent = run_with(
+        c, n, drop=("note_type", "signed_at", "allowed_amount"), enable=("KX-MISSING",)
+    )
     blank = run_with(c, n)
     for rule_id in ("PROGRESS-REPORT-LATE", "DOC-NOTE-UNSIGNED"):
         assert absent[rule_id].status == blank[rule_id].status == NOT_APPLICABLE
