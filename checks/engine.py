@@ -281,9 +281,13 @@ def run_matched(
     reference = Reference() if reference is None else reference
     providers = providers_frame(providers)
     if unmet is None:
-        frames = {"claims": base, "notes": notes, "plans": plans}
+        inputs: dict[str, pl.LazyFrame | pl.DataFrame] = {
+            "claims": base,
+            "notes": notes,
+            "plans": plans,
+        }
         tokens = {t for rule in rules.values() for t in rule.needs}
-        unmet = unmet_needs(tokens, frames=frames, providers=providers, reference=reference)
+        unmet = unmet_needs(tokens, frames=inputs, providers=providers, reference=reference)
     lines_by_profile = matched.lines_by_profile
     with_lines = [name for name, n in lines_by_profile.items() if n > 0]
 
