@@ -14,20 +14,10 @@ from data import SAMPLE
 from flows.cli.main import main
 from flows.run.direct import AuditOutputs, run_audit
 from flows.synth.generate import generate
+from tests.support.injections import AWAITING_INJECTION
 from tests.support.paths import SAMPLE_ARGS, SAMPLE_INPUTS
 
 KEY = ["claim_id", "line_number", "rule_id"]
-# Rules the generator does not inject yet (flows/synth/violations.py): the demo has no label for
-# them, and precision still holds them to no finding at all. Empty this set as they are added.
-AWAITING_INJECTION = {
-    "ADDON-NO-PRIMARY",
-    "ASSISTANT-MOD-MISSING",
-    "DOC-NOTE-UNSIGNED",
-    "KX-MISSING",
-    "MOD-THERAPY-MISSING",
-    "PROGRESS-REPORT-LATE",
-    "TIME-PSYCHOTHERAPY",
-}
 
 
 def compare(findings: pl.DataFrame, labels: pl.DataFrame) -> None:
