@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from checks.declare import Rule
+from checks.declare import RISK_SHARE_COLUMN, Rule
 from checks.engine import AuditResult, RuleRun, run_rules
 from checks.merge import RulesOutput
 from checks.profile import Profile
@@ -45,7 +45,8 @@ def assemble(raw: pl.DataFrame, claims: pl.LazyFrame, fee_schedule: pl.LazyFrame
     """Findings in the output contract: line columns, money, stable ids, deterministic order.
 
     Money: a unit finding risks excess units x the line's paid amount per unit; a
-    whole-line finding (excess null) risks the line's paid amount. A blank paid amount is
+    whole-line finding (excess null) risks the line's paid amount, or the rule's `risk_share`
+    of it. A blank paid amount is
     replaced by the fee-schedule rate x units; a code with no rate risks 0 and says so.
     """
     if raw.is_empty():
@@ -70,9 +71,15 @@ def assemble(raw: pl.DataFrame, claims: pl.LazyFrame, fee_schedule: pl.LazyFrame
     per_unit = pl.when(pl.col("billed_units") > 0).then(
         pl.col("line_paid") / pl.col("billed_units")
     )
+    # a whole-line finding may put only a share of the line at risk (checks/declare.py)
+    share = (
+        pl.col(RISK_SHARE_COLUMN).fill_null(1.0)
+        if RISK_SHARE_COLUMN in raw.columns
+        else pl.lit(1.0)
+    )
     amount = (
         pl.when(pl.col("excess_units").is_null())
-        .then(pl.col("line_paid"))
+        .then(pl.col("line_paid") * share)
         .otherwise(pl.col("excess_units") * per_unit)
     )
     money_note = (

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from checks.declare import RULE_OUTPUT_SCHEMA, SEVERITY_COLUMN
+from checks.reference import Reference
 
 # A LazyFrame that a rule reads in two branches of its plan (a filter and a join back, say) is
 # marked with `.cache()`: polars 2.1 does not always find such common subplans itself and would
@@ -43,6 +44,28 @@ SERVICE_ID = "service_id"
 NOTE_BILLED = "note_billed"
 # Medicare's therapy modifiers name the plan of care's discipline (Pub. 100-04 ch. 5 §20.1).
 DISCIPLINE_MODIFIERS = {"GP": "PT", "GO": "OT", "GN": "SLP"}
+# Optional columns of the exports that rules read: an export without one is read as if the
+# column were there and blank (checks/needs.py adds it), so a rule never tests for a column.
+OPTIONAL_COLUMNS: dict[str, dict[str, pl.DataType]] = {
+    "claims": {"allowed_amount": pl.Float64(), "paid_amount": pl.Float64()},
+    "notes": {
+        "note_type": pl.String(),
+        "signed_at": pl.Datetime("us"),
+        "minutes": pl.Int64(),
+        "text_hash": pl.UInt64(),
+    },
+    "plans": {},
+}
+# The providers export (optional) as the rules read it.
+PROVIDERS_SCHEMA = pl.Schema(
+    {
+        "npi": pl.String(),
+        "name": pl.String(),
+        "role": pl.String(),
+        "discipline": pl.String(),
+        "supervising_npi": pl.String(),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -102,6 +125,11 @@ class AuditData:
     plans: pl.LazyFrame
     mue: pl.LazyFrame
     codes: CodeSets
+    # the providers export (PROVIDERS_SCHEMA), None when not given; a rule reading it declares
+    # needs=("providers",) and then always gets a frame with rows
+    providers: pl.LazyFrame | None = None
+    # versioned reference tables besides the MUE (checks/reference.py)
+    reference: Reference = field(default_factory=Reference)
     # frames several rules derive alike (Shared); the engine passes one per code sets
     shared: Shared = field(default_factory=Shared, compare=False, repr=False)
 

@@ -37,6 +37,23 @@ RULE_OUTPUT_SCHEMA = pl.Schema(
 # A rule may add this column to set severity per finding (e.g. TIME-MISSING by code class);
 # otherwise the profile's severity for the rule applies.
 SEVERITY_COLUMN = "severity"
+# A rule may add this column (Float64, 0-1) to put only a share of a whole-line finding's paid
+# amount at risk (e.g. the 15 % assistant reduction); null or absent: the whole line.
+RISK_SHARE_COLUMN = "risk_share"
+# Optional inputs a rule may declare in `needs`: the providers export, or a column of an export
+# ("notes.note_type"). A rule whose needs are not met is "not applicable" (checks/needs.py).
+NEEDS_EXPORTS = ("claims", "notes", "plans")
+PROVIDERS = "providers"
+
+
+def check_need(token: str) -> None:
+    """A `needs` token is "providers", "<export>.<column>" of claims, notes or plans, or
+    "reference.<table>" (a field of checks.reference.Reference)."""
+    export, _, column = token.partition(".")
+    if token != PROVIDERS and (export not in (*NEEDS_EXPORTS, "reference") or not column):
+        raise ValueError(
+            f"unknown need {token!r}: use 'providers', '<export>.<column>' or 'reference.<table>'"
+        )
 
 
 @dataclass(frozen=True)
@@ -67,6 +84,8 @@ class Rule:
     # line in scope the rule is "not applicable" rather than "passed".
     applies_to: tuple[str, ...] | None = None
     description: str = field(default="")
+    # optional inputs the rule reads (check_need tokens); without them it is "not applicable"
+    needs: tuple[str, ...] = ()
 
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
@@ -84,14 +103,19 @@ def rule(
     params: tuple[Param, ...] = (),
     provider_scope: bool = False,
     applies_to: tuple[str, ...] | None = None,
+    needs: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., pl.LazyFrame]], Callable[..., pl.LazyFrame]]:
     """Declare an audit rule. The decorated function is `f(data: AuditData, **params) -> LazyFrame`
     with RULE_OUTPUT_SCHEMA columns; its docstring is the rule text shown in the report. Its
     family is the name of the module it is declared in, and its id begins with that family's
-    prefix (checks/registry.py holds every family to one prefix)."""
+    prefix (checks/registry.py holds every family to one prefix). `needs`: the optional inputs
+    it reads ("providers", "notes.signed_at", ...); the engine runs it only when they are there.
+    """
 
     if severity not in SEVERITIES:
         raise ValueError(f"{rule_id}: severity {severity!r} is not one of {SEVERITIES}")
+    for token in needs:
+        check_need(token)
 
     def register(func: Callable[..., pl.LazyFrame]) -> Callable[..., pl.LazyFrame]:
         if rule_id in RULES:
@@ -118,6 +142,7 @@ def rule(
             provider_scope=provider_scope,
             applies_to=applies_to,
             description=inspect.cleandoc(func.__doc__ or ""),
+            needs=tuple(needs),
         )
         return func
 

@@ -13,7 +13,6 @@ import traceback
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Literal
 
 import polars as pl
@@ -22,19 +21,16 @@ from polars.exceptions import PanicException
 from checks.base import (
     LINE_ID,
     AuditData,
-    CodeSets,
-    Shared,
-    code_class,
-    line_discipline,
-    modifier_discipline,
 )
-from checks.declare import RULE_OUTPUT_SCHEMA, SEVERITY_COLUMN, Rule
+from checks.declare import RISK_SHARE_COLUMN, RULE_OUTPUT_SCHEMA, SEVERITY_COLUMN, Rule
 from checks.disciplines import line_disciplines
+from checks.lines import ScopedLines, codes_key
 from checks.matching import match as match_frames
+from checks.needs import providers_frame, reason_for, unmet_needs, with_optional
 from checks.period import Period, in_period
 from checks.profile import Profile
+from checks.reference import Reference
 from checks.registry import all_rules
-from schemas.distinct import code_values, map_distinct
 
 # Rules collect on polars' streaming engine, faster than the in-memory one on large rule frames.
 # It panicked now and then under polars 2.1 (an assertion in a string kernel, not reproducible
@@ -57,6 +53,8 @@ class RuleRun:
     findings: int = 0
     profiles: list[str] = field(default_factory=list)
     error: str | None = None
+    # why a rule is "not applicable" ("no providers export given"); None otherwise
+    reason: str | None = None
 
 
 @dataclass
@@ -117,30 +115,26 @@ def _call(
     missing = set(RULE_OUTPUT_SCHEMA) - set(out.columns)
     if missing:
         raise ValueError(f"{rule.rule_id} returned no column(s) {sorted(missing)}")
-    if SEVERITY_COLUMN not in out.columns:
-        out = out.with_columns(pl.lit(None, dtype=pl.String).alias(SEVERITY_COLUMN))
-    return out.select(*RULE_OUTPUT_SCHEMA, SEVERITY_COLUMN).cast(
-        pl.Schema({**RULE_OUTPUT_SCHEMA, SEVERITY_COLUMN: pl.String()})
+    extra = {SEVERITY_COLUMN: pl.String(), RISK_SHARE_COLUMN: pl.Float64()}
+    out = out.with_columns(
+        pl.lit(None, dtype=dtype).alias(name) for name, dtype in extra.items() if name not in out
     )
+    return out.select(*RULE_OUTPUT_SCHEMA, *extra).cast(pl.Schema({**RULE_OUTPUT_SCHEMA, **extra}))
 
 
-def _codes_key(codes: CodeSets) -> str:
-    return repr(
-        (
-            sorted(codes.timed),
-            sorted(codes.untimed),
-            sorted(codes.per_session),
-            sorted(codes.one_on_one),
-            sorted(codes.evaluation),
-            sorted(codes.discipline.items()),
-        )
-    )
+def _idle_reason(with_lines: list[str], groups: dict[str, list[str]]) -> str:
+    """Why a rule that gets no job is "not applicable" (cleared when a job of it runs)."""
+    if not with_lines:
+        return "no claim line to audit"
+    if not groups:
+        return "not enabled in the profiles in use"
+    return "no billed line of the codes it checks"
 
 
 def _config_key(profile: Profile, rule_id: str) -> str:
     """Two profiles that classify codes alike and give a rule the same parameters get the same
     answers from it, so the rule runs once for both (a large share of the engine's time)."""
-    return repr((sorted(profile.rules[rule_id].params.items()), _codes_key(profile.codes)))
+    return repr((sorted(profile.rules[rule_id].params.items()), codes_key(profile.codes)))
 
 
 def _fill_severity(
@@ -167,66 +161,6 @@ def _fill_severity(
         )
         .drop("_profile")
     )
-
-
-class _Lines:
-    """Claim lines with their notes' summary, classified once per distinct set of code lists."""
-
-    def __init__(self, base: pl.DataFrame) -> None:
-        self.base = base
-        self.prepared: dict[str, pl.DataFrame] = {}
-        self.classes: dict[str, pl.DataFrame] = {}  # billed lines per profile and code class
-        # frames derived alike by several rules (base.Shared), per code sets
-        self.shared: dict[str, Shared] = {}
-
-    def _prepare(self, codes: CodeSets) -> str:
-        key = _codes_key(codes)
-        if key not in self.prepared:
-            frame = (
-                self.base.lazy()
-                .with_columns(
-                    discipline=line_discipline(codes, self._by_modifier),
-                    code_class=code_class(codes),
-                )
-                .collect()
-            )
-            self.prepared[key] = frame
-            self.classes[key] = (
-                frame.lazy()
-                .filter(pl.col("units") > 0)
-                .group_by("_profile", "code_class")
-                .len()
-                .collect()
-            )
-        return key
-
-    @cached_property
-    def _by_modifier(self) -> pl.Expr | None:
-        """The modifiers' discipline, worked out once per distinct modifier set (three regular
-        expressions per line are slow on millions of lines; schemas/distinct.py) and once for
-        all the code sets."""
-        modifiers = self.base.get_column("modifiers")
-        distinct = code_values(modifiers)
-        if distinct is None:
-            return None
-        return pl.lit(map_distinct(modifiers, modifier_discipline, distinct))
-
-    def scoped(self, codes: CodeSets, members: list[str]) -> pl.LazyFrame:
-        key = self._prepare(codes)
-        return self.prepared[key].lazy().with_columns(in_scope=pl.col("_profile").is_in(members))
-
-    def shared_by(self, codes: CodeSets) -> Shared:
-        return self.shared.setdefault(_codes_key(codes), Shared())
-
-    def applicable(self, rule: Rule, codes: CodeSets, members: list[str]) -> bool:
-        """False when no in-scope billed line has a code class the rule can flag."""
-        if rule.applies_to is None:
-            return True
-        key = self._prepare(codes)
-        hits = self.classes[key].filter(
-            pl.col("_profile").is_in(members) & pl.col("code_class").is_in(rule.applies_to)
-        )
-        return hits.height > 0
 
 
 @dataclass
@@ -300,6 +234,9 @@ def run_rules(
     override: Profile | None = None,
     rules: dict[str, Rule] | None = None,
     period: Period | None = None,
+    providers: pl.LazyFrame | None = None,
+    reference: Reference | None = None,
+    unmet: dict[str, str] | None = None,
 ) -> tuple[pl.DataFrame, dict[str, RuleRun], dict[str, int]]:
     """Raw rule output (RULE_OUTPUT_SCHEMA + rule_id, severity) and a status per rule.
 
@@ -308,7 +245,16 @@ def run_rules(
     null severity is filled from the profile of each flagged line. A rule that raises is
     recorded as failed to run; the others still complete."""
     matched = match(claims, notes, plans, profiles=profiles, override=override, period=period)
-    return run_matched(matched, profiles=profiles, mue=mue, override=override, rules=rules)
+    return run_matched(
+        matched,
+        profiles=profiles,
+        mue=mue,
+        override=override,
+        rules=rules,
+        providers=providers,
+        reference=reference,
+        unmet=unmet,
+    )
 
 
 def run_matched(
@@ -318,31 +264,55 @@ def run_matched(
     mue: pl.LazyFrame,
     override: Profile | None = None,
     rules: dict[str, Rule] | None = None,
+    providers: pl.LazyFrame | None = None,
+    reference: Reference | None = None,
+    unmet: dict[str, str] | None = None,
 ) -> tuple[pl.DataFrame, dict[str, RuleRun], dict[str, int]]:
-    """The second half of run_rules: the rules over lines already matched."""
+    """The second half of run_rules: the rules over lines already matched.
+
+    `providers`: the providers export (None: not given); `reference`: the reference tables
+    (checks/reference.py). A rule whose `needs` are not met (checks/needs.py) is "not
+    applicable" with the reason; `unmet` gives those needs when the caller judged them over
+    more data than this pass sees (a partition), so that every pass agrees."""
     rules = all_rules() if rules is None else rules
     runs = {rule_id: RuleRun(rule_id) for rule_id in rules}
     active = {override.name: override} if override is not None else profiles
-    base, notes, plans = matched.lines, matched.notes, matched.plans
+    base, notes, plans = matched.lines, with_optional(matched.notes, "notes"), matched.plans
+    reference = Reference() if reference is None else reference
+    providers = providers_frame(providers)
+    if unmet is None:
+        inputs: dict[str, pl.LazyFrame | pl.DataFrame] = {
+            "claims": base,
+            "notes": notes,
+            "plans": plans,
+        }
+        tokens = {t for rule in rules.values() for t in rule.needs}
+        unmet = unmet_needs(tokens, frames=inputs, providers=providers, reference=reference)
     lines_by_profile = matched.lines_by_profile
     with_lines = [name for name, n in lines_by_profile.items() if n > 0]
 
-    lines = _Lines(base)
+    lines = ScopedLines(base)
     engine = RULE_ENGINE if base.height >= STREAMING_FROM_LINES else FALLBACK_ENGINE
 
     # One job per rule and distinct configuration among the profiles with lines.
     jobs: list[tuple[str, list[str], AuditData]] = []
     for rule_id, rule in rules.items():
+        runs[rule_id].reason = reason_for(rule.needs, unmet)
+        if runs[rule_id].reason is not None:
+            continue
         groups: dict[str, list[str]] = {}
         for name in with_lines:
             if active[name].rules[rule_id].enabled:
                 groups.setdefault(_config_key(active[name], rule_id), []).append(name)
+        runs[rule_id].reason = _idle_reason(with_lines, groups)
         for members in groups.values():
             profile = active[members[0]]
             if lines.applicable(rule, profile.codes, members):
                 scoped = lines.scoped(profile.codes, members)
                 shared = lines.shared_by(profile.codes)
-                data = AuditData(scoped, notes, plans, mue, profile.codes, shared)
+                data = AuditData(
+                    scoped, notes, plans, mue, profile.codes, providers, reference, shared
+                )
                 jobs.append((rule_id, members, data))
 
     family = [""]  # the family of the rule run last, when the rules run one at a time
@@ -372,10 +342,11 @@ def run_matched(
             if run.status == FAILED:
                 continue
             if isinstance(out, BaseException):
-                run.status, run.error = FAILED, describe_failure(out)
+                run.status, run.error, run.reason = FAILED, describe_failure(out), None
                 run.findings, run.profiles, outputs[rule_id] = 0, [], []
                 continue
             run.profiles.extend(members)
+            run.reason = None
             run.findings += out.height
             run.status = FINDINGS if run.findings else PASSED
             severity_by_profile = {m: active[m].rules[rule_id].severity for m in members}

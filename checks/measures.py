@@ -112,3 +112,62 @@ def per_provider(lines: pl.LazyFrame, timed: pl.LazyFrame) -> pl.DataFrame:
         .collect()
         .cast(MEASURES_SCHEMA)
     )
+
+
+# Cloned documentation: a scorecard measure, not a per-line finding, because identical short
+# notes are common and not by themselves non-compliant. Validation keeps no note text, so the
+# notes carry TEXT_HASH instead (note_text_hash, computed as the notes are read).
+TEXT_HASH = "text_hash"
+TEXT_HASH_SEED = 20_260_615
+CLONED_SCHEMA = pl.Schema(
+    {
+        "provider_npi": pl.String(),
+        "notes_with_text": pl.Int64(),
+        "cloned_notes": pl.Int64(),
+        "cloned_share": pl.Float64(),
+    }
+)
+
+
+def note_text_hash(text: pl.Expr) -> pl.Expr:
+    """TEXT_HASH (UInt64) of a note row's normalised text: lower case, every run of characters
+    other than letters and digits one space, trimmed; null for a blank text. Two texts that
+    differ only in case, punctuation or spacing get the same hash."""
+    normal = text.str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
+    return (
+        pl.when(normal.str.len_chars() > 0)
+        .then(normal.hash(seed=TEXT_HASH_SEED))
+        .cast(pl.UInt64)
+        .alias(TEXT_HASH)
+    )
+
+
+def cloned_documentation(notes: pl.LazyFrame) -> pl.DataFrame:
+    """Per note provider (CLONED_SCHEMA): the notes (note_id) with text, those whose text
+    repeats another note's word for word (after normalisation: every row of the note alike),
+    and their share. Empty when the notes carry no TEXT_HASH values."""
+    if TEXT_HASH not in notes.collect_schema().names():
+        return pl.DataFrame(schema=CLONED_SCHEMA)
+    hashed = pl.col(TEXT_HASH)
+    # a note's fingerprint from its rows' hashes in any order (rows are interventions)
+    per_note = (
+        notes.filter(hashed.is_not_null())
+        .group_by("note_id")
+        .agg(
+            pl.col("provider_npi").min(),
+            _rows=pl.len(),
+            _min=hashed.min(),
+            _max=hashed.max(),
+            _xor=hashed.bitwise_xor(),
+        )
+    )
+    fingerprint = ["_rows", "_min", "_max", "_xor"]
+    return (
+        per_note.with_columns(cloned=pl.len().over(fingerprint) > 1)
+        .group_by("provider_npi")
+        .agg(notes_with_text=pl.len(), cloned_notes=pl.col("cloned").sum())
+        .with_columns(cloned_share=pl.col("cloned_notes") / pl.col("notes_with_text"))
+        .sort("provider_npi")
+        .collect()
+        .cast(CLONED_SCHEMA)
+    )

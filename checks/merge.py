@@ -41,7 +41,14 @@ def merge_runs(rule_id: str, runs: Sequence[RuleRun]) -> RuleRun:
     ran = any(r.status in (PASSED, FINDINGS) for r in runs)
     status = FINDINGS if findings else PASSED if ran else NOT_APPLICABLE
     profiles = sorted({p for r in runs for p in r.profiles})
-    return RuleRun(rule_id, status=status, findings=findings, profiles=profiles)
+    # not applicable anywhere: the first pass's reason (a reason of a pass with nothing to
+    # audit gives way to one about the rule's inputs)
+    reasons = [r.reason for r in runs if r.reason is not None]
+    reason = None
+    if status == NOT_APPLICABLE and reasons:
+        idle = "no claim line to audit"
+        reason = next((r for r in reasons if r != idle), reasons[0])
+    return RuleRun(rule_id, status=status, findings=findings, profiles=profiles, reason=reason)
 
 
 def lines_by_profile(cut: Sequence[RulesOutput]) -> dict[str, int]:

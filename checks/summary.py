@@ -76,6 +76,8 @@ def build_summary(result: AuditResult, rules: dict[str, Rule]) -> dict[str, Any]
             "family": rule.family,
             "status": run.status,
             "error": run.error,
+            # why the rule is "not applicable" (a missing optional input, say); else null
+            "reason": run.reason,
             "profiles": sorted(run.profiles),
             "findings": row.get("findings", 0),
             "lines": row.get("lines", 0),

@@ -1,11 +1,20 @@
-"""Documentation rules: every billed line needs a session note that documents it."""
+"""Documentation rules: every billed line needs a session note that documents it, signed by
+its author."""
 
 from __future__ import annotations
 
 import polars as pl
 
-from checks.base import NULL_INT, AuditData, billed_lines, rule_output
-from checks.declare import rule
+from checks.base import (
+    LINE_KEY,
+    NULL_INT,
+    SERVICE_ID,
+    AuditData,
+    billed_lines,
+    documents_line,
+    rule_output,
+)
+from checks.declare import Param, rule
 
 units_col = pl.col("units")
 code_col = pl.col("procedure_code")
@@ -44,4 +53,88 @@ def doc_no_note(data: AuditData) -> pl.LazyFrame:
             "notes=none; matched on patient, date of service and code; units={}",
             units_col,
         ),
+    )
+
+
+@rule(
+    "DOC-NOTE-UNSIGNED",
+    title="Session note unsigned, or signed long after the service",
+    severity="error",
+    citation=(
+        "CMS Pub. 100-08 Ch. 3 §3.3.2.4 (signature requirements: services must be authenticated "
+        "by their author; unsigned entries may be disregarded)"
+    ),
+    params=(
+        Param(
+            "late_after_days",
+            7,
+            "a signature more than this many days after the date of service is late (the "
+            "practice's or payer's timeliness policy; CMS names no number)",
+        ),
+        Param("unsigned_severity", "error", "severity when a matched note is unsigned"),
+        Param("late_severity", "warning", "severity when the notes are signed, but late"),
+    ),
+    needs=("notes.signed_at",),
+)
+def doc_note_unsigned(
+    data: AuditData, *, late_after_days: int, unsigned_severity: str, late_severity: str
+) -> pl.LazyFrame:
+    """Billed line whose matched notes (same patient, date, code and discipline) include one
+    with no signature (`signed_at` blank), or are all signed but one more than
+    `late_after_days` days after the date of service.
+
+    An unsigned entry does not authenticate the service (Pub. 100-08 Ch. 3 §3.3.2.4), so with
+    severity error the whole line is at risk; a late signature is a warning that puts no money
+    at risk, the note still documenting the service. Not applicable when no note of the export
+    has a signature date at all (an export without the column, not a practice that signs
+    nothing).
+    """
+    signed = pl.col("signed_at")
+    days_late = (signed.dt.date() - pl.col("service_date")).dt.total_days()
+    # the few unsigned or late note rows first, then their lines on the integer service key
+    bad = data.notes.filter(signed.is_null() | (days_late > late_after_days)).select(
+        SERVICE_ID,
+        pl.col("discipline").alias("_note_discipline"),
+        "note_id",
+        unsigned=signed.is_null(),
+        days_late=days_late,
+    )
+    lines = (
+        billed_lines(data)
+        .select(*LINE_KEY, SERVICE_ID, "discipline", "procedure_code", "units")
+        .join(bad, on=SERVICE_ID, how="inner")
+        .filter(documents_line(pl.col("_note_discipline")))
+        .group_by(LINE_KEY)
+        .agg(
+            pl.first("procedure_code", "units"),
+            unsigned=pl.col("note_id").filter(pl.col("unsigned")).unique().sort().str.join(";"),
+            late=pl.col("note_id").filter(~pl.col("unsigned")).unique().sort().str.join(";"),
+            days_late=pl.col("days_late").max(),
+        )
+    )
+    is_unsigned = pl.col("unsigned") != ""
+    severity = pl.when(is_unsigned).then(pl.lit(unsigned_severity)).otherwise(pl.lit(late_severity))
+    whole_line = severity == "error"
+    return rule_output(
+        lines,
+        supported=pl.when(whole_line).then(NULL_INT).otherwise(units_col),
+        excess=pl.when(whole_line).then(NULL_INT).otherwise(pl.lit(0, dtype=pl.Int64)),
+        message=pl.when(is_unsigned)
+        .then(pl.format("{} was billed but a note documenting it is not signed.", code_col))
+        .otherwise(
+            pl.format(
+                "{} was billed and its note was signed {} days after the service (more than {}).",
+                code_col,
+                pl.col("days_late"),
+                pl.lit(late_after_days),
+            )
+        ),
+        evidence=pl.format(
+            "unsigned notes={}; late notes={}; most days late={}; limit={} days",
+            pl.when(is_unsigned).then(pl.col("unsigned")).otherwise(pl.lit("none")),
+            pl.when(pl.col("late") != "").then(pl.col("late")).otherwise(pl.lit("none")),
+            pl.col("days_late").cast(pl.String).fill_null("none"),
+            pl.lit(late_after_days),
+        ),
+        severity=severity,
     )

@@ -1,4 +1,5 @@
-"""Time rules: timed and per-session services need valid start and end times in their notes."""
+"""Time rules: timed and per-session services need valid start and end times in their notes;
+psychotherapy time codes need documented minutes within their range."""
 
 from __future__ import annotations
 
@@ -208,4 +209,87 @@ def time_invalid(data: AuditData, *, max_span_minutes: int, minutes_tolerance: i
             pl.lit(max_span_minutes),
             pl.lit(minutes_tolerance),
         ),
+    )
+
+
+# psychotherapy with an evaluation and management visit: the add-on codes of the time codes
+ADDON_CODES = frozenset({"90833", "90836", "90838"})
+PSYCHOTHERAPY_MIN = {"90832": 16, "90833": 16, "90834": 38, "90836": 38, "90837": 53, "90838": 53}
+PSYCHOTHERAPY_MAX = {"90832": 37, "90833": 37, "90834": 52, "90836": 52}
+
+
+@rule(
+    "TIME-PSYCHOTHERAPY",
+    title="Psychotherapy time code outside its documented-minutes range",
+    severity="error",
+    citation=(
+        "AMA CPT psychotherapy time rules (90832 16-37 min, 90834 38-52 min, 90837 53 min or "
+        "more; add-ons 90833, 90836, 90838 alike); CMS Pub. 100-02 Ch. 15 §220.3 (billed "
+        "services consistent with the documented time)"
+    ),
+    params=(
+        Param("min_minutes", PSYCHOTHERAPY_MIN, "code -> fewest documented minutes it needs"),
+        Param("max_minutes", PSYCHOTHERAPY_MAX, "code -> most minutes before a longer code fits"),
+        Param("above_severity", "info", "severity when the minutes exceed the code's range"),
+    ),
+    needs=("notes.minutes",),
+)
+def time_psychotherapy(
+    data: AuditData,
+    *,
+    min_minutes: dict[str, int],
+    max_minutes: dict[str, int],
+    above_severity: str,
+) -> pl.LazyFrame:
+    """Billed psychotherapy time code whose matched notes document fewer minutes than the
+    code's range (90832 and 90833 16-37, 90834 and 90836 38-52, 90837 and 90838 53 or more),
+    or none at all; or more than its range (a shorter code was billed: `above_severity`).
+
+    Too few minutes do not support the code, so the whole line is at risk (the evidence names
+    the code the minutes would support); more minutes than the range is noted only, with no
+    money at risk. A line with no note at all is DOC-NO-NOTE's. Needs notes' minutes.
+    """
+    codes = sorted(min_minutes)
+    lines = billed_lines(data).filter(code_col.is_in(codes) & pl.col("note_rows").is_not_null())
+    low = code_col.replace_strict(min_minutes, default=None, return_dtype=pl.Int64)
+    high = code_col.replace_strict(max_minutes, default=None, return_dtype=pl.Int64)
+    minutes = pl.col("note_minutes")
+    below = minutes.is_null() | (minutes < low)
+    above = (minutes > high).fill_null(False)
+    # the code of the same family (stand-alone or add-on) the minutes fit, for the evidence
+    family = {
+        c: sorted(k for k in codes if (k in ADDON_CODES) == (c in ADDON_CODES)) for c in codes
+    }
+    fits = pl.lit(None, dtype=pl.String)
+    for code in codes:
+        hi = max_minutes.get(code)
+        in_range = (minutes >= min_minutes[code]) & (pl.lit(True) if hi is None else minutes <= hi)
+        same_family = code_col.is_in(family[code])
+        fits = pl.when(same_family & in_range).then(pl.lit(code)).otherwise(fits)
+    flagged = lines.filter(below | above).with_columns(
+        _low=low, _high=high, _below=below, _fits=fits
+    )
+    # too few minutes: the rule's severity in the profile (null is filled by the engine)
+    severity = pl.when(~pl.col("_below")).then(pl.lit(above_severity))
+    range_text = pl.format(
+        "{}-{}", pl.col("_low"), pl.col("_high").cast(pl.String).fill_null("")
+    ).str.replace(r"-$", " or more")
+    return rule_output(
+        flagged,
+        supported=pl.when(pl.col("_below")).then(NULL_INT).otherwise(units_col),
+        excess=pl.when(pl.col("_below")).then(NULL_INT).otherwise(pl.lit(0, dtype=pl.Int64)),
+        message=pl.format(
+            "{} needs {} documented minutes but its notes document {}.",
+            code_col,
+            range_text,
+            pl.col("note_minutes").cast(pl.String).fill_null("none"),
+        ),
+        evidence=pl.format(
+            "notes={}; minutes={}; range={}; the minutes fit={}",
+            pl.col("note_ids"),
+            pl.col("note_minutes").cast(pl.String).fill_null("none"),
+            range_text,
+            pl.col("_fits").fill_null("no psychotherapy code"),
+        ),
+        severity=severity,
     )

@@ -8,8 +8,15 @@ from pathlib import Path
 import polars as pl
 
 from checks.profile import Profile, ProfileError, build_profile
+from checks.reference import (
+    ADDON_SCHEMA,
+    FEE_SCHEDULE_SCHEMA,
+    THERAPY_CODES_SCHEMA,
+    THRESHOLDS_SCHEMA,
+    Reference,
+)
 from checks.registry import all_rules
-from data import FEE_SCHEDULE, MUE, PROFILES
+from data import ADDON_CODES, FEE_SCHEDULE, MUE, PROFILES, THERAPY_CODES, THERAPY_THRESHOLDS
 
 DEFAULT_PROFILES = ("medicare", "medicaid", "commercial")
 
@@ -55,9 +62,16 @@ def default_profiles() -> dict[str, Profile]:
 
 
 def fee_schedule() -> pl.LazyFrame:
-    return pl.scan_csv(
-        FEE_SCHEDULE,
-        schema={"code": pl.String, "year": pl.Int32, "rate": pl.Float64, "source": pl.String},
+    return pl.scan_csv(FEE_SCHEDULE, schema=FEE_SCHEDULE_SCHEMA)
+
+
+def reference_tables() -> Reference:
+    """The versioned reference tables besides the MUE, read into memory (they are small)."""
+    return Reference(
+        addon_codes=pl.read_csv(ADDON_CODES, schema=ADDON_SCHEMA),
+        therapy_codes=pl.read_csv(THERAPY_CODES, schema=THERAPY_CODES_SCHEMA),
+        thresholds=pl.read_csv(THERAPY_THRESHOLDS, schema=THRESHOLDS_SCHEMA),
+        fee_schedule=fee_schedule().collect(),
     )
 
 

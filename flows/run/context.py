@@ -1,18 +1,26 @@
 """The run context: payer profiles and reference tables, read from disk once per run.
 
-Every stage that needs a profile, the MUE table or the fee schedule takes them from here, so a
+Every stage that needs a profile, the MUE table, the fee schedule or another reference table
+(add-on pairs, therapy codes and thresholds) takes them from here, so a
 run reads each file once and every stage sees the same rules (a profile edited during a run
 cannot give two stages two answers).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
 from checks.profile import Profile
-from flows.run.config import default_profiles, fee_schedule, mue_table, resolve_profile
+from checks.reference import Reference
+from flows.run.config import (
+    default_profiles,
+    fee_schedule,
+    mue_table,
+    reference_tables,
+    resolve_profile,
+)
 
 
 @dataclass(frozen=True)
@@ -23,6 +31,8 @@ class RunContext:
     override: Profile | None
     mue: pl.DataFrame
     fee_schedule: pl.DataFrame
+    # add-on pairs, always-therapy codes, therapy thresholds, fee schedule (checks/reference.py)
+    reference: Reference = field(default_factory=Reference)
 
     @property
     def in_use(self) -> dict[str, Profile]:
@@ -47,4 +57,5 @@ def load_context(profile: str | None) -> RunContext:
         override=resolve_profile(profile) if profile else None,
         mue=mue_table().collect(),
         fee_schedule=fee_schedule().collect(),
+        reference=reference_tables(),
     )

@@ -135,7 +135,9 @@ def run_direct(s: RunSettings) -> AuditOutputs:
         if s.expectations:
             expected = pool.submit(_timed_expectations, validation, s)
         with timer(timings, "rules"):
-            rules = rules_isolated(validation, s.context, period=s.period)
+            rules = rules_isolated(
+                validation, s.context, period=s.period, providers=validation.providers
+            )
         results = None
         if expected is not None:
             results, timings["expectations"] = expected.result()

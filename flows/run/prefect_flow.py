@@ -169,7 +169,15 @@ def rules_task(
 ) -> RulesOutput:
     # one task also keeps the scorecard's per-provider measures, from the lines it has matched
     measures = family == rule_families()[0]
-    return _guard(run_families, validation, (family,), context, measures=measures, period=period)
+    return _guard(
+        run_families,
+        validation,
+        (family,),
+        context,
+        measures=measures,
+        period=period,
+        providers=validation.providers,
+    )
 
 
 def _findings_written(
@@ -327,6 +335,7 @@ def audit_flow(
                 s.context,
                 partitions,
                 period=s.period,
+                providers=validation.providers,
                 address=dask_address,
                 cluster=dask_cluster,
             )

@@ -42,11 +42,13 @@ def run_families(
     *,
     measures: bool = False,
     period: Period | None = None,
+    providers: pl.DataFrame | None = None,
 ) -> RulesOutput:
     """One engine pass over the rules of `families`: notes are matched to lines once per pass,
     so the direct runner passes every family and the flow one per task. `measures`: also the
     per-provider measures of the report's scorecard (RulesOutput.providers). `period`: the
-    audit period (None: every line)."""
+    audit period (None: every line). `providers`: the accepted rows of the providers export
+    (None: not given; the rules that need it are then "not applicable")."""
     profiles, override = context.profiles, context.override
     matched = match(
         validation.claims.lazy(),
@@ -57,18 +59,20 @@ def run_families(
         period=period,
     )
     # the scorecard's figures come from the lines already matched, not from a second grouping
-    providers = None
+    scorecard = None
     if measures:
         audited = matched if period is None else _in_period(matched, period)
-        providers = provider_measures(audited, profiles, override)
+        scorecard = provider_measures(audited, profiles, override)
     raw, runs, by_profile = run_matched(
         matched,
         profiles=profiles,
         mue=context.mue.lazy(),
         override=override,
         rules=family_rules(families),
+        providers=None if providers is None else providers.lazy(),
+        reference=context.reference,
     )
-    return RulesOutput(raw, runs, by_profile, providers)
+    return RulesOutput(raw, runs, by_profile, scorecard)
 
 
 def _in_period(matched: Matched, period: Period) -> Matched:
@@ -88,18 +92,27 @@ def rules_isolated(
     families: tuple[str, ...] | None = None,
     *,
     period: Period | None = None,
+    providers: pl.DataFrame | None = None,
 ) -> RulesOutput:
     """All families in one pass (fastest); if that pass raises, each family alone, so only the
     family that raises is "failed to run" (the engine already isolates single rules). Default:
-    every family of checks/rules/."""
+    every family of checks/rules/. `providers` as for run_families."""
     families = rule_families() if families is None else families
     try:
         return run_families(
-            validation, families, context, measures=len(families) > 1, period=period
+            validation,
+            families,
+            context,
+            measures=len(families) > 1,
+            period=period,
+            providers=providers,
         )
     except Exception as exc:
         if len(families) == 1:
             return failed_families(families, describe_failure(exc))
     return merge_results(
-        [rules_isolated(validation, context, (f,), period=period) for f in families]
+        [
+            rules_isolated(validation, context, (f,), period=period, providers=providers)
+            for f in families
+        ]
     )

@@ -42,7 +42,14 @@ from checks.period import Period
 from checks.profile import Profile
 from flows.inputs.validate import ValidationSummary
 from flows.run.context import RunContext
-from flows.scale.partitions import Partition, failed_partition, plan_partitions, run_partition
+from flows.scale.partitions import (
+    Partition,
+    PartitionInputs,
+    failed_partition,
+    plan_partitions,
+    run_partition,
+    unmet_inputs,
+)
 from schemas.errors import InputError
 
 NOT_SENT = ("note_text",)  # note columns the workers never receive
@@ -87,9 +94,20 @@ def partition_task(
     mue: pl.DataFrame,
     override: Profile | None,
     period: Period | None = None,
+    inputs: PartitionInputs | None = None,
 ) -> RulesOutput:
+    inputs = PartitionInputs() if inputs is None else inputs
     try:
-        return run_partition(part, profiles=profiles, mue=mue, override=override, period=period)
+        return run_partition(
+            part,
+            profiles=profiles,
+            mue=mue,
+            override=override,
+            period=period,
+            providers=inputs.providers,
+            reference=inputs.reference,
+            unmet=inputs.unmet,
+        )
     except Exception as exc:  # a partition that raises leaves its rules "failed to run"
         return failed_partition(part, f"partition {part.name}: {describe_failure(exc)}")
 
@@ -152,6 +170,7 @@ def rules_on_dask(
     period: Period | None = None,
     address: str | None = None,
     cluster: dict[str, Any] | None = None,
+    providers: pl.DataFrame | None = None,
 ) -> RulesOutput:
     """Every rule family over `partitions` patient partitions and as many provider partitions,
     one task each on the cluster; the merged answer equals one engine pass's. Call it inside a
@@ -163,6 +182,15 @@ def rules_on_dask(
     # no rule reads the note text: it stays on this machine
     notes = validation.notes.drop(*NOT_SENT, strict=False)
     parts = plan_partitions(validation.claims, notes, validation.plans, partitions)
+    # the optional inputs are judged over all the data once, and sent whole to every task
+    unmet = unmet_inputs(
+        validation.claims,
+        notes,
+        validation.plans,
+        providers=providers,
+        reference=context.reference,
+    )
+    inputs = PartitionInputs(providers, context.reference, unmet)
     log.info(
         "rules on Dask: %d partitions in %.1f s (%s), %s",
         len(parts),
@@ -189,6 +217,7 @@ def rules_on_dask(
                     "mue": mue,
                     "override": override,
                     "period": period,
+                    "inputs": inputs,
                 },
             )
             for p, d in zip(parts, data, strict=True)

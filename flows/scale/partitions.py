@@ -38,8 +38,10 @@ from checks.base import MATCH_KEY
 from checks.declare import Rule
 from checks.engine import FAILED, RuleRun, run_rules
 from checks.merge import RulesOutput, merge_results
+from checks.needs import providers_frame, unmet_needs
 from checks.period import Period
 from checks.profile import Profile
+from checks.reference import Reference
 from checks.registry import all_rules
 
 PATIENT, PROVIDER = "patient", "provider"
@@ -66,6 +68,16 @@ class Partition:
         # bytes of polars' own pickle, written and read in about half the time
         frames = tuple(_to_ipc(f) for f in (self.claims, self.notes, self.plans))
         return _rebuild, (self.kind, self.index, frames, self.rule_ids)
+
+
+@dataclass(frozen=True)
+class PartitionInputs:
+    """What every partition gets whole besides its slice: the providers export, the reference
+    tables and the needs unmet over all the data (unmet_inputs)."""
+
+    providers: pl.DataFrame | None = None
+    reference: Reference | None = None
+    unmet: dict[str, str] | None = None
 
 
 def _to_ipc(frame: pl.DataFrame) -> bytes:
@@ -204,9 +216,15 @@ def run_partition(
     override: Profile | None = None,
     rules: dict[str, Rule] | None = None,
     period: Period | None = None,
+    providers: pl.DataFrame | None = None,
+    reference: Reference | None = None,
+    unmet: dict[str, str] | None = None,
 ) -> RulesOutput:
     """One engine pass over one partition (what a Dask worker runs); `rules` to look the
-    partition's rule ids up in (default: the declared rules); `period` the audit period."""
+    partition's rule ids up in (default: the declared rules); `period` the audit period;
+    `providers` the whole providers export (small: every partition gets all of it);
+    `reference` the reference tables; `unmet` the needs unmet over all the data (unmet_inputs),
+    so that a partition whose own notes happen to be blank in a column does not decide alone."""
     rules = all_rules() if rules is None else rules
     raw, runs, by_profile = run_rules(
         part.claims.lazy(),
@@ -217,8 +235,30 @@ def run_partition(
         override=override,
         rules={r: rules[r] for r in part.rule_ids},
         period=period,
+        providers=None if providers is None else providers.lazy(),
+        reference=reference,
+        unmet=unmet,
     )
     return RulesOutput(raw, runs, by_profile)
+
+
+def unmet_inputs(
+    claims: pl.DataFrame,
+    notes: pl.DataFrame,
+    plans: pl.DataFrame,
+    *,
+    providers: pl.DataFrame | None,
+    reference: Reference | None,
+    rules: dict[str, Rule] | None = None,
+) -> dict[str, str]:
+    """The rules' unmet needs judged over all the data (checks/needs.py), before it is cut."""
+    rules = all_rules() if rules is None else rules
+    return unmet_needs(
+        {t for rule in rules.values() for t in rule.needs},
+        frames={"claims": claims, "notes": notes, "plans": plans},
+        providers=providers_frame(providers),
+        reference=Reference() if reference is None else reference,
+    )
 
 
 def failed_partition(part: Partition, error: str) -> RulesOutput:
@@ -239,12 +279,27 @@ def run_rules_partitioned(
     override: Profile | None = None,
     rules: dict[str, Rule] | None = None,
     period: Period | None = None,
+    providers: pl.DataFrame | None = None,
+    reference: Reference | None = None,
 ) -> RulesOutput:
     """The partitioned rules stage, one partition after another in this process: the reference
     the Dask run is held to, and what the tests compare with one engine pass."""
     parts = plan_partitions(claims, notes, plans, k, rules)
+    unmet = unmet_inputs(
+        claims, notes, plans, providers=providers, reference=reference, rules=rules
+    )
     outputs = [
-        run_partition(p, profiles=profiles, mue=mue, override=override, rules=rules, period=period)
+        run_partition(
+            p,
+            profiles=profiles,
+            mue=mue,
+            override=override,
+            rules=rules,
+            period=period,
+            providers=providers,
+            reference=reference,
+            unmet=unmet,
+        )
         for p in parts
     ]
     return merge_results(outputs, [p.kind for p in parts])

@@ -65,3 +65,25 @@ def test_no_lines_no_providers(exports) -> None:
     claims, notes, plans = exports
     ours, theirs = _both(claims.head(0), notes, plans, None)
     assert ours.is_empty() and theirs.is_empty()
+
+
+def test_cloned_documentation_share_per_provider() -> None:
+    """A note whose normalised text repeats another visit's note counts as cloned for its
+    author; case, punctuation and spacing do not matter; a note's rows in any order."""
+    from checks.measures import cloned_documentation, note_text_hash
+
+    rows = [
+        ("N1", "A", "Gait training, 20 min."),
+        ("N2", "A", "gait   TRAINING 20 min"),
+        ("N3", "A", "Patient tolerated well."),
+        ("N4", "B", "Gait training 20 min"),
+        ("N5", "B", None),
+        ("N6", "B", "Step one."),
+        ("N6", "B", "Step two."),
+        ("N7", "A", "Step two."),
+        ("N7", "A", "step one"),
+    ]
+    notes = pl.LazyFrame(rows, schema=["note_id", "provider_npi", "note_text"], orient="row")
+    out = cloned_documentation(notes.with_columns(note_text_hash(pl.col("note_text"))))
+    assert out.rows() == [("A", 4, 3, 0.75), ("B", 2, 2, 1.0)]
+    assert cloned_documentation(notes).is_empty()

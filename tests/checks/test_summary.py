@@ -34,7 +34,8 @@ def by_definition(result: AuditResult, rules: dict[str, Rule]) -> dict[str, Any]
         run, sub = result.runs[rule_id], f.filter(pl.col("rule_id") == rule_id)
         by_rule[rule_id] = {
             "title": rule.title, "family": rule.family, "status": run.status,
-            "error": run.error, "profiles": sorted(run.profiles), "findings": sub.height,
+            "error": run.error, "reason": run.reason, "profiles": sorted(run.profiles),
+            "findings": sub.height,
             "lines": lines(sub), "amount_at_risk": round(float(sub["amount_at_risk"].sum()), 2),
             "by_severity": {s: int((sub["severity"] == s).sum()) for s in SEVERITIES},
         }  # fmt: skip

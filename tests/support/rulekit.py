@@ -10,12 +10,14 @@ from typing import Any
 
 import polars as pl
 
-from checks.base import AuditData
+from checks.base import PROVIDERS_SCHEMA, AuditData
 from checks.declare import RULE_OUTPUT_SCHEMA
 from checks.matching import prepare
+from checks.needs import providers_frame, reason_for, unmet_needs, with_optional
 from checks.profile import Profile, build_profile
 from checks.registry import all_rules
 from data import MUE, PROFILES
+from flows.run.config import reference_tables
 from schemas.contract import npi_check_digit
 
 NPI_A = "123456789" + str(npi_check_digit("123456789"))
@@ -35,6 +37,7 @@ CLAIM_SCHEMA: dict[str, Any] = {
     "units": pl.Int64,
     "charge_amount": pl.Float64,
     "paid_amount": pl.Float64,
+    "allowed_amount": pl.Float64,  # optional column of the contract
 }
 NOTE_SCHEMA: dict[str, Any] = {
     "note_id": pl.String,
@@ -48,6 +51,8 @@ NOTE_SCHEMA: dict[str, Any] = {
     "signed_at": pl.Datetime("us"),
     "note_text": pl.String,
     "discipline": pl.String,
+    "note_type": pl.String,  # optional column of the contract
+    "text_hash": pl.UInt64,  # the normalised note text's hash (checks.measures.note_text_hash)
 }
 PLAN_SCHEMA: dict[str, Any] = {
     "plan_id": pl.String,
@@ -85,6 +90,7 @@ def claim(
     units: int = 1,
     paid: float | None = 30.0,
     charge: float = 50.0,
+    allowed: float | None = None,
 ) -> dict[str, Any]:
     return {
         "claim_id": claim_id,
@@ -99,7 +105,14 @@ def claim(
         "units": units,
         "charge_amount": charge,
         "paid_amount": paid,
+        "allowed_amount": allowed,
     }
+
+
+def _datetime(value: str | dt.datetime | None) -> dt.datetime | None:
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromisoformat(value)
 
 
 def note(
@@ -113,6 +126,9 @@ def note(
     end: str | None = "09:15",
     minutes: int | None = 15,
     discipline: str | None = None,
+    signed: str | dt.datetime | None = None,
+    note_type: str | None = None,
+    text_hash: int | None = None,
 ) -> dict[str, Any]:
     return {
         "discipline": discipline,
@@ -124,8 +140,28 @@ def note(
         "start_time": _time(start),
         "end_time": _time(end),
         "minutes": minutes,
-        "signed_at": None,
+        "signed_at": _datetime(signed),
         "note_text": None,
+        "note_type": note_type,
+        "text_hash": text_hash,
+    }
+
+
+def provider(
+    npi: str = NPI_A,
+    role: str | None = "PT",
+    *,
+    discipline: str | None = "PT",
+    name: str | None = "Synthetic Clinician",
+    supervising: str | None = None,
+) -> dict[str, Any]:
+    """A row of the optional providers export."""
+    return {
+        "npi": npi,
+        "name": name,
+        "role": role,
+        "discipline": discipline,
+        "supervising_npi": supervising,
     }
 
 
@@ -168,19 +204,35 @@ def make_data(
     notes: list[dict[str, Any]] | None = None,
     plans: list[dict[str, Any]] | None = None,
     profile: str = "medicare",
+    providers: list[dict[str, Any]] | None = None,
 ) -> AuditData:
+    """AuditData as the engine builds it; `providers` None: no providers export given."""
     prof = load_profile(profile)
     claims_lf = pl.LazyFrame(claims, schema=CLAIM_SCHEMA)
     notes_lf = pl.LazyFrame(notes or [], schema=NOTE_SCHEMA)
     plans_lf = pl.LazyFrame(plans or [], schema=PLAN_SCHEMA)
     lines, matched_notes = prepare(claims_lf, notes_lf, prof.codes)
+    given = None if providers is None else pl.LazyFrame(providers, schema=PROVIDERS_SCHEMA)
     return AuditData(
-        lines=lines,
-        notes=matched_notes,
+        lines=with_optional(lines, "claims"),
+        notes=with_optional(matched_notes, "notes"),
         plans=plans_lf,
         mue=mue_table(),
         codes=prof.codes,
+        providers=providers_frame(given),
+        reference=REFERENCE,
     )
+
+
+REFERENCE = reference_tables()
+
+
+def not_applicable(rule_id: str, data: AuditData) -> str | None:
+    """Why the engine would not run the rule on `data` (its unmet needs), or None."""
+    needs = all_rules()[rule_id].needs
+    frames = {"claims": data.lines, "notes": data.notes, "plans": data.plans}
+    unmet = unmet_needs(needs, frames=frames, providers=data.providers, reference=data.reference)
+    return reason_for(needs, unmet)
 
 
 def run_rule(
@@ -232,6 +284,11 @@ class Case:
     params: dict[str, Any] = field(default_factory=dict)
     severity: dict[tuple[str, int], str] = field(default_factory=dict)
     source: str = ""  # the public rule text this case comes from (manual, chapter, section)
+    providers: list[dict[str, Any]] | None = None  # None: no providers export given
+    # the share of the line's paid amount at risk per flagged line (checks/declare.py), if set
+    risk_share: dict[tuple[str, int], float | None] = field(default_factory=dict)
+    # the reason the engine gives when the rule is not applicable here ("blank" cases)
+    not_applicable: str | None = None
 
     def __post_init__(self) -> None:
         assert self.kind in KINDS, self.kind
@@ -242,14 +299,27 @@ class Case:
 
 
 def check_case(case: Case) -> pl.DataFrame:
-    """Run a case and assert the flagged lines, excess units and severities."""
-    data = make_data(case.claims, case.notes, case.plans, profile=case.profile)
+    """Run a case and assert the flagged lines, excess units and severities. A rule whose
+    needs the case does not meet is not run, as the engine would not run it: the case then
+    states the reason and flags nothing."""
+    data = make_data(
+        case.claims, case.notes, case.plans, profile=case.profile, providers=case.providers
+    )
+    reason = not_applicable(case.rule_id, data)
+    assert reason == case.not_applicable, f"{case.id}: not applicable because {reason!r}"
+    if reason is not None:
+        assert not case.expected, f"{case.id}: a rule that does not run flags nothing"
+        return pl.DataFrame(schema=RULE_OUTPUT_SCHEMA)
     out = run_rule(case.rule_id, data, profile=case.profile, **case.params)
     assert excess(out) == case.expected, f"{case.id}: got {excess(out)}"
     if case.severity:
         assert "severity" in out.columns, f"{case.id}: rule sets no per-finding severity"
         got = {(r["claim_id"], r["line_number"]): r["severity"] for r in out.to_dicts()}
         assert got == case.severity, f"{case.id}: severities {got}"
+    if case.risk_share:
+        assert "risk_share" in out.columns, f"{case.id}: rule sets no risk share"
+        got_share = {(r["claim_id"], r["line_number"]): r["risk_share"] for r in out.to_dicts()}
+        assert got_share == case.risk_share, f"{case.id}: risk shares {got_share}"
     for row in out.to_dicts():
         assert row["message"], f"{case.id}: empty message"
         assert row["evidence"] is not None, f"{case.id}: no evidence"

@@ -121,10 +121,10 @@ def test_codes_outside_the_profiles_fail() -> None:
     one = pl.concat([claims(99), claims(1, code="99213")])
     assert failed(run(c=one)) == set()  # 1% is the shipped limit
     two = pl.concat([claims(98), claims(2, code="99213")])
-    results = run(c=two, n=pl.concat([notes(90), notes(10, code="90837")]))
+    results = run(c=two, n=pl.concat([notes(90), notes(10, code="90791")]))
     assert failed(results) == {("claims", "unknown_code_share"), ("notes", "unknown_code_share")}
     seen = results[("notes", "unknown_code_share")]["observed"]
-    assert seen == {"share": 0.1, "rows_unknown": 10, "codes": ["90837"], "rows": 100}
+    assert seen == {"share": 0.1, "rows_unknown": 10, "codes": ["90791"], "rows": 100}
     # a custom profile's codes can be declared known
     assert failed(run(c=two, known_codes=["97110", "99213"])) == set()
 

@@ -1,0 +1,161 @@
+"""Progress report rules: a clinician reports progress at least once every 10 treatment days."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from checks.base import NULL_INT, AuditData, billed_lines, rule_output
+from checks.declare import Param, rule
+
+THERAPY = ["PT", "OT", "SLP"]
+KEY = ["patient_id", "discipline"]
+DAY = [*KEY, "service_date"]
+
+
+@rule(
+    "PROGRESS-REPORT-LATE",
+    title="Treatment past the 10th treatment day without a progress report",
+    severity="error",
+    citation=(
+        "CMS Pub. 100-02 Ch. 15 §220.3 D (progress report at least once every 10 treatment "
+        "days, written by the clinician, not an assistant)"
+    ),
+    params=(
+        Param(
+            "max_treatment_days",
+            10,
+            "treatment days allowed after an evaluation, re-evaluation or progress report "
+            "before the next report is due",
+        ),
+        Param(
+            "report_types",
+            ["evaluation", "re-evaluation", "progress"],
+            "note types (notes' note_type) that start a new reporting period",
+        ),
+        Param(
+            "assistant_roles",
+            ["PTA", "OTA", "SLPA"],
+            "provider roles (providers export) that may not write a progress report",
+        ),
+    ),
+    needs=("notes.note_type",),
+)
+def progress_report_late(
+    data: AuditData,
+    *,
+    max_treatment_days: int,
+    report_types: list[str],
+    assistant_roles: list[str],
+) -> pl.LazyFrame:
+    """Per patient and plan discipline (PT, OT, SLP), the billed lines of each treatment day
+    after the `max_treatment_days`-th since the last evaluation, re-evaluation or progress
+    note (notes' `note_type`): treatment days are the days with a billed line of that
+    discipline, counted after the report's own day; a day with a report starts the count anew.
+    With the providers export, a report written by an assistant (PTA, OTA, SLPA) starts no new
+    period, and the lines of its day are flagged as well.
+
+    Days before the first report in the export are not judged (the evaluation may predate the
+    export). Medicare pays no treatment past a missing progress report (§220.3 D), so the whole
+    line is at risk; Medicare profile only by default. Needs notes' note_type.
+    """
+    kinds = [k.lower() for k in report_types]
+    reports = data.notes.filter(pl.col("note_type").str.to_lowercase().is_in(kinds))
+    if data.providers is not None:
+        roles = [r.upper() for r in assistant_roles]
+        authors = data.providers.filter(pl.col("role").is_in(roles)).select(
+            pl.col("npi").alias("provider_npi"), by_assistant=pl.lit(True)
+        )
+        reports = reports.join(authors.unique("provider_npi"), on="provider_npi", how="left")
+    else:
+        reports = reports.with_columns(by_assistant=pl.lit(None, dtype=pl.Boolean))
+    reports = reports.select(
+        "patient_id",
+        "service_date",
+        "discipline",
+        by_assistant=pl.col("by_assistant").fill_null(False),
+    ).cache()
+    # a report of unknown discipline stands for every discipline treated that day
+    treated = (
+        data.lines.filter((pl.col("units") > 0) & pl.col("discipline").is_in(THERAPY))
+        .join(reports.select("patient_id").unique(), on="patient_id", how="semi")
+        .select(DAY)
+        .unique()
+        .cache()
+    )
+    known = reports.filter(pl.col("discipline").is_not_null())
+    unknown = reports.filter(pl.col("discipline").is_null()).drop("discipline")
+    spread = treated.join(unknown, on=["patient_id", "service_date"], how="inner")
+    report_days = (
+        pl.concat([known.select(*DAY, "by_assistant"), spread.select(*DAY, "by_assistant")])
+        .group_by(DAY)
+        .agg(
+            anchor=(~pl.col("by_assistant")).any(),
+            by_assistant=pl.col("by_assistant").any(),
+        )
+    )
+    days = (
+        treated.with_columns(treat=pl.lit(1, dtype=pl.Int64))
+        .join(report_days, on=DAY, how="full", coalesce=True)
+        .with_columns(
+            pl.col("treat").fill_null(0),
+            pl.col("anchor").fill_null(False),
+            pl.col("by_assistant").fill_null(False),
+        )
+        .sort(*DAY)
+        .with_columns(period=pl.col("anchor").cast(pl.Int64).cum_sum().over(KEY))
+        .with_columns(
+            # treatment days after the period's report day (the first row of its period)
+            count=pl.col("treat").cum_sum().over(*KEY, "period")
+            - pl.col("treat").first().over(*KEY, "period"),
+            last_report=pl.col("service_date").first().over(*KEY, "period"),
+        )
+        # before the first clinician's report nothing is counted
+        .with_columns(
+            pl.when(pl.col("period") > 0).then(pl.col("count", "last_report")).name.keep()
+        )
+    )
+    late = ((pl.col("treat") == 1) & (pl.col("count") > max_treatment_days)).fill_null(False)
+    bad_days = days.filter(late | pl.col("by_assistant")).select(
+        *DAY, "count", "last_report", late=late, by_assistant=pl.col("by_assistant")
+    )
+    lines = billed_lines(data).join(bad_days, on=DAY, how="inner")
+    why = (
+        pl.when(pl.col("late") & pl.col("by_assistant"))
+        .then(
+            pl.format(
+                "treatment day {} since the last clinician's report on {}, and the progress "
+                "report of this day was written by an assistant",
+                pl.col("count"),
+                pl.col("last_report").dt.to_string("%Y-%m-%d"),
+            )
+        )
+        .when(pl.col("late"))
+        .then(
+            pl.format(
+                "treatment day {} since the last evaluation or progress report on {}",
+                pl.col("count"),
+                pl.col("last_report").dt.to_string("%Y-%m-%d"),
+            )
+        )
+        .otherwise(pl.lit("the progress report of this day was written by an assistant"))
+    )
+    return rule_output(
+        lines,
+        supported=NULL_INT,
+        excess=NULL_INT,
+        message=pl.format(
+            "{} {} line: {} (a clinician's progress report is due at least every {} treatment "
+            "days).",
+            pl.col("procedure_code"),
+            pl.col("discipline"),
+            why,
+            pl.lit(max_treatment_days),
+        ),
+        evidence=pl.format(
+            "discipline={}; last report={}; treatment days since={}; report by assistant={}",
+            pl.col("discipline"),
+            pl.col("last_report").dt.to_string("%Y-%m-%d").fill_null("none in the export"),
+            pl.col("count").cast(pl.String).fill_null("not counted"),
+            pl.col("by_assistant"),
+        ),
+    )

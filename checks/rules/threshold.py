@@ -1,0 +1,202 @@
+"""Therapy threshold rules: Medicare lines past the year's KX threshold carry the KX modifier.
+
+Also `beneficiaries_past_review`, the beneficiaries whose allowed therapy spending in the export
+passes the targeted medical-review threshold, for the report.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from checks.base import NULL_INT, AuditData, CodeSets, line_discipline, rule_output
+from checks.declare import Param, rule
+from checks.reference import Reference, latest_rows
+
+# PT and SLP spending counts toward one threshold, OT toward another (Pub. 100-04 Ch. 5 §10.3)
+GROUP = pl.when(pl.col("discipline") == "OT").then(pl.lit("OT")).otherwise(pl.lit("PT+SLP"))
+GROUP_KEY = ["patient_id", "year", "group"]
+YEAR = pl.col("service_date").dt.year().cast(pl.Int32).alias("year")
+
+
+def allowed_lines(
+    lines: pl.LazyFrame, reference: Reference, coinsurance: float, payer_types: list[str]
+) -> pl.LazyFrame:
+    """The billed PT, SLP and OT lines (`discipline`) of the payer types (or in scope) with
+    `year`, `group`, `allowed` and `basis`: the allowed amount, else the fee schedule's rate x
+    units where the table has the code, else paid / (1 - coinsurance), else 0 ("none")."""
+    scope = pl.col("payer_type").is_in(payer_types)
+    if "in_scope" in lines.collect_schema().names():
+        scope = scope | pl.col("in_scope")
+    therapy = (
+        lines.filter(
+            (pl.col("units") > 0) & pl.col("discipline").is_in(["PT", "SLP", "OT"]) & scope
+        )
+        .with_columns(YEAR, group=GROUP)
+        .cache()
+    )
+    if reference.fee_schedule is not None:
+        fees = latest_rows(reference.fee_schedule.lazy(), therapy.select("year"), ["code"])
+        therapy = therapy.join(
+            fees.select(
+                "year",
+                pl.col("code").alias("procedure_code"),
+                pl.col("rate").alias("_rate"),
+                pl.col("table_year").alias("_fee_year"),
+            ),
+            on=["year", "procedure_code"],
+            how="left",
+        )
+    else:
+        therapy = therapy.with_columns(
+            _rate=pl.lit(None, dtype=pl.Float64), _fee_year=pl.lit(None, dtype=pl.Int32)
+        )
+    from_paid = pl.col("paid_amount") / (1 - coinsurance) if coinsurance < 1 else None
+    allowed = pl.coalesce(
+        pl.col("allowed_amount"),
+        pl.col("_rate") * pl.col("units"),
+        from_paid if from_paid is not None else pl.lit(None, dtype=pl.Float64),
+    )
+    basis = (
+        pl.when(pl.col("allowed_amount").is_not_null())
+        .then(pl.lit("allowed amount"))
+        .when(pl.col("_rate").is_not_null())
+        .then(
+            pl.format(
+                "fee schedule {} rate {} x {} units",
+                pl.col("_fee_year"),
+                pl.col("_rate").round(2),
+                pl.col("units"),
+            )
+        )
+        .when(pl.col("paid_amount").is_not_null() & pl.lit(from_paid is not None))
+        .then(pl.format("paid {} / (1 - {})", pl.col("paid_amount").round(2), pl.lit(coinsurance)))
+        .otherwise(pl.lit("none (no allowed, fee or paid amount)"))
+    )
+    return therapy.with_columns(allowed=allowed.fill_null(0.0), basis=basis)
+
+
+def _thresholds(reference: Reference, years: pl.LazyFrame) -> pl.LazyFrame:
+    assert reference.thresholds is not None  # needs: the engine checked it
+    return latest_rows(reference.thresholds.lazy(), years, []).select(
+        "year", "table_year", "kx_threshold", "review_threshold"
+    )
+
+
+@rule(
+    "KX-MISSING",
+    title="Therapy line past the year's threshold without the KX modifier",
+    severity="error",
+    citation=(
+        "CMS Pub. 100-04 Ch. 5 §10.3 (KX modifier threshold: PT and SLP combined, OT separately, "
+        "per beneficiary and calendar year)"
+    ),
+    params=(
+        Param(
+            "coinsurance",
+            0.20,
+            "beneficiary coinsurance share: the allowed amount of a line with neither an "
+            "allowed amount nor a fee-schedule rate is paid / (1 - coinsurance)",
+        ),
+        Param(
+            "payer_types",
+            ["medicare"],
+            "payer types whose lines count toward the threshold (beside the lines in scope)",
+        ),
+    ),
+    needs=("reference.thresholds",),
+)
+def kx_missing(data: AuditData, *, coinsurance: float, payer_types: list[str]) -> pl.LazyFrame:
+    """Per beneficiary and calendar year, PT and SLP lines together and OT lines apart, in
+    order of date of service (then claim and line): the line whose allowed amount takes the
+    year's total past the threshold (data/reference/therapy_thresholds.csv: $2,410 in 2025,
+    $2,480 in 2026) and every later line of the group, when it lacks the KX modifier.
+
+    The allowed amount counts toward the threshold (deductible and coinsurance included): the
+    claim's `allowed_amount`, else the fee schedule's rate x units, else the paid amount /
+    (1 - coinsurance); the evidence names the basis. Only the spending in the export is
+    visible: lines billed elsewhere in the year are not, so the evidence says so. Medicare
+    denies a line past the threshold without KX, so the whole line is at risk. Medicare profile
+    only.
+    """
+    lines = allowed_lines(data.lines, data.reference, coinsurance, payer_types)
+    limits = _thresholds(data.reference, lines.select("year"))
+    # only the groups whose year total passes the threshold are put in order
+    over = (
+        lines.group_by(GROUP_KEY)
+        .agg(pl.col("allowed").sum().alias("_total"))
+        .join(limits, on="year", how="inner")
+        .filter(pl.col("_total") > pl.col("kx_threshold"))
+        .select(*GROUP_KEY, "kx_threshold", "table_year")
+    )
+    ordered = (
+        lines.join(over, on=GROUP_KEY, how="inner")
+        .sort(*GROUP_KEY, "service_date", "claim_id", "line_number")
+        .with_columns(cumulative=pl.col("allowed").cum_sum().over(GROUP_KEY))
+    )
+    past = ordered.filter(pl.col("in_scope") & (pl.col("cumulative") > pl.col("kx_threshold")))
+    flagged = past.filter(~pl.col("modifiers").fill_null("").str.contains(r"(?:^|:)KX(?::|$)"))
+    return rule_output(
+        flagged,
+        supported=NULL_INT,
+        excess=NULL_INT,
+        message=pl.format(
+            "{} line past the {} therapy threshold of ${} ({} spending this year reaches ${} "
+            "with this line) carries no KX modifier.",
+            pl.col("procedure_code"),
+            pl.col("year"),
+            pl.col("kx_threshold").round(2),
+            pl.col("group"),
+            pl.col("cumulative").round(2),
+        ),
+        evidence=pl.format(
+            "allowed basis: {}; allowed this line={}; {} allowed this year through this line={}; "
+            "threshold={} ({} table); only spending in this export is visible",
+            pl.col("basis"),
+            pl.col("allowed").round(2),
+            pl.col("group"),
+            pl.col("cumulative").round(2),
+            pl.col("kx_threshold").round(2),
+            pl.col("table_year"),
+        ),
+    )
+
+
+def beneficiaries_past_review(
+    claims: pl.LazyFrame,
+    codes: CodeSets,
+    reference: Reference,
+    *,
+    coinsurance: float = 0.20,
+    payer_types: tuple[str, ...] = ("medicare",),
+) -> pl.DataFrame:
+    """Beneficiaries whose allowed PT+SLP or OT spending in the export passes the year's
+    targeted medical-review threshold ($3,000; Pub. 100-04 Ch. 5 §10.3), for the report:
+    patient_id, year, group, allowed (the year's total), review_threshold; largest first.
+    `claims`: validated claim lines; a line's discipline from GP/GO/GN, else its code's."""
+    if reference.thresholds is None:
+        return pl.DataFrame(
+            schema={
+                "patient_id": pl.String,
+                "year": pl.Int32,
+                "group": pl.String,
+                "allowed": pl.Float64,
+                "review_threshold": pl.Float64,
+            }
+        )
+    lines = claims.with_columns(discipline=line_discipline(codes))
+    for column in ("allowed_amount", "paid_amount"):
+        if column not in lines.collect_schema().names():
+            lines = lines.with_columns(pl.lit(None, dtype=pl.Float64).alias(column))
+    allowed = allowed_lines(lines, reference, coinsurance, list(payer_types))
+    limits = _thresholds(reference, allowed.select("year"))
+    return (
+        allowed.group_by(GROUP_KEY)
+        .agg(pl.col("allowed").sum())
+        .join(limits, on="year", how="inner")
+        .filter(pl.col("allowed") > pl.col("review_threshold"))
+        .select(
+            pl.col("patient_id").cast(pl.String), "year", "group", "allowed", "review_threshold"
+        )
+        .sort("allowed", "patient_id", "year", "group", descending=[True, False, False, False])
+        .collect()
+    )

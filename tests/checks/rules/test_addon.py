@@ -1,0 +1,75 @@
+"""Truth table of the add-on rule (checks/rules/addon.py): ADDON-NO-PRIMARY."""
+
+from __future__ import annotations
+
+import pytest
+
+from checks.engine import NOT_APPLICABLE
+from checks.reference import Reference
+from tests.support.rulekit import NPI_B, Case, check_case, claim
+
+ADDON = "CPT add-on convention: +97130 is reported with 97129 the same day; CMS NCCI add-on edits"
+PSY = (
+    "CPT psychotherapy with E/M: +90833/+90836/+90838 code first the E/M service "
+    "(99202-99239, 99304-99316, 99341-99350); CMS NCCI add-on code edits"
+)
+L1, L2 = ("C1", 1), ("C1", 2)
+R = "ADDON-NO-PRIMARY"
+
+
+def cog(code: str, line: int = 1, **kw: object) -> dict:
+    return claim("C1", line, code=code, **kw)  # type: ignore[arg-type]
+
+
+# fmt: off
+CASES = [
+    Case(R, "97130 alone", "flag", source=ADDON, claims=[cog("97130", units=2)],
+         expected={L1: None}),
+    Case(R, "97130 with 97129 the same day", "clean", source=ADDON,
+         claims=[cog("97129"), cog("97130", 2, units=2)]),
+    Case(R, "97129 on another claim of the day, another provider", "clean", source=ADDON,
+         claims=[cog("97130"), claim("C2", code="97129", npi=NPI_B)]),
+    Case(R, "97129 the day before", "boundary", source=ADDON,
+         claims=[cog("97129", date="2026-03-01"), cog("97130", 2)], expected={L2: None}),
+    Case(R, "97129 for another patient", "flag", source=ADDON,
+         claims=[cog("97129", patient="P2"), cog("97130", 2)], expected={L2: None}),
+    Case(R, "97129 billed with zero units bills nothing", "boundary", source=ADDON,
+         claims=[cog("97129", units=0), cog("97130", 2)], expected={L2: None}),
+    Case(R, "97130 with zero units claims nothing", "boundary", source=ADDON,
+         claims=[cog("97130", units=0)]),
+    Case(R, "97129 alone is a primary, not an add-on", "clean", source=ADDON,
+         claims=[cog("97129")]),
+    Case(R, "blank modifiers and paid amount", "blank", source=ADDON,
+         claims=[cog("97130", mods=None, paid=None)], expected={L1: None}),
+    Case(R, "90833 without an E/M visit", "flag", source=PSY, profile="medicaid",
+         claims=[cog("90833", payer="medicaid", mods=None)], expected={L1: None}),
+    Case(R, "90836 with 99214", "clean", source=PSY, profile="medicaid",
+         claims=[cog("99214", payer="medicaid", mods=None),
+                 cog("90836", 2, payer="medicaid", mods=None)]),
+    Case(R, "90838 with psychotherapy 90837 is not an E/M", "flag", source=PSY,
+         profile="commercial",
+         claims=[cog("90837", payer="commercial", mods=None),
+                 cog("90838", 2, payer="commercial", mods=None)], expected={L2: None}),
+    Case(R, "90833 with 99350, the range's last home visit code", "boundary", source=PSY,
+         claims=[cog("99350", mods=None), cog("90833", 2, mods=None)]),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_case(case: Case) -> None:
+    check_case(case)
+
+
+def test_without_the_addon_table_the_rule_is_not_applicable() -> None:
+    """No table, no pairs: the rule says so instead of passing every line."""
+    from tests.checks.test_needs import run_with
+
+    runs = run_with([cog("97130")], reference=Reference())
+    assert runs[R].status == NOT_APPLICABLE
+    assert runs[R].reason == "no addon codes reference table given"
+
+
+def test_addon_evidence_names_the_primaries() -> None:
+    out = check_case(CASES[0])
+    assert "97129" in out["evidence"][0] and "97129" in out["message"][0]
