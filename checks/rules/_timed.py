@@ -1,5 +1,6 @@
-"""Helpers of UNITS-8MIN (checks/rules/units.py): the CMS total-time pools and the share of a
-pool's excess each code carries (CMS Pub. 100-04 Ch. 5 §20.2)."""
+"""Helpers of the unit rules (checks/rules/units.py): the lines with documented minutes, the
+findings' columns, and UNITS-8MIN's CMS total-time pools and the share of a pool's excess each
+code carries (CMS Pub. 100-04 Ch. 5 §20.2)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from checks.base import NOTE_BILLED, AuditData
+from checks.attribution import units_text
+from checks.base import NOTE_BILLED, SERVICE_ID, AuditData
 
 # the CMS pool key: one patient, one date, one discipline (Pub. 100-04 Ch. 5 §20.2)
 POOL_KEY = ("patient_id", "service_date", "_pool")
@@ -156,3 +158,41 @@ def cms_excess(
         )
     )
     return rows
+
+
+def minutes_documented(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """Lines whose every matched note row records minutes; a row without minutes is
+    TIME-MISSING's finding and a line without a note DOC-NO-NOTE's, so they are skipped here
+    rather than flagged twice."""
+    return lf.filter(pl.col("note_minutes").is_not_null() & (pl.col("rows_minutes_missing") == 0))
+
+
+def pooled_billed_text() -> pl.Expr:
+    """'3 units' or '3 units across 2 claim lines' (the same code billed on several lines)."""
+    n_lines = pl.len().over(SERVICE_ID)
+    return (
+        pl.when(n_lines > 1)
+        .then(pl.format("{} across {} claim lines", units_text(pl.col("billed")), n_lines))
+        .otherwise(units_text(pl.col("billed")))
+    )
+
+
+def finish(lf: pl.LazyFrame, message: pl.Expr, evidence: pl.Expr) -> pl.LazyFrame:
+    """Contract columns for lines with a positive `line_excess`. The texts' windows (all lines
+    of the key) must see the clean lines of a flagged key too, so they are computed on every
+    line of the flagged keys: texts for a few percent of the lines, not all of them."""
+    lf = lf.cache()  # read twice below (why: the caching note in checks/base.py)
+    flagged_keys = lf.filter(pl.col("line_excess") > 0).select(SERVICE_ID).unique()
+    return (
+        lf.join(flagged_keys, on=SERVICE_ID, how="semi", nulls_equal=True)
+        .with_columns(message=message, evidence=evidence)
+        .filter(pl.col("line_excess") > 0)
+        .select(
+            "claim_id",
+            "line_number",
+            supported_units=(pl.col("units") - pl.col("line_excess")).cast(pl.Int64),
+            excess_units=pl.col("line_excess").cast(pl.Int64),
+            message="message",
+            evidence="evidence",
+        )
+    )

@@ -16,51 +16,16 @@ from checks.rules._timed import (
     cms_excess,
     discipline_key,
     discipline_text,
+    finish,
+    minutes_documented,
     note_noun,
     pool_of,
+    pooled_billed_text,
     timed_units,
 )
 
 units_col = pl.col("units")
 code_col = pl.col("procedure_code")
-
-
-def _minutes_documented(lf: pl.LazyFrame) -> pl.LazyFrame:
-    """Lines whose every matched note row records minutes; a row without minutes is
-    TIME-MISSING's finding and a line without a note DOC-NO-NOTE's, so they are skipped here
-    rather than flagged twice."""
-    return lf.filter(pl.col("note_minutes").is_not_null() & (pl.col("rows_minutes_missing") == 0))
-
-
-def _pooled_billed_text() -> pl.Expr:
-    """'3 units' or '3 units across 2 claim lines' (the same code billed on several lines)."""
-    n_lines = pl.len().over(SERVICE_ID)
-    return (
-        pl.when(n_lines > 1)
-        .then(pl.format("{} across {} claim lines", units_text(pl.col("billed")), n_lines))
-        .otherwise(units_text(pl.col("billed")))
-    )
-
-
-def _finish(lf: pl.LazyFrame, message: pl.Expr, evidence: pl.Expr) -> pl.LazyFrame:
-    """Contract columns for lines with a positive `line_excess`. The texts' windows (all lines
-    of the key) must see the clean lines of a flagged key too, so they are computed on every
-    line of the flagged keys: texts for a few percent of the lines, not all of them."""
-    lf = lf.cache()  # read twice below (why: the caching note in checks/base.py)
-    flagged_keys = lf.filter(pl.col("line_excess") > 0).select(SERVICE_ID).unique()
-    return (
-        lf.join(flagged_keys, on=SERVICE_ID, how="semi", nulls_equal=True)
-        .with_columns(message=message, evidence=evidence)
-        .filter(pl.col("line_excess") > 0)
-        .select(
-            "claim_id",
-            "line_number",
-            supported_units=(units_col - pl.col("line_excess")).cast(pl.Int64),
-            excess_units=pl.col("line_excess").cast(pl.Int64),
-            message="message",
-            evidence="evidence",
-        )
-    )
 
 
 @rule(
@@ -119,7 +84,7 @@ def units_8min(
         SERVICE_ID: pl.col(SERVICE_ID) * 8 + pl.col("_dk"),
         "_pool": pool_of(pl.col("_dk"), per_code),
     }
-    timed = _minutes_documented(billed_lines(data).filter(pl.col("code_class") == "timed")).select(
+    timed = minutes_documented(billed_lines(data).filter(pl.col("code_class") == "timed")).select(
         SERVICE_ID,
         *MATCH_KEY,
         *LINE_KEY,
@@ -169,7 +134,7 @@ def units_8min(
         "{} was billed for {} but the {} {} minutes, which support {} under the CMS total-time "
         "method ({} timed minutes that day{} support {} in all, and at most {} for this code).",
         code_col,
-        _pooled_billed_text(),
+        pooled_billed_text(),
         note_noun(),
         m,
         units_text(billed - pl.col("code_excess")),
@@ -197,7 +162,7 @@ def units_8min(
     joined = lines.join(rows.drop(*MATCH_KEY, "_pool"), on=SERVICE_ID, how="inner").with_columns(
         line_excess=attributed_excess(pl.col("code_excess"))
     )
-    return _finish(joined, message, evidence)
+    return finish(joined, message, evidence)
 
 
 def _ama(
@@ -212,7 +177,7 @@ def _ama(
         "{} was billed for {} but the {} {} minutes, which support {} under the AMA/CPT "
         "midpoint rule (minutes of different codes are not combined).",
         code_col,
-        _pooled_billed_text(),
+        pooled_billed_text(),
         note_noun(),
         m,
         units_text(pl.col("supported")),
@@ -229,7 +194,7 @@ def _ama(
     joined = lines.join(rows.drop(*MATCH_KEY, "_pool"), on=SERVICE_ID, how="inner").with_columns(
         line_excess=attributed_excess(pl.col("code_excess"))
     )
-    return _finish(joined, message, evidence)
+    return finish(joined, message, evidence)
 
 
 # the allowances: an untimed code per discipline and provider too (Transmittal 1019; null for
@@ -291,7 +256,7 @@ def units_untimed(data: AuditData, *, max_units_per_day: int) -> pl.LazyFrame:
         key_lines_text(key=UNTIMED_KEY),
         pl.col("note_ids").fill_null("none"),
     )
-    return _finish(lines, message, evidence)
+    return finish(lines, message, evidence)
 
 
 @rule(
@@ -364,7 +329,7 @@ def units_mue(data: AuditData) -> pl.LazyFrame:
         pl.col("billed"),
         key_lines_text(key=MUE_KEY),
     )
-    return _finish(lines, message, evidence)
+    return finish(lines, message, evidence)
 
 
 @rule(
@@ -382,7 +347,7 @@ def units_session_min(data: AuditData, *, min_session_minutes: int) -> pl.LazyFr
     (state manuals: H2032 sessions of 30-60 minutes, at least 30 to qualify). Notes without
     minutes are TIME-MISSING's finding.
     """
-    lines = _minutes_documented(
+    lines = minutes_documented(
         billed_lines(data).filter(pl.col("code_class") == "per_session")
     ).with_columns(
         line_excess=pl.when(pl.col("note_minutes") < min_session_minutes)
@@ -403,4 +368,4 @@ def units_session_min(data: AuditData, *, min_session_minutes: int) -> pl.LazyFr
         pl.lit(min_session_minutes),
         units_col,
     )
-    return _finish(lines, message, evidence)
+    return finish(lines, message, evidence)
