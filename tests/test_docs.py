@@ -23,10 +23,18 @@ def _section(title: str) -> str:
     return README.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
 
 
+def _choices(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(subs[0].choices) if subs else {}
+
+
 def _subcommands() -> dict[str, argparse.ArgumentParser]:
-    parser = build_parser()
-    (sub,) = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return dict(sub.choices)
+    """Every command, a group's commands as "group command" (e.g. "sample numbers")."""
+    found: dict[str, argparse.ArgumentParser] = {}
+    for name, parser in _choices(build_parser()).items():
+        nested = _choices(parser)
+        found.update({f"{name} {n}": p for n, p in nested.items()} if nested else {name: parser})
+    return found
 
 
 def _readme_output_files() -> set[str]:
@@ -65,7 +73,7 @@ def _commands_block() -> dict[str, set[str]]:
     section = _section("Commands")
     block = section.split("```sh\n", 1)[1].split("```", 1)[0]
     audit = section.split("AUDIT OPTIONS are ", 1)[1].split("(see", 1)[0]
-    lines = re.findall(r"^therapy-audit ([a-z-]+) ?(.*)$", block, flags=re.M)
+    lines = re.findall(r"^therapy-audit ([a-z-]+(?: [a-z][a-z-]*)?) ?(.*)$", block, flags=re.M)
     options = {
         command: set(re.findall(r"--[a-z][a-z-]*", rest.replace("[AUDIT OPTIONS]", audit)))
         for command, rest in lines

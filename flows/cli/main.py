@@ -1,13 +1,11 @@
 """`therapy-audit` command line.
 
-One `_add_<name>_parser(subparsers)` + `_cmd_<name>(args) -> int` pair per subcommand; add a
-new one to `build_parser`. Exit codes: 0 when the stage ran (whatever it found), 2 for bad
-input or configuration, reported as ONE line `therapy-audit: error: <message>` on stderr with
-no traceback. Console output carries counts and paths only, never note text or patient ids.
-
-`run` and `demo` run the stages directly in this process unless a Prefect API is configured or
-`--orchestrate` is given (flows/run/modes.py); only then is Prefect imported. `validate` and
-`--help` import neither Prefect nor Great Expectations.
+One `_add_<name>_parser(subparsers)` + `_cmd_<name>(args) -> int` pair per subcommand (the `sample`
+group: flows/cli/sampling). Exit 0 when the stage ran (whatever it found), 2 for bad input or
+configuration as ONE line `therapy-audit: error: <message>` on stderr, no traceback. Console
+output carries counts and paths only, never note text or patient ids. `run` and `demo` run the
+stages directly unless a Prefect API is configured or `--orchestrate` is given
+(flows/run/modes.py); only then is Prefect imported. `validate` and `--help` import neither.
 """
 
 from __future__ import annotations
@@ -23,6 +21,7 @@ from data import SAMPLE
 from flows.cli.console import print_audit
 from flows.cli.dask_options import add_dask_options, dask_flow_options, wants_dask
 from flows.cli.options import add_audit_options, add_inputs, add_report_options, history_option
+from flows.cli.sampling.commands import add_sample_parser
 from flows.inputs.validate import validate_inputs
 from flows.run.config import resolve_profile
 from flows.run.modes import keep_prefect_local, use_prefect
@@ -306,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_generate_parser(subparsers)
     _add_demo_parser(subparsers)
     _add_serve_parser(subparsers)
+    add_sample_parser(subparsers)
     return parser
 
 
