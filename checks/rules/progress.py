@@ -12,6 +12,16 @@ KEY = ["patient_id", "discipline"]
 DAY = [*KEY, "service_date"]
 
 
+def _at_start(value: pl.Expr, start: str) -> pl.Expr:
+    """`value` of the latest row where `start` holds (rows sorted, a group's first row a start)."""
+    return pl.when(pl.col(start)).then(value).forward_fill()
+
+
+def _since(running: pl.Expr, value: pl.Expr, start: str) -> pl.Expr:
+    """A running sum restarted at every `start` row (`running`: the sum over all rows so far)."""
+    return running - _at_start(running - value, start)
+
+
 @rule(
     "PROGRESS-REPORT-LATE",
     title="Treatment past the 10th treatment day without a progress report",
@@ -102,12 +112,18 @@ def progress_report_late(
             pl.col("by_assistant").fill_null(False),
         )
         .sort(*DAY)
-        .with_columns(period=pl.col("anchor").cast(pl.Int64).cum_sum().over(KEY))
+        # one masked pass over the sorted days instead of windows over millions of small groups
         .with_columns(
+            _first=pl.any_horizontal(pl.col(k).ne_missing(pl.col(k).shift(1)) for k in KEY)
+        )
+        .with_columns(_start=pl.col("_first") | pl.col("anchor"))
+        .with_columns(
+            # reports so far in the patient's discipline: 0 before the first clinician's report
+            period=_since(pl.col("anchor").cast(pl.Int64).cum_sum(), pl.col("anchor"), "_first"),
             # treatment days after the period's report day (the first row of its period)
-            count=pl.col("treat").cum_sum().over(*KEY, "period")
-            - pl.col("treat").first().over(*KEY, "period"),
-            last_report=pl.col("service_date").first().over(*KEY, "period"),
+            count=_since(pl.col("treat").cum_sum(), pl.col("treat"), "_start")
+            - _at_start(pl.col("treat"), "_start"),
+            last_report=_at_start(pl.col("service_date"), "_start"),
         )
         # before the first clinician's report nothing is counted
         .with_columns(

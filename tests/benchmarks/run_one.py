@@ -32,8 +32,13 @@ def audit(data: Path, out: Path) -> dict[str, Any]:
     from flows.run.direct import run_audit
 
     start = time.perf_counter()
+    providers = data / "providers.parquet"
     outputs = run_audit(
-        data / "claims.parquet", data / "notes.parquet", data / "plans.parquet", out
+        data / "claims.parquet",
+        data / "notes.parquet",
+        data / "plans.parquet",
+        out,
+        providers=providers if providers.exists() else None,
     )
     total = time.perf_counter() - start
     from flows.expectations import runner as ge_runner
