@@ -22,8 +22,8 @@ def allowed_lines(
     lines: pl.LazyFrame, reference: Reference, coinsurance: float, payer_types: list[str]
 ) -> pl.LazyFrame:
     """The billed PT, SLP and OT lines (`discipline`) of the payer types (or in scope) with
-    `year`, `group`, `allowed` and `basis`: the allowed amount, else the fee schedule's rate x
-    units where the table has the code, else paid / (1 - coinsurance), else 0 ("none")."""
+    `year`, `group` and `allowed`: the allowed amount, else the fee schedule's rate x units where
+    the table has the code, else paid / (1 - coinsurance), else 0 (basis_text says which)."""
     scope = pl.col("payer_type").is_in(payer_types)
     if "in_scope" in lines.collect_schema().names():
         scope = scope | pl.col("in_scope")
@@ -56,7 +56,13 @@ def allowed_lines(
         pl.col("_rate") * pl.col("units"),
         from_paid if from_paid is not None else pl.lit(None, dtype=pl.Float64),
     )
-    basis = (
+    return therapy.with_columns(allowed=allowed.fill_null(0.0))
+
+
+def basis_text(coinsurance: float) -> pl.Expr:
+    """Which amount `allowed` came from, for the evidence of the (few) flagged lines only."""
+    from_paid = coinsurance < 1
+    return (
         pl.when(pl.col("allowed_amount").is_not_null())
         .then(pl.lit("allowed amount"))
         .when(pl.col("_rate").is_not_null())
@@ -68,11 +74,10 @@ def allowed_lines(
                 pl.col("units"),
             )
         )
-        .when(pl.col("paid_amount").is_not_null() & pl.lit(from_paid is not None))
+        .when(pl.col("paid_amount").is_not_null() & pl.lit(from_paid))
         .then(pl.format("paid {} / (1 - {})", pl.col("paid_amount").round(2), pl.lit(coinsurance)))
         .otherwise(pl.lit("none (no allowed, fee or paid amount)"))
     )
-    return therapy.with_columns(allowed=allowed.fill_null(0.0), basis=basis)
 
 
 def _thresholds(reference: Reference, years: pl.LazyFrame) -> pl.LazyFrame:
@@ -151,7 +156,7 @@ def kx_missing(data: AuditData, *, coinsurance: float, payer_types: list[str]) -
         evidence=pl.format(
             "allowed basis: {}; allowed this line={}; {} allowed this year through this line={}; "
             "threshold={} ({} table); only spending in this export is visible",
-            pl.col("basis"),
+            basis_text(coinsurance),
             pl.col("allowed").round(2),
             pl.col("group"),
             pl.col("cumulative").round(2),
