@@ -171,3 +171,13 @@ def cloned_documentation(notes: pl.LazyFrame) -> pl.DataFrame:
         .collect()
         .cast(CLONED_SCHEMA)
     )
+
+
+def with_cloned_documentation(measures: pl.DataFrame, notes: pl.LazyFrame) -> pl.DataFrame:
+    """`measures` (one row per provider_npi) with CLONED_SCHEMA's columns of each provider's
+    notes: 0 notes with text (share null) for a provider without any, or when the notes carry
+    no TEXT_HASH (no note text given, or left out by --redact)."""
+    cloned = cloned_documentation(notes)
+    return measures.join(cloned, on="provider_npi", how="left").with_columns(
+        pl.col("notes_with_text", "cloned_notes").fill_null(0)
+    )

@@ -18,6 +18,21 @@ def _show(value: Any) -> str:
     return str(value)
 
 
+_EXPORT_NOUN = {"claims": "claim lines", "notes": "notes", "plans": "plans"}
+
+
+def need_text(token: str) -> str:
+    """A rule's `needs` token (checks/declare.py) in words: "providers" -> "the providers
+    export", "notes.note_type" -> "the notes' note_type column", "reference.thresholds" ->
+    "the thresholds reference table"."""
+    if token == "providers":
+        return "the providers export"
+    export, _, column = token.partition(".")
+    if export == "reference":
+        return f"the {column} reference table"
+    return f"the {_EXPORT_NOUN.get(export, export)}' {column} column"
+
+
 def catalogue(rules: Mapping[str, Rule], profiles: Mapping[str, Profile]) -> list[dict[str, Any]]:
     """One entry per declared rule, in rule-id order: id, family, title, default severity,
     citation, rule text (the function's docstring), and every parameter with its default and the
@@ -48,6 +63,8 @@ def catalogue(rules: Mapping[str, Rule], profiles: Mapping[str, Profile]) -> lis
                 "citation": rule.citation,
                 "description": rule.description,
                 "params": params,
+                # optional inputs without which the rule is "not applicable"
+                "needs": [need_text(t) for t in rule.needs],
                 "profiles": names,
                 "severity_by_profile": {
                     name: s.severity if s else rule.severity for name, s in settings.items()

@@ -13,7 +13,12 @@ from collections.abc import Collection, Mapping
 
 import polars as pl
 
-from checks.measures import lines_with_minutes, per_provider, service_measures
+from checks.measures import (
+    lines_with_minutes,
+    per_provider,
+    service_measures,
+    with_cloned_documentation,
+)
 from checks.summary import line_totals
 
 LINE = ("claim_id", "line_number")
@@ -111,6 +116,9 @@ SCORECARD_SCHEMA = pl.Schema(
         "timed_units": pl.Int64(),
         "documented_minutes": pl.Int64(),
         "minutes_per_unit": pl.Float64(),
+        "notes_with_text": pl.Int64(),
+        "cloned_notes": pl.Int64(),
+        "cloned_share": pl.Float64(),
         "low_minutes": pl.Boolean(),
         "high_rate": pl.Boolean(),
     }
@@ -146,13 +154,17 @@ def provider_scorecard(
     the minutes of the notes matching the provider's timed lines on patient, date of service
     and code (the rules' match, checks/base.py), counted once per such service however many
     lines bill it; a timed line without a note documents 0 minutes. `minutes_per_unit` is
-    documented minutes / timed units billed (CMS expects about 15). `measures`: the engine's
+    documented minutes / timed units billed (CMS expects about 15). `cloned_share`: the share
+    of the provider's notes with text whose text repeats another note's word for word
+    (checks.measures.cloned_documentation; null without note text). `measures`: the engine's
     checks.measures.provider_measures of this run (else computed from claims and notes).
     """
     if claims.height == 0:
         return pl.DataFrame(schema=SCORECARD_SCHEMA)
     if measures is None:
         measures = exports_measures(claims, notes, timed_codes)
+    # a measure beside the findings, not a finding: identical short notes are common
+    measures = with_cloned_documentation(measures, notes.lazy())
     flagged = (
         per_line(findings)
         .lazy()

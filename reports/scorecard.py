@@ -32,6 +32,7 @@ def scorecard(card: pl.DataFrame | None, names: Mapping[str, str] | None = None)
         if r["high_rate"]:
             flags.append(f"findings rate ≥ {metrics.HIGH_RATE_FACTOR:g}× the practice's")
         per_unit = r["minutes_per_unit"]
+        share = r.get("cloned_share")
         rows.append(
             {
                 "provider_npi": r["provider_npi"],
@@ -45,6 +46,11 @@ def scorecard(card: pl.DataFrame | None, names: Mapping[str, str] | None = None)
                 "timed_units": fmt_int(r["timed_units"]),
                 "minutes": fmt_int(r["documented_minutes"]),
                 "per_unit": "—" if per_unit is None else f"{per_unit:.1f}",
+                "cloned_share": share,
+                "cloned": "—" if share is None else fmt_pct(share),
+                "cloned_of": ""
+                if share is None
+                else f"{fmt_int(r['cloned_notes'])} of {fmt_int(r['notes_with_text'])} notes",
                 "flags": flags,
             }
         )
@@ -54,6 +60,9 @@ def scorecard(card: pl.DataFrame | None, names: Mapping[str, str] | None = None)
         "total": card.height,
         "flagged": int(ordered["_flag"].sum()),
         "named": bool(names),
+        # without note text (none in the export, or --redact) the measure cannot be taken
+        "cloned_available": "notes_with_text" in card.columns
+        and bool(card["notes_with_text"].sum()),
         "low_minutes": f"{metrics.LOW_MINUTES_PER_UNIT:g}",
         "min_units": metrics.MIN_TIMED_UNITS,
         "rate_factor": f"{metrics.HIGH_RATE_FACTOR:g}",

@@ -27,6 +27,7 @@ from reports.formatting import (
     period_sentence,
 )
 from reports.history_view import Changes, finding_marks, history_view, reviews_view
+from reports.review_view import review_view
 from reports.scorecard import scorecard
 
 DEFAULT_PER_RULE = 200
@@ -153,6 +154,8 @@ def rule_rows(
                 "status": row["status"],
                 "status_class": STATUS_CLASS.get(row["status"], "muted"),
                 "error": row.get("error"),
+                # why it is "not applicable" (a missing optional input, no line in scope)
+                "reason": row.get("reason"),
                 "profiles": ", ".join(row.get("profiles", [])),
                 "findings": row["findings"],
                 "findings_display": fmt_int(row["findings"]),
@@ -335,12 +338,14 @@ def build_view(
     per_rule: int = DEFAULT_PER_RULE,
     changes: Changes | None = None,
     provider_names: Mapping[str, str] | None = None,
+    past_review: pl.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The report's content. `findings` is the run's findings frame (FINDINGS_SCHEMA),
     `validation` validation.json, `catalogue` reports.catalogue.catalogue(...), `provider_card`
     reports.metrics.provider_scorecard(...) (None: the section says it is not available),
     `changes` the history and reviews to show (reports/history_view.py; None: neither),
-    `provider_names` NPI -> name from the providers export (None: NPIs only)."""
+    `provider_names` NPI -> name from the providers export (None: NPIs only), `past_review`
+    checks.rules.threshold.beneficiaries_past_review of the run (None: no list shown)."""
     if per_rule < 1:
         raise ValueError("per_rule must be at least 1")
     return {
@@ -350,6 +355,7 @@ def build_view(
         "kpi": {m["key"]: m for m in headline(summary)},
         "severities": severities(summary),
         "rules": rule_rows(summary, catalogue),
+        "review": review_view(past_review),
         "failed": [r for r, v in summary["by_rule"].items() if v["status"] == "failed to run"],
         "charts": chart_groups(summary, findings, provider_names),
         "scorecard": scorecard(provider_card, provider_names),

@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from checks.engine import timed_codes_by_payer
+from checks.period import in_period
 from checks.registry import all_rules
 from flows.inputs.validate import ValidationSummary
 from flows.outputs.files import EXPORT_FILES
+from flows.outputs.review import past_review
 from flows.outputs.xlsx.workbook import write_xlsx
 from flows.run.context import RunContext
 from flows.run.provenance import program_version, sha256_file
@@ -110,9 +112,11 @@ def write_page(audited: Audited, path: Path) -> None:
     """report.html: the page for the run's summary, findings, scorecard and history."""
     s, validation, result = audited.settings, audited.validation, audited.result
     context = s.context
+    # the notes of the lines audited: the cloned-notes measure covers the audit period only
+    notes = validation.notes if s.period is None else validation.notes.filter(in_period(s.period))
     card = metrics.provider_scorecard(
         audited.lines,
-        validation.notes,
+        notes,
         result.findings,
         timed_codes(audited.lines, context),
         measures=result.providers,
@@ -127,5 +131,6 @@ def write_page(audited: Audited, path: Path) -> None:
         per_rule=s.per_rule,
         changes=audited.changes,
         provider_names=provider_names(validation),
+        past_review=past_review(audited.lines, context),
     )
     path.write_text(render_report(view), encoding="utf-8")

@@ -172,11 +172,13 @@ def _summary_sheet(
     for sev, s in summary["by_severity"].items():
         line(sev, s["findings"], s["lines"], s["amount_at_risk"])
     row += 1
+    # Reason: why a rule is "not applicable" (an optional input not given, say)
     line("Rule", "Title", "Family", "Status", "Findings", "Lines", "Amount at risk", "Sheet",
-         "Error", fmt=fm["head"])  # fmt: skip
+         "Error", "Reason", fmt=fm["head"])  # fmt: skip
     for rule_id, r in summary["by_rule"].items():
         line(rule_id, r["title"], r["family"], r["status"], r["findings"], r["lines"],
-             r["amount_at_risk"], sheets.get(r["family"], ""), r["error"] or "")  # fmt: skip
+             r["amount_at_risk"], sheets.get(r["family"], ""), r["error"] or "",
+             r.get("reason") or "")  # fmt: skip
     row += 1
     line("Each rule family's sheet holds every finding of the run; a line flagged by several rules")
     line("is at risk once overall, at its largest amount (the headline amount).")
