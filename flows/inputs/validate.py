@@ -208,8 +208,11 @@ def validate_raws(
         if NOTE_TEXT in accepted.columns:
             accepted = accepted.with_columns(note_text_hash(pl.col(NOTE_TEXT)))
         unread = [c for c in (NOTE_TEXT, *SOURCE_COLUMNS) if c in accepted.columns]
-        if unread:
-            results[export] = dataclasses.replace(result, accepted=accepted.drop(unread))
+        # one chunk per column, made once here while the checked frames are freed: a frame of
+        # many chunks is copied whole by the first eager hstack or with_columns downstream (the
+        # engine's match did it for the claims and the notes, a second copy in the rules stage)
+        accepted = accepted.drop(unread).rechunk()
+        results[export] = dataclasses.replace(result, accepted=accepted)
 
     out = Path(out_dir)
     csv_path, parquet_path = write_quarantine(build_quarantine(raws, results), out)
