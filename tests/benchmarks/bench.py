@@ -12,6 +12,7 @@ exponent, the demo's cold time, and the targets.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -60,8 +61,16 @@ def _fastest(runs: list[dict[str, Any]], key: str) -> dict[str, Any]:
     return min(runs, key=lambda r: r[key])
 
 
+def generator_version() -> str:
+    """A digest of the generator's source: data cached by an older generator is not reused."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "flows" / "synth").glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
 def dataset(lines: int) -> Path:
-    folder = CACHE / f"lines-{lines}-seed-1"
+    folder = CACHE / f"lines-{lines}-seed-1-gen-{generator_version()}"
     if not (folder / "labels.parquet").exists():
         from flows.synth.generate import generate
 
