@@ -9,6 +9,7 @@ from __future__ import annotations
 import pickle
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -19,9 +20,10 @@ from checks.assemble import assemble
 from checks.base import MATCH_KEY
 from checks.engine import FAILED, RuleRun, run_rules
 from checks.registry import all_rules
-from flows.inputs.validate import ValidationSummary
+from flows.inputs.validate import ValidationSummary, validate_inputs
 from flows.run.config import default_profiles, fee_schedule, mue_table
 from flows.scale import partitions as pt
+from flows.synth.generate import generate
 from tests.support.sample import cross_provider
 
 PROFILES = default_profiles()
@@ -252,3 +254,22 @@ def test_a_partition_arrives_on_a_worker_as_it_left(validated_sample: Validation
         for export in ("claims", "notes", "plans"):
             sent, got = getattr(part, export), getattr(back, export)
             assert got.schema == sent.schema and got.equals(sent)
+
+
+def test_partitioned_rules_equal_one_engine_pass_on_a_generated_practice(
+    tmp_path: Path,
+) -> None:
+    """A generated practice: PT and OT billing one code for one patient on one day, notes with
+    and without their discipline, unbilled documented services. A note's discipline can come
+    from the lines its provider rendered that day (checks/disciplines.py); a provider partition
+    holds them, so the partitions still answer as one pass."""
+    generate(20_000, 31, tmp_path / "in")
+    g = tmp_path / "in"
+    v = validate_inputs(g / "claims.parquet", g / "notes.parquet", g / "plans.parquet", tmp_path)
+    therapy = pl.col("modifiers").str.extract(r"(G[PON])")
+    co_visits = (
+        v.claims.group_by(MATCH_KEY).agg(therapy.n_unique().alias("n")).filter(pl.col("n") > 1)
+    )
+    assert co_visits.height > 0, "the generator made no co-visit: the test would prove little"
+    assert v.notes["discipline"].null_count() > 0 and v.notes["discipline"].drop_nulls().len() > 0
+    assert_same_as_one_pass(v.claims, v.notes, v.plans, 3)
