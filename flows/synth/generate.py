@@ -37,6 +37,7 @@ SYNTHETIC_RATES = {
     "97167": 98.40,
     "H2014": 18.00,
     "H0031": 120.00,
+    "90837": 160.00,
 }
 LINES_PER_PROVIDER_DAY = 7.4
 # Share of note rows whose discipline column is left blank.

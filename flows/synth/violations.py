@@ -33,12 +33,14 @@ import polars as pl
 
 from flows.synth.orders import order_path
 from flows.synth.practice import (
+    ADDON_ALONE,
     BOOK_FIRST,
     BOOK_SECOND,
     CAP,
     MUE,
     NORMAL,
     OVERLAP,
+    PSY_SHORT,
     SESSION_SHORT,
     Rates,
     workdays,
@@ -102,6 +104,8 @@ def inject_visits(rng: np.random.Generator, lines: pl.DataFrame, rates: Rates) -
     t3 = t2 + rates.times_missing
     t4 = t3 + rates.times_invalid
     t5 = t4 + rates.no_note
+    t6 = t5 + rates.unsigned_note
+    t7 = t6 + rates.late_note
     inj = (
         pl.when(normal & pl.col("first_timed").is_not_null() & (pl.col("r") < t1))
         .then(pl.lit("inflate"))
@@ -113,6 +117,10 @@ def inject_visits(rng: np.random.Generator, lines: pl.DataFrame, rates: Rates) -
         .then(pl.lit("times_invalid"))
         .when(normal & (pl.col("r") < t5))
         .then(pl.lit("no_note"))
+        .when(normal & (pl.col("r") < t6))
+        .then(pl.lit("unsigned_note"))
+        .when(normal & (pl.col("r") < t7))
+        .then(pl.lit("late_note"))
         .otherwise(None)
     )
     target = (
@@ -122,7 +130,7 @@ def inject_visits(rng: np.random.Generator, lines: pl.DataFrame, rates: Rates) -
         .then(pl.col("untimed_line"))
         .when(pl.col("injection") == "times_missing")
         .then(pl.col("first_doc"))
-        .when(pl.col("injection") == "no_note")
+        .when(pl.col("injection").is_in(("no_note", "unsigned_note", "late_note")))
         .then((pl.col("pick") * pl.col("n_lines")).floor().cast(pl.Int64) + 1)
     )
     chosen = (
@@ -185,7 +193,15 @@ def notes(lines: pl.DataFrame) -> pl.DataFrame:
         .then(pl.col("minutes") + 10)
         .otherwise(pl.col("minutes"))
     )
-    signed = pl.col("service_date").dt.combine(clock(pl.col("end_min") + 120))
+    # a late signature: 8 to 20 days after the service (the line number spreads them)
+    late = pl.duration(days=8 + pl.col("line_number") * 7 % 13)
+    signed = (
+        pl.when(inj == "unsigned_note")
+        .then(None)
+        .when(inj == "late_note")
+        .then((pl.col("service_date") + late).dt.combine(clock(pl.col("end_min"))))
+        .otherwise(pl.col("service_date").dt.combine(clock(pl.col("end_min") + 120)))
+    )
     return lines.filter(inj.fill_null("") != "no_note").select(
         pl.col("claim_id").str.replace("^C", "N").alias("note_id"),
         "patient_id",
@@ -338,6 +354,11 @@ def labels(lines: pl.DataFrame, plan_frame: pl.DataFrame) -> pl.DataFrame:
     )
     add(lines.filter(inj == "times_invalid"), "TIME-INVALID", err, None, "times_invalid")
     add(lines.filter(inj == "no_note"), "DOC-NO-NOTE", err, None, "no_note")
+    unsigned = "DOC-NOTE-UNSIGNED"
+    add(lines.filter(inj == "unsigned_note"), unsigned, err, None, "unsigned_note")
+    add(lines.filter(inj == "late_note"), unsigned, warn, pl.lit(0), "late_note")
+    add(lines.filter(kind == PSY_SHORT), "TIME-PSYCHOTHERAPY", err, None, "psy_short")
+    add(lines.filter(kind == ADDON_ALONE), "ADDON-NO-PRIMARY", err, None, "addon_alone")
     missing = lines.filter(inj == "times_missing")
     as_error = (
         (pl.col("procedure_code") == "H2032")
