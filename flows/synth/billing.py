@@ -1,0 +1,304 @@
+"""Medicare billing on the synthetic lines, and the injections that break it.
+
+Clean billing: every Medicare PT, SLP and OT line past the year's therapy threshold carries KX
+(CMS Pub. 100-04 Ch. 5 §10.3), counted on the basis KX-MISSING uses (the allowed amount, else
+the fee schedule's rate x units, else paid / (1 - 20 % coinsurance)), per beneficiary and year,
+PT and SLP together and OT apart, in order of date, claim and line; every therapy line names its
+provider's discipline with GP or GO; assistants document nothing (so no line needs CQ or CO);
+a progress report falls on every ninth treatment day (flows/synth/staff.py).
+
+| injection | where | rule, at risk |
+|---|---|---|
+| no GP | a Medicare PT visit's 97110 without GP | MOD-THERAPY-MISSING, whole |
+| GO by a PT | a PT's timed line billed with GO, noted under OT | MOD-THERAPY-MISSING, whole |
+| assistant | a PTA's/OTA's note of a daily line, no CQ/CO | ASSISTANT-MOD-MISSING, 15 % |
+| progress late | first progress report written as a daily note | PROGRESS-REPORT-LATE, whole |
+| KX missing | a group past the threshold billed without KX | KX-MISSING, whole |
+
+Each draws from a random stream of its own (seed, block, STREAM), and only among visits that
+carry no other injection and no co-treatment, so each triggers its own rule alone.
+"""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import polars as pl
+
+from data import THERAPY_THRESHOLDS
+from flows.synth.practice import NORMAL, Rates
+
+STREAM = 16
+YEAR = 2026
+KX_COINSURANCE = 0.20
+ASSISTANT_SHARE = 0.15  # the CQ/CO payment reduction the ASSISTANT-MOD-MISSING label puts at risk
+EVAL_DISCIPLINE = {"97161": "PT", "97162": "PT", "97163": "PT", "97165": "OT", "97166": "OT",
+                   "97167": "OT"}  # fmt: skip
+REPORTS = ("evaluation", "re-evaluation", "progress")
+MAX_TREATMENT_DAYS = 10
+TIMED = ("97110", "97112", "97116", "97140", "97530", "97535")
+
+
+def stream(seed: int, block: int) -> np.random.Generator:
+    return np.random.default_rng([seed, block, STREAM])
+
+
+def kx_threshold(year: int = YEAR) -> float:
+    with THERAPY_THRESHOLDS.open(newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if int(r["year"]) <= year]
+    return float(max(rows, key=lambda r: int(r["year"]))["kx_threshold"])
+
+
+def _clean_visits(lines: pl.DataFrame) -> pl.DataFrame:
+    """Medicare PT/OT visits of normal kind with no injection and no co-treatment, no evaluation."""
+    co = lines.filter(pl.col("claim_id").str.starts_with("CO")).select("visit").unique()
+    return (
+        lines.filter(~pl.col("claim_id").str.starts_with("CO"))
+        .group_by("visit")
+        .agg(
+            ok=(pl.col("kind") == NORMAL).all()
+            & pl.col("injection").is_null().all()
+            & (pl.col("payer_type") == "medicare").all()
+            & ~pl.col("is_eval").any(),
+            discipline=pl.col("discipline").first(),
+            provider_npi=pl.col("provider_npi").first(),
+            patient_id=pl.col("patient_id").first(),
+            n_lines=pl.len(),
+            line_97110=pl.col("line_number").filter(pl.col("procedure_code") == "97110").min(),
+            first_timed=pl.col("line_number").filter(pl.col("procedure_code").is_in(TIMED)).min(),
+        )
+        .filter("ok")
+        .join(co, on="visit", how="anti")
+        .sort("visit")
+    )
+
+
+def discipline_modifiers(
+    rng: np.random.Generator, lines: pl.DataFrame, plan_frame: pl.DataFrame, rates: Rates
+) -> pl.DataFrame:
+    """MOD-THERAPY-MISSING: a PT's 97110 without GP, or a PT's timed line billed (and noted)
+    under OT, on patients whose plans are clean (an OT copy of them covers the OT line)."""
+    clean_plans = plan_frame.group_by("patient_id").agg(
+        ok=(pl.col("poc").is_null() & pl.col("discipline").is_not_null()).all()
+    )
+    visits = (
+        _clean_visits(lines)
+        .filter(pl.col("discipline") == "PT")
+        .join(clean_plans.filter("ok"), on="patient_id", how="semi")
+    )
+    r = pl.lit(pl.Series(rng.random(visits.height)))
+    chosen = (
+        visits.with_columns(
+            injection=pl.when((r < rates.no_gp) & pl.col("line_97110").is_not_null())
+            .then(pl.lit("no_gp"))
+            .when(
+                (r >= rates.no_gp)
+                & (r < rates.no_gp + rates.go_by_pt)
+                & (pl.col("n_lines") >= 2)
+                & pl.col("first_timed").is_not_null()
+            )
+            .then(pl.lit("go_by_pt"))
+        )
+        .filter(pl.col("injection").is_not_null())
+        .select(
+            "visit",
+            pl.when(pl.col("injection") == "no_gp")
+            .then(pl.col("line_97110"))
+            .otherwise(pl.col("first_timed"))
+            .alias("line_number"),
+            pl.col("injection").alias("_mod"),
+        )
+    )
+    lines = lines.join(chosen, on=["visit", "line_number"], how="left")
+    mods = pl.col("modifiers")
+    as_ot = mods.str.replace("^GP", "GO").str.replace("CQ", "CO")
+    return lines.with_columns(
+        modifiers=pl.when(pl.col("_mod") == "no_gp")
+        .then(pl.when(mods != "GP").then(mods.str.replace("^GP:", "")))
+        .when(pl.col("_mod") == "go_by_pt")
+        .then(as_ot)
+        .otherwise(mods),
+        discipline=pl.when(pl.col("_mod") == "go_by_pt")
+        .then(pl.lit("OT"))
+        .otherwise(pl.col("discipline")),
+        injection=pl.coalesce("_mod", "injection"),
+    ).drop("_mod")
+
+
+def assistants(
+    rng: np.random.Generator,
+    lines: pl.DataFrame,
+    notes: pl.DataFrame,
+    providers: pl.DataFrame,
+    rates: Rates,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """ASSISTANT-MOD-MISSING: the supervising therapist's assistant writes the note of a daily
+    visit's first timed line, which is billed without CQ/CO. Only the therapist's own visits,
+    which never overlap, so the assistant's notes never overlap either."""
+    helper = providers.filter(pl.col("role").is_in(["PTA", "OTA"])).select(
+        pl.col("supervising_npi").alias("provider_npi"), pl.col("npi").alias("_assistant")
+    )
+    daily = notes.filter(pl.col("note_type") == "daily").select(
+        "patient_id", "service_date", "discipline"
+    )
+    visits = (
+        _clean_visits(lines)
+        .filter(pl.col("first_timed").is_not_null())
+        .join(helper.unique("provider_npi"), on="provider_npi", how="inner")
+        .join(lines.select("visit", "service_date").unique("visit"), on="visit", how="left")
+        .join(daily.unique(), on=["patient_id", "service_date", "discipline"], how="semi")
+        .sort("visit")
+    )
+    r = rng.random(visits.height)
+    chosen = visits.filter(pl.Series(r < rates.assistant)).select(
+        "visit", pl.col("first_timed").alias("line_number"), "_assistant"
+    )
+    lines = lines.join(chosen, on=["visit", "line_number"], how="left")
+    lines = lines.with_columns(
+        modifiers=pl.when(pl.col("_assistant").is_not_null())
+        .then(pl.col("modifiers").str.replace(":C[QO]", ""))
+        .otherwise(pl.col("modifiers")),
+        injection=pl.when(pl.col("_assistant").is_not_null())
+        .then(pl.lit("assistant"))
+        .otherwise(pl.col("injection")),
+    )
+    written = lines.filter(pl.col("_assistant").is_not_null()).select(
+        pl.col("claim_id").str.replace("^C", "N").alias("note_id"), "procedure_code", "_assistant"
+    )
+    notes = notes.join(written, on=["note_id", "procedure_code"], how="left", maintain_order="left")
+    notes = notes.with_columns(provider_npi=pl.coalesce("_assistant", "provider_npi")).drop(
+        "_assistant"
+    )
+    return lines.drop("_assistant"), notes
+
+
+def progress_late(
+    rng: np.random.Generator, lines: pl.DataFrame, notes: pl.DataFrame, rates: Rates
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """PROGRESS-REPORT-LATE: a Medicare PT/OT patient with no other injection and no
+    co-treatment whose first progress report is written as a daily note; the labels (returned)
+    are the lines of every treatment day past the 10th since the last report, counted as the
+    rule counts them (each note day of these patients is a day with a billed line)."""
+    tainted = lines.filter(
+        pl.col("injection").is_not_null()
+        | pl.col("claim_id").str.starts_with("CO")
+        | (pl.col("kind") != NORMAL)
+    ).select("patient_id")
+    patients = (
+        lines.filter(
+            (pl.col("payer_type") == "medicare") & pl.col("discipline").is_in(["PT", "OT"])
+        )
+        .select("patient_id")
+        .unique()
+        .join(tainted.unique(), on="patient_id", how="anti")
+        .sort("patient_id")
+    )
+    chosen = patients.filter(pl.Series(rng.random(patients.height) < rates.progress_late))
+    first = (
+        notes.join(chosen, on="patient_id", how="semi")
+        .filter(pl.col("note_type") == "progress")
+        .group_by("patient_id")
+        .agg(pl.col("service_date").min().alias("_first"))
+    )
+    notes = notes.join(first, on="patient_id", how="left", maintain_order="left")
+    notes = notes.with_columns(
+        note_type=pl.when(pl.col("service_date") == pl.col("_first"))
+        .then(pl.lit("daily"))
+        .otherwise(pl.col("note_type"))
+    ).drop("_first")
+    key = ["patient_id", "discipline"]
+    days = (
+        notes.join(first, on="patient_id", how="semi")
+        .group_by(*key, "service_date")
+        .agg(anchor=pl.col("note_type").is_in(REPORTS).any())
+        .sort(*key, "service_date")
+        .with_columns(period=pl.col("anchor").cum_sum().over(key))
+        .with_columns(count=pl.int_range(pl.len()).over(*key, "period"))
+        .filter((pl.col("count") > MAX_TREATMENT_DAYS) & (pl.col("period") > 0))
+    )
+    late = lines.join(days, on=[*key, "service_date"], how="semi").with_columns(
+        injection=pl.lit("progress_late")
+    )
+    return late, notes
+
+
+def threshold_kx(
+    rng: np.random.Generator, lines: pl.DataFrame, fees: dict[str, float], rates: Rates
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """KX on every Medicare therapy line past the threshold; in a share of the groups past it
+    none (KX-MISSING: the crossing line and every later one, returned as the labelled lines)."""
+    mods = pl.col("modifiers").fill_null("")
+    discipline = (
+        pl.when(mods.str.contains("GP"))
+        .then(pl.lit("PT"))
+        .when(mods.str.contains("GO"))
+        .then(pl.lit("OT"))
+        .when(mods.str.contains("GN"))
+        .then(pl.lit("SLP"))
+        .otherwise(pl.col("procedure_code").replace_strict(EVAL_DISCIPLINE, default=None))
+    )
+    rate = pl.col("procedure_code").replace_strict(fees, default=None, return_dtype=pl.Float64)
+    allowed = pl.coalesce(
+        pl.col("allowed_amount"),
+        rate * pl.col("units"),
+        pl.col("paid_amount") / (1 - KX_COINSURANCE),
+    ).fill_null(0.0)
+    key = ["patient_id", "_group"]
+    lines = lines.with_row_index("_row")
+    therapy = (
+        lines.with_columns(_d=discipline)
+        .filter((pl.col("payer_type") == "medicare") & pl.col("_d").is_in(["PT", "SLP", "OT"]))
+        .with_columns(
+            _group=pl.when(pl.col("_d") == "OT").then(pl.lit("OT")).otherwise(pl.lit("PT+SLP")),
+            _allowed=allowed,
+        )
+        .sort(*key, "service_date", "claim_id", "line_number")
+        .with_columns(_cum=pl.col("_allowed").cum_sum().over(key))
+        .filter(pl.col("_cum") > kx_threshold())
+    )
+    groups = therapy.select(key).unique().sort(key)
+    groups = groups.with_columns(_skip=pl.Series(rng.random(groups.height) < rates.kx_missing))
+    past = therapy.join(groups, on=key).select("_row", "_skip")
+    lines = lines.join(past, on="_row", how="left", maintain_order="left")
+    lines = lines.with_columns(
+        modifiers=pl.when(pl.col("_skip").is_not_null() & ~pl.col("_skip"))
+        .then(pl.concat_str(pl.col("modifiers"), pl.lit("KX"), separator=":", ignore_nulls=True))
+        .otherwise(pl.col("modifiers"))
+    )
+    missing = lines.filter(pl.col("_skip").fill_null(False)).with_columns(
+        injection=pl.lit("kx_missing")
+    )
+    return lines.drop("_row", "_skip"), missing.drop("_row", "_skip")
+
+
+def labels(lines: pl.DataFrame, late: pl.DataFrame, kx_missing: pl.DataFrame) -> pl.DataFrame:
+    """The labels of this module's injections (the schema of flows/synth/violations.py)."""
+
+    def one(frame: pl.DataFrame, rule: str, share: float, tag: str) -> pl.DataFrame:
+        return frame.select(
+            "claim_id",
+            "line_number",
+            rule_id=pl.lit(rule),
+            severity=pl.lit("error"),
+            excess_units=pl.lit(None, dtype=pl.Int64),
+            amount_at_risk=(pl.col("line_value") * share).round(2),
+            injection=pl.lit(tag),
+        )
+
+    inj = pl.col("injection")
+    mod = lines.filter(inj.is_in(["no_gp", "go_by_pt"]))
+    assisted = lines.filter(inj == "assistant")
+    return pl.concat(
+        [
+            one(mod, "MOD-THERAPY-MISSING", 1.0, "modifier"),
+            one(
+                lines.filter(inj == "assistant"),
+                "ASSISTANT-MOD-MISSING",
+                ASSISTANT_SHARE,
+                "assistant",
+            ),
+            one(late, "PROGRESS-REPORT-LATE", 1.0, "progress_late"),
+            one(kx_missing, "KX-MISSING", 1.0, "kx_missing"),
+        ]
+    )
