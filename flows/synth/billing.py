@@ -292,12 +292,7 @@ def labels(lines: pl.DataFrame, late: pl.DataFrame, kx_missing: pl.DataFrame) ->
     return pl.concat(
         [
             one(mod, "MOD-THERAPY-MISSING", 1.0, "modifier"),
-            one(
-                lines.filter(inj == "assistant"),
-                "ASSISTANT-MOD-MISSING",
-                ASSISTANT_SHARE,
-                "assistant",
-            ),
+            one(assisted, "ASSISTANT-MOD-MISSING", ASSISTANT_SHARE, "assistant"),
             one(late, "PROGRESS-REPORT-LATE", 1.0, "progress_late"),
             one(kx_missing, "KX-MISSING", 1.0, "kx_missing"),
         ]
