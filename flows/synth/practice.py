@@ -69,8 +69,8 @@ class Rates:
     no_gp: float = 0.01  # clean Medicare PT visits (flows/synth/billing.py)
     go_by_pt: float = 0.01
     assistant: float = 0.03  # clean Medicare daily visits of a therapist who supervises
-    progress_late: float = 0.05  # clean Medicare PT/OT patients
-    kx_missing: float = 0.2  # beneficiary-year groups past the KX threshold
+    progress_late: float = 0.3  # clean Medicare PT/OT patients
+    kx_missing: float = 0.5  # beneficiary-year groups past the KX threshold
 
     def scaled(self, factor: float) -> Rates:
         return Rates(**{f.name: getattr(self, f.name) * factor for f in fields(self)})
