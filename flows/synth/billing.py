@@ -51,27 +51,38 @@ def kx_threshold(year: int = YEAR) -> float:
 
 
 def _clean_visits(lines: pl.DataFrame) -> pl.DataFrame:
-    """Medicare PT/OT visits of normal kind with no injection and no co-treatment, no evaluation."""
-    co = lines.filter(pl.col("claim_id").str.starts_with("CO")).select("visit").unique()
+    """Medicare PT/OT visits of normal kind with no injection and no co-treatment, no evaluation
+    (kind, payer, discipline and evaluation are the same on every line of a visit)."""
+    co = pl.col("claim_id").str.starts_with("CO")
+    tainted = lines.filter(co | pl.col("injection").is_not_null()).select("visit")
     return (
-        lines.filter(~pl.col("claim_id").str.starts_with("CO"))
+        lines.filter(
+            (pl.col("kind") == NORMAL)
+            & (pl.col("payer_type") == "medicare")
+            & pl.col("discipline").is_in(["PT", "OT"])
+            & ~pl.col("is_eval")
+        )
+        .join(tainted, on="visit", how="anti")
         .group_by("visit")
         .agg(
-            ok=(pl.col("kind") == NORMAL).all()
-            & pl.col("injection").is_null().all()
-            & (pl.col("payer_type") == "medicare").all()
-            & ~pl.col("is_eval").any(),
-            discipline=pl.col("discipline").first(),
-            provider_npi=pl.col("provider_npi").first(),
-            patient_id=pl.col("patient_id").first(),
+            pl.first("discipline", "provider_npi", "patient_id", "service_date"),
             n_lines=pl.len(),
             line_97110=pl.col("line_number").filter(pl.col("procedure_code") == "97110").min(),
             first_timed=pl.col("line_number").filter(pl.col("procedure_code").is_in(TIMED)).min(),
         )
-        .filter("ok")
-        .join(co, on="visit", how="anti")
         .sort("visit")
     )
+
+
+def _mark(lines: pl.DataFrame, chosen: pl.DataFrame, name: str) -> pl.DataFrame:
+    """`lines` with `name`: the value `chosen` (visit, line_number, value) gives the line, else
+    null; a lookup on one integer key, cheaper than a join on millions of lines (chosen lines
+    are never a co-treatment's, which shares its PT visit's number)."""
+    key = pl.col("visit") * 64 + pl.col("line_number")
+    mapping = dict(chosen.select(key, chosen.columns[2]).iter_rows())
+    dtype = chosen.schema[chosen.columns[2]]
+    value = key.replace_strict(mapping, default=None, return_dtype=dtype)
+    return lines.with_columns(value.alias(name))
 
 
 def discipline_modifiers(
@@ -107,10 +118,10 @@ def discipline_modifiers(
             .then(pl.col("line_97110"))
             .otherwise(pl.col("first_timed"))
             .alias("line_number"),
-            pl.col("injection").alias("_mod"),
+            "injection",
         )
     )
-    lines = lines.join(chosen, on=["visit", "line_number"], how="left")
+    lines = _mark(lines, chosen, "_mod")
     mods = pl.col("modifiers")
     as_ot = mods.str.replace("^GP", "GO").str.replace("CQ", "CO")
     return lines.with_columns(
@@ -139,22 +150,25 @@ def assistants(
     helper = providers.filter(pl.col("role").is_in(["PTA", "OTA"])).select(
         pl.col("supervising_npi").alias("provider_npi"), pl.col("npi").alias("_assistant")
     )
-    daily = notes.filter(pl.col("note_type") == "daily").select(
-        "patient_id", "service_date", "discipline"
-    )
     visits = (
         _clean_visits(lines)
         .filter(pl.col("first_timed").is_not_null())
         .join(helper.unique("provider_npi"), on="provider_npi", how="inner")
-        .join(lines.select("visit", "service_date").unique("visit"), on="visit", how="left")
-        .join(daily.unique(), on=["patient_id", "service_date", "discipline"], how="semi")
         .sort("visit")
     )
-    r = rng.random(visits.height)
-    chosen = visits.filter(pl.Series(r < rates.assistant)).select(
+    drawn = visits.filter(pl.Series(rng.random(visits.height) < rates.assistant))
+    # only a daily visit: an assistant's progress report is PROGRESS-REPORT-LATE's
+    day = ["patient_id", "service_date", "discipline"]
+    daily = (
+        notes.join(drawn.select(day), on=day, how="semi")
+        .filter(pl.col("note_type") == "daily")
+        .select(day)
+        .unique()
+    )
+    chosen = drawn.join(daily, on=day, how="semi").select(
         "visit", pl.col("first_timed").alias("line_number"), "_assistant"
     )
-    lines = lines.join(chosen, on=["visit", "line_number"], how="left")
+    lines = _mark(lines, chosen, "_assistant")
     lines = lines.with_columns(
         modifiers=pl.when(pl.col("_assistant").is_not_null())
         .then(pl.col("modifiers").str.replace(":C[QO]", ""))
@@ -166,9 +180,14 @@ def assistants(
     written = lines.filter(pl.col("_assistant").is_not_null()).select(
         pl.col("claim_id").str.replace("^C", "N").alias("note_id"), "procedure_code", "_assistant"
     )
-    notes = notes.join(written, on=["note_id", "procedure_code"], how="left", maintain_order="left")
-    notes = notes.with_columns(provider_npi=pl.coalesce("_assistant", "provider_npi")).drop(
-        "_assistant"
+    # one chosen line per note id: look the note row up by its id and code
+    ids = written["note_id"]
+    code = pl.col("note_id").replace_strict(ids, written["procedure_code"], default=None)
+    npi = pl.col("note_id").replace_strict(ids, written["_assistant"], default=None)
+    notes = notes.with_columns(
+        provider_npi=pl.when(pl.col("procedure_code") == code)
+        .then(npi)
+        .otherwise(pl.col("provider_npi"))
     )
     return lines.drop("_assistant"), notes
 
@@ -201,12 +220,14 @@ def progress_late(
         .group_by("patient_id")
         .agg(pl.col("service_date").min().alias("_first"))
     )
-    notes = notes.join(first, on="patient_id", how="left", maintain_order="left")
+    day = pl.col("patient_id").replace_strict(
+        first["patient_id"], first["_first"], default=None, return_dtype=pl.Date
+    )
     notes = notes.with_columns(
-        note_type=pl.when(pl.col("service_date") == pl.col("_first"))
+        note_type=pl.when(pl.col("service_date") == day)
         .then(pl.lit("daily"))
         .otherwise(pl.col("note_type"))
-    ).drop("_first")
+    )
     key = ["patient_id", "discipline"]
     days = (
         notes.join(first, on="patient_id", how="semi")
@@ -246,16 +267,29 @@ def threshold_kx(
     ).fill_null(0.0)
     key = ["patient_id", "_group"]
     lines = lines.with_row_index("_row")
+    threshold = kx_threshold()
     therapy = (
-        lines.with_columns(_d=discipline)
-        .filter((pl.col("payer_type") == "medicare") & pl.col("_d").is_in(["PT", "SLP", "OT"]))
-        .with_columns(
+        lines.filter(pl.col("payer_type") == "medicare")
+        .with_columns(_d=discipline)
+        .filter(pl.col("_d").is_in(["PT", "SLP", "OT"]))
+        .select(
+            "_row",
+            "patient_id",
+            "service_date",
+            "claim_id",
+            "line_number",
             _group=pl.when(pl.col("_d") == "OT").then(pl.lit("OT")).otherwise(pl.lit("PT+SLP")),
             _allowed=allowed,
         )
+    )
+    # only the groups whose total passes the threshold are put in order
+    over = therapy.group_by(key).agg(total=pl.col("_allowed").sum())
+    over = over.filter(pl.col("total") > threshold)
+    therapy = (
+        therapy.join(over.select(key), on=key, how="semi")
         .sort(*key, "service_date", "claim_id", "line_number")
         .with_columns(_cum=pl.col("_allowed").cum_sum().over(key))
-        .filter(pl.col("_cum") > kx_threshold())
+        .filter(pl.col("_cum") > threshold)
     )
     groups = therapy.select(key).unique().sort(key)
     groups = groups.with_columns(_skip=pl.Series(rng.random(groups.height) < rates.kx_missing))
