@@ -1,4 +1,5 @@
-"""Medicare billing on the synthetic lines, and the injections that break it.
+"""Billing on the synthetic lines: paid amounts at the payer's rate, Medicare's modifiers, and
+the injections that break Medicare's billing rules.
 
 Clean billing: every Medicare PT, SLP and OT line past the year's therapy threshold carries KX
 (CMS Pub. 100-04 Ch. 5 §10.3), counted on the basis KX-MISSING uses (the allowed amount, else
@@ -30,6 +31,7 @@ from data import THERAPY_THRESHOLDS
 from flows.synth.practice import NORMAL, Rates
 
 STREAM = 16
+PAYER_FACTOR = {"medicare": 1.0, "medicaid": 0.85, "commercial": 1.15}
 YEAR = 2026
 KX_COINSURANCE = 0.20
 ASSISTANT_SHARE = 0.15  # the CQ/CO payment reduction the ASSISTANT-MOD-MISSING label puts at risk
@@ -38,6 +40,26 @@ EVAL_DISCIPLINE = {"97161": "PT", "97162": "PT", "97163": "PT", "97165": "OT", "
 REPORTS = ("evaluation", "re-evaluation", "progress")
 MAX_TREATMENT_DAYS = 10
 TIMED = ("97110", "97112", "97116", "97140", "97530", "97535")
+
+
+def money(
+    lines: pl.DataFrame, rates: dict[str, float], fee: dict[str, float], rng: np.random.Generator
+) -> pl.DataFrame:
+    """Paid amounts at the payer's rate for the billed units; a few blank paid amounts on
+    codes the fee schedule prices (the audit then prices them from the schedule)."""
+    factor = pl.col("payer_type").replace_strict(PAYER_FACTOR, return_dtype=pl.Float64)
+    rate = pl.col("procedure_code").replace_strict(rates, return_dtype=pl.Float64)
+    paid = (rate * factor * pl.col("units")).round(2)
+    blank = pl.lit(pl.Series(rng.random(lines.height) < 0.03)) & pl.col("procedure_code").is_in(
+        list(fee)
+    )
+    fee_rate = pl.col("procedure_code").replace_strict(fee, default=None, return_dtype=pl.Float64)
+    return lines.with_columns(
+        paid_amount=pl.when(blank).then(None).otherwise(paid),
+        charge_amount=(rate * pl.col("units") * 1.8).round(2),
+        # what the audit must price the line at: paid, or the fee schedule when blank
+        line_value=pl.when(blank).then(fee_rate * pl.col("units")).otherwise(paid),
+    )
 
 
 def stream(seed: int, block: int) -> np.random.Generator:

@@ -139,12 +139,12 @@ def block(
     lines = viol.inject_visits(rng, lines.filter(pl.col("units") > 0), rates)
     fees = fee_rates()
     rates_by_code = {**SYNTHETIC_RATES, **fees}
-    lines = viol.money(lines, rates_by_code, fees, rng)
+    lines = billing.money(lines, rates_by_code, fees, rng)
     lines = lines.with_columns(modifiers=modifiers(lines, rng))
     plan_frame = viol.plans(rng, lines, pts, rates)
     co = co_visits(rng, lines.drop("paid_amount", "charge_amount", "line_value", "modifiers"),
                    visits, plan_frame, rates, ends)  # fmt: skip
-    co = viol.money(co, rates_by_code, fees, rng)
+    co = billing.money(co, rates_by_code, fees, rng)
     lines = pl.concat([lines, co.with_columns(modifiers=modifiers(co, rng)).select(lines.columns)])
     own = staff.stream(seed, index)  # the optional inputs' draws leave the block's stream alone
     extra = billing.stream(seed, index)  # and so do the Medicare billing injections'

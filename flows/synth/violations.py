@@ -21,6 +21,14 @@ end-to-end tests hold the audit to (precision and recall 1.0):
 | times invalid | start and end swapped, or minutes 10 off the span | TIME-INVALID, whole |
 | no note | a line's note row removed | DOC-NO-NOTE, whole |
 | OT co-treatment | 2 units for 15 minutes on the PT visit's code (covisits.py) | UNITS-8MIN, 1 |
+| unsigned note | a line's note with no signature | DOC-NOTE-UNSIGNED, whole |
+| late note | a line's note signed 8-20 days after the service | DOC-NOTE-UNSIGNED, 0 (warning) |
+| short psychotherapy | 90837 (53 minutes or more) for 45 minutes | TIME-PSYCHOTHERAPY, whole |
+| add-on alone | an OT visit of 97130 without 97129 | ADDON-NO-PRIMARY, whole |
+
+The Medicare billing injections (modifiers, assistants, progress reports, KX) are in
+flows/synth/billing.py. Clean psychotherapy sessions document 53-60 minutes for 90837, and clean
+cognitive visits bill 97130 after its primary 97129.
 
 Clean plans are signed within 20 days of their first treatment, or certified by a signed order
 and the plan sent in time (flows/synth/orders.py).
@@ -47,7 +55,6 @@ from flows.synth.practice import (
 )
 
 TIMED = ("97110", "97112", "97116", "97140", "97530", "97535", "H2014")
-PAYER_FACTOR = {"medicare": 1.0, "medicaid": 0.85, "commercial": 1.15}
 LABEL_SCHEMA = pl.Schema(
     {
         "claim_id": pl.String(),
@@ -154,26 +161,6 @@ def inject_visits(rng: np.random.Generator, lines: pl.DataFrame, rates: Rates) -
         .then(2)
         .otherwise(pl.col("units")),
         inflated_by=pl.when(pl.col("injection") == "inflate").then(inflate_by),
-    )
-
-
-def money(
-    lines: pl.DataFrame, rates: dict[str, float], fee: dict[str, float], rng: np.random.Generator
-) -> pl.DataFrame:
-    """Paid amounts at the payer's rate for the billed units; a few blank paid amounts on
-    codes the fee schedule prices (the audit then prices them from the schedule)."""
-    factor = pl.col("payer_type").replace_strict(PAYER_FACTOR, return_dtype=pl.Float64)
-    rate = pl.col("procedure_code").replace_strict(rates, return_dtype=pl.Float64)
-    paid = (rate * factor * pl.col("units")).round(2)
-    blank = pl.lit(pl.Series(rng.random(lines.height) < 0.03)) & pl.col("procedure_code").is_in(
-        list(fee)
-    )
-    fee_rate = pl.col("procedure_code").replace_strict(fee, default=None, return_dtype=pl.Float64)
-    return lines.with_columns(
-        paid_amount=pl.when(blank).then(None).otherwise(paid),
-        charge_amount=(rate * pl.col("units") * 1.8).round(2),
-        # what the audit must price the line at: paid, or the fee schedule when blank
-        line_value=pl.when(blank).then(fee_rate * pl.col("units")).otherwise(paid),
     )
 
 
