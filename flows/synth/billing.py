@@ -217,21 +217,24 @@ def assistants(
 def progress_late(
     rng: np.random.Generator, lines: pl.DataFrame, notes: pl.DataFrame, rates: Rates
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """PROGRESS-REPORT-LATE: a Medicare PT/OT patient with no other injection and no
-    co-treatment whose first progress report is written as a daily note; the labels (returned)
-    are the lines of every treatment day past the 10th since the last report, counted as the
-    rule counts them (each note day of these patients is a day with a billed line)."""
+    """PROGRESS-REPORT-LATE: a Medicare PT/OT patient of more than 11 treatment days whose
+    first progress report is written as a daily note; the labels (returned) are the lines of
+    every treatment day past the 10th since the last report, counted as the rule counts them.
+    Not on patients whose note days and billed days of the discipline may differ (a line
+    without its note, or without GP, or under OT) nor co-treated ones (an OT's report of
+    unknown discipline would count for the PT too)."""
     tainted = lines.filter(
-        pl.col("injection").is_not_null()
+        pl.col("injection").is_in(["no_note", "no_gp", "go_by_pt"])
         | pl.col("claim_id").str.starts_with("CO")
-        | (pl.col("kind") != NORMAL)
     ).select("patient_id")
     patients = (
         lines.filter(
             (pl.col("payer_type") == "medicare") & pl.col("discipline").is_in(["PT", "OT"])
         )
+        .group_by("patient_id")
+        .agg(days=pl.col("service_date").n_unique())
+        .filter(pl.col("days") > MAX_TREATMENT_DAYS + 1)
         .select("patient_id")
-        .unique()
         .join(tainted.unique(), on="patient_id", how="anti")
         .sort("patient_id")
     )
