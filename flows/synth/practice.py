@@ -69,7 +69,7 @@ class Rates:
     no_gp: float = 0.01  # clean Medicare PT visits (flows/synth/billing.py)
     go_by_pt: float = 0.01
     assistant: float = 0.03  # clean Medicare daily visits of a therapist who supervises
-    progress_late: float = 0.15  # clean Medicare PT/OT patients
+    progress_late: float = 0.15  # Medicare PT/OT patients of 12 treatment days or more
     kx_missing: float = 0.5  # beneficiary-year groups past the KX threshold
 
     def scaled(self, factor: float) -> Rates:
