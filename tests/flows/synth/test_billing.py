@@ -3,8 +3,6 @@ learnt last: each labelled line looks as its rule describes, and the clean lines
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import polars as pl
 import pytest
 
