@@ -72,7 +72,7 @@ def kx_threshold(year: int = YEAR) -> float:
     return float(max(rows, key=lambda r: int(r["year"]))["kx_threshold"])
 
 
-def _clean_visits(lines: pl.DataFrame) -> pl.DataFrame:
+def clean_visits(lines: pl.DataFrame) -> pl.DataFrame:
     """Medicare PT/OT visits of normal kind with no injection and no co-treatment, no evaluation
     (kind, payer, discipline and evaluation are the same on every line of a visit)."""
     co = pl.col("claim_id").str.starts_with("CO")
@@ -108,17 +108,19 @@ def _mark(lines: pl.DataFrame, chosen: pl.DataFrame, name: str) -> pl.DataFrame:
 
 
 def discipline_modifiers(
-    rng: np.random.Generator, lines: pl.DataFrame, plan_frame: pl.DataFrame, rates: Rates
+    rng: np.random.Generator,
+    lines: pl.DataFrame,
+    clean: pl.DataFrame,
+    plan_frame: pl.DataFrame,
+    rates: Rates,
 ) -> pl.DataFrame:
     """MOD-THERAPY-MISSING: a PT's 97110 without GP, or a PT's timed line billed (and noted)
     under OT, on patients whose plans are clean (an OT copy of them covers the OT line)."""
     clean_plans = plan_frame.group_by("patient_id").agg(
         ok=(pl.col("poc").is_null() & pl.col("discipline").is_not_null()).all()
     )
-    visits = (
-        _clean_visits(lines)
-        .filter(pl.col("discipline") == "PT")
-        .join(clean_plans.filter("ok"), on="patient_id", how="semi")
+    visits = clean.filter(pl.col("discipline") == "PT").join(
+        clean_plans.filter("ok"), on="patient_id", how="semi"
     )
     r = pl.lit(pl.Series(rng.random(visits.height)))
     chosen = (
@@ -164,16 +166,19 @@ def assistants(
     lines: pl.DataFrame,
     notes: pl.DataFrame,
     providers: pl.DataFrame,
+    clean: pl.DataFrame,
     rates: Rates,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """ASSISTANT-MOD-MISSING: the supervising therapist's assistant writes the note of a daily
     visit's first timed line, which is billed without CQ/CO. Only the therapist's own visits,
-    which never overlap, so the assistant's notes never overlap either."""
+    which never overlap, so the assistant's notes never overlap either. `clean`: clean_visits
+    of the lines before discipline_modifiers, whose visits are left out here."""
     helper = providers.filter(pl.col("role").is_in(["PTA", "OTA"])).select(
         pl.col("supervising_npi").alias("provider_npi"), pl.col("npi").alias("_assistant")
     )
+    modified = lines.filter(pl.col("injection").is_in(["no_gp", "go_by_pt"])).select("visit")
     visits = (
-        _clean_visits(lines)
+        clean.join(modified, on="visit", how="anti")
         .filter(pl.col("first_timed").is_not_null())
         .join(helper.unique("provider_npi"), on="provider_npi", how="inner")
         .sort("visit")

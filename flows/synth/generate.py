@@ -151,12 +151,13 @@ def block(
     lines = lines.with_columns(allowed_amount=staff.allowed_amounts(lines, own))
     # the providers' disciplines before a PT's line is billed under OT
     providers = staff.providers(lines, own, index)
-    lines = billing.discipline_modifiers(extra, lines, plan_frame, rates)
+    clean_visits = billing.clean_visits(lines)
+    lines = billing.discipline_modifiers(extra, lines, clean_visits, plan_frame, rates)
     notes = pl.concat([viol.notes(lines), viol.notes(unbilled)])
     last_day = dates["service_date"].max()
     assert isinstance(last_day, dt.date)
     notes = notes.with_columns(note_type=staff.note_types(notes, last_day))
-    lines, notes = billing.assistants(extra, lines, notes, providers, rates)
+    lines, notes = billing.assistants(extra, lines, notes, providers, clean_visits, rates)
     late, notes = billing.progress_late(extra, lines, notes, rates)
     lines, kx_missing = billing.threshold_kx(extra, lines, fees, rates)
     claims = lines.select(
