@@ -82,8 +82,12 @@ def co_visits(
     return co.select(lines.columns).cast(lines.schema)
 
 
-def ot_plans(plan_frame: pl.DataFrame, co: pl.DataFrame) -> pl.DataFrame:
-    """OT copies of the plans of co-treated patients (same windows and signatures)."""
+def ot_plans(plan_frame: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
+    """OT copies of the plans of patients with an OT line of a PT visit (same windows and
+    signatures): co-treated patients, and a PT's line billed under OT (flows/synth/billing.py)."""
+    ot = lines.filter(
+        pl.col("claim_id").str.starts_with("CO") | (pl.col("injection") == "go_by_pt")
+    )
     return plan_frame.join(
-        co.select("patient_id").unique(), on="patient_id", how="semi"
+        ot.select("patient_id").unique(), on="patient_id", how="semi"
     ).with_columns(discipline=pl.lit("OT"), plan_id=pl.format("{}-OT", pl.col("plan_id")))

@@ -20,8 +20,8 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from data import FEE_SCHEDULE
+from flows.synth import billing, staff
 from flows.synth import practice as sched
-from flows.synth import staff
 from flows.synth import violations as viol
 from flows.synth.covisits import co_visits, ot_plans
 
@@ -37,6 +37,7 @@ SYNTHETIC_RATES = {
     "97167": 98.40,
     "H2014": 18.00,
     "H0031": 120.00,
+    "90837": 160.00,
 }
 LINES_PER_PROVIDER_DAY = 7.4
 # Share of note rows whose discipline column is left blank.
@@ -138,30 +139,38 @@ def block(
     lines = viol.inject_visits(rng, lines.filter(pl.col("units") > 0), rates)
     fees = fee_rates()
     rates_by_code = {**SYNTHETIC_RATES, **fees}
-    lines = viol.money(lines, rates_by_code, fees, rng)
+    lines = billing.money(lines, rates_by_code, fees, rng)
     lines = lines.with_columns(modifiers=modifiers(lines, rng))
     plan_frame = viol.plans(rng, lines, pts, rates)
     co = co_visits(rng, lines.drop("paid_amount", "charge_amount", "line_value", "modifiers"),
                    visits, plan_frame, rates, ends)  # fmt: skip
-    co = viol.money(co, rates_by_code, fees, rng)
+    co = billing.money(co, rates_by_code, fees, rng)
     lines = pl.concat([lines, co.with_columns(modifiers=modifiers(co, rng)).select(lines.columns)])
     own = staff.stream(seed, index)  # the optional inputs' draws leave the block's stream alone
-    claims = lines.select(
-        *EXPORT_ORDER["claims"][:3],
-        pl.col("provider_npi").alias("rendering_npi"),
-        *EXPORT_ORDER["claims"][4:-1],
-    )
-    claims = claims.with_columns(allowed_amount=staff.allowed_amounts(claims, own))
+    extra = billing.stream(seed, index)  # and so do the Medicare billing injections'
+    lines = lines.with_columns(allowed_amount=staff.allowed_amounts(lines, own))
+    # the providers' disciplines before a PT's line is billed under OT
+    providers = staff.providers(lines, own, index)
+    clean_visits = billing.clean_visits(lines)
+    lines = billing.discipline_modifiers(extra, lines, clean_visits, plan_frame, rates)
     notes = pl.concat([viol.notes(lines), viol.notes(unbilled)])
     last_day = dates["service_date"].max()
     assert isinstance(last_day, dt.date)
     notes = notes.with_columns(note_type=staff.note_types(notes, last_day))
+    lines, notes = billing.assistants(extra, lines, notes, providers, clean_visits, rates)
+    late, notes = billing.progress_late(extra, lines, notes, rates)
+    lines, kx_missing = billing.threshold_kx(extra, lines, fees, rates)
+    claims = lines.select(
+        *EXPORT_ORDER["claims"][:3],
+        pl.col("provider_npi").alias("rendering_npi"),
+        *EXPORT_ORDER["claims"][4:],
+    )
     # most notes name their discipline; the audit finds the others' from the lines
     blank = pl.lit(pl.Series(rng.random(notes.height) < BLANK_DISCIPLINE))
     notes = notes.with_columns(discipline=pl.when(~blank).then(pl.col("discipline")))
     notes = notes.sort("note_id", "procedure_code")
     plans = (
-        pl.concat([plan_frame, ot_plans(plan_frame, co)])
+        pl.concat([plan_frame, ot_plans(plan_frame, lines)])
         .filter(pl.col("poc").fill_null("") != "no_plan")
         .with_columns(certifying_npi=pl.lit(sched.npis(np.array([90_000_000 + index]))[0]))
         .select(EXPORT_ORDER["plans"])
@@ -171,8 +180,10 @@ def block(
         "claims": claims,
         "notes": notes.select(EXPORT_ORDER["notes"]),
         "plans": plans,
-        "providers": staff.providers(lines, own, index),
-        "labels": viol.labels(lines, plan_frame),
+        "providers": providers,
+        "labels": pl.concat(
+            [viol.labels(lines, plan_frame), billing.labels(lines, late, kx_missing)]
+        ).sort("claim_id", "line_number", "rule_id"),
     }
 
 

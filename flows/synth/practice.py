@@ -31,8 +31,15 @@ MODALITY = "97010"
 # minutes in the day's total (Pub. 100-04 Ch. 5 §20.2, Example 5).
 UNBILLED_RATE = 0.05
 
+# Share of clean OT visits of cognitive function intervention, 97129 with its add-on 97130
+# (CPT add-on convention), and of behavioral-health sessions billed as 60-minute psychotherapy
+# (90837: 53 minutes or more, AMA CPT psychotherapy time rules).
+COGNITIVE_RATE = 0.03
+PSYCHOTHERAPY_RATE = 0.3
+
 # Visit kinds decided before services are built, because they shape the services.
-NORMAL, CAP, MUE, SESSION_SHORT, OVERLAP, BOOK_FIRST, BOOK_SECOND = range(7)
+(NORMAL, CAP, MUE, SESSION_SHORT, OVERLAP, BOOK_FIRST, BOOK_SECOND, PSY_SHORT, ADDON_ALONE,
+ COGNITIVE) = range(10)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,8 @@ class Rates:
     mue_visit: float = 0.012  # therapy visits
     overlap_visit: float = 0.012  # therapy visits
     short_session: float = 0.02  # behavioral-health visits
+    psy_short: float = 0.02  # behavioral-health visits: 90837 for 45 minutes
+    addon_alone: float = 0.02  # OT visits: 97130 without 97129
     no_plan: float = 0.02  # patients
     inflate: float = 0.015  # visits with a timed line
     co_visit_inflate: float = 0.3  # OT lines of PT/OT co-treatments (flows/synth/covisits.py)
@@ -51,10 +60,17 @@ class Rates:
     times_missing: float = 0.015
     times_invalid: float = 0.01
     no_note: float = 0.015
+    unsigned_note: float = 0.01
+    late_note: float = 0.01  # signed 8-20 days after the service
     truncated_plan: float = 0.03  # plans
     unsigned_plan: float = 0.01
     late_signature: float = 0.01
     sent_late: float = 0.01  # unsigned plans with an order, sent 31-45 days late
+    no_gp: float = 0.01  # clean Medicare PT visits (flows/synth/billing.py)
+    go_by_pt: float = 0.01
+    assistant: float = 0.03  # clean Medicare daily visits of a therapist who supervises
+    progress_late: float = 0.15  # Medicare PT/OT patients of 12 treatment days or more
+    kx_missing: float = 0.5  # beneficiary-year groups past the KX threshold
 
     def scaled(self, factor: float) -> Rates:
         return Rates(**{f.name: getattr(self, f.name) * factor for f in fields(self)})
@@ -160,9 +176,19 @@ def visits(
         .then(OVERLAP)
         .when((pl.col("discipline") == "BH") & (pl.col("r") < rates.short_session))
         .then(SESSION_SHORT)
+        .when(
+            (pl.col("discipline") == "BH") & (pl.col("r") < rates.short_session + rates.psy_short)
+        )
+        .then(PSY_SHORT)
+        .when((pl.col("discipline") == "OT") & (pl.col("r2") < rates.addon_alone))
+        .then(ADDON_ALONE)
+        .when((pl.col("discipline") == "OT") & (pl.col("r2") < rates.addon_alone + COGNITIVE_RATE))
+        .then(COGNITIVE)
         .otherwise(NORMAL)
     )
-    return v.with_columns(kind=kind.cast(pl.Int8)).drop("r", "second_last")
+    # a second draw for the kinds that came later, so the earlier kinds keep their visits
+    v = v.with_columns(r2=pl.lit(pl.Series(rng.random(v.height))))
+    return v.with_columns(kind=kind.cast(pl.Int8)).drop("r", "r2", "second_last")
 
 
 def patients(rng: np.random.Generator, v: pl.DataFrame, rates: Rates) -> pl.DataFrame:
@@ -255,6 +281,7 @@ def services(rng: np.random.Generator, v: pl.DataFrame) -> pl.DataFrame:
     code[bh_t, 0] = "H2014"
     units[bh_t, 0] = rng.integers(1, 4, size=int(bh_t.sum()))
     minutes[bh_t, 0] = 15 * units[bh_t, 0] + rng.integers(0, 8, size=int(bh_t.sum()))
+    # some sessions are psychotherapy of 53-60 minutes instead (a draw of their own at the end)
     bh_e = bh & is_eval
     code[bh_e, 0], units[bh_e, 0], minutes[bh_e, 0] = "H0031", 1, 60
 
@@ -264,6 +291,12 @@ def services(rng: np.random.Generator, v: pl.DataFrame) -> pl.DataFrame:
         for j, (c, un, mi) in enumerate(spec):
             code[mask, j], units[mask, j], minutes[mask, j] = c, un, mi
 
+    psy = bh_s & ~is_eval & (rng.random(n) < PSYCHOTHERAPY_RATE)
+    code[psy, 0], units[psy, 0] = "90837", 1
+    minutes[psy, 0] = rng.integers(53, 61, size=int(psy.sum()))
+    shape(kind == PSY_SHORT, [("90837", 1, 45)])
+    shape(kind == ADDON_ALONE, [("97130", 1, 15)])
+    shape(kind == COGNITIVE, [("97129", 1, 15), ("97130", 1, 15)])
     shape(kind == CAP, [("97110", 2, 30), ("97530", 2, 30)])
     shape(kind == MUE, [("97112", 5, 75)])
     shape(kind == SESSION_SHORT, [("H2032", 1, 0)])

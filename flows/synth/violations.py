@@ -21,6 +21,14 @@ end-to-end tests hold the audit to (precision and recall 1.0):
 | times invalid | start and end swapped, or minutes 10 off the span | TIME-INVALID, whole |
 | no note | a line's note row removed | DOC-NO-NOTE, whole |
 | OT co-treatment | 2 units for 15 minutes on the PT visit's code (covisits.py) | UNITS-8MIN, 1 |
+| unsigned note | a line's note with no signature | DOC-NOTE-UNSIGNED, whole |
+| late note | a line's note signed 8-20 days after the service | DOC-NOTE-UNSIGNED, 0 (warning) |
+| short psychotherapy | 90837 (53 minutes or more) for 45 minutes | TIME-PSYCHOTHERAPY, whole |
+| add-on alone | an OT visit of 97130 without 97129 | ADDON-NO-PRIMARY, whole |
+
+The Medicare billing injections (modifiers, assistants, progress reports, KX) are in
+flows/synth/billing.py. Clean psychotherapy sessions document 53-60 minutes for 90837, and clean
+cognitive visits bill 97130 after its primary 97129.
 
 Clean plans are signed within 20 days of their first treatment, or certified by a signed order
 and the plan sent in time (flows/synth/orders.py).
@@ -33,19 +41,20 @@ import polars as pl
 
 from flows.synth.orders import order_path
 from flows.synth.practice import (
+    ADDON_ALONE,
     BOOK_FIRST,
     BOOK_SECOND,
     CAP,
     MUE,
     NORMAL,
     OVERLAP,
+    PSY_SHORT,
     SESSION_SHORT,
     Rates,
     workdays,
 )
 
 TIMED = ("97110", "97112", "97116", "97140", "97530", "97535", "H2014")
-PAYER_FACTOR = {"medicare": 1.0, "medicaid": 0.85, "commercial": 1.15}
 LABEL_SCHEMA = pl.Schema(
     {
         "claim_id": pl.String(),
@@ -102,6 +111,8 @@ def inject_visits(rng: np.random.Generator, lines: pl.DataFrame, rates: Rates) -
     t3 = t2 + rates.times_missing
     t4 = t3 + rates.times_invalid
     t5 = t4 + rates.no_note
+    t6 = t5 + rates.unsigned_note
+    t7 = t6 + rates.late_note
     inj = (
         pl.when(normal & pl.col("first_timed").is_not_null() & (pl.col("r") < t1))
         .then(pl.lit("inflate"))
@@ -113,6 +124,10 @@ def inject_visits(rng: np.random.Generator, lines: pl.DataFrame, rates: Rates) -
         .then(pl.lit("times_invalid"))
         .when(normal & (pl.col("r") < t5))
         .then(pl.lit("no_note"))
+        .when(normal & (pl.col("r") < t6))
+        .then(pl.lit("unsigned_note"))
+        .when(normal & (pl.col("r") < t7))
+        .then(pl.lit("late_note"))
         .otherwise(None)
     )
     target = (
@@ -122,7 +137,7 @@ def inject_visits(rng: np.random.Generator, lines: pl.DataFrame, rates: Rates) -
         .then(pl.col("untimed_line"))
         .when(pl.col("injection") == "times_missing")
         .then(pl.col("first_doc"))
-        .when(pl.col("injection") == "no_note")
+        .when(pl.col("injection").is_in(("no_note", "unsigned_note", "late_note")))
         .then((pl.col("pick") * pl.col("n_lines")).floor().cast(pl.Int64) + 1)
     )
     chosen = (
@@ -149,26 +164,6 @@ def inject_visits(rng: np.random.Generator, lines: pl.DataFrame, rates: Rates) -
     )
 
 
-def money(
-    lines: pl.DataFrame, rates: dict[str, float], fee: dict[str, float], rng: np.random.Generator
-) -> pl.DataFrame:
-    """Paid amounts at the payer's rate for the billed units; a few blank paid amounts on
-    codes the fee schedule prices (the audit then prices them from the schedule)."""
-    factor = pl.col("payer_type").replace_strict(PAYER_FACTOR, return_dtype=pl.Float64)
-    rate = pl.col("procedure_code").replace_strict(rates, return_dtype=pl.Float64)
-    paid = (rate * factor * pl.col("units")).round(2)
-    blank = pl.lit(pl.Series(rng.random(lines.height) < 0.03)) & pl.col("procedure_code").is_in(
-        list(fee)
-    )
-    fee_rate = pl.col("procedure_code").replace_strict(fee, default=None, return_dtype=pl.Float64)
-    return lines.with_columns(
-        paid_amount=pl.when(blank).then(None).otherwise(paid),
-        charge_amount=(rate * pl.col("units") * 1.8).round(2),
-        # what the audit must price the line at: paid, or the fee schedule when blank
-        line_value=pl.when(blank).then(fee_rate * pl.col("units")).otherwise(paid),
-    )
-
-
 def notes(lines: pl.DataFrame) -> pl.DataFrame:
     def clock(minutes: pl.Expr) -> pl.Expr:
         return pl.time(minutes // 60, minutes % 60)
@@ -185,7 +180,15 @@ def notes(lines: pl.DataFrame) -> pl.DataFrame:
         .then(pl.col("minutes") + 10)
         .otherwise(pl.col("minutes"))
     )
-    signed = pl.col("service_date").dt.combine(clock(pl.col("end_min") + 120))
+    # a late signature: 8 to 20 days after the service (the line number spreads them)
+    late = pl.duration(days=8 + pl.col("line_number") * 7 % 13)
+    signed = (
+        pl.when(inj == "unsigned_note")
+        .then(None)
+        .when(inj == "late_note")
+        .then((pl.col("service_date") + late).dt.combine(clock(pl.col("end_min"))))
+        .otherwise(pl.col("service_date").dt.combine(clock(pl.col("end_min") + 120)))
+    )
     return lines.filter(inj.fill_null("") != "no_note").select(
         pl.col("claim_id").str.replace("^C", "N").alias("note_id"),
         "patient_id",
@@ -338,6 +341,11 @@ def labels(lines: pl.DataFrame, plan_frame: pl.DataFrame) -> pl.DataFrame:
     )
     add(lines.filter(inj == "times_invalid"), "TIME-INVALID", err, None, "times_invalid")
     add(lines.filter(inj == "no_note"), "DOC-NO-NOTE", err, None, "no_note")
+    unsigned = "DOC-NOTE-UNSIGNED"
+    add(lines.filter(inj == "unsigned_note"), unsigned, err, None, "unsigned_note")
+    add(lines.filter(inj == "late_note"), unsigned, warn, pl.lit(0), "late_note")
+    add(lines.filter(kind == PSY_SHORT), "TIME-PSYCHOTHERAPY", err, None, "psy_short")
+    add(lines.filter(kind == ADDON_ALONE), "ADDON-NO-PRIMARY", err, None, "addon_alone")
     missing = lines.filter(inj == "times_missing")
     as_error = (
         (pl.col("procedure_code") == "H2032")

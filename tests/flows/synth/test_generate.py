@@ -13,7 +13,6 @@ from checks.registry import all_rules
 from flows.cli.main import main
 from flows.inputs.validate import validate_inputs
 from flows.synth.generate import generate
-from tests.support.injections import AWAITING_INJECTION
 
 EXPORTS = ("claims", "notes", "plans", "providers", "labels")
 
@@ -60,7 +59,7 @@ def test_every_rule_is_injected_and_labels_name_real_lines(tmp_path: Path) -> No
     generate(6000, 9, tmp_path)
     labels = pl.read_parquet(tmp_path / "labels.parquet")
     claims = pl.read_parquet(tmp_path / "claims.parquet")
-    assert set(labels["rule_id"]) == set(all_rules()) - AWAITING_INJECTION
+    assert set(labels["rule_id"]) == set(all_rules())
     orphans = labels.join(claims, on=["claim_id", "line_number"], how="anti")
     assert orphans.is_empty()
     share = labels.select("claim_id", "line_number").n_unique() / claims.height
@@ -112,7 +111,10 @@ def test_disciplines_co_treatments_and_unbilled_services(tmp_path: Path) -> None
     ot = claims.filter(mods == "GO").select(*service, "claim_id", "line_number", "rendering_npi")
     both = ot.join(pt, on=service)
     assert both.height > 10 and (both["rendering_npi"] != both["pt_npi"]).all()
-    charged = labels.join(both, on=["claim_id", "line_number"], how="semi")
+    # (a co-treated OT line may also be past the therapy threshold without KX)
+    charged = labels.filter(pl.col("rule_id") != "KX-MISSING").join(
+        both, on=["claim_id", "line_number"], how="semi"
+    )
     assert set(charged["rule_id"]) == {"UNITS-8MIN"} and (charged["excess_units"] == 1).all()
     unbilled = notes.join(claims, on=service, how="anti").filter(pl.col("minutes") <= 7)
     assert unbilled.height > 10
@@ -130,8 +132,12 @@ def test_providers_name_every_clinician_with_their_discipline(practice) -> None:
     assert providers["npi"].is_unique().all()
     billing = set(claims["rendering_npi"]) | set(notes["provider_npi"])
     assert billing <= set(providers["npi"])
-    # a line's therapy modifier names the discipline of the provider who rendered it
-    mods = claims.join(providers, left_on="rendering_npi", right_on="npi").select(
+    # a line's therapy modifier names the discipline of the provider who rendered it, but for
+    # the lines injected otherwise
+    injected = practice["labels"].filter(pl.col("rule_id") == "MOD-THERAPY-MISSING")
+    assert injected.height > 0
+    clean = claims.join(injected, on=["claim_id", "line_number"], how="anti")
+    mods = clean.join(providers, left_on="rendering_npi", right_on="npi").select(
         "modifiers", "discipline", "role"
     )
     assert mods.filter(pl.col("modifiers").str.contains("GP"))["discipline"].unique().to_list() == [
@@ -141,11 +147,11 @@ def test_providers_name_every_clinician_with_their_discipline(practice) -> None:
         "OT"
     ]  # fmt: skip
     assert set(mods["role"]) <= {"PT", "OT", "LCSW", "LPC", "psychologist"}
-    # assistants bill nothing in a generated practice (that is an injection) and are supervised
-    # by a therapist of their discipline who is in the export
+    # assistants render no line; the notes they write are an injection (their lines lack CQ or
+    # CO); they are supervised by a therapist of their discipline who is in the export
     assistants = providers.filter(pl.col("role").is_in(["PTA", "OTA", "SLPA"]))
     assert set(assistants["role"]) == {"PTA", "OTA", "SLPA"}
-    assert not set(assistants["npi"]) & billing
+    assert not set(assistants["npi"]) & set(claims["rendering_npi"])
     supervisors = assistants.join(providers, left_on="supervising_npi", right_on="npi")
     assert supervisors.height == assistants.height
     assert (supervisors["discipline"] == supervisors["discipline_right"]).all()
@@ -157,7 +163,16 @@ def test_note_types_follow_the_progress_report_interval(practice) -> None:
     """Evaluation first, a progress report (or re-evaluation, or the discharge summary on the
     last day) inside every 10 treatment days (Pub. 100-02 Ch. 15 §220.3 D), one type per
     patient, discipline and day."""
-    notes = practice["notes"].join(
+    # the patients of a late progress report or of a line billed under another discipline are
+    # injections (flows/synth/billing.py)
+    injected = (
+        practice["labels"]
+        .filter(pl.col("rule_id").is_in(["PROGRESS-REPORT-LATE", "MOD-THERAPY-MISSING"]))
+        .join(practice["claims"], on=["claim_id", "line_number"])
+        .select("patient_id")
+    )
+    notes = practice["notes"].join(injected, on="patient_id", how="anti")
+    notes = notes.join(
         practice["providers"].select("npi", "discipline"),
         left_on="provider_npi", right_on="npi", suffix="_provider",
     )  # fmt: skip
