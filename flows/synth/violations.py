@@ -39,6 +39,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from flows.synth.notes_text import note_text
 from flows.synth.orders import order_path
 from flows.synth.practice import (
     ADDON_ALONE,
@@ -66,18 +67,6 @@ LABEL_SCHEMA = pl.Schema(
         "injection": pl.String(),
     }
 )
-NOTE_TEXT = {
-    "97110": "Therapeutic exercise for strength and range of motion; tolerated well.",
-    "97112": "Neuromuscular re-education, balance and proprioception drills.",
-    "97116": "Gait training on level surfaces and stairs with cues.",
-    "97140": "Manual therapy, soft tissue mobilisation to the lumbar region.",
-    "97530": "Therapeutic activities: transfers and functional reaching tasks.",
-    "97535": "Self-care training: dressing and kitchen safety.",
-    "97010": "Hot pack applied before exercise.",
-    "H2032": "Activity therapy group session, engaged throughout.",
-    "H2014": "Skills training: coping strategies and role play.",
-    "H0031": "Mental health assessment completed.",
-}
 
 
 def _whole(excess: pl.Expr | None = None) -> pl.Expr:
@@ -199,9 +188,7 @@ def notes(lines: pl.DataFrame) -> pl.DataFrame:
         pl.when(blank_times).then(None).otherwise(end).alias("end_time"),
         minutes.cast(pl.Int64).alias("minutes"),
         signed.alias("signed_at"),
-        pl.col("procedure_code")
-        .replace_strict(NOTE_TEXT, default="Treatment provided per plan.")
-        .alias("note_text"),
+        note_text().alias("note_text"),
         "discipline",
     )
 

@@ -14,7 +14,7 @@ import pytest
 
 from flows.cli.main import main
 from flows.run.direct import AuditOutputs, run_audit
-from tests.support.paths import SAMPLE_INPUTS
+from tests.support.paths import SAMPLE_INPUTS, SAMPLE_PROVIDERS
 
 FEBRUARY = "2026-02-01..2026-02-28"
 
@@ -29,7 +29,14 @@ def no_prefect_api(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def february(tmp_path_factory: pytest.TempPathFactory) -> AuditOutputs:
     out = tmp_path_factory.mktemp("period") / "out"
-    return run_audit(*SAMPLE_INPUTS, out, history=False, expectations=True, period=FEBRUARY)
+    return run_audit(
+        *SAMPLE_INPUTS,
+        out,
+        history=False,
+        expectations=True,
+        period=FEBRUARY,
+        providers=SAMPLE_PROVIDERS,
+    )
 
 
 def in_february(frame: pl.DataFrame) -> pl.DataFrame:

@@ -48,7 +48,7 @@ def test_example_file_matches_the_demo_findings(demo_findings: pl.DataFrame) -> 
     assert marks.schema == pl.Schema(MARK_SCHEMA)
     assert marks.height == reviewed.height == 5 and counts["stale"] == 0
     # the DOC-NO-NOTE finding was reviewed twice: the later decision holds
-    doc = marks.filter(pl.col("finding_id") == "DOC-NO-NOTE:C00000000302:1").row(0, named=True)
+    doc = marks.filter(pl.col("finding_id") == "DOC-NO-NOTE:C00000000320:1").row(0, named=True)
     assert doc["disposition"] == "false-positive" and doc["reviewed_on"] == date(2026, 3, 18)
     assert counts["reviewed"]["findings"] + counts["unreviewed"]["findings"] == demo_findings.height
     assert {k: counts[k]["findings"] for k in ("accepted-risk", "corrected", "false-positive")} == {
