@@ -114,5 +114,6 @@ def record_history(
     # that `sample draw` can re-read the universe and check it against its SHA-256
     given = {"claims": s.claims, "notes": s.notes, "plans": s.plans, "providers": s.providers}
     return {
-        export: {**info, "path": os.path.abspath(given[export])} for export, info in inputs.items()
+        export: {**info, "path": os.path.abspath(str(given[export]))}
+        for export, info in inputs.items()
     }
