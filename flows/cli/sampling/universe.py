@@ -84,6 +84,18 @@ def _check_inputs(run: dict[str, Any], audit: Path) -> str:
     return str(now["claims"]["sha256"])
 
 
+def _check_key(claims: pl.DataFrame, findings: pl.DataFrame) -> None:
+    """A key other than the run's makes other pseudonyms: the findings' ids then differ."""
+    keys = ["claim_id", "line_number"]
+    ours = claims.select(*keys, pl.col("patient_id").alias("ours"))
+    theirs = findings.select(pl.col(keys[0]), pl.col(keys[1]).cast(ours.schema[keys[1]]),
+                             "patient_id")  # fmt: skip
+    if theirs.join(ours, on=keys).filter(pl.col("patient_id") != pl.col("ours")).height:
+        raise InputError(
+            f"{KEY_ENV} is not the key the audit was redacted with: its patient pseudonyms differ"
+        )
+
+
 def load_universe(audit: Path, *, patient_ids: bool) -> AuditUniverse:
     """The run's claims, as accepted by the contract, in its period; `patient_ids`: the unit
     needs patient ids (a redacted run's are then re-hashed with the run's key)."""
@@ -120,6 +132,8 @@ def load_universe(audit: Path, *, patient_ids: bool) -> AuditUniverse:
         findings = pl.read_parquet(findings_path)
     except Exception as err:  # a damaged file is one line, not a traceback
         raise InputError(f"'{findings_path}' could not be read ({type(err).__name__})") from None
+    if options.get("redact") and patient_ids and findings.height:
+        _check_key(accepted, findings)
     return AuditUniverse(
         run=run,
         claims=accepted,

@@ -14,7 +14,9 @@ import pytest
 
 from checks.sampling.rng import random_numbers
 from flows.cli.main import main
-from flows.run.direct import AuditOutputs
+from flows.inputs.redact import KEY_ENV
+from flows.run.direct import AuditOutputs, run_audit
+from tests.support.paths import SAMPLE_INPUTS
 
 SEED = "12345"
 
@@ -234,3 +236,22 @@ def test_unknown_unit(
     assert main(argv) == 2
     assert "invalid choice: 'visit'" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_redacted_audit_patient_days_need_its_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(KEY_ENV, "the-run-key")
+    run = run_audit(*SAMPLE_INPUTS, tmp_path / "audit", redact=True, report=False,
+                    history=False, expectations=False)  # fmt: skip
+    argv = ["sample", "draw", "--audit", str(run.out_dir), "--unit", "patient-day", "--size", "20",
+            "--seed", "3", "--out", str(tmp_path / "o")]  # fmt: skip
+    assert main(argv) == 0
+    ids = pl.read_csv(tmp_path / "o" / "frame.csv")["unit_id"].str.split(":").list.first()
+    assert all(i.startswith("PT-") for i in ids)  # pseudonyms, never the export's ids
+    raw = set(pl.read_csv(SAMPLE_INPUTS[0], infer_schema=False)["patient_id"])
+    assert not raw & set(ids)
+    monkeypatch.setenv(KEY_ENV, "another-key")
+    _fails(argv, capsys, "is not the key the audit was redacted with")
+    monkeypatch.delenv(KEY_ENV)
+    _fails(argv, capsys, "the audit was redacted")
