@@ -16,7 +16,9 @@ from typing import Any
 
 import polars as pl
 
+from checks.sampling.exposure import Exposure
 from reports.charts import chart_groups
+from reports.exposure_view import exposure_view
 from reports.formatting import (
     describe,
     first_paragraph,
@@ -339,13 +341,15 @@ def build_view(
     changes: Changes | None = None,
     provider_names: Mapping[str, str] | None = None,
     past_review: pl.DataFrame | None = None,
+    exposure: Exposure | None = None,
 ) -> dict[str, Any]:
     """The report's content. `findings` is the run's findings frame (FINDINGS_SCHEMA),
     `validation` validation.json, `catalogue` reports.catalogue.catalogue(...), `provider_card`
     reports.metrics.provider_scorecard(...) (None: the section says it is not available),
     `changes` the history and reviews to show (reports/history_view.py; None: neither),
     `provider_names` NPI -> name from the providers export (None: NPIs only), `past_review`
-    checks.rules.threshold.beneficiaries_past_review of the run (None: no list shown)."""
+    checks.rules.threshold.beneficiaries_past_review of the run (None: no list shown), `exposure`
+    checks.sampling.exposure.expected_exposure of the run (None: the part is left out)."""
     if per_rule < 1:
         raise ValueError("per_rule must be at least 1")
     return {
@@ -354,6 +358,7 @@ def build_view(
         "headline": headline(summary),
         "kpi": {m["key"]: m for m in headline(summary)},
         "severities": severities(summary),
+        "exposure": exposure_view(exposure),
         "rules": rule_rows(summary, catalogue),
         "review": review_view(past_review),
         "failed": [r for r, v in summary["by_rule"].items() if v["status"] == "failed to run"],

@@ -18,6 +18,7 @@ import polars as pl
 from checks.engine import timed_codes_by_payer
 from checks.period import in_period
 from checks.registry import all_rules
+from checks.sampling.exposure import expected_exposure
 from flows.inputs.validate import ValidationSummary
 from flows.outputs.files import EXPORT_FILES
 from flows.outputs.review import past_review
@@ -132,5 +133,6 @@ def write_page(audited: Audited, path: Path) -> None:
         changes=audited.changes,
         provider_names=provider_names(validation),
         past_review=past_review(audited.lines, context),
+        exposure=expected_exposure(audited.lines.lazy(), result.findings.lazy()),
     )
     path.write_text(render_report(view), encoding="utf-8")

@@ -22,6 +22,7 @@ runs in a worker process started by `start_ge_preload`.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +96,7 @@ def write(stage: str, audited: Audited) -> dict[str, Path]:
 def record_history(
     s: RunSettings, validation: ValidationSummary, audited: Audited
 ) -> dict[str, Any]:
-    """Describe the inputs (names, SHA-256, rows) and, with history on, store the run."""
+    """Describe the inputs (names, paths, SHA-256, rows) and, with history on, store the run."""
     rows = {e: info["rows_read"] for e, info in validation.summary["exports"].items()}
     inputs = describe_inputs(s.claims, s.notes, s.plans, rows=rows, providers=s.providers)
     if s.history is not None:
@@ -109,4 +110,10 @@ def record_history(
             findings=audited.result.findings,
             profile=s.profile,
         )
-    return inputs
+    # run.json (not the history, which keeps names only) gets each input's absolute path, so
+    # that `sample draw` can re-read the universe and check it against its SHA-256
+    given = {"claims": s.claims, "notes": s.notes, "plans": s.plans, "providers": s.providers}
+    return {
+        export: {**info, "path": os.path.abspath(str(given[export]))}
+        for export, info in inputs.items()
+    }

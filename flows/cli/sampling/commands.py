@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from checks.sampling.attribute import appraise_attribute
+from checks.sampling.frame import UNITS, parse_bounds
 from checks.sampling.rng import GENERATOR, SamplingError, random_numbers
 from checks.sampling.size import variable_sample_size
 from checks.sampling.variable import appraise
+from flows.cli.sampling.draw import draw_sample, parse_size, plan_universe
 from flows.cli.sampling.render import appraisal_html, appraisal_json
 from flows.cli.sampling.worksheet import SINGLE, read_strata, read_worksheet
 from schemas.errors import InputError
@@ -154,12 +156,48 @@ def _universe(args: argparse.Namespace, first_rows: dict[str, int]) -> dict[str,
                 )
         return sizes
     if args.universe is None:
-        raise InputError("appraise needs --universe N or --strata FILE")
+        planned = plan_universe(args.worksheet)
+        if planned is None:
+            raise InputError(
+                "appraise needs --universe N or --strata FILE (or the sampling-plan.json "
+                "`sample draw` wrote beside the worksheet)"
+            )
+        for name, row in first_rows.items():
+            if name not in planned:
+                raise InputError(
+                    f"worksheet '{args.worksheet}' row {row}: its stratum is not in the "
+                    "sampling plan beside it"
+                )
+        return planned
     if set(first_rows) != {SINGLE} and len(first_rows) > 1:
         raise InputError("the worksheet has several strata: give their sizes with --strata FILE")
     if args.universe < 1:
         raise InputError("--universe must be at least 1")
     return dict.fromkeys(first_rows, args.universe)
+
+
+def _cmd_draw(args: argparse.Namespace) -> int:
+    bounds = parse_bounds(args.strata) if args.strata else ()
+    if args.spares < 0:
+        raise InputError("--spares cannot be negative")
+    plan = draw_sample(
+        args.audit,
+        args.out,
+        unit=args.unit,
+        size=parse_size(args.size),
+        seed=args.seed,
+        spares=args.spares,
+        bounds=bounds,
+    )
+    rn = plan["random_numbers"]
+    print(
+        f"{PROG} draw: {plan['sample_size']['total']} {args.unit} units from a frame of "
+        f"{plan['frame']['units']} ({plan['design']['type']} design), seed {rn['seed']}"
+        + (" (from the clock)" if rn["seed_from_clock"] else "")
+    )
+    for name in plan["files"]:
+        print(f"  {name:<21} {args.out / name}")
+    return 0
 
 
 def _cmd_appraise(args: argparse.Namespace) -> int:
@@ -214,6 +252,7 @@ def add_sample_parser(subparsers: argparse._SubParsersAction) -> None:
                       help="expected error rate in percent: size the differences")  # fmt: skip
     size.add_argument("--json", action="store_true", help="print JSON")
     size.set_defaults(handler=_guarded(_cmd_size))
+    _add_draw_parser(sub)
     appr = sub.add_parser("appraise", help="appraise a reviewed sample (or --attribute)")
     appr.add_argument("--worksheet", type=Path, metavar="FILE", help="CSV or XLSX worksheet")
     appr.add_argument("--universe", type=int, metavar="N", help="units in the universe")
@@ -224,3 +263,31 @@ def add_sample_parser(subparsers: argparse._SubParsersAction) -> None:
     appr.add_argument("--errors", type=int, metavar="x", help="with --attribute")
     appr.add_argument("--json", action="store_true", help="print JSON")
     appr.set_defaults(handler=_guarded(_cmd_appraise))
+
+
+def _add_draw_parser(sub: argparse._SubParsersAction) -> None:
+    draw = sub.add_parser(
+        "draw",
+        help="draw the sample from a finished audit's universe and write the review worksheet",
+        description="Number the universe of a finished `run` (frame.csv), draw the RAT-STATS "
+        "sample, and write the review worksheet pre-filled from the findings, with the "
+        "sampling plan.",
+    )
+    add = draw.add_argument
+    add("--audit", type=Path, required=True, metavar="AUDIT_OUT", help=_HELP["audit"])
+    add("--unit", choices=UNITS, required=True, help="sampling unit")
+    add("--size", required=True, metavar="n", help=_HELP["size"])
+    add("--spares", type=int, default=0, metavar="k", help="spares per stratum (default 0)")
+    add("--seed", type=_seed, metavar="SEED", help=_HELP["seed"])
+    add("--strata", metavar="BOUNDS", help=_HELP["strata"])
+    add("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    draw.set_defaults(handler=_guarded(_cmd_draw))
+
+
+_HELP = {
+    "audit": "output folder of a finished `therapy-audit run` (with run.json)",
+    "size": "sample size; with --strata a total shared in proportion to the strata, or one "
+    "size per stratum: n1,n2,...",
+    "seed": "random-number seed (default: made from the clock and recorded)",
+    "strata": "stratify by paid amount: ascending dollar bounds, e.g. 100,500",
+}

@@ -1,0 +1,145 @@
+"""The universe of a finished audit, for `sample draw`: run.json read, its inputs found at the
+paths it recorded and checked against their SHA-256, the claims read and checked as the run did
+(same mapping, redaction and period), and the audit's findings. Every problem is one InputError
+line."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from flows.inputs.mapping import load_mapping
+from flows.inputs.read import read_export
+from flows.inputs.redact import KEY_ENV, redact_raw
+from flows.run.record import RUN_JSON
+from flows.schedule.drop import parse_period
+from flows.state.history import describe_inputs
+from schemas.errors import InputError
+from schemas.normalize import normalize
+from schemas.validate import validate_export
+
+FINDINGS_PARQUET = "findings.parquet"
+EXPORTS = ("claims", "notes", "plans", "providers")
+
+
+@dataclass(frozen=True)
+class AuditUniverse:
+    """The accepted claim lines of the audit (within its period) and what was left out."""
+
+    run: dict[str, Any]
+    claims: pl.DataFrame
+    findings: pl.DataFrame
+    rows_read: int
+    rows_quarantined: int
+    rows_outside_period: int
+    claims_sha256: str
+
+
+def load_run(audit: Path) -> dict[str, Any]:
+    path = audit / RUN_JSON
+    if not path.is_file():
+        raise InputError(
+            f"'{audit}' has no {RUN_JSON}: give the output folder of a finished `therapy-audit run`"
+        )
+    try:
+        run = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        raise InputError(f"'{path}' is not a run record (not readable JSON)") from None
+    inputs = run.get("inputs") if isinstance(run, dict) else None
+    if not isinstance(inputs, dict) or not isinstance(inputs.get("claims"), dict):
+        raise InputError(f"'{path}' records no inputs: re-run the audit")
+    if not all(isinstance(i, dict) and i.get("path") for i in inputs.values()):
+        raise InputError(
+            f"'{path}' records no input paths (an older version wrote it): re-run the audit"
+        )
+    return run
+
+
+def _check_inputs(run: dict[str, Any], audit: Path) -> str:
+    """Hash the inputs where run.json says they are; one line naming the first that changed."""
+    inputs = run["inputs"]
+    paths = {e: Path(inputs[e]["path"]) for e in EXPORTS if e in inputs}
+    for export, path in paths.items():
+        if not path.exists():
+            raise InputError(
+                f"the audit's {export} input '{path}' (from {audit / RUN_JSON}) no longer exists"
+            )
+    try:
+        now = describe_inputs(
+            paths["claims"], paths["notes"], paths["plans"], providers=paths.get("providers")
+        )
+    except (KeyError, OSError) as err:
+        raise InputError(f"the audit's inputs could not be read ({type(err).__name__})") from None
+    for export, info in now.items():
+        if info["sha256"] != inputs[export].get("sha256"):
+            raise InputError(
+                f"the audit's {export} input '{paths[export]}' has changed since the run "
+                "(SHA-256 differs): re-run the audit before drawing its sample"
+            )
+    return str(now["claims"]["sha256"])
+
+
+def _check_key(claims: pl.DataFrame, findings: pl.DataFrame) -> None:
+    """A key other than the run's makes other pseudonyms: the findings' ids then differ."""
+    keys = ["claim_id", "line_number"]
+    ours = claims.select(*keys, pl.col("patient_id").alias("ours"))
+    theirs = findings.select(pl.col(keys[0]), pl.col(keys[1]).cast(ours.schema[keys[1]]),
+                             "patient_id")  # fmt: skip
+    if theirs.join(ours, on=keys).filter(pl.col("patient_id") != pl.col("ours")).height:
+        raise InputError(
+            f"{KEY_ENV} is not the key the audit was redacted with: its patient pseudonyms differ"
+        )
+
+
+def load_universe(audit: Path, *, patient_ids: bool) -> AuditUniverse:
+    """The run's claims, as accepted by the contract, in its period; `patient_ids`: the unit
+    needs patient ids (a redacted run's are then re-hashed with the run's key)."""
+    if not audit.is_dir():
+        raise InputError(f"audit folder '{audit}' does not exist or is not a folder")
+    run = load_run(audit)
+    findings_path = audit / FINDINGS_PARQUET
+    if not findings_path.is_file():
+        raise InputError(f"'{audit}' has no {FINDINGS_PARQUET}: re-run the audit")
+    claims_sha = _check_inputs(run, audit)
+    options = run.get("options") or {}
+    mapping = load_mapping(options["mapping"]) if options.get("mapping") else None
+    raw = read_export("claims", run["inputs"]["claims"]["path"], mapping)
+    if options.get("redact") and patient_ids:
+        # the same pseudonyms as the run's findings only with the run's key (flows/inputs/redact)
+        key = os.environ.get(KEY_ENV, "")
+        if not key:
+            raise InputError(
+                f"the audit was redacted: set {KEY_ENV} to its key to draw patient-days, or "
+                "draw claims or lines"
+            )
+        raw = redact_raw(raw, key.encode("utf-8"))
+    normalized = normalize("claims", raw.frame, raw.formats)
+    result = validate_export("claims", normalized.typed, normalized.failures)
+    accepted = result.accepted
+    period = parse_period(options.get("period"))
+    outside = 0
+    if period is not None:
+        start, end = period
+        kept = accepted.filter(pl.col("service_date").is_between(start, end, closed="both"))
+        outside = accepted.height - kept.height
+        accepted = kept
+    try:
+        findings = pl.read_parquet(findings_path)
+    except Exception as err:  # a damaged file is one line, not a traceback
+        raise InputError(f"'{findings_path}' could not be read ({type(err).__name__})") from None
+    if options.get("redact") and patient_ids and findings.height:
+        _check_key(accepted, findings)
+    return AuditUniverse(
+        run=run,
+        claims=accepted,
+        findings=findings,
+        rows_read=result.rows_read,
+        rows_quarantined=result.rows_read - result.rows_accepted,
+        rows_outside_period=outside,
+        claims_sha256=claims_sha,
+    )

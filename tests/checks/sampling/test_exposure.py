@@ -1,0 +1,64 @@
+"""The exposure the findings imply: universe of paid claims, their differences, and the expected
+point estimate and one-sided 90 % lower limit of a random sample of claims."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import statistics
+
+import polars as pl
+import pytest
+
+from checks.sampling.exposure import expected_exposure
+from checks.sampling.quantiles import two_sided_t
+
+DAY = dt.date(2026, 3, 2)
+
+
+def _lines(paid: list[float | None]) -> pl.LazyFrame:
+    return pl.DataFrame(
+        {
+            "claim_id": [f"C{i}" for i in range(len(paid))],
+            "line_number": [1] * len(paid),
+            "patient_id": ["P1"] * len(paid),
+            "service_date": [DAY] * len(paid),
+            "paid_amount": paid,
+        }
+    ).lazy()
+
+
+def _findings(rows: list[tuple[str, float]]) -> pl.LazyFrame:
+    return pl.DataFrame(
+        {
+            "claim_id": [c for c, _ in rows],
+            "line_number": [1] * len(rows),
+            "rule_id": ["UNITS-MUE"] * len(rows),
+            "amount_at_risk": [a for _, a in rows],
+            "evidence": ["MUE=4"] * len(rows),
+        }
+    ).lazy()
+
+
+def test_universe_differences_and_expected_limits() -> None:
+    paid = [100.0, 50.0, 80.0, 0.0, None, 20.0]  # C3 and C4 are not paid: outside the universe
+    findings = [("C0", 30.0), ("C1", 70.0), ("C3", 10.0), ("C0", 10.0)]  # C1 capped at 50
+    e = expected_exposure(_lines(paid), _findings(findings), sample_size=3)
+    assert e is not None
+    assert (e.universe_claims, e.paid_total, e.at_risk_total) == (4, 250.0, 80.0)
+    assert (e.claims_in_error, e.error_rate, e.dollar_error_rate) == (2, 0.5, 80 / 250)
+    sd = statistics.stdev([30.0, 50.0, 0.0, 0.0])
+    se = 4 * sd / math.sqrt(3) * math.sqrt(1 / 4)
+    assert e.point_estimate == 80.0 and e.se_total == pytest.approx(se, abs=0.005)
+    assert e.t == two_sided_t(0.80, 2)
+    assert e.lower_limit_one_sided_90 == pytest.approx(80.0 - e.t * se, abs=0.01)
+
+
+def test_a_census_has_no_sampling_error() -> None:
+    e = expected_exposure(_lines([10.0, 20.0]), _findings([("C1", 5.0)]))
+    assert e is not None and e.sample_size == 2
+    assert e.se_total == 0.0 and e.lower_limit_one_sided_90 == e.point_estimate == 5.0
+
+
+def test_nothing_paid() -> None:
+    assert expected_exposure(_lines([0.0]), _findings([])) is None
