@@ -27,8 +27,8 @@ def _since(running: pl.Expr, value: pl.Expr, start: str) -> pl.Expr:
     title="Treatment past the 10th treatment day without a progress report",
     severity="error",
     citation=(
-        "CMS Pub. 100-02 Ch. 15 §220.3 D (progress report at least once every 10 treatment "
-        "days, written by the clinician, not an assistant)"
+        "CMS Pub. 100-02 Ch. 15 §220.3 D (a clinician's progress report at least once every "
+        "10 treatment days; an assistant's report does not take its place)"
     ),
     params=(
         Param(
@@ -45,7 +45,8 @@ def _since(running: pl.Expr, value: pl.Expr, start: str) -> pl.Expr:
         Param(
             "assistant_roles",
             ["PTA", "OTA", "SLPA"],
-            "provider roles (providers export) that may not write a progress report",
+            "provider roles (providers export) whose progress report does not start a new "
+            "reporting period",
         ),
     ),
     needs=("notes.note_type",),
@@ -62,7 +63,8 @@ def progress_report_late(
     note (notes' `note_type`): treatment days are the days with a billed line of that
     discipline, counted after the report's own day; a day with a report starts the count anew.
     With the providers export, a report written by an assistant (PTA, OTA, SLPA) starts no new
-    period, and the lines of its day are flagged as well.
+    period (an assistant may write elements of the report between the clinician's reports; only
+    the lack of a clinician's report in the period is a breach), and the evidence names it.
 
     Days before the first report in the export are not judged (the evaluation may predate the
     export). Medicare pays no treatment past a missing progress report (§220.3 D), so the whole
@@ -131,29 +133,19 @@ def progress_report_late(
         )
     )
     late = ((pl.col("treat") == 1) & (pl.col("count") > max_treatment_days)).fill_null(False)
-    bad_days = days.filter(late | pl.col("by_assistant")).select(
+    # an assistant may write elements of a progress report (§220.3 D): its day is no breach, it
+    # only does not restart the count
+    bad_days = days.filter(late).select(
         *DAY, "count", "last_report", late=late, by_assistant=pl.col("by_assistant")
     )
     lines = billed_lines(data).join(bad_days, on=DAY, how="inner")
-    why = (
-        pl.when(pl.col("late") & pl.col("by_assistant"))
-        .then(
-            pl.format(
-                "treatment day {} since the last clinician's report on {}, and the progress "
-                "report of this day was written by an assistant",
-                pl.col("count"),
-                pl.col("last_report").dt.to_string("%Y-%m-%d"),
-            )
-        )
-        .when(pl.col("late"))
-        .then(
-            pl.format(
-                "treatment day {} since the last evaluation or progress report on {}",
-                pl.col("count"),
-                pl.col("last_report").dt.to_string("%Y-%m-%d"),
-            )
-        )
-        .otherwise(pl.lit("the progress report of this day was written by an assistant"))
+    why = pl.format(
+        "treatment day {} since the last evaluation or progress report on {}{}",
+        pl.col("count"),
+        pl.col("last_report").dt.to_string("%Y-%m-%d"),
+        pl.when(pl.col("by_assistant"))
+        .then(pl.lit(" (this day's report, by an assistant, does not restart the count)"))
+        .otherwise(pl.lit("")),
     )
     return rule_output(
         lines,

@@ -11,7 +11,7 @@ from tests.support.rulekit import NPI_A, NPI_B, Case, check_case, claim, note, p
 
 D = (
     "CMS Pub. 100-02 Ch. 15 §220.3 D: a progress report at least once every 10 treatment days, "
-    "written by the clinician, not an assistant"
+    "by the clinician; an assistant's report does not restart the count"
 )
 R = "PROGRESS-REPORT-LATE"
 START = dt.date(2026, 3, 2)
@@ -70,9 +70,10 @@ CASES = [
          claims=ELEVEN[0], notes=ELEVEN[1]),
     Case(R, "a progress report on day 11 starts the count anew", "clean", source=D,
          claims=WITH_REPORT[0], notes=WITH_REPORT[1]),
-    Case(R, "progress report written by a PTA", "flag", source=D, providers=[PTA],
-         claims=BY_PTA[0], notes=BY_PTA[1], expected={line(8): None, line(12): None,
-                                                       line(13): None}),
+    Case(R, "progress report written by a PTA: its own day is clean, no new period", "flag",
+         source=D + "; assistants may write elements of the report between clinician reports",
+         providers=[PTA], claims=BY_PTA[0], notes=BY_PTA[1],
+         expected={line(12): None, line(13): None}),
     Case(R, "the PTA's report without a providers export counts", "boundary", source=D,
          claims=BY_PTA[0], notes=BY_PTA[1]),
     Case(R, "no report in the export: not judged", "clean", source=D,
@@ -101,3 +102,12 @@ def test_message_counts_the_days() -> None:
         "treatment day 11 since the last evaluation or progress report on 2026-03-02"
         in (out["message"][0])
     )
+
+
+def test_a_late_assistant_report_is_named_and_does_not_restart() -> None:
+    claims, notes = visits(13, {1: "evaluation", 12: "progress"}, npi={12: NPI_B})
+    case = Case(R, "PTA report on the 11th day", "flag", source=D, providers=[PTA],
+                claims=claims, notes=notes, expected={line(12): None, line(13): None})  # fmt: skip
+    out = check_case(case).sort("claim_id")
+    assert out["message"].str.contains("does not restart").to_list() == [True, False]
+    assert out["evidence"].str.contains("report by assistant=true").to_list() == [True, False]
