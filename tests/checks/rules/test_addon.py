@@ -13,6 +13,10 @@ PSY = (
     "CPT psychotherapy with E/M: +90833/+90836/+90838 code first the E/M service "
     "(99202-99239, 99304-99316, 99341-99350); CMS NCCI add-on code edits"
 )
+NCCI = (
+    "CMS NCCI Policy Manual Ch. 1 (Type I add-on edits): the primary procedure is reported by "
+    "the same practitioner for the same patient and date; CPT add-on convention"
+)
 L1, L2 = ("C1", 1), ("C1", 2)
 R = "ADDON-NO-PRIMARY"
 
@@ -27,8 +31,10 @@ CASES = [
          expected={L1: None}),
     Case(R, "97130 with 97129 the same day", "clean", source=ADDON,
          claims=[cog("97129"), cog("97130", 2, units=2)]),
-    Case(R, "97129 on another claim of the day, another provider", "clean", source=ADDON,
-         claims=[cog("97130"), claim("C2", code="97129", npi=NPI_B)]),
+    Case(R, "97129 on another claim of the day, another provider", "flag", source=NCCI,
+         claims=[cog("97130"), claim("C2", code="97129", npi=NPI_B)], expected={L1: None}),
+    Case(R, "97129 on another claim of the day, same provider", "clean", source=NCCI,
+         claims=[cog("97130"), claim("C2", code="97129")]),
     Case(R, "97129 the day before", "boundary", source=ADDON,
          claims=[cog("97129", date="2026-03-01"), cog("97130", 2)], expected={L2: None}),
     Case(R, "97129 for another patient", "flag", source=ADDON,
