@@ -11,7 +11,11 @@ from tests.support.rulekit import NPI_B, Case, check_case, claim
 ADDON = "CPT add-on convention: +97130 is reported with 97129 the same day; CMS NCCI add-on edits"
 PSY = (
     "CPT psychotherapy with E/M: +90833/+90836/+90838 code first the E/M service "
-    "(99202-99239, 99304-99316, 99341-99350); CMS NCCI add-on code edits"
+    "(99202-99255, 99281-99285, 99304-99316, 99341-99350); CMS NCCI add-on code edits"
+)
+MORE = (
+    "CPT add-on codes: +90785 with 90791/90792/90832/90834/90837/90853, +90840 with 90839, "
+    "+97546 with 97545, +92608 with 92607, +92618 with 92605; CMS NCCI add-on code edits"
 )
 NCCI = (
     "CMS NCCI Policy Manual Ch. 1 (Type I add-on edits): the primary procedure is reported by "
@@ -58,6 +62,30 @@ CASES = [
                  cog("90838", 2, payer="commercial", mods=None)], expected={L2: None}),
     Case(R, "90833 with 99350, the range's last home visit code", "boundary", source=PSY,
          claims=[cog("99350", mods=None), cog("90833", 2, mods=None)]),
+    Case(R, "90836 with an emergency department visit 99283", "clean", source=PSY,
+         claims=[cog("99283", mods=None), cog("90836", 2, mods=None)]),
+    Case(R, "90838 with an office consultation 99245", "boundary", source=PSY,
+         claims=[cog("99245", mods=None), cog("90838", 2, mods=None)]),
+    Case(R, "90833 with an inpatient consultation 99252", "boundary", source=PSY,
+         claims=[cog("99252", mods=None), cog("90833", 2, mods=None)]),
+    Case(R, "90785 interactive complexity alone", "flag", source=MORE,
+         claims=[cog("90785", mods=None)], expected={L1: None}),
+    Case(R, "90785 with 90834", "clean", source=MORE,
+         claims=[cog("90834", mods=None), cog("90785", 2, mods=None)]),
+    Case(R, "90785 with group psychotherapy 90853", "clean", source=MORE,
+         claims=[cog("90853", mods=None), cog("90785", 2, mods=None)]),
+    Case(R, "90840 with crisis psychotherapy 90839", "clean", source=MORE,
+         claims=[cog("90839", mods=None), cog("90840", 2, mods=None)]),
+    Case(R, "90840 with 90837 is not a crisis session", "flag", source=MORE,
+         claims=[cog("90837", mods=None), cog("90840", 2, mods=None)], expected={L2: None}),
+    Case(R, "97546 without work hardening 97545", "flag", source=MORE,
+         claims=[cog("97546")], expected={L1: None}),
+    Case(R, "97546 with 97545", "clean", source=MORE,
+         claims=[cog("97545"), cog("97546", 2)]),
+    Case(R, "92608 with 92607", "clean", source=MORE,
+         claims=[cog("92607", mods="GN"), cog("92608", 2, mods="GN")]),
+    Case(R, "92618 without 92605", "flag", source=MORE,
+         claims=[cog("92618", mods="GN")], expected={L1: None}),
 ]
 # fmt: on
 
