@@ -39,8 +39,9 @@ def _since(running: pl.Expr, value: pl.Expr, start: str) -> pl.Expr:
         ),
         Param(
             "report_types",
-            ["evaluation", "re-evaluation", "progress"],
-            "note types (notes' note_type) that start a new reporting period",
+            ["evaluation", "re-evaluation", "progress", "discharge"],
+            "note types (notes' note_type) that start a new reporting period (a clinician's "
+            "discharge note is a progress report for the period it closes, §220.3 D)",
         ),
         Param(
             "assistant_roles",
@@ -61,7 +62,9 @@ def progress_report_late(
     """Per patient and plan discipline (PT, OT, SLP), the billed lines of each treatment day
     after the `max_treatment_days`-th since the last evaluation, re-evaluation or progress
     note (notes' `note_type`): treatment days are the days with a billed line of that
-    discipline, counted after the report's own day; a day with a report starts the count anew.
+    discipline, counted from the evaluation's own day (the first day of the episode is day 1 of
+    the first period, §220.3 D) and after a re-evaluation's or progress report's day; a day with
+    a report starts the count anew.
     With the providers export, a report written by an assistant (PTA, OTA, SLPA) starts no new
     period (an assistant may write elements of the report between the clinician's reports; only
     the lack of a clinician's report in the period is a breach), and the evidence names it.
@@ -85,6 +88,7 @@ def progress_report_late(
         "service_date",
         "discipline",
         by_assistant=pl.col("by_assistant").fill_null(False),
+        opens=pl.col("note_type").str.to_lowercase() == "evaluation",
     ).cache()
     # a report of unknown discipline stands for every discipline treated that day
     treated = (
@@ -98,11 +102,17 @@ def progress_report_late(
     unknown = reports.filter(pl.col("discipline").is_null()).drop("discipline")
     spread = treated.join(unknown, on=["patient_id", "service_date"], how="inner")
     report_days = (
-        pl.concat([known.select(*DAY, "by_assistant"), spread.select(*DAY, "by_assistant")])
+        pl.concat(
+            [
+                known.select(*DAY, "by_assistant", "opens"),
+                spread.select(*DAY, "by_assistant", "opens"),
+            ]
+        )
         .group_by(DAY)
         .agg(
             anchor=(~pl.col("by_assistant")).any(),
             by_assistant=pl.col("by_assistant").any(),
+            opens=(pl.col("opens") & ~pl.col("by_assistant")).any(),
         )
     )
     days = (
@@ -112,6 +122,7 @@ def progress_report_late(
             pl.col("treat").fill_null(0),
             pl.col("anchor").fill_null(False),
             pl.col("by_assistant").fill_null(False),
+            pl.col("opens").fill_null(False),
         )
         .sort(*DAY)
         # one masked pass over the sorted days instead of windows over millions of small groups
@@ -122,9 +133,11 @@ def progress_report_late(
         .with_columns(
             # reports so far in the patient's discipline: 0 before the first clinician's report
             period=_since(pl.col("anchor").cast(pl.Int64).cum_sum(), pl.col("anchor"), "_first"),
-            # treatment days after the period's report day (the first row of its period)
+            # treatment days after the period's report day (the first row of its period); an
+            # evaluation opening the episode is itself day 1 (§220.3 D: the first period begins on
+            # the episode's first day, whatever the service; later ones the day after the report)
             count=_since(pl.col("treat").cum_sum(), pl.col("treat"), "_start")
-            - _at_start(pl.col("treat"), "_start"),
+            - _at_start(pl.col("treat") * (~pl.col("opens")).cast(pl.Int64), "_start"),
             last_report=_at_start(pl.col("service_date"), "_start"),
         )
         # before the first clinician's report nothing is counted

@@ -6,7 +6,7 @@ Clean billing: every Medicare PT, SLP and OT line past the year's therapy thresh
 the fee schedule's rate x units, else paid / (1 - 20 % coinsurance)), per beneficiary and year,
 PT and SLP together and OT apart, in order of date, claim and line; every therapy line names its
 provider's discipline with GP or GO; assistants document nothing (so no line needs CQ or CO);
-a progress report falls on every ninth treatment day (flows/synth/staff.py).
+a progress report falls on every eighth treatment day (flows/synth/staff.py).
 
 | injection | where | rule, at risk |
 |---|---|---|
@@ -37,7 +37,7 @@ KX_COINSURANCE = 0.20
 ASSISTANT_SHARE = 0.15  # the CQ/CO payment reduction the ASSISTANT-MOD-MISSING label puts at risk
 EVAL_DISCIPLINE = {"97161": "PT", "97162": "PT", "97163": "PT", "97165": "OT", "97166": "OT",
                    "97167": "OT"}  # fmt: skip
-REPORTS = ("evaluation", "re-evaluation", "progress")
+REPORTS = ("evaluation", "re-evaluation", "progress", "discharge")  # as the rule counts
 MAX_TREATMENT_DAYS = 10
 TIMED = ("97110", "97112", "97116", "97140", "97530", "97535")
 
@@ -262,10 +262,17 @@ def progress_late(
     days = (
         notes.join(first, on="patient_id", how="semi")
         .group_by(*key, "service_date")
-        .agg(anchor=pl.col("note_type").is_in(REPORTS).any())
+        .agg(
+            anchor=pl.col("note_type").is_in(REPORTS).any(),
+            opens=(pl.col("note_type") == "evaluation").any(),
+        )
         .sort(*key, "service_date")
         .with_columns(period=pl.col("anchor").cum_sum().over(key))
-        .with_columns(count=pl.int_range(pl.len()).over(*key, "period"))
+        # the evaluation opening the episode is treatment day 1 of the first period
+        .with_columns(
+            count=pl.int_range(pl.len()).over(*key, "period")
+            + pl.col("opens").first().over(*key, "period").cast(pl.Int64)
+        )
         .filter((pl.col("count") > MAX_TREATMENT_DAYS) & (pl.col("period") > 0))
     )
     late = lines.join(days, on=[*key, "service_date"], how="semi").with_columns(
