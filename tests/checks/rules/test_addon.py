@@ -107,3 +107,19 @@ def test_without_the_addon_table_the_rule_is_not_applicable() -> None:
 def test_addon_evidence_names_the_primaries() -> None:
     out = check_case(CASES[0])
     assert "97129" in out["evidence"][0] and "97129" in out["message"][0]
+
+
+def test_therapy_addons_and_their_primaries_are_always_therapy() -> None:
+    """CMS's annual therapy code list has both codes of each therapy add-on pair (work
+    hardening 97545/97546, device evaluations 92607/92608 and 92605/92618, cognitive 97129/97130):
+    MOD-THERAPY-MISSING then wants GP/GO/GN on either line (Pub. 100-04 Ch. 5 §20.1)."""
+    import polars as pl
+
+    from data import ADDON_CODES, THERAPY_CODES
+
+    always = set(pl.read_csv(THERAPY_CODES, schema_overrides={"code": pl.String})["code"])
+    pairs = pl.read_csv(ADDON_CODES, schema_overrides={"addon": pl.String, "primary": pl.String})
+    therapy = pairs.filter(pl.col("addon").str.contains(r"^9(7|260|261)"))
+    assert therapy.height >= 4
+    for addon, primary in therapy.select("addon", "primary").iter_rows():
+        assert addon in always and primary in always, (addon, primary)
