@@ -70,8 +70,10 @@ def progress_report_late(
     the lack of a clinician's report in the period is a breach), and the evidence names it.
 
     Days before the first report in the export are not judged (the evaluation may predate the
-    export). Medicare pays no treatment past a missing progress report (§220.3 D), so the whole
-    line is at risk; Medicare profile only by default. Needs notes' note_type.
+    export). A missing progress report leaves the services past it without the documentation
+    §220.3 D requires, which a reviewer may deny, so the whole line is put at risk (an
+    estimate: a later report or other records may still support them); Medicare profile only
+    by default. Needs notes' note_type.
     """
     kinds = [k.lower() for k in report_types]
     reports = data.notes.filter(pl.col("note_type").str.to_lowercase().is_in(kinds))
