@@ -9,7 +9,9 @@ from checks.declare import rule
 from checks.reference import latest_rows
 
 code_col = pl.col("procedure_code")
-DAY_KEY = ["patient_id", "service_date"]
+# NCCI add-on edits (Type I) and CPT: the primary is billed by the same practitioner for the
+# same patient and date
+DAY_KEY = ["patient_id", "service_date", "rendering_npi"]
 
 
 @rule(
@@ -23,9 +25,10 @@ DAY_KEY = ["patient_id", "service_date"]
     needs=("reference.addon_codes",),
 )
 def addon_no_primary(data: AuditData) -> pl.LazyFrame:
-    """Billed add-on code with no billed line of one of its primary codes for the same patient
-    and date of service (97130 without 97129; the psychotherapy add-ons 90833, 90836 and 90838
-    without an evaluation and management visit), any rendering provider and payer.
+    """Billed add-on code with no billed line of one of its primary codes by the same rendering
+    provider for the same patient and date of service (97130 without 97129; the psychotherapy
+    add-ons 90833, 90836 and 90838 without an evaluation and management visit), any payer: a
+    primary billed by another practitioner does not carry the add-on.
 
     The pairs are the versioned add-on table (data/reference/addon_codes.csv, year and source
     on every row; the table of the latest year not after the service year). An add-on is never
@@ -72,13 +75,15 @@ def addon_no_primary(data: AuditData) -> pl.LazyFrame:
         supported=NULL_INT,
         excess=NULL_INT,
         message=pl.format(
-            "Add-on code {} was billed without its primary code ({}) for the patient on {}.",
+            "Add-on code {} was billed without its primary code ({}) by the same provider for "
+            "the patient on {}.",
             code_col,
             primaries_text,
             pl.col("service_date").dt.to_string("%Y-%m-%d"),
         ),
         evidence=pl.format(
-            "add-on={}; primary codes={}; none billed for the patient that day; units={}",
+            "add-on={}; primary codes={}; none billed by the rendering provider for the patient "
+            "that day; units={}",
             code_col,
             primaries_text,
             pl.col("units"),

@@ -71,21 +71,38 @@ def doc_no_note(data: AuditData) -> pl.LazyFrame:
             "a signature more than this many days after the date of service is late (the "
             "practice's or payer's timeliness policy; CMS names no number)",
         ),
-        Param("unsigned_severity", "error", "severity when a matched note is unsigned"),
+        Param(
+            "unsigned_severity",
+            "error",
+            "severity when no signed note documents the line (the whole line is at risk)",
+        ),
+        Param(
+            "partly_unsigned_severity",
+            "warning",
+            "severity when a matched note row is unsigned but a signed note documents the line "
+            "(no money: a signature attestation may cure it)",
+        ),
         Param("late_severity", "warning", "severity when the notes are signed, but late"),
     ),
     needs=("notes.signed_at",),
 )
 def doc_note_unsigned(
-    data: AuditData, *, late_after_days: int, unsigned_severity: str, late_severity: str
+    data: AuditData,
+    *,
+    late_after_days: int,
+    unsigned_severity: str,
+    partly_unsigned_severity: str,
+    late_severity: str,
 ) -> pl.LazyFrame:
     """Billed line whose matched notes (same patient, date, code and discipline) include one
     with no signature (`signed_at` blank), or are all signed but one more than
     `late_after_days` days after the date of service.
 
-    An unsigned entry does not authenticate the service (Pub. 100-08 Ch. 3 §3.3.2.4), so with
-    severity error the whole line is at risk; a late signature is a warning that puts no money
-    at risk, the note still documenting the service. Not applicable when no note of the export
+    When no signed note documents the line, nothing authenticates the service (Pub. 100-08
+    Ch. 3 §3.3.2.4): with severity error the whole line is at risk. When a signed note does and
+    another row (a draft, an addendum) is unsigned, a warning without money: the evidence says
+    a signature attestation may cure it. A late signature is a warning that puts no money at
+    risk, the note still documenting the service. Not applicable when no note of the export
     has a signature date at all (an export without the column, not a practice that signs
     nothing).
     """
@@ -99,10 +116,25 @@ def doc_note_unsigned(
         unsigned=signed.is_null(),
         days_late=days_late,
     )
+    bad = bad.cache()
+    # the signed note rows of the (few) services with an unsigned one: do they document the line?
+    signed_rows = (
+        data.notes.filter(signed.is_not_null())
+        .join(bad.filter(pl.col("unsigned")).select(SERVICE_ID).unique(), on=SERVICE_ID, how="semi")
+        .select(SERVICE_ID, pl.col("discipline").alias("_note_discipline"))
+    )
+    billed = billed_lines(data).select(
+        *LINE_KEY, SERVICE_ID, "discipline", "procedure_code", "units"
+    )
+    with_signed = (
+        billed.join(signed_rows, on=SERVICE_ID, how="inner")
+        .filter(documents_line(pl.col("_note_discipline")))
+        .select(*LINE_KEY)
+        .unique()
+        .with_columns(has_signed=pl.lit(True))
+    )
     lines = (
-        billed_lines(data)
-        .select(*LINE_KEY, SERVICE_ID, "discipline", "procedure_code", "units")
-        .join(bad, on=SERVICE_ID, how="inner")
+        billed.join(bad, on=SERVICE_ID, how="inner")
         .filter(documents_line(pl.col("_note_discipline")))
         .group_by(LINE_KEY)
         .agg(
@@ -111,16 +143,33 @@ def doc_note_unsigned(
             late=pl.col("note_id").filter(~pl.col("unsigned")).unique().sort().str.join(";"),
             days_late=pl.col("days_late").max(),
         )
+        .join(with_signed, on=list(LINE_KEY), how="left")
+        .with_columns(pl.col("has_signed").fill_null(False))
     )
     is_unsigned = pl.col("unsigned") != ""
-    severity = pl.when(is_unsigned).then(pl.lit(unsigned_severity)).otherwise(pl.lit(late_severity))
+    cured = is_unsigned & pl.col("has_signed")
+    severity = (
+        pl.when(cured)
+        .then(pl.lit(partly_unsigned_severity))
+        .when(is_unsigned)
+        .then(pl.lit(unsigned_severity))
+        .otherwise(pl.lit(late_severity))
+    )
     whole_line = severity == "error"
     return rule_output(
         lines,
         supported=pl.when(whole_line).then(NULL_INT).otherwise(units_col),
         excess=pl.when(whole_line).then(NULL_INT).otherwise(pl.lit(0, dtype=pl.Int64)),
-        message=pl.when(is_unsigned)
-        .then(pl.format("{} was billed but a note documenting it is not signed.", code_col))
+        message=pl.when(cured)
+        .then(
+            pl.format(
+                "{} was billed and a signed note documents it, but another note row of it is "
+                "not signed.",
+                code_col,
+            )
+        )
+        .when(is_unsigned)
+        .then(pl.format("{} was billed but no signed note documents it.", code_col))
         .otherwise(
             pl.format(
                 "{} was billed and its note was signed {} days after the service (more than {}).",
@@ -130,11 +179,21 @@ def doc_note_unsigned(
             )
         ),
         evidence=pl.format(
-            "unsigned notes={}; late notes={}; most days late={}; limit={} days",
+            "unsigned notes={}; late notes={}; most days late={}; limit={} days{}",
             pl.when(is_unsigned).then(pl.col("unsigned")).otherwise(pl.lit("none")),
             pl.when(pl.col("late") != "").then(pl.col("late")).otherwise(pl.lit("none")),
             pl.col("days_late").cast(pl.String).fill_null("none"),
             pl.lit(late_after_days),
+            pl.when(cured)
+            .then(
+                pl.lit(
+                    "; a signed note documents the line; a signature attestation may cure the "
+                    "unsigned entry (Pub. 100-08 Ch. 3 §3.3.2.4)"
+                )
+            )
+            .when(is_unsigned)
+            .then(pl.lit("; no signed note documents the line"))
+            .otherwise(pl.lit("")),
         ),
         severity=severity,
     )

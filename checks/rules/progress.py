@@ -27,8 +27,8 @@ def _since(running: pl.Expr, value: pl.Expr, start: str) -> pl.Expr:
     title="Treatment past the 10th treatment day without a progress report",
     severity="error",
     citation=(
-        "CMS Pub. 100-02 Ch. 15 §220.3 D (progress report at least once every 10 treatment "
-        "days, written by the clinician, not an assistant)"
+        "CMS Pub. 100-02 Ch. 15 §220.3 D (a clinician's progress report at least once every "
+        "10 treatment days; an assistant's report does not take its place)"
     ),
     params=(
         Param(
@@ -39,13 +39,15 @@ def _since(running: pl.Expr, value: pl.Expr, start: str) -> pl.Expr:
         ),
         Param(
             "report_types",
-            ["evaluation", "re-evaluation", "progress"],
-            "note types (notes' note_type) that start a new reporting period",
+            ["evaluation", "re-evaluation", "progress", "discharge"],
+            "note types (notes' note_type) that start a new reporting period (a clinician's "
+            "discharge note is a progress report for the period it closes, §220.3 D)",
         ),
         Param(
             "assistant_roles",
             ["PTA", "OTA", "SLPA"],
-            "provider roles (providers export) that may not write a progress report",
+            "provider roles (providers export) whose progress report does not start a new "
+            "reporting period",
         ),
     ),
     needs=("notes.note_type",),
@@ -60,13 +62,18 @@ def progress_report_late(
     """Per patient and plan discipline (PT, OT, SLP), the billed lines of each treatment day
     after the `max_treatment_days`-th since the last evaluation, re-evaluation or progress
     note (notes' `note_type`): treatment days are the days with a billed line of that
-    discipline, counted after the report's own day; a day with a report starts the count anew.
+    discipline, counted from the evaluation's own day (the first day of the episode is day 1 of
+    the first period, §220.3 D) and after a re-evaluation's or progress report's day; a day with
+    a report starts the count anew.
     With the providers export, a report written by an assistant (PTA, OTA, SLPA) starts no new
-    period, and the lines of its day are flagged as well.
+    period (an assistant may write elements of the report between the clinician's reports; only
+    the lack of a clinician's report in the period is a breach), and the evidence names it.
 
     Days before the first report in the export are not judged (the evaluation may predate the
-    export). Medicare pays no treatment past a missing progress report (§220.3 D), so the whole
-    line is at risk; Medicare profile only by default. Needs notes' note_type.
+    export). A missing progress report leaves the services past it without the documentation
+    §220.3 D requires, which a reviewer may deny, so the whole line is put at risk (an
+    estimate: a later report or other records may still support them); Medicare profile only
+    by default. Needs notes' note_type.
     """
     kinds = [k.lower() for k in report_types]
     reports = data.notes.filter(pl.col("note_type").str.to_lowercase().is_in(kinds))
@@ -83,6 +90,7 @@ def progress_report_late(
         "service_date",
         "discipline",
         by_assistant=pl.col("by_assistant").fill_null(False),
+        opens=pl.col("note_type").str.to_lowercase() == "evaluation",
     ).cache()
     # a report of unknown discipline stands for every discipline treated that day
     treated = (
@@ -96,11 +104,17 @@ def progress_report_late(
     unknown = reports.filter(pl.col("discipline").is_null()).drop("discipline")
     spread = treated.join(unknown, on=["patient_id", "service_date"], how="inner")
     report_days = (
-        pl.concat([known.select(*DAY, "by_assistant"), spread.select(*DAY, "by_assistant")])
+        pl.concat(
+            [
+                known.select(*DAY, "by_assistant", "opens"),
+                spread.select(*DAY, "by_assistant", "opens"),
+            ]
+        )
         .group_by(DAY)
         .agg(
             anchor=(~pl.col("by_assistant")).any(),
             by_assistant=pl.col("by_assistant").any(),
+            opens=(pl.col("opens") & ~pl.col("by_assistant")).any(),
         )
     )
     days = (
@@ -110,6 +124,7 @@ def progress_report_late(
             pl.col("treat").fill_null(0),
             pl.col("anchor").fill_null(False),
             pl.col("by_assistant").fill_null(False),
+            pl.col("opens").fill_null(False),
         )
         .sort(*DAY)
         # one masked pass over the sorted days instead of windows over millions of small groups
@@ -120,9 +135,11 @@ def progress_report_late(
         .with_columns(
             # reports so far in the patient's discipline: 0 before the first clinician's report
             period=_since(pl.col("anchor").cast(pl.Int64).cum_sum(), pl.col("anchor"), "_first"),
-            # treatment days after the period's report day (the first row of its period)
+            # treatment days after the period's report day (the first row of its period); an
+            # evaluation opening the episode is itself day 1 (§220.3 D: the first period begins on
+            # the episode's first day, whatever the service; later ones the day after the report)
             count=_since(pl.col("treat").cum_sum(), pl.col("treat"), "_start")
-            - _at_start(pl.col("treat"), "_start"),
+            - _at_start(pl.col("treat") * (~pl.col("opens")).cast(pl.Int64), "_start"),
             last_report=_at_start(pl.col("service_date"), "_start"),
         )
         # before the first clinician's report nothing is counted
@@ -131,29 +148,19 @@ def progress_report_late(
         )
     )
     late = ((pl.col("treat") == 1) & (pl.col("count") > max_treatment_days)).fill_null(False)
-    bad_days = days.filter(late | pl.col("by_assistant")).select(
+    # an assistant may write elements of a progress report (§220.3 D): its day is no breach, it
+    # only does not restart the count
+    bad_days = days.filter(late).select(
         *DAY, "count", "last_report", late=late, by_assistant=pl.col("by_assistant")
     )
     lines = billed_lines(data).join(bad_days, on=DAY, how="inner")
-    why = (
-        pl.when(pl.col("late") & pl.col("by_assistant"))
-        .then(
-            pl.format(
-                "treatment day {} since the last clinician's report on {}, and the progress "
-                "report of this day was written by an assistant",
-                pl.col("count"),
-                pl.col("last_report").dt.to_string("%Y-%m-%d"),
-            )
-        )
-        .when(pl.col("late"))
-        .then(
-            pl.format(
-                "treatment day {} since the last evaluation or progress report on {}",
-                pl.col("count"),
-                pl.col("last_report").dt.to_string("%Y-%m-%d"),
-            )
-        )
-        .otherwise(pl.lit("the progress report of this day was written by an assistant"))
+    why = pl.format(
+        "treatment day {} since the last evaluation or progress report on {}{}",
+        pl.col("count"),
+        pl.col("last_report").dt.to_string("%Y-%m-%d"),
+        pl.when(pl.col("by_assistant"))
+        .then(pl.lit(" (this day's report, by an assistant, does not restart the count)"))
+        .otherwise(pl.lit("")),
     )
     return rule_output(
         lines,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from checks.base import NULL_INT, AuditData, CodeSets, line_discipline, rule_output
-from checks.declare import Param, rule
+from checks.base import LINE_KEY, NULL_INT, AuditData, CodeSets, line_discipline, rule_output
+from checks.declare import RISK_SHARE_COLUMN, Param, rule
 from checks.reference import Reference, latest_rows
 
 # PT and SLP spending counts toward one threshold, OT toward another (Pub. 100-04 Ch. 5 §10.3)
@@ -81,9 +81,15 @@ def basis_text(coinsurance: float) -> pl.Expr:
 
 
 def _thresholds(reference: Reference, years: pl.LazyFrame) -> pl.LazyFrame:
+    """The threshold row of each service year the table has. Only the year's own row: the
+    threshold changes every year, so another year's would misjudge the line; a service year
+    without a row is not checked."""
     assert reference.thresholds is not None  # needs: the engine checked it
-    return latest_rows(reference.thresholds.lazy(), years, []).select(
-        "year", "table_year", "kx_threshold", "review_threshold"
+    table = reference.thresholds.lazy().with_columns(pl.col("year").cast(pl.Int32))
+    return (
+        years.unique()
+        .join(table, on="year", how="inner")
+        .select("year", pl.col("year").alias("table_year"), "kx_threshold", "review_threshold")
     )
 
 
@@ -114,14 +120,16 @@ def kx_missing(data: AuditData, *, coinsurance: float, payer_types: list[str]) -
     """Per beneficiary and calendar year, PT and SLP lines together and OT lines apart, in
     order of date of service (then claim and line): the line whose allowed amount takes the
     year's total past the threshold (data/reference/therapy_thresholds.csv: $2,410 in 2025,
-    $2,480 in 2026) and every later line of the group, when it lacks the KX modifier.
+    $2,480 in 2026) and every later line of the group, when it lacks the KX modifier. A service
+    year without a row in the table is not checked (another year's threshold would misjudge it).
 
     The allowed amount counts toward the threshold (deductible and coinsurance included): the
     claim's `allowed_amount`, else the fee schedule's rate x units, else the paid amount /
     (1 - coinsurance); the evidence names the basis. Only the spending in the export is
     visible: lines billed elsewhere in the year are not, so the evidence says so. Medicare
-    denies a line past the threshold without KX, so the whole line is at risk. Medicare profile
-    only.
+    denies the spending past the threshold without KX: on the crossing line only the part above
+    the threshold is at risk ((cumulative - threshold) / the line's allowed amount of its paid
+    amount), every later line whole. Medicare profile only.
     """
     lines = allowed_lines(data.lines, data.reference, coinsurance, payer_types)
     limits = _thresholds(data.reference, lines.select("year"))
@@ -140,7 +148,16 @@ def kx_missing(data: AuditData, *, coinsurance: float, payer_types: list[str]) -
     )
     past = ordered.filter(pl.col("in_scope") & (pl.col("cumulative") > pl.col("kx_threshold")))
     flagged = past.filter(~pl.col("modifiers").fill_null("").str.contains(r"(?:^|:)KX(?::|$)"))
-    return rule_output(
+    above = pl.col("cumulative") - pl.col("kx_threshold")
+    # the crossing line (the spending before it not past the threshold) is past it in part only
+    share = (
+        pl.when((above < pl.col("allowed")) & (pl.col("allowed") > 0))
+        .then((above / pl.col("allowed")).round(6))
+        .otherwise(1.0)
+        .cast(pl.Float64)
+    )
+    flagged = flagged.with_columns(_share=share).cache()
+    out = rule_output(
         flagged,
         supported=NULL_INT,
         excess=NULL_INT,
@@ -155,15 +172,20 @@ def kx_missing(data: AuditData, *, coinsurance: float, payer_types: list[str]) -
         ),
         evidence=pl.format(
             "allowed basis: {}; allowed this line={}; {} allowed this year through this line={}; "
-            "threshold={} ({} table); only spending in this export is visible",
+            "threshold={} ({} table); share of the line past it={}; only spending in this "
+            "export is visible",
             basis_text(coinsurance),
             pl.col("allowed").round(2),
             pl.col("group"),
             pl.col("cumulative").round(2),
             pl.col("kx_threshold").round(2),
             pl.col("table_year"),
+            pl.col("_share").round(4),
         ),
     )
+    # the share rides along by key: rule_output keeps the findings columns only
+    risk = flagged.select(*LINE_KEY, pl.col("_share").alias(RISK_SHARE_COLUMN))
+    return out.join(risk, on=list(LINE_KEY), how="left")
 
 
 def beneficiaries_past_review(

@@ -224,8 +224,8 @@ PSYCHOTHERAPY_MAX = {"90832": 37, "90833": 37, "90834": 52, "90836": 52}
     severity="error",
     citation=(
         "AMA CPT psychotherapy time rules (90832 16-37 min, 90834 38-52 min, 90837 53 min or "
-        "more; add-ons 90833, 90836, 90838 alike); CMS Pub. 100-02 Ch. 15 §220.3 (billed "
-        "services consistent with the documented time)"
+        "more; add-ons 90833, 90836, 90838 alike; the time is face-to-face with the patient "
+        "and must be documented)"
     ),
     params=(
         Param("min_minutes", PSYCHOTHERAPY_MIN, "code -> fewest documented minutes it needs"),

@@ -6,7 +6,7 @@ Clean billing: every Medicare PT, SLP and OT line past the year's therapy thresh
 the fee schedule's rate x units, else paid / (1 - 20 % coinsurance)), per beneficiary and year,
 PT and SLP together and OT apart, in order of date, claim and line; every therapy line names its
 provider's discipline with GP or GO; assistants document nothing (so no line needs CQ or CO);
-a progress report falls on every ninth treatment day (flows/synth/staff.py).
+a progress report falls on every eighth treatment day (flows/synth/staff.py).
 
 | injection | where | rule, at risk |
 |---|---|---|
@@ -14,7 +14,9 @@ a progress report falls on every ninth treatment day (flows/synth/staff.py).
 | GO by a PT | a PT's timed line billed with GO, noted under OT | MOD-THERAPY-MISSING, whole |
 | assistant | a PTA's/OTA's note of a daily line, no CQ/CO | ASSISTANT-MOD-MISSING, 15 % |
 | progress late | first progress report written as a daily note | PROGRESS-REPORT-LATE, whole |
-| KX missing | a group past the threshold billed without KX | KX-MISSING, whole |
+| KX missing | a group past the threshold billed without KX | KX-MISSING, crossing line: part |
+
+KX missing: on the crossing line the part past the threshold, every later line whole.
 
 Each draws from a random stream of its own (seed, block, STREAM), and only among visits that
 carry no other injection and no co-treatment, so each triggers its own rule alone.
@@ -37,7 +39,7 @@ KX_COINSURANCE = 0.20
 ASSISTANT_SHARE = 0.15  # the CQ/CO payment reduction the ASSISTANT-MOD-MISSING label puts at risk
 EVAL_DISCIPLINE = {"97161": "PT", "97162": "PT", "97163": "PT", "97165": "OT", "97166": "OT",
                    "97167": "OT"}  # fmt: skip
-REPORTS = ("evaluation", "re-evaluation", "progress")
+REPORTS = ("evaluation", "re-evaluation", "progress", "discharge")  # as the rule counts
 MAX_TREATMENT_DAYS = 10
 TIMED = ("97110", "97112", "97116", "97140", "97530", "97535")
 
@@ -262,10 +264,17 @@ def progress_late(
     days = (
         notes.join(first, on="patient_id", how="semi")
         .group_by(*key, "service_date")
-        .agg(anchor=pl.col("note_type").is_in(REPORTS).any())
+        .agg(
+            anchor=pl.col("note_type").is_in(REPORTS).any(),
+            opens=(pl.col("note_type") == "evaluation").any(),
+        )
         .sort(*key, "service_date")
         .with_columns(period=pl.col("anchor").cum_sum().over(key))
-        .with_columns(count=pl.int_range(pl.len()).over(*key, "period"))
+        # the evaluation opening the episode is treatment day 1 of the first period
+        .with_columns(
+            count=pl.int_range(pl.len()).over(*key, "period")
+            + pl.col("opens").first().over(*key, "period").cast(pl.Int64)
+        )
         .filter((pl.col("count") > MAX_TREATMENT_DAYS) & (pl.col("period") > 0))
     )
     late = lines.join(days, on=[*key, "service_date"], how="semi").with_columns(
@@ -320,10 +329,18 @@ def threshold_kx(
         .sort(*key, "service_date", "claim_id", "line_number")
         .with_columns(_cum=pl.col("_allowed").cum_sum().over(key))
         .filter(pl.col("_cum") > threshold)
+        # on the crossing line only the part past the threshold is at risk, as the rule counts
+        .with_columns(
+            _share=pl.when(
+                (pl.col("_cum") - threshold < pl.col("_allowed")) & (pl.col("_allowed") > 0)
+            )
+            .then(((pl.col("_cum") - threshold) / pl.col("_allowed")).round(6))
+            .otherwise(1.0)
+        )
     )
     groups = therapy.select(key).unique().sort(key)
     groups = groups.with_columns(_skip=pl.Series(rng.random(groups.height) < rates.kx_missing))
-    past = therapy.join(groups, on=key).select("_row", "_skip")
+    past = therapy.join(groups, on=key).select("_row", "_skip", "_share")
     lines = lines.join(past, on="_row", how="left", maintain_order="left")
     lines = lines.with_columns(
         modifiers=pl.when(pl.col("_skip").is_not_null() & ~pl.col("_skip"))
@@ -333,13 +350,13 @@ def threshold_kx(
     missing = lines.filter(pl.col("_skip").fill_null(False)).with_columns(
         injection=pl.lit("kx_missing")
     )
-    return lines.drop("_row", "_skip"), missing.drop("_row", "_skip")
+    return lines.drop("_row", "_skip", "_share"), missing.drop("_row", "_skip")
 
 
 def labels(lines: pl.DataFrame, late: pl.DataFrame, kx_missing: pl.DataFrame) -> pl.DataFrame:
     """The labels of this module's injections (the schema of flows/synth/violations.py)."""
 
-    def one(frame: pl.DataFrame, rule: str, share: float, tag: str) -> pl.DataFrame:
+    def one(frame: pl.DataFrame, rule: str, share: float | pl.Expr, tag: str) -> pl.DataFrame:
         return frame.select(
             "claim_id",
             "line_number",
@@ -358,6 +375,6 @@ def labels(lines: pl.DataFrame, late: pl.DataFrame, kx_missing: pl.DataFrame) ->
             one(mod, "MOD-THERAPY-MISSING", 1.0, "modifier"),
             one(assisted, "ASSISTANT-MOD-MISSING", ASSISTANT_SHARE, "assistant"),
             one(late, "PROGRESS-REPORT-LATE", 1.0, "progress_late"),
-            one(kx_missing, "KX-MISSING", 1.0, "kx_missing"),
+            one(kx_missing, "KX-MISSING", pl.col("_share"), "kx_missing"),
         ]
     )

@@ -12,7 +12,7 @@ existed keep their bytes, and its labels stay what they were.
   pathologist with an assistant. The assistants render no line here: a line of an assistant
   needs the CQ/CO modifier (BBA 2018 §53107), which is an injection of its own.
 - Note types: the first treatment day of a patient and discipline is the evaluation (a later day
-  with an evaluation code a re-evaluation); a progress report every ninth treatment day after
+  with an evaluation code a re-evaluation); a progress report every eighth treatment day after
   it, inside the ten the Medicare rule allows (Pub. 100-02 Ch. 15 §220.3 D); the last day of an
   episode that ended well before the export's end the discharge; daily notes otherwise.
 - Allowed amounts: the payer's allowed charge, coinsurance included (Medicare and commercial
@@ -38,9 +38,9 @@ ASSISTANT = {"PT": "PTA", "OT": "OTA", "SLP": "SLPA"}
 # one assistant for about this many therapists of the discipline
 THERAPISTS_PER_ASSISTANT = 4
 EVAL_CODES = ("97161", "97162", "97163", "97165", "97166", "97167", "H0031")
-# progress report on treatment days 10, 19, 28, ... of a reporting period (the evaluation day is
-# day 1): within the 10 treatment days whichever way a reader counts them
-PROGRESS_EVERY = 9
+# progress report on treatment days 9, 17, 25, ... of a reporting period (the evaluation day is
+# day 1): within the 10 treatment days even when a line or two of the period lacks its note
+PROGRESS_EVERY = 8
 # an episode whose last visit lies this many days before the export's last date has ended
 DISCHARGE_AFTER_DAYS = 14
 COINSURANCE = {"medicare": 0.2, "medicaid": 0.0, "commercial": 0.2, "other": 0.2}

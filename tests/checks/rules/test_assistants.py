@@ -16,7 +16,12 @@ L1 = ("C1", 1)
 PTA = provider(NPI_B, "PTA", discipline="PT", supervising=NPI_A)
 OTA = provider(NPI_B, "OTA", discipline="OT", supervising=NPI_A)
 PT = provider(NPI_A, "PT", discipline="PT")
+L2 = ("C1", 2)
 SHARE = {L1: 0.15}
+CY2022 = (
+    "CY 2022 PFS final rule and CMS 'Billing Examples Using CQ/CO Modifiers': the de minimis "
+    "test per 15-minute unit; PTA 23 min + PT 13 min of 97110 = 2 units, one with CQ"
+)
 
 # fmt: off
 CASES = [
@@ -39,12 +44,46 @@ CASES = [
          providers=[PTA, PT], claims=[claim(units=3, mods="GP")],
          notes=[note("N1", end="09:39", minutes=39),
                 note("N2", start="09:39", end="09:50", minutes=11, npi=NPI_B)],
-         expected={L1: None}, risk_share=SHARE),
+         expected={L1: None}, risk_share={L1: 0.05}),
     Case(R, "PTA note without minutes counts as a part", "blank", source=BBA,
          providers=[PTA, PT], claims=[claim(units=2, mods="GP")],
          notes=[note("N1", end="09:30", minutes=30),
                 note("N2", start=None, end=None, minutes=None, npi=NPI_B)],
+         expected={L1: None}, risk_share={L1: 0.075}),
+    Case(R, "CMS example: PTA 23 + PT 13 min, one unit GP:CQ and one GP", "clean",
+         source=CY2022, providers=[PTA, PT],
+         claims=[claim(mods="GP:CQ"), claim(line=2, mods="GP")],
+         notes=[note("N1", end="09:23", minutes=23, npi=NPI_B),
+                note("N2", start="09:23", end="09:36", minutes=13)]),
+    Case(R, "CMS example billed as 2 units GP:CQ (over-marked, no shortfall)", "clean",
+         source=CY2022, providers=[PTA, PT], claims=[claim(units=2, mods="GP:CQ")],
+         notes=[note("N1", end="09:23", minutes=23, npi=NPI_B),
+                note("N2", start="09:23", end="09:36", minutes=13)]),
+    Case(R, "CMS example billed as 2 units GP: one unit short", "flag", source=CY2022,
+         providers=[PTA, PT], claims=[claim(units=2, mods="GP")],
+         notes=[note("N1", end="09:23", minutes=23, npi=NPI_B),
+                note("N2", start="09:23", end="09:36", minutes=13)],
+         expected={L1: None}, risk_share={L1: 0.075}),
+    Case(R, "CMS example with both lines GP: the later line takes the shortfall", "flag",
+         source=CY2022, providers=[PTA, PT],
+         claims=[claim(mods="GP"), claim(line=2, mods="GP")],
+         notes=[note("N1", end="09:23", minutes=23, npi=NPI_B),
+                note("N2", start="09:23", end="09:36", minutes=13)],
+         expected={L2: None}, risk_share={L2: 0.15}),
+    Case(R, "PTA 10 + PT 5 min, one unit: the assistant furnished more", "flag",
+         source=CY2022, providers=[PTA, PT], claims=[claim(mods="GP")],
+         notes=[note("N1", end="09:10", minutes=10, npi=NPI_B),
+                note("N2", start="09:10", end="09:15", minutes=5)],
          expected={L1: None}, risk_share=SHARE),
+    Case(R, "PT 30 + PTA 10 min, 3 units, one GP:CQ", "clean", source=CY2022,
+         providers=[PTA, PT], claims=[claim(units=2, mods="GP"), claim(line=2, mods="GP:CQ")],
+         notes=[note("N1", end="09:30", minutes=30),
+                note("N2", start="09:30", end="09:40", minutes=10, npi=NPI_B)]),
+    Case(R, "2021 service without CQ: flagged, no payment reduction yet", "boundary",
+         source=BBA + "; the reduction applies from 1 January 2022, the modifier from 2020",
+         providers=[PTA, PT], claims=[claim(npi=NPI_B, mods="GP", date="2021-12-31")],
+         notes=[note(npi=NPI_B, date="2021-12-31")],
+         expected={L1: None}, risk_share={L1: 0.0}),
     Case(R, "therapists only", "clean", source=BBA, providers=[PT],
          claims=[claim(mods="GP")], notes=[note()]),
     Case(R, "no providers export", "blank", source=BBA,

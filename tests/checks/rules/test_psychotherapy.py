@@ -59,3 +59,11 @@ def test_evidence_names_the_code_the_minutes_fit() -> None:
     above = check_case(CASES[9])
     assert "fit=90834" in above["evidence"][0]
     assert "53 or more" in check_case(CASES[5])["message"][0]
+
+
+def test_cites_the_cpt_time_rules_not_the_therapy_manual() -> None:
+    """Psychotherapy time ranges are CPT's; Pub. 100-02 Ch. 15 §220.3 governs PT/OT/SLP notes."""
+    from checks.declare import RULES
+
+    citation = RULES[R].citation
+    assert "CPT psychotherapy time rules" in citation and "220.3" not in citation
