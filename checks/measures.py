@@ -130,10 +130,12 @@ CLONED_SCHEMA = pl.Schema(
 
 
 def note_text_hash(text: pl.Expr) -> pl.Expr:
-    """TEXT_HASH (UInt64) of a note row's normalised text: lower case, every run of characters
-    other than letters and digits one space, trimmed; null for a blank text. Two texts that
-    differ only in case, punctuation or spacing get the same hash."""
-    normal = text.str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
+    """TEXT_HASH (UInt64) of a note row's text in lower case, trimmed; null for a blank text.
+    Two texts that differ only in case or surrounding spaces get the same hash. Copied-forward
+    notes are copies character for character; folding punctuation and spacing as well took a
+    regular expression over every byte of every note (11 of the 10-million-line run's 21 s of
+    validation), so they count."""
+    normal = text.str.to_lowercase().str.strip_chars()
     return (
         pl.when(normal.str.len_chars() > 0)
         .then(normal.hash(seed=TEXT_HASH_SEED))

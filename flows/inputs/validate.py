@@ -205,13 +205,17 @@ def validate_raws(
     # scorecard's cloned-documentation measure compares notes by it, never by their words.
     for export, result in list(results.items()):
         accepted = result.accepted
+        hashed = None
         if NOTE_TEXT in accepted.columns:
-            accepted = accepted.with_columns(note_text_hash(pl.col(NOTE_TEXT)))
+            # lazily: an eager with_columns would first copy every column, note text included
+            hashed = accepted.lazy().select(note_text_hash(pl.col(NOTE_TEXT))).collect()
         unread = [c for c in (NOTE_TEXT, *SOURCE_COLUMNS) if c in accepted.columns]
         # one chunk per column, made once here while the checked frames are freed: a frame of
         # many chunks is copied whole by the first eager hstack or with_columns downstream (the
         # engine's match did it for the claims and the notes, a second copy in the rules stage)
         accepted = accepted.drop(unread).rechunk()
+        if hashed is not None:
+            accepted = accepted.hstack(hashed.rechunk().get_columns())
         results[export] = dataclasses.replace(result, accepted=accepted)
 
     out = Path(out_dir)

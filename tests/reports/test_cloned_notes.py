@@ -17,10 +17,10 @@ from reports.render import render_report
 from tests.support import report_fixture as fx
 
 TIMED = {"medicare": {"97110", "97530"}, "commercial": {"97110"}}
-# P1's first two notes say the same thing (case and punctuation aside); P2's differ
+# P1's first two notes say the same thing (case and spaces aside); P2's differ
 TEXTS = {
     "C001": "Therapeutic exercise, tolerated well.",
-    "C002": "therapeutic exercise - tolerated WELL",
+    "C002": " therapeutic exercise, tolerated WELL.",
     "C003": "Gait training on stairs; 2 rails.",
     "C004": "Balance work, single-leg stance 3 x 20 s.",
     "C010": "Shoulder AROM, pain 3/10.",
