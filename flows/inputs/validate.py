@@ -190,32 +190,36 @@ def validate_raws(
 
     def check(export: str) -> ValidationResult:
         normalized = normalize(export, raws[export].frame, raws[export].formats)
-        return validate_export(export, normalized.typed, normalized.failures)
+        typed = normalized.typed
+        if NOTE_TEXT in typed.columns:
+            # note text is only hashed (checks.measures.note_text_hash) and checks nothing in the
+            # contract: it is blanked before the checks rather than carried through them (the
+            # largest column by far; the quarantine quotes the raw rows, not these)
+            typed = (
+                typed.lazy()
+                .with_columns(
+                    note_text_hash(pl.col(NOTE_TEXT)), pl.lit(None, pl.String).alias(NOTE_TEXT)
+                )
+                .collect()
+            )
+        return validate_export(export, typed, normalized.failures)
 
     # the exports are independent; polars and Pandera's polars checks release the GIL, so
     # the smaller exports' checks fill the gaps between the largest one's
     with ThreadPoolExecutor(max_workers=len(raws) or 1, thread_name_prefix="validate") as pool:
         futures = {export: pool.submit(check, export) for export in raws}
     results: dict[str, ValidationResult] = {e: f.result() for e, f in futures.items()}
-    # No rule, report or export reads note text or the accepted rows' source file and row once
-    # the contract has checked them (the counts per file are taken above; the quarantine keeps
-    # its rows' origin and original values, from `raws`), and note text is the largest column in
-    # memory: they leave here.
-    # Before it goes, note text leaves one hash per row (checks.measures.note_text_hash): the
-    # scorecard's cloned-documentation measure compares notes by it, never by their words.
+    # No rule, report or export reads the accepted rows' source file and row once the contract
+    # has checked them (the counts per file are taken above; the quarantine keeps its rows'
+    # origin and original values, from `raws`), nor the note text, which left one hash per row
+    # in `check` (the cloned-documentation measure compares notes by it, never by their words):
+    # they leave here.
     for export, result in list(results.items()):
-        accepted = result.accepted
-        hashed = None
-        if NOTE_TEXT in accepted.columns:
-            # lazily: an eager with_columns would first copy every column, note text included
-            hashed = accepted.lazy().select(note_text_hash(pl.col(NOTE_TEXT))).collect()
-        unread = [c for c in (NOTE_TEXT, *SOURCE_COLUMNS) if c in accepted.columns]
+        unread = [c for c in (NOTE_TEXT, *SOURCE_COLUMNS) if c in result.accepted.columns]
         # one chunk per column, made once here while the checked frames are freed: a frame of
         # many chunks is copied whole by the first eager hstack or with_columns downstream (the
         # engine's match did it for the claims and the notes, a second copy in the rules stage)
-        accepted = accepted.drop(unread).rechunk()
-        if hashed is not None:
-            accepted = accepted.hstack(hashed.rechunk().get_columns())
+        accepted = result.accepted.drop(unread).rechunk()
         results[export] = dataclasses.replace(result, accepted=accepted)
 
     out = Path(out_dir)
