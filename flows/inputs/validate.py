@@ -77,6 +77,25 @@ class ValidationSummary:
     summary: dict[str, Any]
     providers: pl.DataFrame | None = None
 
+    def rechunked(self) -> ValidationSummary:
+        """The same, with the accepted frames in one chunk per column. A frame of many chunks is
+        copied whole by the first eager hstack or with_columns downstream (the engine's match did
+        it to the claims and the notes, a second copy in the rules stage); the runners call this
+        once the raw exports are freed, so the one copy made here never sits beside them."""
+        results = {
+            e: dataclasses.replace(r, accepted=r.accepted.rechunk())
+            for e, r in self.results.items()
+        }
+        providers = results["providers"].accepted if "providers" in results else None
+        return dataclasses.replace(
+            self,
+            claims=results["claims"].accepted,
+            notes=results["notes"].accepted,
+            plans=results["plans"].accepted,
+            providers=providers,
+            results=results,
+        )
+
 
 def export_paths(
     claims: PathLike, notes: PathLike, plans: PathLike, providers: PathLike | None = None
@@ -216,11 +235,7 @@ def validate_raws(
     # they leave here.
     for export, result in list(results.items()):
         unread = [c for c in (NOTE_TEXT, *SOURCE_COLUMNS) if c in result.accepted.columns]
-        # one chunk per column, made once here while the checked frames are freed: a frame of
-        # many chunks is copied whole by the first eager hstack or with_columns downstream (the
-        # engine's match did it for the claims and the notes, a second copy in the rules stage)
-        accepted = result.accepted.drop(unread).rechunk()
-        results[export] = dataclasses.replace(result, accepted=accepted)
+        results[export] = dataclasses.replace(result, accepted=result.accepted.drop(unread))
 
     out = Path(out_dir)
     csv_path, parquet_path = write_quarantine(build_quarantine(raws, results), out)

@@ -132,6 +132,7 @@ def run_direct(s: RunSettings) -> AuditOutputs:
         with timer(timings, "validate"):
             validation = stages.validate(raws, s)
         del raws, reading  # the raw text frames are not needed any more: free the memory
+        validation = validation.rechunked()
         if s.expectations:
             expected = pool.submit(_timed_expectations, validation, s)
         with timer(timings, "rules"):

@@ -325,6 +325,7 @@ def audit_flow(
     with timer(timings, "validate"):
         validation = validate_task(raws, s)
     del raws, reading
+    validation = validation.rechunked()
     expected = expectations_task.submit(validation, s) if s.expectations else None
     with timer(timings, "rules"):
         if partitions:
