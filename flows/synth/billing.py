@@ -31,6 +31,7 @@ import polars as pl
 
 from data import THERAPY_THRESHOLDS
 from flows.synth.practice import NORMAL, Rates
+from flows.synth.staff import modifier_discipline
 
 STREAM = 16
 PAYER_FACTOR = {"medicare": 1.0, "medicaid": 0.85, "commercial": 1.15}
@@ -288,15 +289,8 @@ def threshold_kx(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """KX on every Medicare therapy line past the threshold; in a share of the groups past it
     none (KX-MISSING: the crossing line and every later one, returned as the labelled lines)."""
-    mods = pl.col("modifiers").fill_null("")
-    discipline = (
-        pl.when(mods.str.contains("GP"))
-        .then(pl.lit("PT"))
-        .when(mods.str.contains("GO"))
-        .then(pl.lit("OT"))
-        .when(mods.str.contains("GN"))
-        .then(pl.lit("SLP"))
-        .otherwise(pl.col("procedure_code").replace_strict(EVAL_DISCIPLINE, default=None))
+    discipline = modifier_discipline(
+        pl.col("procedure_code").replace_strict(EVAL_DISCIPLINE, default=None)
     )
     rate = pl.col("procedure_code").replace_strict(fees, default=None, return_dtype=pl.Float64)
     allowed = pl.coalesce(

@@ -55,6 +55,20 @@ PROVIDER_COLUMNS = ("npi", "name", "role", "discipline", "supervising_npi")
 CREDENTIAL = {"psychologist": "PsyD", "other": "staff"}
 
 
+def modifier_discipline(otherwise: pl.Expr) -> pl.Expr:
+    """The discipline a generated line's GP/GO/GN modifier names, else `otherwise`."""
+    mods = pl.col("modifiers").fill_null("")
+    return (
+        pl.when(mods.str.contains("GP"))
+        .then(pl.lit("PT"))
+        .when(mods.str.contains("GO"))
+        .then(pl.lit("OT"))
+        .when(mods.str.contains("GN"))
+        .then(pl.lit("SLP"))
+        .otherwise(otherwise)
+    )
+
+
 def stream(seed: int, block: int) -> np.random.Generator:
     return np.random.default_rng([seed, block, STREAM])
 
@@ -160,16 +174,7 @@ def extend(
     allowed_amount, note_type and their providers export added the generator's way, as one block.
     A provider's discipline is that of their lines (GP: PT, GO: OT, GN: SLP, else BH)."""
     rng = stream(seed, 0)
-    mods = pl.col("modifiers").fill_null("")
-    discipline = (
-        pl.when(mods.str.contains("GP"))
-        .then(pl.lit("PT"))
-        .when(mods.str.contains("GO"))
-        .then(pl.lit("OT"))
-        .when(mods.str.contains("GN"))
-        .then(pl.lit("SLP"))
-        .otherwise(pl.lit("BH"))
-    )
+    discipline = modifier_discipline(pl.lit("BH"))
     rendering = claims.select(
         pl.col("rendering_npi").alias("provider_npi"), discipline.alias("discipline")
     )
