@@ -22,13 +22,13 @@ from tests.support.rulekit import (
     NOTE_SCHEMA,
     PLAN_SCHEMA,
     claim,
-    load_profile,
     mue_table,
     note,
     plan,
+    shipped_profiles,
 )
 
-PROFILES = {n: load_profile(n) for n in ("medicare", "medicaid", "commercial")}
+PROFILES = shipped_profiles()
 
 
 def frames(claims: list, notes: list, plans: list) -> tuple[pl.LazyFrame, ...]:

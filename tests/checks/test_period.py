@@ -22,13 +22,13 @@ from tests.support.rulekit import (
     NOTE_SCHEMA,
     PLAN_SCHEMA,
     claim,
-    load_profile,
     mue_table,
     note,
     plan,
+    shipped_profiles,
 )
 
-PROFILES = {n: load_profile(n) for n in ("medicare", "medicaid", "commercial")}
+PROFILES = shipped_profiles()
 FEBRUARY = (dt.date(2026, 2, 1), dt.date(2026, 2, 28))
 
 # (case, date of service, audited in the February 2026 period?); both ends are inclusive, as

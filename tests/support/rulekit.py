@@ -195,6 +195,11 @@ def load_profile(name: str) -> Profile:
         return build_profile(tomllib.load(fh), str(path), all_rules())
 
 
+def shipped_profiles() -> dict[str, Profile]:
+    """The three shipped payer profiles by name, as the engine's default run reads them."""
+    return {n: load_profile(n) for n in ("medicare", "medicaid", "commercial")}
+
+
 def mue_table() -> pl.LazyFrame:
     return pl.scan_csv(MUE, schema_overrides={"code": pl.String})
 

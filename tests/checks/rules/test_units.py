@@ -22,15 +22,15 @@ from tests.support.rulekit import (
     check_case,
     claim,
     excess,
-    load_profile,
     make_data,
     mue_table,
     note,
     plan,
     run_rule,
+    shipped_profiles,
 )
 
-PROFILES = {n: load_profile(n) for n in ("medicare", "medicaid", "commercial")}
+PROFILES = shipped_profiles()
 
 S2 = "CMS Pub. 100-04 Ch. 5 §20.2 (total-time method, 8-22 min = 1 unit …)"
 MANUAL = "CMS Pub. 100-04 Ch. 5 §20.2"
