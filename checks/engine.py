@@ -20,6 +20,7 @@ from polars.exceptions import PanicException
 
 from checks.base import (
     LINE_ID,
+    NOTE_TEXT,
     AuditData,
 )
 from checks.declare import RISK_SHARE_COLUMN, RULE_OUTPUT_SCHEMA, SEVERITY_COLUMN, Rule
@@ -198,11 +199,18 @@ def match(
     # Patient ids are join and sort keys of nearly every rule: as categoricals (one global
     # dictionary) they are compared as integers, not strings. Rules never print them.
     as_key = pl.Schema({"patient_id": pl.Categorical()})
-    claims_df, notes_df = pl.collect_all([claims.cast(as_key), notes.cast(as_key)])
-    # Frames that span many chunks (validated exports do) are only ever read lazily here: an
-    # eager DataFrame.select or with_columns first copies every column into one chunk, a
-    # second copy of the claims. Lines and notes are matched on one packed integer key
-    # (checks/matching.py).
+    # No rule reads a note's raw text (the cloned-notes measure reads its hash): carrying it
+    # through the sorts and joins below would move every note's text several times.
+    notes = notes.drop(NOTE_TEXT, strict=False)
+    # Every rule sorts, joins and gathers these frames: on frames of many chunks (a Parquet
+    # file's row groups) each of those steps costs about twice what it does on one chunk. The
+    # runners pass single-chunk frames, which the in-memory engine keeps in one chunk without
+    # copying the columns it does not cast (the streaming engine would cut them into morsels).
+    claims_df, notes_df = (
+        frame.rechunk()
+        for frame in pl.collect_all([claims.cast(as_key), notes.cast(as_key)], engine="in-memory")
+    )
+    # Lines and notes are matched on one packed integer key (checks/matching.py).
     # each line's discipline under the profile that audits it, so notes match by discipline
     active = {override.name: override} if override is not None else profiles
     discipline = line_disciplines(
@@ -220,7 +228,7 @@ def match(
     for row in counts.iter_rows():
         if row[0] is not None:
             lines_by_profile[row[0]] = int(row[1])
-    plans_df = plans.cast(as_key).collect()
+    plans_df = plans.cast(as_key).collect(engine="in-memory").rechunk()
     return Matched(base, matched.notes.lazy(), plans_df.lazy(), lines_by_profile)
 
 
