@@ -40,6 +40,8 @@ def print_audit(outputs: Any) -> None:
                 f"  {export + ':':<7} {i['rows_read']} read = {i['rows_accepted']} accepted "
                 f"+ {i['rows_quarantined']} quarantined"
             )
+            if i.get("rows_filtered"):
+                line += f" + {i['rows_filtered']} filtered by the mapping"
             if "rows_outside_period" in i:
                 line += (
                     f" (accepted = {i['rows_audited']} audited "

@@ -282,11 +282,14 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     width = max(len(e) for e in result.results) + 1
     print(f"{PROG} validate: contract checked")
     for export in result.results:
-        r = result.results[export]
-        files = len(result.summary["exports"][export]["files"])
+        counts = result.summary["exports"][export]
+        files = len(counts["files"])
+        filtered = counts["rows_filtered"]
         print(
-            f"  {export + ':':<{width}} {r.rows_read} read = {r.rows_accepted} accepted "
-            f"+ {r.rows_quarantined} quarantined ({files} file{'s' if files != 1 else ''})"
+            f"  {export + ':':<{width}} {counts['rows_read']} read = {counts['rows_accepted']} "
+            f"accepted + {counts['rows_quarantined']} quarantined"
+            + (f" + {filtered} filtered by the mapping" if filtered else "")
+            + f" ({files} file{'s' if files != 1 else ''})"
         )
     problems = result.summary["quarantine"]["problems"]
     print(f"  quarantine: {problems} problem(s) in {result.quarantine_csv}")

@@ -14,16 +14,21 @@ quarantine and counts. All inputs are read before anything is written, so a whol
       "exports": {
         "claims": {
           "input": "<path as given>", "rows_read", "rows_accepted", "rows_quarantined",
-          "blank_rows_skipped", "problems", "problems_by_reason": {"<reason>": n, ...},
+          "rows_filtered", "blank_rows_skipped", "problems", "problems_by_reason": {...},
+          "warnings", "warnings_by_reason": {"<reason>": n, ...},
           "files": [{"source_file", "format", "encoding", "rows_read", "rows_accepted",
-                     "rows_quarantined", "blank_rows_skipped", "problems",
-                     "problems_by_reason"}, ...]
+                     "rows_quarantined", "rows_filtered", "blank_rows_skipped", "problems",
+                     "problems_by_reason", "warnings"}, ...]
         },
         "notes": {... same, plus "minutes_derived": n accepted rows with derived minutes},
         "plans": {...},
         "providers": {...}   # only when a providers export was given
       }
     }
+
+rows_read = rows_accepted + rows_quarantined + rows_filtered (rows the mapping's row filter
+dropped, flows/inputs/transform.py). `warnings`: contract problems the mapping turned into
+warnings (`npi_check = "warn"`): counted, the row still accepted.
 
 Reasons are grouped without the quoted raw value ("service_date is not a date ..."), so the
 summary carries counts, never data.
@@ -50,7 +55,7 @@ from flows.inputs.quarantine import (
     write_quarantine,
 )
 from flows.inputs.read import RawExport, read_export
-from schemas.contract import ALL_EXPORTS
+from schemas.contract import ALL_EXPORTS, VALID_NPI
 from schemas.normalize import MINUTES_DERIVED, normalize
 from schemas.validate import ValidationResult, reason_category, validate_export
 
@@ -126,6 +131,7 @@ def _reason_counts(by_reason: pl.DataFrame) -> dict[str, int]:
 
 def _export_summary(raw: RawExport, result: ValidationResult) -> dict[str, Any]:
     by_reason = _by_reason(result.problems)
+    warned = _by_reason(result.warnings)
     counts = {row["source_file"]: row for row in result.by_file.iter_rows(named=True)}
     files = []
     for source in raw.files:
@@ -136,27 +142,38 @@ def _export_summary(raw: RawExport, result: ValidationResult) -> dict[str, Any]:
                 "source_file": source.name,
                 "format": source.format,
                 "encoding": source.encoding,
-                "rows_read": row.get("rows_read", 0),
+                "rows_read": row.get("rows_read", 0) + source.filtered_rows,
                 "rows_accepted": row.get("rows_accepted", 0),
                 "rows_quarantined": row.get("rows_quarantined", 0),
+                "rows_filtered": source.filtered_rows,
                 "blank_rows_skipped": source.blank_rows,
                 "problems": int(mine["n"].sum()),
                 "problems_by_reason": _reason_counts(mine),
+                "warnings": int(warned.filter(pl.col("source_file") == source.name)["n"].sum()),
             }
         )
+    filtered = rows_filtered(raw)
     summary: dict[str, Any] = {
         "input": str(raw.path),
-        "rows_read": result.rows_read,
+        "rows_read": result.rows_read + filtered,
         "rows_accepted": result.rows_accepted,
         "rows_quarantined": result.rows_quarantined,
+        "rows_filtered": filtered,
         "blank_rows_skipped": sum(s.blank_rows for s in raw.files),
         "problems": result.problems.height,
         "problems_by_reason": _reason_counts(by_reason),
+        "warnings": result.warnings.height,
+        "warnings_by_reason": _reason_counts(warned),
         "files": files,
     }
     if MINUTES_DERIVED in result.accepted.columns:
         summary[MINUTES_DERIVED] = int(result.accepted[MINUTES_DERIVED].sum())
     return summary
+
+
+def rows_filtered(raw: RawExport) -> int:
+    """Rows of the export the mapping's row filter dropped (counted, never audited)."""
+    return sum(s.filtered_rows for s in raw.files)
 
 
 def summarize(
@@ -171,11 +188,14 @@ def summarize(
         "mapping": None
         if mapping is None
         else {"name": mapping.name, "file": None if mapping.path is None else str(mapping.path)},
+        "npi_check": "quarantine" if mapping is None else mapping.npi_check,
         "totals": {
-            "rows_read": sum(r.rows_read for r in results.values()),
+            "rows_read": sum(e["rows_read"] for e in exports.values()),
             "rows_accepted": sum(r.rows_accepted for r in results.values()),
             "rows_quarantined": sum(r.rows_quarantined for r in results.values()),
+            "rows_filtered": sum(e["rows_filtered"] for e in exports.values()),
             "problems": problems,
+            "warnings": sum(r.warnings.height for r in results.values()),
         },
         "quarantine": {"csv": QUARANTINE_CSV, "parquet": QUARANTINE_PARQUET, "problems": problems},
         "exports": exports,
@@ -207,6 +227,9 @@ def validate_raws(
     possibly concurrently: claims, notes, plans and optionally providers); write the quarantine
     and validation.json to `out_dir`."""
 
+    # masked extracts: an NPI failing its check digit is counted, not quarantined
+    warn = frozenset({VALID_NPI}) if mapping is not None and mapping.npi_check == "warn" else None
+
     def check(export: str) -> ValidationResult:
         normalized = normalize(export, raws[export].frame, raws[export].formats)
         typed = normalized.typed
@@ -221,7 +244,7 @@ def validate_raws(
                 )
                 .collect()
             )
-        return validate_export(export, typed, normalized.failures)
+        return validate_export(export, typed, normalized.failures, warn=warn)
 
     # the exports are independent; polars and Pandera's polars checks release the GIL, so
     # the smaller exports' checks fill the gaps between the largest one's

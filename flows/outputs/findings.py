@@ -68,6 +68,11 @@ def summarize(
             for export in ALL_EXPORTS
             if export in validation.summary["exports"]
         }
+        for export, counts in summary["inputs"].items():
+            # rows the mapping's row filter dropped: read = accepted + quarantined + filtered
+            filtered = validation.summary["exports"][export].get("rows_filtered", 0)
+            if filtered:
+                counts["rows_filtered"] = filtered
         if period is not None:
             summary["inputs"]["claims"]["rows_audited"] = result.lines_audited
             summary["inputs"]["claims"]["rows_outside_period"] = outside
