@@ -27,6 +27,7 @@ from reports.formatting import (
     fmt_pct,
     paragraphs,
     period_sentence,
+    unclassified_sentence,
 )
 from reports.history_view import Changes, finding_marks, history_view, reviews_view
 from reports.review_view import review_view
@@ -296,9 +297,46 @@ def audit_period(summary: Mapping[str, Any]) -> dict[str, Any] | None:
     }
 
 
+_EVIDENCE = {
+    "claims": "claim lines",
+    "notes": "session notes",
+    "plans": "plans of care",
+    "providers": "the providers export",
+}
+
+
+def evidence(summary: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Which exports the audit had (summary.json `evidence`), in words; None when not recorded."""
+    given = summary.get("evidence")
+    if given is None:
+        return None
+    return {
+        "given": [_EVIDENCE[e] for e, was in given.items() if was],
+        "missing": [_EVIDENCE[e] for e, was in given.items() if not was],
+        "claims_only": not given.get("notes") and not given.get("plans"),
+    }
+
+
+def unclassified(summary: Mapping[str, Any]) -> dict[str, Any] | None:
+    """summary.json `unclassified_codes` for the report, None when every line's code is known."""
+    found = summary.get("unclassified_codes")
+    if not found or not found["lines"]:
+        return None
+    return {
+        "lines": fmt_int(found["lines"]),
+        "codes": fmt_int(found["codes"]),
+        "top": [(row["code"], fmt_int(row["lines"])) for row in found["top"]],
+        "more": found["codes"] > len(found["top"]),
+        "audited_by": found.get("audited_by", []),
+        "sentence": unclassified_sentence(found),
+    }
+
+
 def scope(run: RunInfo, summary: Mapping[str, Any]) -> dict[str, Any]:
     counts = summary.get("inputs", {})
     return {
+        "evidence": evidence(summary),
+        "unclassified": unclassified(summary),
         "period": None if run.period is None else [d.isoformat() for d in run.period],
         "audit_period": audit_period(summary),
         "inputs": [
@@ -319,6 +357,8 @@ def scope(run: RunInfo, summary: Mapping[str, Any]) -> dict[str, Any]:
                 # claims of a run with an audit period: accepted = audited + outside the period
                 "rows_audited": fmt_int(row.get("rows_audited", row["rows_accepted"])),
                 "rows_outside_period": fmt_int(row.get("rows_outside_period", 0)),
+                "rows_filtered": fmt_int(row.get("rows_filtered", 0)),
+                "filtered": bool(row.get("rows_filtered")),
             }
             for export, row in counts.items()
         ],

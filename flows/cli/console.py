@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reports.formatting import period_sentence
+from reports.formatting import period_sentence, unclassified_sentence
 from schemas.contract import ALL_EXPORTS
 
 
@@ -53,6 +53,9 @@ def print_audit(outputs: Any) -> None:
         f"{s['findings']} findings on {s['lines_with_findings']} lines, "
         f"${s['amount_at_risk']:,.2f} at risk"
     )
+    unclassified = s.get("unclassified_codes")
+    if unclassified and unclassified["lines"]:
+        print(f"  {unclassified_sentence(unclassified)} (see summary.json)")
     for sev, row in s["by_severity"].items():
         if row["findings"]:
             print(f"    {sev:<8} {row['findings']} findings, ${row['amount_at_risk']:,.2f}")

@@ -27,7 +27,6 @@ from flows.run.config import resolve_profile
 from flows.run.modes import keep_prefect_local, use_prefect
 from flows.schedule.drop import DEFAULT_WINDOW, check_window
 from flows.state.dispositions import load_dispositions
-from schemas.contract import EXPORTS
 from schemas.errors import InputError
 
 PROG = "therapy-audit"
@@ -65,8 +64,8 @@ def _check_limit(limit: int) -> None:
 def _audit(
     args: argparse.Namespace,
     claims: Path,
-    notes: Path,
-    plans: Path,
+    notes: Path | None,
+    plans: Path | None,
     profile: str | None = None,
     mapping: Path | None = None,
     providers: Path | None = None,
@@ -104,8 +103,8 @@ def _audit(
     return audit_flow(
         out=str(args.out),
         claims=str(claims),
-        notes=str(notes),
-        plans=str(plans),
+        notes=None if notes is None else str(notes),
+        plans=None if plans is None else str(plans),
         profile=profile,
         mapping=None if mapping is None else str(mapping),
         scope=args.scope,
@@ -143,7 +142,7 @@ def _add_demo_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    claims, notes, plans = (SAMPLE / f"{e}.csv" for e in EXPORTS)
+    claims, notes, plans = (SAMPLE / f"{e}.csv" for e in ("claims", "notes", "plans"))
     outputs = _audit(args, claims, notes, plans, providers=SAMPLE / "providers.csv")
     print(f"{PROG} demo: audited the synthetic sample in {SAMPLE}")
     print_audit(outputs)

@@ -250,14 +250,17 @@ def unmet_inputs(
     providers: pl.DataFrame | None,
     reference: Reference | None,
     rules: dict[str, Rule] | None = None,
+    absent: tuple[str, ...] = (),
 ) -> dict[str, str]:
-    """The rules' unmet needs judged over all the data (checks/needs.py), before it is cut."""
+    """The rules' unmet needs judged over all the data (checks/needs.py), before it is cut;
+    `absent`: the exports not given (a claims-only audit)."""
     rules = all_rules() if rules is None else rules
     return unmet_needs(
         {t for rule in rules.values() for t in rule.needs},
         frames={"claims": claims, "notes": notes, "plans": plans},
         providers=providers_frame(providers),
         reference=Reference() if reference is None else reference,
+        absent=absent,
     )
 
 
