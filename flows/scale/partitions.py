@@ -284,12 +284,14 @@ def run_rules_partitioned(
     period: Period | None = None,
     providers: pl.DataFrame | None = None,
     reference: Reference | None = None,
+    absent: tuple[str, ...] = (),
 ) -> RulesOutput:
     """The partitioned rules stage, one partition after another in this process: the reference
-    the Dask run is held to, and what the tests compare with one engine pass."""
+    the Dask run is held to, and what the tests compare with one engine pass. `absent`: the
+    exports not given (their frames empty stand-ins)."""
     parts = plan_partitions(claims, notes, plans, k, rules)
     unmet = unmet_inputs(
-        claims, notes, plans, providers=providers, reference=reference, rules=rules
+        claims, notes, plans, providers=providers, reference=reference, rules=rules, absent=absent
     )
     outputs = [
         run_partition(
