@@ -325,7 +325,10 @@ def unclassified(summary: Mapping[str, Any]) -> dict[str, Any] | None:
     return {
         "lines": fmt_int(found["lines"]),
         "codes": fmt_int(found["codes"]),
-        "top": [(row["code"], fmt_int(row["lines"])) for row in found["top"]],
+        "top": [
+            f"{row['code']} ({fmt_int(row['lines'])} line{'s' if row['lines'] != 1 else ''})"
+            for row in found["top"]
+        ],
         "more": found["codes"] > len(found["top"]),
         "audited_by": found.get("audited_by", []),
         "sentence": unclassified_sentence(found),
