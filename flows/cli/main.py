@@ -37,8 +37,8 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
         "run",
         help="validate the exports and audit them",
         description=(
-            "Validate the claims, notes and plans exports (and the optional providers export), "
-            "run every audit rule over the "
+            "Validate the claims export and the optional notes, plans and providers exports "
+            "(without notes and plans: a claims-only audit), run every audit rule over the "
             "accepted rows and write findings.csv, findings.parquet, findings.xlsx, summary.json, "
             "report.html and the quarantine to the output folder. Each line is audited under "
             "the profile of its payer_type unless --profile names one profile for all lines."
@@ -263,7 +263,7 @@ def _add_validate_parser(subparsers: argparse._SubParsersAction) -> None:
         "validate",
         help="check the exports against the input contract and write the quarantine",
         description=(
-            "Read the claims, notes and plans exports and the optional providers export (a "
+            "Read the claims export and the optional notes, plans and providers exports (a "
             ".csv/.parquet/.xlsx file or a folder of them), check every row against the input "
             "contract, and write quarantine.csv, "
             "quarantine.parquet and validation.json to the output folder."
