@@ -245,6 +245,11 @@ def _export_quality(export: str, row: Mapping[str, Any]) -> dict[str, Any]:
         "problems": fmt_int(row["problems"]),
         "reasons": [(reason, fmt_int(n)) for reason, n in row["problems_by_reason"].items()],
         "minutes_derived": row.get("minutes_derived"),
+        # problems the mapping made warnings (npi_check = "warn"): counted, the rows accepted
+        "warnings": [
+            (reason, fmt_int(n)) for reason, n in row.get("warnings_by_reason", {}).items()
+        ],
+        "rows_filtered": fmt_int(row.get("rows_filtered", 0)) if row.get("rows_filtered") else None,
     }
 
 

@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 from checks.registry import all_rules
+from data import MAPPINGS
 from flows.cli.main import main
 from flows.inputs.validate import validate_inputs
 from flows.run.direct import AuditOutputs, run_audit
@@ -119,3 +120,38 @@ def test_run_without_claims_is_refused_in_one_line(
 ) -> None:
     assert main(["run", "--notes", str(NOTES), "--out", str(tmp_path)]) == 2
     assert "the following arguments are required: --claims" in capsys.readouterr().err
+
+
+def test_a_synthea_export_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """A claims-only run of a Synthea-layout file with its ready-made mapping: the payment rows
+    are counted as filtered everywhere the counts are shown, the NPI stand-ins as warnings."""
+    rows = [
+        "ID,CLAIMID,CHARGEID,PATIENTID,TYPE,AMOUNT,FROMDATE,PROCEDURECODE,MODIFIER1,MODIFIER2,"
+        "UNITS,PROVIDERID",
+        "t1,c1,1,p1,CHARGE,100.00,2021-03-02T09:30:00Z,97110,GP,,2,prov-1",
+        "t2,c1,2,p1,PAYMENT,,2021-03-02T09:30:00Z,97110,,,1,prov-1",
+        "t3,c1,3,p1,CHARGE,80.00,2021-03-02T09:30:00Z,97161,GP,,1,prov-1",
+    ]
+    claims = tmp_path / "claims_transactions.csv"
+    claims.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "out"
+    mapping = MAPPINGS / "synthea-claims-transactions.toml"
+    args = ["run", "--claims", str(claims), "--mapping", str(mapping), "--out", str(out),
+            "--no-history", "--no-expectations"]  # fmt: skip
+    assert main(args) == 0
+    assert "3 read = 2 accepted + 0 quarantined + 1 filtered by the mapping" in (
+        capsys.readouterr().out
+    )
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["inputs"]["claims"] == {
+        "rows_read": 3,
+        "rows_accepted": 2,
+        "rows_quarantined": 0,
+        "rows_filtered": 1,
+    }
+    validation = json.loads((out / "validation.json").read_text())
+    assert validation["npi_check"] == "warn"
+    assert validation["totals"]["warnings"] == 2
+    html = (out / "report.html").read_text()
+    assert 'data-fact="filtered">1 claims rows were filtered' in html
+    assert html.count('data-field="warning"') == 1  # one reason, counted twice
