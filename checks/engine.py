@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import traceback
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
@@ -245,6 +245,7 @@ def run_rules(
     providers: pl.LazyFrame | None = None,
     reference: Reference | None = None,
     unmet: dict[str, str] | None = None,
+    absent: Collection[str] = (),
 ) -> tuple[pl.DataFrame, dict[str, RuleRun], dict[str, int]]:
     """Raw rule output (RULE_OUTPUT_SCHEMA + rule_id, severity) and a status per rule.
 
@@ -262,6 +263,7 @@ def run_rules(
         providers=providers,
         reference=reference,
         unmet=unmet,
+        absent=absent,
     )
 
 
@@ -275,13 +277,15 @@ def run_matched(
     providers: pl.LazyFrame | None = None,
     reference: Reference | None = None,
     unmet: dict[str, str] | None = None,
+    absent: Collection[str] = (),
 ) -> tuple[pl.DataFrame, dict[str, RuleRun], dict[str, int]]:
     """The second half of run_rules: the rules over lines already matched.
 
     `providers`: the providers export (None: not given); `reference`: the reference tables
     (checks/reference.py). A rule whose `needs` are not met (checks/needs.py) is "not
     applicable" with the reason; `unmet` gives those needs when the caller judged them over
-    more data than this pass sees (a partition), so that every pass agrees."""
+    more data than this pass sees (a partition), so that every pass agrees. `absent`: the
+    exports not given (notes, plans: a claims-only audit), whose frames are empty stand-ins."""
     rules = all_rules() if rules is None else rules
     runs = {rule_id: RuleRun(rule_id) for rule_id in rules}
     active = {override.name: override} if override is not None else profiles
@@ -295,7 +299,9 @@ def run_matched(
             "plans": plans,
         }
         tokens = {t for rule in rules.values() for t in rule.needs}
-        unmet = unmet_needs(tokens, frames=inputs, providers=providers, reference=reference)
+        unmet = unmet_needs(
+            tokens, frames=inputs, providers=providers, reference=reference, absent=absent
+        )
     lines_by_profile = matched.lines_by_profile
     with_lines = [name for name, n in lines_by_profile.items() if n > 0]
 

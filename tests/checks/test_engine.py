@@ -15,8 +15,8 @@ from checks.engine import FAILED, FINDINGS, NOT_APPLICABLE, PASSED, run_rules
 from checks.registry import all_rules
 from flows.run.config import fee_schedule
 from flows.synth.generate import generate
-from schemas.contract import EXPORTS
 from schemas.findings import FINDINGS_SCHEMA
+from tests.support.rows import THREE_EXPORTS as EXPORTS
 from tests.support.rulekit import (
     CLAIM_SCHEMA,
     NOTE_SCHEMA,
