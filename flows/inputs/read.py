@@ -25,7 +25,7 @@ from pathlib import Path
 
 import polars as pl
 
-from flows.inputs.formats import input_files, is_input_type, listed, reader_for
+from flows.inputs.formats import input_files, is_input_type, listed, one_format, reader_for
 from flows.inputs.mapping import ExportMapping, SourceMapping, match_headers
 from flows.inputs.rows import blank_rows, constant, row_numbers
 from schemas.contract import COLUMNS, SOURCE_FILE, SOURCE_ROW
@@ -45,6 +45,8 @@ class SourceFile:
     original: pl.DataFrame
     header_map: dict[str, str]
     blank_rows: int
+    # rows the reader found broken (FileRead.problems), quarantined with its reasons
+    problems: pl.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -57,29 +59,49 @@ class RawExport:
     files: tuple[SourceFile, ...]
     formats: dict[str, str]
 
+    def reader_problems(self) -> pl.DataFrame | None:
+        """The problems the readers found (source_file, source_row, column, reason), if any."""
+        parts = [
+            s.problems.select(
+                pl.lit(s.name, pl.String).alias("source_file"), "source_row", "column", "reason"
+            )
+            for s in self.files
+            if s.problems is not None and s.problems.height
+        ]
+        return pl.concat(parts) if parts else None
+
 
 def _read_source(export: str, path: Path, name: str, spec: ExportMapping) -> SourceFile:
     label = f"{export} file '{path}'"
-    df, encoding = reader_for(path)(label, path, spec)
+    df, encoding, numbers, problems = reader_for(path)(label, path, spec)
     if {SOURCE_FILE, SOURCE_ROW} & set(df.columns):
         raise InputError(f"{label} has a column named {SOURCE_FILE} or {SOURCE_ROW} (reserved)")
-    numbered = row_numbers(df, SOURCE_ROW).to_frame().hstack(df)
-    if df.width:
+    if numbers is not None:
+        # the reader numbers its own rows (X12: segment positions) and has no blank rows
+        numbered = numbers.alias(SOURCE_ROW).to_frame().hstack(df)
+        original = numbered
+    elif df.width:
+        numbered = row_numbers(df, SOURCE_ROW).to_frame().hstack(df)
         blank = blank_rows(df)
         original = numbered if blank is None else numbered.filter(~blank)
     else:
+        numbered = row_numbers(df, SOURCE_ROW).to_frame().hstack(df)
         original = numbered.clear()
     if original.height == 0:
         raise InputError(f"{label} has no data rows")
-    header_map = match_headers(export, label, df.columns, spec)
+    # X12 rows come under the contract's names: the mapping's renames are for tables only
+    header_map = match_headers(
+        export, label, df.columns, spec if numbers is None else ExportMapping()
+    )
     return SourceFile(
         name=name,
         path=path,
-        format=path.suffix.lower().lstrip("."),
+        format="x12" if numbers is not None else path.suffix.lower().lstrip("."),
         encoding=encoding,
         original=original,
         header_map=header_map,
         blank_rows=numbered.height - original.height,
+        problems=problems,
     )
 
 
@@ -123,7 +145,7 @@ def _list_files(export: str, root: Path) -> list[Path]:
         files = input_files(root)
         if not files:
             raise InputError(f"{export} folder '{root}' has no {listed()} files")
-        return files
+        return one_format(export, root, files)
     if not is_input_type(root):
         raise InputError(
             f"{export} file '{root}' has an unsupported extension '{root.suffix}' "

@@ -221,7 +221,11 @@ def validate_raws(
                 )
                 .collect()
             )
-        return validate_export(export, typed, normalized.failures)
+        failures = normalized.failures
+        found = raws[export].reader_problems()  # X12 claims the reader could not read
+        if found is not None:
+            failures = pl.concat([failures, found.cast(failures.schema)])
+        return validate_export(export, typed, failures)
 
     # the exports are independent; polars and Pandera's polars checks release the GIL, so
     # the smaller exports' checks fill the gaps between the largest one's

@@ -13,13 +13,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from flows.inputs.formats import csv, parquet, xlsx
+from flows.inputs.formats import csv, parquet, x12, xlsx
 from flows.inputs.formats.base import Reader
+from schemas.errors import InputError
 
 READERS: dict[str, Reader] = {
     ".csv": csv.read,
     ".parquet": parquet.read,
     ".xlsx": xlsx.read,
+    # X12 837P/835: the content decides (a file must start with ISA); formats/x12.py
+    **{suffix: x12.read for suffix in x12.X12_SUFFIXES},
 }
 IGNORED_PREFIXES = (".", "~$")
 
@@ -50,3 +53,15 @@ def input_files(folder: Path) -> list[Path]:
 
 def reader_for(path: Path) -> Reader:
     return READERS[path.suffix.lower()]
+
+
+def one_format(export: str, folder: Path, files: list[Path]) -> list[Path]:
+    """`files` when they are all X12 or all tables (CSV, Parquet, XLSX): an export is one
+    kind of file, so a folder mixing them is refused with one line."""
+    kinds = {reader_for(p) is x12.read for p in files}
+    if len(kinds) > 1:
+        raise InputError(
+            f"{export} folder '{folder}' mixes X12 files with CSV, Parquet or XLSX files; "
+            "an export is one format: put them in separate folders"
+        )
+    return files

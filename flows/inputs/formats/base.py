@@ -12,10 +12,17 @@ from flows.inputs.mapping import ExportMapping
 
 class FileRead(NamedTuple):
     """One file's frame under its own headers, and the text encoding it was decoded with
-    (None for formats that store typed values)."""
+    (None for formats that store typed values).
+
+    `row_numbers`: each row's `_source_row` when the file is not a table of rows (X12: the
+    segment position of the line's SV1), None = the data row number. `problems`: rows the reader
+    already knows are broken (source_row, column, reason; quarantined with that reason), None =
+    none."""
 
     frame: pl.DataFrame
     encoding: str | None = None
+    row_numbers: pl.Series | None = None
+    problems: pl.DataFrame | None = None
 
 
 class Reader(Protocol):
