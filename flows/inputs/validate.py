@@ -21,7 +21,8 @@ quarantine and counts. All inputs are read before anything is written, so a whol
         },
         "notes": {... same, plus "minutes_derived": n accepted rows with derived minutes},
         "plans": {...},
-        "providers": {...}   # only when a providers export was given
+        "providers": {...},  # only when a providers export was given
+        "remits": {...}      # only when a remits export was given (835 or a table)
       }
     }
 
@@ -76,6 +77,8 @@ class ValidationSummary:
     summary_path: Path
     summary: dict[str, Any]
     providers: pl.DataFrame | None = None
+    # the accepted rows of the remits export (schemas.contract.REMITS_COLUMNS), None = not given
+    remits: pl.DataFrame | None = None
 
     def rechunked(self) -> ValidationSummary:
         """The same, with the accepted frames in one chunk per column. A frame of many chunks is
@@ -87,8 +90,10 @@ class ValidationSummary:
             for e, r in self.results.items()
         }
         providers = results["providers"].accepted if "providers" in results else None
+        remits = results["remits"].accepted if "remits" in results else None
         return dataclasses.replace(
             self,
+            remits=remits,
             claims=results["claims"].accepted,
             notes=results["notes"].accepted,
             plans=results["plans"].accepted,
@@ -98,12 +103,18 @@ class ValidationSummary:
 
 
 def export_paths(
-    claims: PathLike, notes: PathLike, plans: PathLike, providers: PathLike | None = None
+    claims: PathLike,
+    notes: PathLike,
+    plans: PathLike,
+    providers: PathLike | None = None,
+    remits: PathLike | None = None,
 ) -> dict[str, PathLike]:
     """export -> path of the exports given, in schemas.contract.ALL_EXPORTS order."""
     paths: dict[str, PathLike] = {"claims": claims, "notes": notes, "plans": plans}
     if providers is not None:
         paths["providers"] = providers
+    if remits is not None:
+        paths["remits"] = remits
     return paths
 
 
@@ -189,13 +200,15 @@ def validate_inputs(
     out_dir: PathLike,
     mapping: PathLike | SourceMapping | None = None,
     providers: PathLike | None = None,
+    remits: PathLike | None = None,
 ) -> ValidationSummary:
-    """Read, normalise and validate the three exports (and the optional providers export);
+    """Read, normalise and validate the three exports (and the optional providers and remits
+    exports);
     write the quarantine and validation.json to `out_dir`. Raises InputError/MappingError for
     whole-file problems."""
     if mapping is not None and not isinstance(mapping, SourceMapping):
         mapping = load_mapping(mapping)
-    paths = export_paths(claims, notes, plans, providers)
+    paths = export_paths(claims, notes, plans, providers, remits)
     raws = {export: read_export(export, path, mapping) for export, path in paths.items()}
     return validate_raws(raws, out_dir, mapping)
 
@@ -256,4 +269,5 @@ def validate_raws(
         summary_path=summary_path,
         summary=summary,
         providers=results["providers"].accepted if "providers" in results else None,
+        remits=results["remits"].accepted if "remits" in results else None,
     )

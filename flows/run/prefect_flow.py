@@ -63,6 +63,7 @@ from flows.run.artifacts import publish_artifacts
 from flows.run.context import RunContext
 from flows.run.direct import AuditOutputs, outputs
 from flows.run.record import new_run_id, timer, write_run_json
+from flows.run.remits import with_remits
 from flows.run.rules import failed_families, run_families
 from flows.run.settings import RunSettings, run_options, settings
 from flows.schedule import drop
@@ -270,6 +271,7 @@ def audit_flow(
     dask_address: str | None = None,
     dask_cluster: dict[str, Any] | None = None,
     providers: str | None = None,
+    remits: str | None = None,
 ) -> AuditOutputs:
     """One audit. Either `claims`, `notes` and `plans` (a file or folder each) into `out`, or
     `inputs`, a drop folder: its newest exports into `out/<run id>/`, the audit period being
@@ -277,7 +279,7 @@ def audit_flow(
     the rules stage as that many partitions on a Dask cluster, the scheduler at `dask_address` or a
     local cluster (`dask_cluster`: its LocalCluster options) (flows/scale/cluster.py).
     `providers`: the optional providers export (in a drop folder: its newest providers file, if
-    any)."""
+    any); `remits` likewise the optional remittances (835 files or a table)."""
     if expectations:
         stages.start_ge_preload()  # a served run starts here: overlap the import with ingest
     log = get_run_logger()
@@ -293,6 +295,8 @@ def audit_flow(
         claims, notes, plans = (str(picked.exports[e]) for e in EXPORTS)
         found = picked.exports.get("providers")
         providers = None if found is None else str(found)
+        paid = picked.exports.get("remits")
+        remits = None if paid is None else str(paid)
         out, scope, given = str(picked.out_dir), picked.scope, drop.format_period(picked.period)
     elif not (claims and notes and plans):
         raise InputError("give claims, notes and plans, or a drop folder (inputs)")
@@ -314,6 +318,7 @@ def audit_flow(
         run_id=run_id,
         now=started,
         providers=providers,
+        remits=remits,
     )
     with timer(timings, "read"):
         paths = s.export_paths()
@@ -325,7 +330,7 @@ def audit_flow(
     with timer(timings, "validate"):
         validation = validate_task(raws, s)
     del raws, reading
-    validation = validation.rechunked()
+    validation = with_remits(validation.rechunked())
     expected = expectations_task.submit(validation, s) if s.expectations else None
     with timer(timings, "rules"):
         if partitions:

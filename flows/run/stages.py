@@ -98,7 +98,9 @@ def record_history(
 ) -> dict[str, Any]:
     """Describe the inputs (names, paths, SHA-256, rows) and, with history on, store the run."""
     rows = {e: info["rows_read"] for e, info in validation.summary["exports"].items()}
-    inputs = describe_inputs(s.claims, s.notes, s.plans, rows=rows, providers=s.providers)
+    inputs = describe_inputs(
+        s.claims, s.notes, s.plans, rows=rows, providers=s.providers, remits=s.remits
+    )
     if s.history is not None:
         record_run(
             s.history,
@@ -112,7 +114,7 @@ def record_history(
         )
     # run.json (not the history, which keeps names only) gets each input's absolute path, so
     # that `sample draw` can re-read the universe and check it against its SHA-256
-    given = {"claims": s.claims, "notes": s.notes, "plans": s.plans, "providers": s.providers}
+    given = {**s.export_paths()}
     return {
         export: {**info, "path": os.path.abspath(str(given[export]))}
         for export, info in inputs.items()

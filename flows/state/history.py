@@ -116,6 +116,7 @@ def default_scope(
     plans_path: PathLike,
     profile: str | None,
     providers: PathLike | None = None,
+    remits: PathLike | None = None,
 ) -> str:
     """A short stable scope from the absolute input paths and the profile (or by-payer mode);
     a providers export, when given, is part of it (without one the scope is as before)."""
@@ -123,6 +124,8 @@ def default_scope(
     parts = [str(Path(p).resolve()) for p in given]
     if providers is not None:
         parts.append("providers=" + str(Path(providers).resolve()))
+    if remits is not None:
+        parts.append("remits=" + str(Path(remits).resolve()))
     if profile and Path(profile).suffix.lower() == ".toml":
         profile = str(Path(profile).resolve())
     parts.append(profile or "(profile by payer type)")
@@ -141,6 +144,7 @@ def describe_inputs(
     plans_path: PathLike,
     rows: Mapping[str, int] | None = None,
     providers: PathLike | None = None,
+    remits: PathLike | None = None,
 ) -> dict[str, Any]:
     """`inputs` for record_run: per export its name, SHA-256, file count and rows read (the
     providers export too when it was given).
@@ -152,6 +156,8 @@ def describe_inputs(
     given = [("claims", claims_path), ("notes", notes_path), ("plans", plans_path)]
     if providers is not None:
         given.append(("providers", providers))
+    if remits is not None:
+        given.append(("remits", remits))
     for export, raw in given:
         path = Path(raw)
         files = _input_files(path)

@@ -83,16 +83,18 @@ def decode_head(head: bytes) -> str:
 
 
 def delimiters(text: str, label: str) -> Delimiters:
-    """The delimiters of the interchange whose ISA starts `text`."""
-    if len(text) < ISA_LENGTH or not text.startswith("ISA"):
+    """The delimiters of the interchange whose ISA starts `text` (the ISA itself may be wrapped
+    across lines by a system writing fixed-length lines)."""
+    if not text.startswith("ISA") or len(text) < 4:
         raise InputError(f"{label} is not an X12 interchange: it does not start with ISA")
     element = text[3]
-    fields = text[:ISA_LENGTH].split(element)
-    if len(fields) != 17 or len(fields[16]) != 2:
-        raise InputError(f"{label}: the ISA segment is not 16 fixed-width elements")
-    version = fields[12]
-    repetition = fields[11] if version >= "00501" else None
-    return Delimiters(element, fields[16][0], fields[16][1], repetition)
+    for candidate in (text[:ISA_LENGTH], text[:200].replace("\r", "").replace("\n", "")):
+        fields = candidate[:ISA_LENGTH].split(element)
+        if len(candidate) >= ISA_LENGTH and len(fields) == 17 and len(fields[16]) == 2:
+            version = fields[12]
+            repetition = fields[11] if version >= "00501" else None
+            return Delimiters(element, fields[16][0], fields[16][1], repetition)
+    raise InputError(f"{label}: the ISA segment is not 16 fixed-width elements")
 
 
 def segments(data: bytes, label: str) -> Iterator[Segment]:
