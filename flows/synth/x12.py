@@ -91,7 +91,7 @@ def _837_segments(claims: pl.DataFrame) -> pl.Series:
 
 def _835_segments(claims: pl.DataFrame) -> pl.Series:
     first = _first_of_claim()
-    paid = pl.col("paid_amount").fill_null(0.0)
+    paid = pl.col("paid_amount")
     allowed = pl.col("allowed_amount")
     header = pl.format(
         "CLP*{}*1*{}*{}**{}*PAYERCTL{}~\nNM1*QC*1*PATIENT*SYNTHETIC****MI*{}~\n",
@@ -139,12 +139,14 @@ class X12Writer:
     def write(self, claims: pl.DataFrame) -> None:
         claims = claims.sort("claim_id", "line_number", maintain_order=True)
         self.sets += 1
-        for kind, build in (("837", _837_segments), ("835", _835_segments)):
+        # a line without a paid amount was not paid yet: the 835 leaves it out
+        paid = claims.filter(pl.col("paid_amount").is_not_null())
+        for kind, build, lines in (("837", _837_segments, claims), ("835", _835_segments, paid)):
             if kind not in self.files:
                 fh = self.paths[kind].open("w", encoding="ascii", newline="")
                 fh.write(_isa(kind))
                 self.files[kind] = fh
-            body = "".join(build(claims).to_list())
+            body = "".join(build(lines).to_list())
             self.files[kind].write(self._transaction(kind, body))
 
     def _transaction(self, kind: str, body: str) -> str:
