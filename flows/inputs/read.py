@@ -73,7 +73,8 @@ class RawExport:
 
 def _read_source(export: str, path: Path, name: str, spec: ExportMapping) -> SourceFile:
     label = f"{export} file '{path}'"
-    df, encoding, numbers, problems = reader_for(path)(label, path, spec)
+    found = reader_for(path)(label, path, spec)
+    df, encoding, numbers, problems = found.frame, found.encoding, found.row_numbers, found.problems
     if {SOURCE_FILE, SOURCE_ROW} & set(df.columns):
         raise InputError(f"{label} has a column named {SOURCE_FILE} or {SOURCE_ROW} (reserved)")
     if numbers is not None:

@@ -122,8 +122,11 @@ CASES = {
     ),
     "reversal_and_correction_add_up": Case(
         [line()],
-        [remit(), remit(paid_amount=-60.0, charge_amount=-100.0, co_adjustment=-25.0),
-         remit(paid_amount=48.0)],  # fmt: skip
+        [
+            remit(),
+            remit(paid_amount=-60.0, charge_amount=-100.0, co_adjustment=-25.0),
+            remit(paid_amount=48.0),
+        ],
         [48.0],
         [75.0],
         ["paid 48.00"],

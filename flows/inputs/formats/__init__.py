@@ -5,7 +5,8 @@ listing, the drop folder, the run record's input hashes and the error messages a
 Adding a format is one reader module (see `base.Reader`) and one entry here.
 
 Ignored everywhere a folder is listed: hidden files (`.name`) and Office lock files (`~$name`,
-written beside an open workbook), whatever their suffix.
+written beside an open workbook), whatever their suffix, and `.txt`/`.dat` files that are not
+X12 (given by name, such a file is refused with one line instead).
 """
 
 from __future__ import annotations
@@ -42,8 +43,12 @@ def is_input_type(path: Path) -> bool:
 
 
 def is_input(path: Path) -> bool:
-    """A file of a type in READERS that is neither hidden nor a lock file."""
-    return not is_ignored(path) and is_input_type(path) and path.is_file()
+    """A file of a type in READERS that is neither hidden nor a lock file; a `.txt` or `.dat`
+    file only when it is X12 (starts with ISA): a folder's notes and read-me files are not
+    inputs."""
+    if is_ignored(path) or not is_input_type(path) or not path.is_file():
+        return False
+    return path.suffix.lower() not in x12.BY_CONTENT or x12.starts_x12(path)
 
 
 def input_files(folder: Path) -> list[Path]:

@@ -26,7 +26,10 @@ from flows.inputs.x12.segments import (
 from flows.inputs.x12.table import Rows
 from schemas.errors import InputError
 
-__all__ = ["X12_SUFFIXES", "read", "starts_x12"]
+__all__ = ["BY_CONTENT", "X12_SUFFIXES", "read", "starts_x12"]
+
+# suffixes other files use too: in a folder, such a file is an input only when it is X12
+BY_CONTENT = (".txt", ".dat")
 
 # Transaction set (ST01) each export reads; implementation guides of other claim types
 # (837I institutional 005010X223A2, 004010X096A1; 837D dental X224) are refused by GS08.

@@ -60,7 +60,9 @@ def test_the_drop_folder_takes_its_types_from_the_input_registry(
     monkeypatch.setitem(READERS, ".tsv", READERS[".csv"])
     assert newest_exports(tmp_path)["plans"] == tmp_path / "plans-2026-03.tsv"
     (tmp_path / "notes.csv").unlink()
-    with pytest.raises(InputError, match=r"notes\*\.csv, \.parquet, \.xlsx or \.tsv, or a 'notes'"):
+    with pytest.raises(
+        InputError, match=r"notes\*\.csv, \.parquet, \.xlsx, \.837, .* or \.tsv, or a 'notes'"
+    ):
         newest_exports(tmp_path)
 
 
