@@ -6,7 +6,10 @@ the line item control number (REF*6R, loop 2110 = the 837's REF*6R of loop 2400:
 
 1. by claim id and line control number, else
 2. by claim id, procedure code, modifiers, service date and units (the remittance lines that
-   no control number claimed).
+   no control number claimed), else
+3. by claim id alone, for a payment made to the claim as a whole (no procedure code and no
+   control number: an 835 claim payment without service lines), shared among the claim's
+   lines still unpaid in proportion to their charges.
 
 Every remittance line of a match is summed (an original payment, its reversal and the corrected
 payment add up to what was finally paid); claim lines sharing one fallback key share its total
@@ -44,6 +47,26 @@ def _money(expr: pl.Expr) -> pl.Expr:
     return expr.round(2).cast(pl.Decimal(18, 2)).cast(pl.String)
 
 
+def _by_claim(open_lines: pl.LazyFrame, whole: pl.LazyFrame) -> pl.LazyFrame:
+    """Claim-level payments shared among the claim's open lines by charge (equally when the
+    charges add up to nothing)."""
+    charge = pl.col("charge_amount").fill_null(0.0)
+    total = charge.sum().over("claim_id")
+    share = pl.when(total > 0).then(charge / total).otherwise(1.0 / pl.len().over("claim_id"))
+    return (
+        open_lines.join(whole.group_by("claim_id").agg(_totals()), on="claim_id")
+        .select(
+            _ROW,
+            (pl.col("__paid") * share).alias("__paid"),
+            (pl.col("__allowed") * share).alias("__allowed"),
+            "__allowed_derived",
+            "__adjustments",
+            "__remit_lines",
+        )
+        .with_columns(pl.lit("claim (a claim-level payment shared by charge)").alias("__how"))
+    )
+
+
 def apply_remits(claims: pl.LazyFrame, remits: pl.LazyFrame) -> pl.LazyFrame:
     """`claims` with paid_amount, allowed_amount and line_note from `remits` (see the module
     doc); same rows in the same order, same columns (line_control and line_note added when
@@ -62,7 +85,8 @@ def apply_remits(claims: pl.LazyFrame, remits: pl.LazyFrame) -> pl.LazyFrame:
         .with_columns(pl.lit("REF*6R line control").alias("__how"))
     )
     key = [*KEY[:2], _MODS, *KEY[3:]]
-    rest = remit.join(claimed, on=list(CONTROL), how="anti")
+    whole = pl.col("procedure_code").is_null() & pl.col("line_control").is_null()
+    rest = remit.filter(~whole).join(claimed, on=list(CONTROL), how="anti")
     open_lines = lines.join(by_control.select(_ROW), on=_ROW, how="anti").with_columns(
         pl.col("modifiers").fill_null("").alias(_MODS)
     )
@@ -79,7 +103,10 @@ def apply_remits(claims: pl.LazyFrame, remits: pl.LazyFrame) -> pl.LazyFrame:
         )
         .with_columns(pl.lit("code, modifiers, date and units").alias("__how"))
     )
-    found = pl.concat([by_control, by_key], how="vertical_relaxed")
+    by_claim = _by_claim(
+        open_lines.join(by_key.select(_ROW), on=_ROW, how="anti"), remit.filter(whole)
+    )
+    found = pl.concat([by_control, by_key, by_claim], how="vertical_relaxed")
     allowed_note = pl.when(pl.col("__allowed_derived")).then(
         pl.lit(" (charge less CO adjustments)")
     )

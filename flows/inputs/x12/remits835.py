@@ -12,8 +12,11 @@ One row per service payment (loop 2110, SVC segment), numbered by the SVC's segm
 - adjustments: every CAS group-reason-amount of the line, as evidence ("CO-45 20.00; PR-2 5.00")
 - claim_status: CLP02 (1 processed as primary, 4 denied, 22 reversal ...)
 
-An SVC outside a claim payment (CLP), or one without a code or paid amount, quarantines that
-claim payment's lines with the segment position and a plain reason.
+A claim payment without service lines (the payer paid the claim as a whole) is one row numbered
+by its CLP: CLP03 charge, CLP04 paid, its claim-level CAS as adjustments, no code or control
+number; the join shares it among the claim's lines by charge. An SVC outside a claim payment
+(CLP), or one without a code or paid amount, quarantines that claim payment's lines with the
+segment position and a plain reason.
 """
 
 from __future__ import annotations
@@ -55,6 +58,11 @@ class _Payment:
     claim_id: str | None
     status: str | None
     date: str | None = None
+    position: int = 0
+    charge: str | None = None
+    paid: str | None = None
+    # claim-level CAS (before any SVC), kept for a payment without service lines
+    level: _Line = field(default_factory=lambda: _Line(0, {}))
     lines: list[_Line] = field(default_factory=list)
     problem: tuple[str, str] | None = None
 
@@ -78,8 +86,8 @@ def read_remits(found: Iterable[Segment], delims: Delimiters) -> Rows:
                 owner = orphan
             line = _service(seg, delims, owner)
             owner.lines.append(line)
-        elif sid == "CAS" and line is not None:
-            _adjust(seg, line)
+        elif sid == "CAS" and payment is not None:
+            _adjust(seg, line if line is not None else payment.level)
         elif sid == "DTM" and payment is not None:
             day = x12_date(seg.get(2))
             if line is not None and seg.get(1) in ("472", "150"):
@@ -93,6 +101,11 @@ def read_remits(found: Iterable[Segment], delims: Delimiters) -> Rows:
         elif sid == "CLP":
             _flush(payment, rows)
             payment, line = _Payment(seg.get(1) or None, seg.get(2) or None), None
+            payment.position, payment.charge, payment.paid = (
+                seg.position,
+                amount(seg.get(3)),
+                amount(seg.get(4)),
+            )
             if not seg.get(1):
                 payment.fail("claim_id", f"{at(seg)} has no claim id (CLP01)")
         elif sid in ("LX", "SE", "GE", "IEA", "ST", "PLB"):
@@ -138,6 +151,12 @@ def _adjust(seg: Segment, line: _Line) -> None:
 def _flush(payment: _Payment | None, rows: Rows) -> None:
     if payment is None:
         return
+    if not payment.lines and payment.claim_id is not None:
+        # paid at claim level only (no loop 2110): one row under the CLP, no code or control
+        level = payment.level
+        level.position = payment.position
+        level.values = {"charge_amount": payment.charge, "paid_amount": payment.paid}
+        payment.lines.append(level)
     for line in payment.lines:
         values = line.values
         if values.get("service_date") is None:

@@ -15,8 +15,10 @@ import polars as pl
 import pytest
 
 from flows.inputs.read import read_export
+from flows.inputs.redact import validate_redacted
 from flows.inputs.validate import validate_inputs
 from flows.inputs.x12.table import stable_id
+from flows.run.remits import with_remits
 from schemas.errors import InputError
 from tests.support.rows import valid_row, write_csv_text
 
@@ -125,7 +127,7 @@ def test_every_x12_suffix_reads_by_content(tmp_path: Path, suffix: str) -> None:
 
 def test_payments_835() -> None:
     frame = read_export("remits", PAYMENTS).frame.sort("_source_row")
-    assert frame["claim_id"].to_list() == ["CLAIM1"] * 3 + ["CLAIM2"]
+    assert frame["claim_id"].to_list() == ["CLAIM1"] * 3 + ["CLAIM2", "CLAIM4"]
     first = frame.row(0, named=True)
     assert (first["paid_amount"], first["allowed_amount"], first["line_control"]) == (
         "64",
@@ -134,7 +136,15 @@ def test_payments_835() -> None:
     )
     assert first["adjustments"] == "CO-45 20.00; PR-2 16.00" and first["co_adjustment"] == "20.00"
     assert frame.row(2, named=True)["adjustments"] == "CO-45 15.00; CO-253 5.00; PR-1 4.00"
-    assert frame["service_date"].to_list() == ["2026-03-02"] * 3 + ["2026-03-03"]
+    assert frame["service_date"].to_list() == ["2026-03-02"] * 3 + ["2026-03-03", None]
+    # CLAIM4 paid as a whole (no loop 2110): one row under its CLP, claim-level CAS kept
+    whole = frame.row(4, named=True)
+    assert (whole["claim_id"], whole["procedure_code"], whole["paid_amount"]) == (
+        "CLAIM4",
+        None,
+        "24",
+    )
+    assert whole["adjustments"] == "CO-45 6.00" and whole["_source_row"] == 30
 
 
 BAD_FILES = {
@@ -192,3 +202,29 @@ def _validate(tmp_path: Path, claims: Path):  # type: ignore[no-untyped-def]
     files = summary["exports"]["claims"]["files"]
     assert {f["format"] for f in files} == {"x12"}
     return result
+
+
+def test_redact_hashes_x12_patient_ids_everywhere(tmp_path: Path) -> None:
+    notes = write_csv_text(tmp_path / "notes.csv", [valid_row("notes")])
+    plans = write_csv_text(tmp_path / "plans.csv", [valid_row("plans")])
+    out = tmp_path / "out"
+    result = validate_redacted(PROFESSIONAL, notes, plans, out, b"key", remits=PAYMENTS)
+    assert result.claims["patient_id"].str.starts_with("PT-").all()
+    written = "".join(p.read_text(encoding="utf-8") for p in out.glob("*.csv"))
+    assert "CLAIM3" in written  # the quarantined claim is there, without its patient's id
+    for secret in ("MBR001", "MBR002", stable_id("MBR002", "ROE", "LILY", "20150505")):
+        assert secret not in written
+
+
+def test_the_835_pays_the_837p_lines(tmp_path: Path) -> None:
+    notes = write_csv_text(tmp_path / "notes.csv", [valid_row("notes")])
+    plans = write_csv_text(tmp_path / "plans.csv", [valid_row("plans")])
+    result = validate_inputs(PROFESSIONAL, notes, plans, tmp_path / "out", remits=PAYMENTS)
+    paid = with_remits(result).claims.sort("claim_id", "line_number")
+    rows = {(r["claim_id"], r["line_number"]): r for r in paid.to_dicts()}
+    assert (rows["CLAIM1", 1]["paid_amount"], rows["CLAIM1", 1]["allowed_amount"]) == (64, 80)
+    assert rows["CLAIM1", 2]["allowed_amount"] == 50  # charge 60 less CO 10
+    assert "matched by code" in rows["CLAIM1", 3]["line_note"]  # no REF*6R on either side
+    assert rows["CLAIM2", 1]["paid_amount"] == 0 and "CO-50 80.00" in rows["CLAIM2", 1]["line_note"]
+    assert (rows["CLAIM4", 1]["paid_amount"], rows["CLAIM4", 1]["allowed_amount"]) == (24, 24)
+    assert "38 minutes billed" in rows["CLAIM1", 2]["line_note"]  # the reader's note is kept
