@@ -19,6 +19,7 @@ from flows.inputs.redact import validate_redacted
 from flows.inputs.validate import validate_inputs
 from flows.inputs.x12.table import stable_id
 from flows.run.remits import with_remits
+from flows.schedule.drop import newest_exports
 from schemas.errors import InputError
 from tests.support.rows import valid_row, write_csv_text
 
@@ -228,3 +229,14 @@ def test_the_835_pays_the_837p_lines(tmp_path: Path) -> None:
     assert rows["CLAIM2", 1]["paid_amount"] == 0 and "CO-50 80.00" in rows["CLAIM2", 1]["line_note"]
     assert (rows["CLAIM4", 1]["paid_amount"], rows["CLAIM4", 1]["allowed_amount"]) == (24, 24)
     assert "38 minutes billed" in rows["CLAIM1", 2]["line_note"]  # the reader's note is kept
+
+
+def test_a_drop_folder_offers_its_837p_and_835(tmp_path: Path) -> None:
+    (tmp_path / "claims-2026-03.837").write_bytes(PROFESSIONAL.read_bytes())
+    (tmp_path / "remits-2026-03.835").write_bytes(PAYMENTS.read_bytes())
+    (tmp_path / "read-me.txt").write_text("not an export")  # a .txt that is not X12: ignored
+    for export in ("notes", "plans"):
+        write_csv_text(tmp_path / f"{export}.csv", [valid_row(export)])
+    picked = newest_exports(tmp_path)
+    assert picked["claims"].name == "claims-2026-03.837"
+    assert picked["remits"].name == "remits-2026-03.835"
