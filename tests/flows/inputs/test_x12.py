@@ -240,3 +240,13 @@ def test_a_drop_folder_offers_its_837p_and_835(tmp_path: Path) -> None:
     picked = newest_exports(tmp_path)
     assert picked["claims"].name == "claims-2026-03.837"
     assert picked["remits"].name == "remits-2026-03.835"
+
+
+def test_validation_json_counts_x12_reasons_by_kind(tmp_path: Path) -> None:
+    _validate(tmp_path, ENVELOPES)
+    summary = json.loads((tmp_path / "out" / "validation.json").read_text())
+    reasons = summary["exports"]["claims"]["problems_by_reason"]
+    assert (
+        "X12 claim not read: segment N (SV1) is a service line outside any claim (CLM)" in reasons
+    )
+    assert not [r for r in reasons if "segment 2" in r]  # positions are in quarantine.csv only
