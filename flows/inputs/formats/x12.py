@@ -16,6 +16,7 @@ from flows.inputs.mapping import ExportMapping
 from flows.inputs.x12.claims837 import read_claims
 from flows.inputs.x12.remits835 import read_remits
 from flows.inputs.x12.segments import (
+    HEAD_BYTES,
     X12_SUFFIXES,
     Segment,
     decode_head,
@@ -54,7 +55,7 @@ def read(label: str, path: Path, spec: ExportMapping) -> FileRead:
     if wanted is None:
         raise InputError(f"{label} is an X12 file; only the claims and remits exports read X12")
     data = path.read_bytes()
-    delims = delimiters(decode_head(data[:512]).lstrip("\ufeff \t\r\n"), label)
+    delims = delimiters(decode_head(data[:HEAD_BYTES]).lstrip("\ufeff \t\r\n"), label)
     found = list(segments(data, label))
     _check_transactions(label, found, wanted)
     reader = read_claims if wanted == "837" else read_remits

@@ -23,6 +23,8 @@ from schemas.errors import InputError
 
 # The ISA segment is 106 characters with its terminator (ASC X12.5; 837P guide appendix C).
 ISA_LENGTH = 106
+# enough of a file to find its ISA however its lines are wrapped (or UTF-16 encoded)
+HEAD_BYTES = 2048
 # Every suffix an X12 file may carry; which reader applies is decided by content (starts_x12).
 X12_SUFFIXES = (".837", ".835", ".x12", ".edi", ".txt", ".dat")
 
@@ -69,8 +71,8 @@ def decode(data: bytes) -> str:
 def starts_x12(path: Path) -> bool:
     """True when the file begins with "ISA" after an optional BOM and whitespace."""
     with path.open("rb") as fh:
-        head = fh.read(512)
-    return decode_head(head).lstrip().startswith("ISA")
+        head = fh.read(HEAD_BYTES)
+    return decode_head(head).replace("\r", "").replace("\n", "").lstrip().startswith("ISA")
 
 
 def decode_head(head: bytes) -> str:
@@ -83,10 +85,11 @@ def decode_head(head: bytes) -> str:
 def delimiters(text: str, label: str) -> Delimiters:
     """The delimiters of the interchange whose ISA starts `text` (the ISA itself may be wrapped
     across lines by a system writing fixed-length lines)."""
-    if not text.startswith("ISA") or len(text) < 4:
+    flat = text[:HEAD_BYTES].replace("\r", "").replace("\n", "")
+    if not flat.startswith("ISA") or len(flat) < 4:
         raise InputError(f"{label} is not an X12 interchange: it does not start with ISA")
-    element = text[3]
-    for candidate in (text[:ISA_LENGTH], text[:200].replace("\r", "").replace("\n", "")):
+    element = flat[3]
+    for candidate in (text[:ISA_LENGTH], flat):
         fields = candidate[:ISA_LENGTH].split(element)
         if len(candidate) >= ISA_LENGTH and len(fields) == 17 and len(fields[16]) == 2:
             version = fields[12]

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flows.inputs.read import read_export
 from flows.inputs.redact import validate_redacted
@@ -250,3 +252,24 @@ def test_validation_json_counts_x12_reasons_by_kind(tmp_path: Path) -> None:
         "X12 claim not read: segment N (SV1) is a service line outside any claim (CLM)" in reasons
     )
     assert not [r for r in reasons if "segment 2" in r]  # positions are in quarantine.csv only
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    delimiters=st.permutations(["*", "|", "!", ":", "~"]).map(lambda p: [*p[:3], p[4]]),
+    width=st.integers(min_value=0, max_value=120),
+)
+def test_any_delimiters_and_line_wrapping_read_the_same(
+    tmp_path_factory: pytest.TempPathFactory, delimiters: list[str], width: int
+) -> None:
+    # the ISA says which characters separate elements, components and segments; line breaks
+    # anywhere between or inside segments change nothing (ASC X12.5 interchange control)
+    element, component, terminator, _ = delimiters
+    text = PROFESSIONAL.read_text(encoding="ascii").replace("\n", "")
+    table = str.maketrans({"*": element, ":": component, "~": terminator})
+    text = text.translate(table)
+    if width:
+        text = "\r\n".join(text[i : i + width] for i in range(0, len(text), width))
+    path = tmp_path_factory.mktemp("x12") / "claims.edi"
+    path.write_text(text, encoding="ascii")
+    assert _lines(path).equals(_lines(PROFESSIONAL).with_columns(_source_file=pl.lit(path.name)))
