@@ -1,6 +1,6 @@
 """`generate --format x12`: a 10,000-claim 837P reads back to the very lines the generator
 writes as CSV for the same seed, and its 835 pays them what the CSV says was paid; `run` audits
-the 837P (with the 835) end to end."""
+the 837P (with the 835) end to end, to the CSV run's findings and money."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from checks.remits import NO_REMIT, apply_remits
 from flows.cli.main import main
 from flows.inputs.read import read_export
+from flows.run.direct import run_audit
 from flows.synth.generate import generate
 from schemas.normalize import normalize
 
@@ -96,3 +97,21 @@ def test_run_refuses_a_folder_mixing_837p_and_csv(
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "mixes X12 files with CSV" in err
+
+
+def test_the_837p_and_835_audit_as_the_csv_does(tmp_path: Path) -> None:
+    # the same practice as CSV and as X12: the same findings and the same money at risk, the
+    # 835's payments standing in for the CSV's paid and allowed amounts
+    found = {}
+    for fmt, claims in (("csv", "claims.csv"), ("x12", "claims.837")):
+        data = tmp_path / fmt
+        generate(800, 5, data, fmt)
+        remits = data / "remits.835" if fmt == "x12" else None
+        out = run_audit(
+            data / claims, data / "notes.csv", data / "plans.csv", tmp_path / f"out-{fmt}",
+            history=False, expectations=False, report=False, remits=remits,
+            providers=data / "providers.csv",
+        )  # fmt: skip
+        found[fmt] = out.result.findings.select("finding_id", "amount_at_risk")
+    assert found["x12"].height > 100
+    assert found["x12"].sort("finding_id").equals(found["csv"].sort("finding_id"))
