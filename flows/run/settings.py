@@ -32,8 +32,9 @@ class RunSettings:
     tables."""
 
     claims: Path
-    notes: Path
-    plans: Path
+    # the evidence exports; None = not given (a claims-only audit)
+    notes: Path | None
+    plans: Path | None
     out_dir: Path
     run_id: str
     started_at: datetime
@@ -55,15 +56,20 @@ class RunSettings:
 
     def export_paths(self) -> dict[str, Path]:
         """export -> path of every export given: claims, notes, plans, providers, remits."""
-        given = {"claims": self.claims, "notes": self.notes, "plans": self.plans}
-        optional = {"providers": self.providers, "remits": self.remits}
-        return given | {e: p for e, p in optional.items() if p is not None}
+        given = {
+            "claims": self.claims,
+            "notes": self.notes,
+            "plans": self.plans,
+            "providers": self.providers,
+            "remits": self.remits,
+        }
+        return {e: p for e, p in given.items() if p is not None}
 
 
 def settings(
     claims: PathLike,
-    notes: PathLike,
-    plans: PathLike,
+    notes: PathLike | None,
+    plans: PathLike | None,
     out_dir: PathLike,
     *,
     profile: str | None = None,
@@ -109,9 +115,10 @@ def settings(
     now = now or datetime.now(UTC)
     out = Path(out_dir)
     db = hist.default_history_path(out) if history is True else history or None
-    claims_path, notes_path, plans_path = Path(claims), Path(notes), Path(plans)
-    providers_path = None if providers is None else Path(providers)
-    remits_path = None if remits is None else Path(remits)
+    claims_path = Path(claims)
+    notes_path, plans_path, providers_path, remits_path = (
+        None if p is None else Path(p) for p in (notes, plans, providers, remits)
+    )
     default_scope = hist.default_scope(
         claims_path, notes_path, plans_path, profile, providers=providers_path, remits=remits_path
     )

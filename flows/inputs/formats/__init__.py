@@ -60,10 +60,15 @@ def reader_for(path: Path) -> Reader:
     return READERS[path.suffix.lower()]
 
 
+def is_x12(path: Path) -> bool:
+    """True when `path` is read by the X12 reader (flows/inputs/formats/x12.py)."""
+    return reader_for(path) is x12.read
+
+
 def one_format(export: str, folder: Path, files: list[Path]) -> list[Path]:
     """`files` when they are all X12 or all tables (CSV, Parquet, XLSX): an export is one
     kind of file, so a folder mixing them is refused with one line."""
-    kinds = {reader_for(p) is x12.read for p in files}
+    kinds = {is_x12(p) for p in files}
     if len(kinds) > 1:
         raise InputError(
             f"{export} folder '{folder}' mixes X12 files with CSV, Parquet or XLSX files; "

@@ -91,7 +91,17 @@ def delimiters(text: str, label: str) -> Delimiters:
     element = flat[3]
     for candidate in (text[:ISA_LENGTH], flat):
         fields = candidate[:ISA_LENGTH].split(element)
-        if len(candidate) >= ISA_LENGTH and len(fields) == 17 and len(fields[16]) == 2:
+        # ISA16 is a printable character; a line break there is a wrapped ISA, not a delimiter
+        ends = fields[-1]
+        if len(candidate) >= ISA_LENGTH and len(fields) == 17 and len(ends) == 2:
+            if ends[0] in "\r\n":
+                continue
+            # a line-break terminator only when the next segment (GS) follows it: else the line
+            # was wrapped right after ISA16
+            if ends[1] in "\r\n" and not text[ISA_LENGTH : ISA_LENGTH + 4].lstrip(
+                "\r\n"
+            ).startswith("GS"):
+                continue
             version = fields[12]
             repetition = fields[11] if version >= "00501" else None
             return Delimiters(element, fields[16][0], fields[16][1], repetition)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from flows.inputs.read import read_export
@@ -255,6 +255,8 @@ def test_validation_json_counts_x12_reasons_by_kind(tmp_path: Path) -> None:
 
 
 @settings(max_examples=25, deadline=None)
+@example(delimiters=["*", ":", "~", "^"], width=104)  # a line break before ISA16
+@example(delimiters=["*", ":", "~", "^"], width=105)  # ... and between ISA16 and the terminator
 @given(
     delimiters=st.permutations(["*", "|", "!", ":", "~"]).map(lambda p: [*p[:3], p[4]]),
     width=st.integers(min_value=0, max_value=120),
