@@ -16,6 +16,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from flows.cli.main import main
 from flows.inputs.read import read_export
 from flows.inputs.redact import validate_redacted
 from flows.inputs.validate import validate_inputs
@@ -275,3 +276,41 @@ def test_any_delimiters_and_line_wrapping_read_the_same(
     path = tmp_path_factory.mktemp("x12") / "claims.edi"
     path.write_text(text, encoding="ascii")
     assert _lines(path).equals(_lines(PROFESSIONAL).with_columns(_source_file=pl.lit(path.name)))
+
+
+def test_a_mapping_sets_constants_and_filters_on_x12_rows_and_ignores_renames(
+    tmp_path: Path,
+) -> None:
+    # a Medicare-only file whose SBR09 says otherwise: the mapping's constant wins; renames and
+    # date formats written for a table export do not apply to X12 rows (contract names, D8 dates)
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(
+        '[claims.columns]\nclaim_id = "CLAIM NO"\n'
+        '[claims.formats]\nservice_date = "%d-%b-%Y"\n'
+        '[claims.constants]\npayer_type = "medicare"\n'
+        '[[claims.filter]]\ncolumn = "procedure_code"\nop = "!="\nvalue = "90853"\n',
+        encoding="utf-8",
+    )
+    notes = write_csv_text(tmp_path / "notes.csv", [valid_row("notes")])
+    plans = write_csv_text(tmp_path / "plans.csv", [valid_row("plans")])
+    result = validate_inputs(PROFESSIONAL, notes, plans, tmp_path / "out", mapping=mapping)
+    claims = result.results["claims"]
+    assert set(result.claims["payer_type"]) == {"medicare"}
+    assert "CLAIM4" not in set(result.claims["claim_id"])  # its one line is 90853: filtered
+    assert (claims.rows_accepted, claims.rows_quarantined) == (4, 2)
+    summary = json.loads((tmp_path / "out" / "validation.json").read_text())
+    assert summary["exports"]["claims"]["rows_filtered"] == 1
+
+
+def test_a_claims_only_run_of_an_837p(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    argv = ["run", "--claims", str(PROFESSIONAL), "--remits", str(PAYMENTS), "--out", str(out)]
+    assert main([*argv, "--no-history", "--no-expectations"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["inputs"]["claims"] == {
+        "rows_read": 7,
+        "rows_accepted": 5,
+        "rows_quarantined": 2,
+    }
+    assert summary["inputs"]["remits"]["rows_accepted"] == 5
+    assert "MBR001" not in capsys.readouterr().out
