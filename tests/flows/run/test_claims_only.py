@@ -155,3 +155,11 @@ def test_a_synthea_export_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixtu
     html = (out / "report.html").read_text()
     assert 'data-fact="filtered">1 claims rows were filtered' in html
     assert html.count('data-field="warning"') == 1  # one reason, counted twice
+
+
+def test_without_notes_no_provider_is_flagged_for_documented_minutes(claims_only: Path) -> None:
+    """No notes export: documented minutes are unknown, not 0, so no provider is flagged for
+    documenting too few minutes per timed unit."""
+    html = (claims_only / "report.html").read_text()
+    assert 'class="flag">under' not in html
+    assert 'class="flagged"' not in html or 'class="flag">findings rate' in html
