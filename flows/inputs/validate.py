@@ -93,6 +93,16 @@ class ValidationSummary:
         """The evidence exports not given (notes, plans): their frames are empty stand-ins."""
         return tuple(e for e in ("notes", "plans") if e not in self.results)
 
+    @property
+    def unavailable(self) -> dict[str, str]:
+        """Evidence export -> why the rules that need it cannot use it: not given, or given with
+        no accepted row (every row quarantined or filtered out by the mapping)."""
+        out = {e: f"no {e} export given" for e in self.absent}
+        for export in ("notes", "plans"):
+            if export not in out and getattr(self, export).height == 0:
+                out[export] = f"the {export} export has no accepted rows"
+        return out
+
     def rechunked(self) -> ValidationSummary:
         """The same, with the accepted frames in one chunk per column. A frame of many chunks is
         copied whole by the first eager hstack or with_columns downstream (the engine's match did
