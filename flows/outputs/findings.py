@@ -18,7 +18,7 @@ import polars as pl
 
 from checks.assemble import assemble_result
 from checks.dispositions import apply_dispositions
-from checks.engine import FAILED, NOT_APPLICABLE, AuditResult
+from checks.engine import FAILED, FINDINGS, NOT_APPLICABLE, PASSED, AuditResult
 from checks.history import status_rows
 from checks.merge import RulesOutput
 from checks.period import Period, split_period
@@ -112,7 +112,8 @@ def findings(
     # the contract check (polars, GIL released) runs while this thread builds the summary
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="findings") as pool:
         checked = pool.submit(FindingsSchema.validate, found)
-        unclassified = unclassified_codes(lines, s.context.in_use.values(), all_rules())
+        ran = {r for r, run in result.runs.items() if run.status in (PASSED, FINDINGS)}
+        unclassified = unclassified_codes(lines, s.context.in_use.values(), all_rules(), ran)
         summary = summarize(result, validation, s.period, outside, unclassified)
         checked.result()
     if expectation_results is not None:
