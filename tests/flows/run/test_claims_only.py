@@ -183,3 +183,15 @@ def test_notes_given_with_no_accepted_row_leave_their_rules_not_applicable(
         assert by_rule[rule_id]["status"] == "not applicable", rule_id
         assert by_rule[rule_id]["reason"] == "the notes export has no accepted rows", rule_id
     assert by_rule["POC-MISSING"]["status"] != "not applicable"
+
+
+def test_an_audit_period_names_only_the_evidence_it_had(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["run", "--claims", str(CLAIMS), "--out", str(out), "--no-history",
+            "--period", "2026-01-01..2026-01-31"]  # fmt: skip
+    assert main(args) == 0
+    html = (out / "report.html").read_text()
+    assert "only claim lines dated within the period were audited; the claim lines outside" in (
+        html.lower()
+    )
+    assert "plans of care and the claim lines outside it were read" not in html
