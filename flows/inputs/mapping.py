@@ -147,8 +147,7 @@ def _values(
         if not pairs:
             raise MappingError(f"mapping file '{path}': '{where}.{column}' maps no value")
         out[column] = {
-            k.strip().lower(): _scalar(v, f"{where}.{column}.{k}", path)
-            for k, v in pairs.items()
+            k.strip().lower(): _scalar(v, f"{where}.{column}.{k}", path) for k, v in pairs.items()
         }
     return out
 
