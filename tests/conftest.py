@@ -9,10 +9,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from flows.inputs.validate import ValidationSummary, validate_inputs
 from flows.run.direct import AuditOutputs, run_audit
 from tests.support.paths import SAMPLE_INPUTS, SAMPLE_PROVIDERS
+
+# Speed is measured by `make bench`, never asserted by a unit test: hypothesis's per-example
+# deadline is a timing assertion that fails on a busy machine, so it is off for every test.
+settings.register_profile("therapy-audit", deadline=None)
+settings.load_profile("therapy-audit")
 
 
 def _digests(folder: Path) -> dict[str, str]:
