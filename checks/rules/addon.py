@@ -16,6 +16,7 @@ DAY_KEY = ["patient_id", "service_date", "rendering_npi"]
 
 @rule(
     "ADDON-NO-PRIMARY",
+    action="correct",
     title="Add-on code billed without its primary code",
     severity="error",
     citation=(

@@ -55,6 +55,7 @@ def _units_needed(assistant: pl.Expr, therapist: pl.Expr, billed: pl.Expr) -> pl
 
 @rule(
     "ASSISTANT-MOD-MISSING",
+    action="correct",
     title="Service by a therapy assistant without the CQ or CO modifier",
     severity="error",
     citation=(

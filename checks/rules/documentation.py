@@ -22,6 +22,7 @@ code_col = pl.col("procedure_code")
 
 @rule(
     "DOC-NO-NOTE",
+    action="review",
     needs=("notes",),
     title="Billed line without a session note",
     severity="error",
@@ -59,6 +60,7 @@ def doc_no_note(data: AuditData) -> pl.LazyFrame:
 
 @rule(
     "DOC-NOTE-UNSIGNED",
+    action="sign",
     title="Session note unsigned, or signed long after the service",
     severity="error",
     citation=(

@@ -45,6 +45,7 @@ def _therapy_lines(data: AuditData) -> pl.LazyFrame:
 
 @rule(
     "MOD-THERAPY-MISSING",
+    action="correct",
     title="Therapy line without GP, GO or GN, or under another discipline's modifier",
     severity="error",
     citation=(

@@ -41,6 +41,7 @@ def _on_lines(data: AuditData, per_service: pl.LazyFrame, sums: tuple[str, ...])
 
 @rule(
     "OVERLAP-TIMED",
+    action="refund",
     needs=("notes",),
     applies_to=("timed",),
     title="Overlapping one-on-one timed services for one patient (97530/97110)",
@@ -146,6 +147,7 @@ def overlap_timed(data: AuditData, *, unit_minutes: int, min_minutes: int) -> pl
 
 @rule(
     "OVERLAP-PROVIDER",
+    action="correct",
     needs=("notes",),
     applies_to=("timed",),
     title="One therapist's one-on-one services for two patients at the same time",
@@ -214,6 +216,7 @@ def overlap_provider(data: AuditData, *, min_overlap_minutes: int) -> pl.LazyFra
 
 @rule(
     "OVERLAP-DAY-CAP",
+    action="review",
     applies_to=("timed",),
     title="Provider billed more timed minutes in a day than the cap",
     severity="warning",

@@ -57,6 +57,7 @@ def _with_plans(rows: pl.LazyFrame, data: AuditData) -> pl.LazyFrame:
 
 @rule(
     "POC-MISSING",
+    action="review",
     needs=("plans",),
     applies_to=THERAPY,
     title="No plan of care for the patient and discipline",
@@ -106,6 +107,7 @@ def poc_missing(data: AuditData) -> pl.LazyFrame:
 
 @rule(
     "POC-EXPIRED",
+    action="sign",
     needs=("plans",),
     applies_to=THERAPY,
     title="Plan of care expired or not recertified",
@@ -213,6 +215,7 @@ def _order_path_gap(accept: bool, start: dt.date, max_sent_days: int) -> tuple[p
 
 @rule(
     "POC-UNSIGNED",
+    action="sign",
     needs=("plans",),
     applies_to=THERAPY,
     title="Plan of care not certified in time",

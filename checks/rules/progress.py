@@ -24,6 +24,7 @@ def _since(running: pl.Expr, value: pl.Expr, start: str) -> pl.Expr:
 
 @rule(
     "PROGRESS-REPORT-LATE",
+    action="educate",
     title="Treatment past the 10th treatment day without a progress report",
     severity="error",
     citation=(

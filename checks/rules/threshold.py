@@ -95,6 +95,7 @@ def _thresholds(reference: Reference, years: pl.LazyFrame) -> pl.LazyFrame:
 
 @rule(
     "KX-MISSING",
+    action="correct",
     title="Therapy line past the year's threshold without the KX modifier",
     severity="error",
     citation=(

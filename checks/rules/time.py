@@ -23,6 +23,7 @@ code_col = pl.col("procedure_code")
 
 @rule(
     "TIME-MISSING",
+    action="educate",
     needs=("notes",),
     applies_to=("timed", "per_session"),
     title="Session note lacks start or end time",
@@ -125,6 +126,7 @@ def time_missing(
 
 @rule(
     "TIME-INVALID",
+    action="review",
     needs=("notes",),
     title="Session times are impossible or disagree with the minutes",
     severity="error",
@@ -222,6 +224,7 @@ PSYCHOTHERAPY_MAX = {"90832": 37, "90833": 37, "90834": 52, "90836": 52}
 
 @rule(
     "TIME-PSYCHOTHERAPY",
+    action="correct",
     title="Psychotherapy time code outside its documented-minutes range",
     severity="error",
     citation=(

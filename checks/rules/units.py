@@ -30,6 +30,7 @@ code_col = pl.col("procedure_code")
 
 @rule(
     "UNITS-8MIN",
+    action="refund",
     needs=("notes",),
     applies_to=("timed",),
     title="Timed units exceed the documented minutes (8-minute rule)",
@@ -206,6 +207,7 @@ MUE_KEY = (SERVICE_ID, "rendering_npi")
 
 @rule(
     "UNITS-UNTIMED",
+    action="refund",
     applies_to=("untimed", "per_session"),
     title="Untimed or per-session code billed more than once a day",
     severity="error",
@@ -262,6 +264,7 @@ def units_untimed(data: AuditData, *, max_units_per_day: int) -> pl.LazyFrame:
 
 @rule(
     "UNITS-MUE",
+    action="refund",
     title="Units above the Medically Unlikely Edit",
     severity="error",
     citation=(
@@ -335,6 +338,7 @@ def units_mue(data: AuditData) -> pl.LazyFrame:
 
 @rule(
     "UNITS-SESSION-MIN",
+    action="refund",
     needs=("notes",),
     applies_to=("per_session",),
     title="Per-session code with a session shorter than the minimum",

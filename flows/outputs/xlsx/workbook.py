@@ -172,13 +172,18 @@ def _summary_sheet(
     for sev, s in summary["by_severity"].items():
         line(sev, s["findings"], s["lines"], s["amount_at_risk"])
     row += 1
+    line("Recommended action", "Rules", "Findings", "Lines", "Amount at risk", fmt=fm["head"])
+    for a in summary.get("by_action", {}).values():
+        if a["rules"]:
+            line(a["label"], ", ".join(a["rules"]), a["findings"], a["lines"], a["amount_at_risk"])
+    row += 1
     # Reason: why a rule is "not applicable" (an optional input not given, say)
     line("Rule", "Title", "Family", "Status", "Findings", "Lines", "Amount at risk", "Sheet",
-         "Error", "Reason", fmt=fm["head"])  # fmt: skip
+         "Error", "Reason", "Recommended action", fmt=fm["head"])  # fmt: skip
     for rule_id, r in summary["by_rule"].items():
         line(rule_id, r["title"], r["family"], r["status"], r["findings"], r["lines"],
              r["amount_at_risk"], sheets.get(r["family"], ""), r["error"] or "",
-             r.get("reason") or "")  # fmt: skip
+             r.get("reason") or "", r.get("action_label") or "")  # fmt: skip
     row += 1
     line("Each rule family's sheet holds every finding of the run; a line flagged by several rules")
     line("is at risk once overall, at its largest amount (the headline amount).")
@@ -191,7 +196,13 @@ def write_xlsx(
     family_of = {rule_id: r["family"] for rule_id, r in summary["by_rule"].items()}
     families = sorted(set(family_of.values()))
     sheets = sheet_names(families)
-    safe = neutralise_formulas(findings)
+    action_of = {rule_id: r.get("action_label") or "" for rule_id, r in summary["by_rule"].items()}
+    # each finding carries its rule's recommended action (one column, no per-row Python)
+    safe = neutralise_formulas(findings).with_columns(
+        pl.col("rule_id")
+        .replace_strict(action_of, default="", return_dtype=pl.String)
+        .alias("recommended_action")
+    )
     family_col = pl.col("rule_id").replace_strict(
         family_of, default="other", return_dtype=pl.String
     )
