@@ -160,6 +160,21 @@ def history_view(
     }
 
 
+def _review_rows(by: Mapping[str, Mapping[str, int]]) -> list[dict[str, Any]]:
+    """Reviewed / unreviewed findings per rule or provider, the most unreviewed first."""
+    rows = [
+        {
+            "key": key,
+            "reviewed": n["reviewed"],
+            "reviewed_display": fmt_int(n["reviewed"]),
+            "unreviewed": n["unreviewed"],
+            "unreviewed_display": fmt_int(n["unreviewed"]),
+        }
+        for key, n in by.items()
+    ]
+    return sorted(rows, key=lambda r: (-r["unreviewed"], r["key"]))[:REVIEW_ROWS]
+
+
 def reviews_view(summary: Mapping[str, Any], changes: Changes | None) -> dict[str, Any] | None:
     counts = summary.get("dispositions")
     if counts is None or changes is None or changes.marks is None:
@@ -192,6 +207,8 @@ def reviews_view(summary: Mapping[str, Any], changes: Changes | None) -> dict[st
     return {
         "file": counts.get("file", ""),
         "counts": table,
+        "by_rule": _review_rows(counts.get("by_rule", {})),
+        "by_provider": _review_rows(counts.get("by_provider", {})),
         "reviewed": fmt_int(counts["reviewed"]["findings"]),
         "stale": counts["stale"],
         "rows": rows,

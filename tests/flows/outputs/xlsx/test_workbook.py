@@ -107,7 +107,7 @@ def test_streamed_rows_read_back_exactly(tmp_path: Path, monkeypatch: pytest.Mon
             if name.endswith(".xml"):
                 ET.fromstring(z.read(name))  # well-formed XML, every part
         units = z.read("xl/worksheets/sheet4.xml").decode()  # after summary and two empty families
-    assert '<dimension ref="A1:P6"/>' in units and '<autoFilter ref="A1:P6"/>' in units
+    assert '<dimension ref="A1:T6"/>' in units and '<autoFilter ref="A1:T6"/>' in units
     sheets = pl.read_excel(path, sheet_id=0, infer_schema_length=0)
     assert list(sheets)[3:] == ["units", "units (2)", "units (3)"]
     back = pl.concat([sheets["units"], sheets["units (2)"], sheets["units (3)"]])
@@ -125,7 +125,7 @@ def test_empty_findings_give_header_only_sheets(tmp_path: Path) -> None:
     f = pl.DataFrame(schema=FINDINGS_SCHEMA)
     path = write_xlsx(f, fx.summary(fx.findings_frame()), fx.RUN, tmp_path / "findings.xlsx")
     sheets = pl.read_excel(path, sheet_id=0)
-    header = [*FINDINGS_SCHEMA, "recommended_action"]
+    header = [*FINDINGS_SCHEMA, "recommended_action", *workbook.REVIEW_COLUMNS]
     assert all(sheets[n].columns == header for n in list(sheets)[1:])
     assert all(sheets[n].height == 0 for n in list(sheets)[1:])
 
