@@ -87,6 +87,8 @@ class RunInfo:
     extra: dict[str, str] = field(default_factory=dict)
     # True: `period` is the audit period, which limited the lines audited (checks/period.py)
     audit_period: bool = False
+    # (name, address in the Prefect UI) of the flow run that wrote the report; None: direct run
+    flow_run: tuple[str, str] | None = None
 
 
 def _metric(key: str, label: str, value: Any, display: str, note: str = "") -> dict[str, Any]:

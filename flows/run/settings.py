@@ -51,6 +51,8 @@ class RunSettings:
     expectations: bool = True
     # the optional providers export (schemas.contract.OPTIONAL_EXPORTS); None = not given
     providers: Path | None = None
+    # (name, UI address) of the Prefect flow run, for the report to link back; None: direct run
+    flow_run: tuple[str, str] | None = None
 
     def export_paths(self) -> dict[str, Path]:
         """export -> path of every export given: claims, notes, plans, then providers."""
