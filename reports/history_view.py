@@ -162,17 +162,17 @@ def history_view(
 
 def _review_rows(by: Mapping[str, Mapping[str, int]]) -> list[dict[str, Any]]:
     """Reviewed / unreviewed findings per rule or provider, the most unreviewed first."""
-    rows = [
+    order = sorted(by, key=lambda key: (-by[key]["unreviewed"], key))[:REVIEW_ROWS]
+    return [
         {
             "key": key,
-            "reviewed": n["reviewed"],
-            "reviewed_display": fmt_int(n["reviewed"]),
-            "unreviewed": n["unreviewed"],
-            "unreviewed_display": fmt_int(n["unreviewed"]),
+            "reviewed": by[key]["reviewed"],
+            "reviewed_display": fmt_int(by[key]["reviewed"]),
+            "unreviewed": by[key]["unreviewed"],
+            "unreviewed_display": fmt_int(by[key]["unreviewed"]),
         }
-        for key, n in by.items()
+        for key in order
     ]
-    return sorted(rows, key=lambda r: (-r["unreviewed"], r["key"]))[:REVIEW_ROWS]
 
 
 def reviews_view(summary: Mapping[str, Any], changes: Changes | None) -> dict[str, Any] | None:
