@@ -23,9 +23,9 @@ from schemas.distinct import code_values, duplicated, map_distinct
 Kind = Literal["text", "int", "decimal", "date", "time", "datetime"]
 # The export every audit needs, and the optional ones (given only when the practice has them: a
 # payer-side audit often starts from claims alone; an absent optional export leaves every rule
-# that needs it "not applicable").
+# that needs it "not applicable"; remits replace the claims' paid and allowed amounts).
 EXPORTS = ("claims",)
-OPTIONAL_EXPORTS = ("notes", "plans", "providers")
+OPTIONAL_EXPORTS = ("notes", "plans", "providers", "remits")
 ALL_EXPORTS = (*EXPORTS, *OPTIONAL_EXPORTS)
 PAYER_TYPES = ("medicare", "medicaid", "commercial", "other")
 DISCIPLINES = ("PT", "OT", "SLP", "BH")
@@ -66,6 +66,10 @@ CLAIMS_COLUMNS: tuple[Column, ...] = (
     Column("paid_amount", "decimal", False),
     # the payer's allowed amount (deductible and coinsurance included), optional
     Column("allowed_amount", "decimal", False),
+    # the line item control number (837P REF*6R, loop 2400) an 835 returns, optional
+    Column("line_control", "text", False),
+    # how the line was read when not one-to-one (X12 minutes, a date range), shown as evidence
+    Column("line_note", "text", False),
 )
 NOTES_COLUMNS: tuple[Column, ...] = (
     Column("note_id", "text", True),
@@ -104,11 +108,30 @@ PROVIDERS_COLUMNS: tuple[Column, ...] = (
     # the supervising therapist of an assistant (optional)
     Column("supervising_npi", "text", False),
 )
+# What the payer paid per service line (ASC X12N 835 005010X221A1 loop 2110, or a table of the
+# same columns), joined to the claim lines by checks/remits.py.
+REMITS_COLUMNS: tuple[Column, ...] = (
+    Column("claim_id", "text", True),
+    Column("line_control", "text", False),
+    Column("procedure_code", "text", False),
+    Column("modifiers", "text", False),
+    Column("service_date", "date", False),
+    Column("units", "int", False),
+    Column("charge_amount", "decimal", False),
+    Column("paid_amount", "decimal", True),
+    Column("allowed_amount", "decimal", False),
+    # the contractual-obligation (CAS group CO) adjustments of the line
+    Column("co_adjustment", "decimal", False),
+    # every adjustment as group-reason amount ("CO-45 20.00; PR-2 5.00"), evidence only
+    Column("adjustments", "text", False),
+    Column("claim_status", "text", False),
+)
 COLUMNS: dict[str, tuple[Column, ...]] = {
     "claims": CLAIMS_COLUMNS,
     "notes": NOTES_COLUMNS,
     "plans": PLANS_COLUMNS,
     "providers": PROVIDERS_COLUMNS,
+    "remits": REMITS_COLUMNS,
 }
 
 
@@ -295,11 +318,37 @@ class ProvidersSchema(pa.DataFrameModel):
         return _rows_unique(data, UNIQUE_KEYS["providers"])
 
 
+class RemitsSchema(pa.DataFrameModel):
+    """Payments per service line (optional export). Amounts may be negative: a reversal (CLP02
+    = 22) takes back an earlier payment."""
+
+    claim_id: str = pa.Field(nullable=False)
+    line_control: str = pa.Field(nullable=True)
+    procedure_code: str = pa.Field(nullable=True)
+    modifiers: str = pa.Field(nullable=True, str_matches=MODIFIERS_PATTERN)
+    service_date: dt.date = pa.Field(nullable=True)
+    units: int = pa.Field(nullable=True)
+    charge_amount: float = pa.Field(nullable=True)
+    paid_amount: float = pa.Field(nullable=False)
+    allowed_amount: float = pa.Field(nullable=True)
+    co_adjustment: float = pa.Field(nullable=True)
+    adjustments: str = pa.Field(nullable=True)
+    claim_status: str = pa.Field(nullable=True)
+
+    class Config:
+        strict = False
+
+    @pa.check("claim_id", name=NOT_BLANK)
+    def _ids_not_blank(cls, data: PolarsData) -> pl.LazyFrame:
+        return _not_blank(data)
+
+
 MODELS: dict[str, type[pa.DataFrameModel]] = {
     "claims": ClaimsSchema,
     "notes": NotesSchema,
     "plans": PlansSchema,
     "providers": ProvidersSchema,
+    "remits": RemitsSchema,
 }
 
 

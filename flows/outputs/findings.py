@@ -18,7 +18,7 @@ import polars as pl
 
 from checks.assemble import assemble_result
 from checks.dispositions import apply_dispositions
-from checks.engine import AuditResult
+from checks.engine import FAILED, NOT_APPLICABLE, AuditResult
 from checks.history import status_rows
 from checks.merge import RulesOutput
 from checks.period import Period, split_period
@@ -74,7 +74,10 @@ def summarize(
             if export in validation.summary["exports"]
         }
         # which evidence the audit had: a claims-only audit has no notes or plans
-        summary["evidence"] = {e: e in validation.summary["exports"] for e in ALL_EXPORTS}
+        # (remittances are what was paid, not evidence a rule reads: inputs counts them)
+        summary["evidence"] = {
+            e: e in validation.summary["exports"] for e in ALL_EXPORTS if e != "remits"
+        }
         for export, counts in summary["inputs"].items():
             # rows the mapping's row filter dropped: read = accepted + quarantined + filtered
             filtered = validation.summary["exports"][export].get("rows_filtered", 0)
@@ -121,7 +124,10 @@ def findings(
         summary["dispositions"] = {"file": s.reviewed.name, **counts}
     if s.history is not None:
         audited = None if s.period is None else lines
-        diff = hist.compare_with_previous(s.history, s.scope, found, s.run_id, audited)
+        unchecked = [r for r, run in result.runs.items() if run.status in (NOT_APPLICABLE, FAILED)]
+        diff = hist.compare_with_previous(
+            s.history, s.scope, found, s.run_id, audited, unchecked=unchecked
+        )
         statuses, trend = diff.statuses, hist.trend(s.history, s.scope)
         summary["history"] = diff.to_dict()
     changes = Changes(statuses=statuses, trend=tuple(trend), marks=marks)

@@ -99,7 +99,9 @@ def record_history(
 ) -> dict[str, Any]:
     """Describe the inputs (names, paths, SHA-256, rows) and, with history on, store the run."""
     rows = {e: info["rows_read"] for e, info in validation.summary["exports"].items()}
-    inputs = describe_inputs(s.claims, s.notes, s.plans, rows=rows, providers=s.providers)
+    inputs = describe_inputs(
+        s.claims, s.notes, s.plans, rows=rows, providers=s.providers, remits=s.remits
+    )
     if s.history is not None:
         record_run(
             s.history,

@@ -48,7 +48,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -116,6 +116,7 @@ def default_scope(
     plans_path: PathLike | None,
     profile: str | None,
     providers: PathLike | None = None,
+    remits: PathLike | None = None,
 ) -> str:
     """A short stable scope from the absolute input paths and the profile (or by-payer mode);
     a providers export, when given, is part of it (without one the scope is as before), and a
@@ -124,6 +125,8 @@ def default_scope(
     parts = [f"({e} not given)" if p is None else str(Path(p).resolve()) for e, p in given]
     if providers is not None:
         parts.append("providers=" + str(Path(providers).resolve()))
+    if remits is not None:
+        parts.append("remits=" + str(Path(remits).resolve()))
     if profile and Path(profile).suffix.lower() == ".toml":
         profile = str(Path(profile).resolve())
     parts.append(profile or "(profile by payer type)")
@@ -142,6 +145,7 @@ def describe_inputs(
     plans_path: PathLike | None,
     rows: Mapping[str, int] | None = None,
     providers: PathLike | None = None,
+    remits: PathLike | None = None,
 ) -> dict[str, Any]:
     """`inputs` for record_run: per export given its name, SHA-256, file count and rows read
     (notes, plans and providers only when given).
@@ -157,6 +161,7 @@ def describe_inputs(
             ("notes", notes_path),
             ("plans", plans_path),
             ("providers", providers),
+            ("remits", remits),
         )
         if p is not None
     ]
@@ -306,10 +311,11 @@ def compare_with_previous(
     findings: pl.DataFrame,
     run_id: str,
     audited: pl.DataFrame | None = None,
+    unchecked: Collection[str] = (),
 ) -> HistoryDiff:
     """The previous run of `scope` read from the database, and the findings' statuses against
     it (checks/history.py decides them; `audited`: the lines this run audited, when an audit
-    period limited them)."""
+    period limited them; `unchecked`: the rules that did not check this run)."""
     previous = prev = None
     if Path(db_path).exists():
         with _connect(db_path, read_only=True) as con:
@@ -329,7 +335,7 @@ def compare_with_previous(
         run_id=run_id,
         previous_run_id=prev[0] if prev else None,
         previous_started_at=_iso(prev[1]) if prev else None,
-        statuses=finding_statuses(findings, previous, audited),
+        statuses=finding_statuses(findings, previous, audited, unchecked),
     )
 
 

@@ -36,7 +36,7 @@ def test_every_shipped_mapping_loads(path: Path) -> None:
 
 
 # CMS synthetic carrier-line file (RIF layout): CLM_ID, LINE_NUM, BENE_ID, ... as in CMS's data
-# dictionary; dates as 02-Mar-2015.
+# dictionary; pipe-delimited, dates as 02-MAR-2015.
 CARRIER = {
     "BENE_ID": "-10000010254618",
     "CLM_ID": "-10000930037921",
@@ -62,7 +62,11 @@ def test_cms_synthetic_carrier_file(tmp_path: Path) -> None:
         {**CARRIER, "LINE_NUM": "3", "HCPCS_CD": "97161", "HCPCS_1ST_MDFR_CD": "",
          "LINE_1ST_EXPNS_DT": "6-MAR-2015"},
     ]  # fmt: skip
-    result, filtered = _validated(write_csv_text(tmp_path / "carrier.csv", rows), CMS)
+    path = tmp_path / "carrier.csv"
+    header = list(rows[0])
+    frame = pl.DataFrame([[r.get(c) for c in header] for r in rows], schema=header, orient="row")
+    frame.write_csv(path, separator="|")
+    result, filtered = _validated(path, CMS)
     assert (result.rows_quarantined, filtered) == (0, 0)
     lines = result.accepted.sort("line_number")
     assert lines["payer_type"].to_list() == ["medicare"] * 3
