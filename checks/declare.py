@@ -19,6 +19,15 @@ from typing import Any
 import polars as pl
 
 SEVERITIES = ("error", "warning", "info")
+# What an officer does about a finding: a closed vocabulary, id -> label. Each rule declares one;
+# the report, summary.json and the workbook show it and total the findings by it.
+ACTIONS = {
+    "refund": "Refund or void the line",
+    "correct": "Submit a corrected claim",
+    "sign": "Obtain the certification signature",
+    "educate": "Educate the provider",
+    "review": "Review the records",
+}
 
 # What a rule function returns, one row per finding per affected claim line. The engine
 # (checks/engine.py) adds the claim line's own columns, money, finding_id and the final order.
@@ -89,6 +98,8 @@ class Rule:
     description: str = field(default="")
     # optional inputs the rule reads (check_need tokens); without them it is "not applicable"
     needs: tuple[str, ...] = ()
+    # the recommended action, a key of ACTIONS ("" only for rules declared outside checks/rules)
+    action: str = ""
 
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
@@ -107,18 +118,22 @@ def rule(
     provider_scope: bool = False,
     applies_to: tuple[str, ...] | None = None,
     needs: tuple[str, ...] = (),
+    action: str = "",
 ) -> Callable[[Callable[..., pl.LazyFrame]], Callable[..., pl.LazyFrame]]:
     """Declare an audit rule. The decorated function is `f(data: AuditData, **params) -> LazyFrame`
     with RULE_OUTPUT_SCHEMA columns; its docstring is the rule text shown in the report. Its
     family is the name of the module it is declared in, and its id begins with that family's
     prefix (checks/registry.py holds every family to one prefix). `needs`: the optional inputs
     it reads ("providers", "notes.signed_at", ...); the engine runs it only when they are there.
+    `action`: what the officer does about a finding, a key of ACTIONS.
     """
 
     if severity not in SEVERITIES:
         raise ValueError(f"{rule_id}: severity {severity!r} is not one of {SEVERITIES}")
     for token in needs:
         check_need(token)
+    if action and action not in ACTIONS:
+        raise ValueError(f"{rule_id}: action {action!r} is not one of {tuple(ACTIONS)}")
 
     def register(func: Callable[..., pl.LazyFrame]) -> Callable[..., pl.LazyFrame]:
         if rule_id in RULES:
@@ -146,6 +161,7 @@ def rule(
             applies_to=applies_to,
             description=inspect.cleandoc(func.__doc__ or ""),
             needs=tuple(needs),
+            action=action,
         )
         return func
 

@@ -48,15 +48,26 @@ def apply_dispositions(
     columns, one row per finding_id. marks: those columns for the current findings that have a
     disposition, in findings order. counts:
         {"accepted-risk": {"findings": n, "amount_at_risk": x}, "corrected": {...},
-         "false-positive": {...}, "reviewed": {...}, "unreviewed": {...}, "stale": n}
+         "false-positive": {...}, "reviewed": {...}, "unreviewed": {...}, "stale": n,
+         "by_rule": {rule_id: {"reviewed": n, "unreviewed": n}}, "by_provider": {npi: {...}}}
     with money per group as in summary.json; "stale" counts the dispositions that match no
-    current finding (counted, not an error).
+    current finding (counted, not an error); by_rule and by_provider count findings, every
+    rule and provider with a finding, in id order.
     """
     dispositions = dispositions.select(list(MARK_SCHEMA)).cast(MARK_SCHEMA)
     marks = findings.select("finding_id").join(
         dispositions, on="finding_id", how="inner", maintain_order="left"
     )
-    used = findings.select("finding_id", "claim_id", "line_number", "amount_at_risk").join(
+    # the rule is the finding id's first part; the provider only when the frame has it
+    provider = ["provider_npi"] if "provider_npi" in findings.columns else []
+    used = findings.select(
+        "finding_id",
+        pl.col("finding_id").str.extract(r"^([^:]+)").alias("rule_id"),
+        *provider,
+        "claim_id",
+        "line_number",
+        "amount_at_risk",
+    ).join(
         dispositions.select("finding_id", "disposition"),
         on="finding_id",
         how="left",
@@ -68,4 +79,20 @@ def apply_dispositions(
     counts["reviewed"] = _money(used.filter(pl.col("disposition").is_not_null()))
     counts["unreviewed"] = _money(used.filter(pl.col("disposition").is_null()))
     counts["stale"] = stale_dispositions(findings, dispositions).height
+    counts["by_rule"] = _review_counts(used, "rule_id")
+    counts["by_provider"] = _review_counts(used, "provider_npi") if provider else {}
     return marks, counts
+
+
+def _review_counts(used: pl.DataFrame, by: str) -> dict[str, dict[str, int]]:
+    """Reviewed and unreviewed findings per value of `by`, in value order."""
+    reviewed = pl.col("disposition").is_not_null()
+    per = (
+        used.group_by(by)
+        .agg(reviewed.sum().alias("reviewed"), (~reviewed).sum().alias("unreviewed"))
+        .sort(by, nulls_last=True)
+    )
+    return {
+        str(r[by]): {"reviewed": int(r["reviewed"]), "unreviewed": int(r["unreviewed"])}
+        for r in per.iter_rows(named=True)
+    }

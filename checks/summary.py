@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from checks.declare import SEVERITIES, Rule
+from checks.declare import ACTIONS, SEVERITIES, Rule
 from checks.engine import AuditResult
 from checks.period import Period
 
@@ -47,8 +47,10 @@ def line_totals(findings: pl.LazyFrame, *by: str) -> pl.LazyFrame:
     return per_line.group_by(*by).agg(*totals) if by else per_line.select(*totals)
 
 
-def _frames(f: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """(per rule, per severity, overall) counts and money."""
+def _frames(
+    f: pl.DataFrame, rules: dict[str, Rule]
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(per rule, per severity, overall, per recommended action) counts and money."""
     lf = f.select("rule_id", "severity", AMOUNT, LINE).lazy()  # the line key is ranked once
     per_rule = lf.group_by("rule_id").agg(
         pl.len().alias("findings"),
@@ -58,13 +60,18 @@ def _frames(f: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     )
     per_severity = line_totals(lf, "severity")
     overall = line_totals(lf)
-    rule_frame, severity_frame, overall_frame = pl.collect_all([per_rule, per_severity, overall])
-    return rule_frame, severity_frame, overall_frame
+    action_of = {rule_id: rule.action for rule_id, rule in rules.items()}
+    action = pl.col("rule_id").replace_strict(action_of, default="", return_dtype=pl.String)
+    per_action = line_totals(lf.with_columns(action.alias("action")), "action")
+    rule_frame, severity_frame, overall_frame, action_frame = pl.collect_all(
+        [per_rule, per_severity, overall, per_action]
+    )
+    return rule_frame, severity_frame, overall_frame, action_frame
 
 
 def build_summary(result: AuditResult, rules: dict[str, Rule]) -> dict[str, Any]:
     f = result.findings
-    per_rule, per_severity, overall = _frames(f)
+    per_rule, per_severity, overall, per_action = _frames(f, rules)
     rule_rows = {r["rule_id"]: r for r in per_rule.iter_rows(named=True)}
     sev_rows = {r["severity"]: r for r in per_severity.iter_rows(named=True)}
     by_rule: dict[str, Any] = {}
@@ -78,6 +85,9 @@ def build_summary(result: AuditResult, rules: dict[str, Rule]) -> dict[str, Any]
             "error": run.error,
             # why the rule is "not applicable" (a missing optional input, say); else null
             "reason": run.reason,
+            # what the officer does about its findings (checks.declare.ACTIONS)
+            "action": rule.action,
+            "action_label": ACTIONS.get(rule.action, ""),
             "profiles": sorted(run.profiles),
             "findings": row.get("findings", 0),
             "lines": row.get("lines", 0),
@@ -92,6 +102,18 @@ def build_summary(result: AuditResult, rules: dict[str, Rule]) -> dict[str, Any]
             "lines": row.get("lines", 0),
             "amount_at_risk": money(row.get("amount")),
         }
+    action_rows = {r["action"]: r for r in per_action.iter_rows(named=True)}
+    # a line flagged under two actions counts under each, once per action at its largest amount
+    by_action = {
+        action: {
+            "label": label,
+            "rules": sorted(r for r, rule in rules.items() if rule.action == action),
+            "findings": action_rows.get(action, {}).get("findings", 0),
+            "lines": action_rows.get(action, {}).get("lines", 0),
+            "amount_at_risk": money(action_rows.get(action, {}).get("amount")),
+        }
+        for action, label in ACTIONS.items()
+    }
     lines_with = overall["lines"].item()
     return {
         "lines_audited": result.lines_audited,
@@ -104,6 +126,7 @@ def build_summary(result: AuditResult, rules: dict[str, Rule]) -> dict[str, Any]
         else 0.0,
         "amount_at_risk": money(overall["amount"].item()),
         "by_severity": by_severity,
+        "by_action": by_action,
         "by_rule": by_rule,
     }
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from checks.declare import Rule
+from checks.declare import ACTIONS, Rule
 from checks.profile import Profile
 
 
@@ -61,6 +61,8 @@ def catalogue(rules: Mapping[str, Rule], profiles: Mapping[str, Profile]) -> lis
                 "title": rule.title,
                 "severity": rule.severity,
                 "citation": rule.citation,
+                "action": rule.action,
+                "action_label": ACTIONS.get(rule.action, ""),
                 "description": rule.description,
                 "params": params,
                 # optional inputs without which the rule is "not applicable"

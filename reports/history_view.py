@@ -160,6 +160,21 @@ def history_view(
     }
 
 
+def _review_rows(by: Mapping[str, Mapping[str, int]]) -> list[dict[str, Any]]:
+    """Reviewed / unreviewed findings per rule or provider, the most unreviewed first."""
+    order = sorted(by, key=lambda key: (-by[key]["unreviewed"], key))[:REVIEW_ROWS]
+    return [
+        {
+            "key": key,
+            "reviewed": by[key]["reviewed"],
+            "reviewed_display": fmt_int(by[key]["reviewed"]),
+            "unreviewed": by[key]["unreviewed"],
+            "unreviewed_display": fmt_int(by[key]["unreviewed"]),
+        }
+        for key in order
+    ]
+
+
 def reviews_view(summary: Mapping[str, Any], changes: Changes | None) -> dict[str, Any] | None:
     counts = summary.get("dispositions")
     if counts is None or changes is None or changes.marks is None:
@@ -192,6 +207,8 @@ def reviews_view(summary: Mapping[str, Any], changes: Changes | None) -> dict[st
     return {
         "file": counts.get("file", ""),
         "counts": table,
+        "by_rule": _review_rows(counts.get("by_rule", {})),
+        "by_provider": _review_rows(counts.get("by_provider", {})),
         "reviewed": fmt_int(counts["reviewed"]["findings"]),
         "stale": counts["stale"],
         "rows": rows,

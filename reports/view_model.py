@@ -87,6 +87,8 @@ class RunInfo:
     extra: dict[str, str] = field(default_factory=dict)
     # True: `period` is the audit period, which limited the lines audited (checks/period.py)
     audit_period: bool = False
+    # (name, address in the Prefect UI) of the flow run that wrote the report; None: direct run
+    flow_run: tuple[str, str] | None = None
 
 
 def _metric(key: str, label: str, value: Any, display: str, note: str = "") -> dict[str, Any]:
@@ -139,6 +141,26 @@ def severities(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def actions(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The findings by recommended action (summary.json's by_action); actions no rule declares
+    are left out. An older summary without by_action gives none."""
+    return [
+        {
+            "action": action,
+            "label": row["label"],
+            "rules": ", ".join(row["rules"]),
+            "findings": row["findings"],
+            "findings_display": fmt_int(row["findings"]),
+            "lines": row["lines"],
+            "lines_display": fmt_int(row["lines"]),
+            "amount_at_risk": row["amount_at_risk"],
+            "amount_display": fmt_money(row["amount_at_risk"]),
+        }
+        for action, row in summary.get("by_action", {}).items()
+        if row["rules"]
+    ]
+
+
 def rule_rows(
     summary: Mapping[str, Any], catalogue: Sequence[Mapping[str, Any]]
 ) -> list[dict[str, Any]]:
@@ -153,6 +175,8 @@ def rule_rows(
                 "family": row["family"],
                 "what": first_paragraph(entry.get("description", "")),
                 "citation": entry.get("citation", ""),
+                "action": row.get("action", ""),
+                "action_label": row.get("action_label", ""),
                 "status": row["status"],
                 "status_class": STATUS_CLASS.get(row["status"], "muted"),
                 "error": row.get("error"),
@@ -217,6 +241,12 @@ def findings_table(
         "rules": [[r["rule_id"], r["title"]] for r in rules],
         "severities": sorted(set(shown["severity"]), key=lambda s: SEVERITY_RANK.get(s, 9)),
         "providers": providers,
+    }
+    # rule id -> its recommended action, shown on each finding by the page's script
+    data["actions"] = {
+        rule_id: row["action_label"]
+        for rule_id, row in summary["by_rule"].items()
+        if row.get("action_label")
     }
     if names:
         # only the providers of the findings shown; the page's script shows each beside its NPI
@@ -315,6 +345,7 @@ def build_view(
         "headline": headline(summary),
         "kpi": {m["key"]: m for m in headline(summary)},
         "severities": severities(summary),
+        "actions": actions(summary),
         "exposure": exposure_view(exposure),
         "rules": rule_rows(summary, catalogue),
         "review": review_view(past_review),

@@ -16,11 +16,12 @@ DAY_KEY = ["patient_id", "service_date", "rendering_npi"]
 
 @rule(
     "ADDON-NO-PRIMARY",
+    action="correct",
     title="Add-on code billed without its primary code",
     severity="error",
     citation=(
-        "CPT add-on code convention ('+' codes, reported only with their primary procedure); "
-        "CMS NCCI add-on code edits"
+        "AMA CPT (2025) add-on code convention ('+' codes, reported only with their primary "
+        "procedure); CMS NCCI add-on code edits (2025)"
     ),
     needs=("reference.addon_codes",),
 )
@@ -30,8 +31,8 @@ def addon_no_primary(data: AuditData) -> pl.LazyFrame:
     add-ons 90833, 90836 and 90838 without an evaluation and management visit), any payer: a
     primary billed by another practitioner does not carry the add-on.
 
-    The pairs are the versioned add-on table (data/reference/addon_codes.csv, year and source
-    on every row; the table of the latest year not after the service year). An add-on is never
+    The pairs are the program's versioned add-on code table (year and source on every row; the
+    table of the latest year not after the service year). An add-on is never
     payable alone, so the whole line is at risk.
     """
     assert data.reference.addon_codes is not None  # needs: the engine checked it

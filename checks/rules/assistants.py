@@ -55,12 +55,14 @@ def _units_needed(assistant: pl.Expr, therapist: pl.Expr, billed: pl.Expr) -> pl
 
 @rule(
     "ASSISTANT-MOD-MISSING",
+    action="correct",
     title="Service by a therapy assistant without the CQ or CO modifier",
     severity="error",
     citation=(
-        "Bipartisan Budget Act of 2018 §53107 (services furnished in whole or in part by a "
-        "therapy assistant paid at 85 %); CMS Pub. 100-04 Ch. 5 §20.1 (CQ and CO modifiers); "
-        "CY 2022 PFS final rule (de minimis standard per 15-minute unit)"
+        "Bipartisan Budget Act of 2018 §53107 (services furnished in whole or in part by a therapy"
+        " assistant paid at 85 %); CMS Medicare Claims Processing Manual, Pub. 100-04 (2024), Ch. "
+        "5 §20.1 (CQ and CO modifiers); CY 2022 PFS final rule (de minimis standard per 15-minute "
+        "unit)"
     ),
     params=(
         Param(

@@ -22,17 +22,21 @@ code_col = pl.col("procedure_code")
 
 @rule(
     "DOC-NO-NOTE",
+    action="review",
     needs=("notes",),
     title="Billed line without a session note",
     severity="error",
-    citation="CMS Pub. 100-02 Ch. 15 §220.3 (documentation of each treatment)",
+    citation=(
+        "CMS Medicare Benefit Policy Manual, Pub. 100-02 (2024), Ch. 15 §220.3 (documentation of "
+        "each treatment)"
+    ),
 )
 def doc_no_note(data: AuditData) -> pl.LazyFrame:
     """Billed line with no note for the same patient, date of service and procedure code.
 
     A line with no documentation at all is unsupported under every profile (Pub. 100-02 ch. 15
     §220.3), so the whole line is at risk. The match ignores the provider: a note written by
-    another clinician still documents the service (checks/base.py).
+    another clinician still documents the service.
     """
     lines = billed_lines(data).filter(pl.col("note_rows").is_null())
     return rule_output(
@@ -59,11 +63,13 @@ def doc_no_note(data: AuditData) -> pl.LazyFrame:
 
 @rule(
     "DOC-NOTE-UNSIGNED",
+    action="sign",
     title="Session note unsigned, or signed long after the service",
     severity="error",
     citation=(
-        "CMS Pub. 100-08 Ch. 3 §3.3.2.4 (signature requirements: services must be authenticated "
-        "by their author; unsigned entries may be disregarded)"
+        "CMS Medicare Program Integrity Manual, Pub. 100-08 (2024), Ch. 3 §3.3.2.4 (signature "
+        "requirements: services must be authenticated by their author; unsigned entries may be "
+        "disregarded)"
     ),
     params=(
         Param(

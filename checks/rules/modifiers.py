@@ -45,11 +45,13 @@ def _therapy_lines(data: AuditData) -> pl.LazyFrame:
 
 @rule(
     "MOD-THERAPY-MISSING",
+    action="correct",
     title="Therapy line without GP, GO or GN, or under another discipline's modifier",
     severity="error",
     citation=(
-        'CMS Pub. 100-04 Ch. 5 §20.1 (therapy modifiers GP, GO, GN on every "always therapy" '
-        "code; the modifier names the plan of care's discipline)"
+        "CMS Medicare Claims Processing Manual, Pub. 100-04 (2024), Ch. 5 §20.1 (therapy modifiers"
+        ' GP, GO, GN on every "always therapy" code; the modifier names the plan of care\'s '
+        "discipline)"
     ),
     params=(
         Param(
@@ -62,8 +64,8 @@ def _therapy_lines(data: AuditData) -> pl.LazyFrame:
     needs=("reference.therapy_codes",),
 )
 def mod_therapy_missing(data: AuditData, *, check_provider_discipline: bool) -> pl.LazyFrame:
-    """Billed line of an "always therapy" code (CMS annual therapy code list,
-    data/reference/therapy_codes.csv) without GP, GO or GN; and, when the providers export is
+    """Billed line of an "always therapy" code (CMS annual therapy code list, kept by year in
+    the program's therapy code table) without GP, GO or GN; and, when the providers export is
     given, a line whose GP/GO/GN names another discipline than its rendering provider's (a GP
     line rendered by an OT: PT and PTA are PT, OT and OTA are OT, SLP and SLPA are SLP).
 

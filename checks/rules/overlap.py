@@ -41,11 +41,15 @@ def _on_lines(data: AuditData, per_service: pl.LazyFrame, sums: tuple[str, ...])
 
 @rule(
     "OVERLAP-TIMED",
+    action="refund",
     needs=("notes",),
     applies_to=("timed",),
     title="Overlapping one-on-one timed services for one patient (97530/97110)",
     severity="error",
-    citation="CMS Pub. 100-04 Ch. 5 §20.2 (timed codes need distinct, separately documented time)",
+    citation=(
+        "CMS Medicare Claims Processing Manual, Pub. 100-04 (2024), Ch. 5 §20.2 (timed codes need "
+        "distinct, separately documented time)"
+    ),
     params=(
         Param("unit_minutes", 15, "minutes in one timed unit"),
         Param("min_minutes", 8, "fewest minutes that support one unit"),
@@ -146,11 +150,15 @@ def overlap_timed(data: AuditData, *, unit_minutes: int, min_minutes: int) -> pl
 
 @rule(
     "OVERLAP-PROVIDER",
+    action="correct",
     needs=("notes",),
     applies_to=("timed",),
     title="One therapist's one-on-one services for two patients at the same time",
     severity="error",
-    citation="CMS Pub. 100-02 Ch. 15 §220.2 (one-on-one vs. group 97150)",
+    citation=(
+        "CMS Medicare Benefit Policy Manual, Pub. 100-02 (2024), Ch. 15 §220.2 (one-on-one vs. "
+        "group 97150)"
+    ),
     params=(Param("min_overlap_minutes", 1, "shortest overlap that counts"),),
     provider_scope=True,
 )
@@ -163,7 +171,7 @@ def overlap_provider(data: AuditData, *, min_overlap_minutes: int) -> pl.LazyFra
     note of every payer; a note row is flagged when it shares at least `min_overlap_minutes`
     with the (merged) documented time of another patient of the same provider and day, and the
     claim lines of BOTH patients matching flagged rows are reported as whole-line findings.
-    The sweep is sort-based and exact (checks/intervals.overlap_with_other_party); with
+    The comparison is exact (every pair of notes of the provider and day is considered); with
     `min_overlap_minutes` above 1 the shared time may be made of several touching or
     overlapping notes of the other patient, none of which alone reaches the minimum.
     """
@@ -214,10 +222,14 @@ def overlap_provider(data: AuditData, *, min_overlap_minutes: int) -> pl.LazyFra
 
 @rule(
     "OVERLAP-DAY-CAP",
+    action="review",
     applies_to=("timed",),
     title="Provider billed more timed minutes in a day than the cap",
     severity="warning",
-    citation="OIG OEI-04-09-00540 (questionable billing: more than 8 hours of therapy a day)",
+    citation=(
+        "OIG report OEI-04-09-00540, Questionable Billing for Medicare Outpatient Therapy Services"
+        " (2010): more than 8 hours of therapy a day"
+    ),
     params=(
         Param("cap_minutes", 480, "most timed minutes one provider can plausibly bill in a day"),
         Param("unit_minutes", 15, "minutes in one timed unit"),

@@ -57,11 +57,12 @@ def _with_plans(rows: pl.LazyFrame, data: AuditData) -> pl.LazyFrame:
 
 @rule(
     "POC-MISSING",
+    action="review",
     needs=("plans",),
     applies_to=THERAPY,
     title="No plan of care for the patient and discipline",
     severity="error",
-    citation="CMS Medicare Benefit Policy Manual, Pub. 100-02, Ch. 15 §220.1",
+    citation="CMS Medicare Benefit Policy Manual, Pub. 100-02 (2024), Ch. 15 §220.1",
 )
 def poc_missing(data: AuditData) -> pl.LazyFrame:
     """Therapy or behavioral-health line with no plan of the patient and discipline starting on
@@ -106,12 +107,16 @@ def poc_missing(data: AuditData) -> pl.LazyFrame:
 
 @rule(
     "POC-EXPIRED",
+    action="sign",
     needs=("plans",),
     applies_to=THERAPY,
     title="Plan of care expired or not recertified",
     severity="error",
-    citation="CMS Pub. 100-02, Ch. 15 §220.1.3 B and C (plan duration or 90 calendar days from "
-    "the initial treatment, evaluation included; recertification beyond it)",
+    citation=(
+        "CMS Medicare Benefit Policy Manual, Pub. 100-02 (2024), Ch. 15 §220.1.3 B and C (plan "
+        "duration or 90 calendar days from the initial treatment, evaluation included; "
+        "recertification beyond it)"
+    ),
     params=(
         Param(
             "max_cert_days",
@@ -213,13 +218,16 @@ def _order_path_gap(accept: bool, start: dt.date, max_sent_days: int) -> tuple[p
 
 @rule(
     "POC-UNSIGNED",
+    action="sign",
     needs=("plans",),
     applies_to=THERAPY,
     title="Plan of care not certified in time",
     severity="error",
-    citation="CMS Pub. 100-02, Ch. 15 §220.1.3 B (initial certification within 30 days); "
-    "CY 2025 PFS final rule, 89 Fed. Reg. 97710, 97912-97918 (signed order and plan sent "
-    "within 30 days, dates of service from 1 January 2025)",
+    citation=(
+        "CMS Medicare Benefit Policy Manual, Pub. 100-02 (2024), Ch. 15 §220.1.3 B (initial "
+        "certification within 30 days); CY 2025 PFS final rule, 89 Fed. Reg. 97710, 97912-97918 "
+        "(signed order and plan sent within 30 days, dates of service from 1 January 2025)"
+    ),
     params=(
         Param("max_signature_delay_days", 30, "days after the first treatment to sign the plan"),
         Param("late_severity", "warning", "severity of a late (not missing) signature"),

@@ -24,11 +24,13 @@ def _since(running: pl.Expr, value: pl.Expr, start: str) -> pl.Expr:
 
 @rule(
     "PROGRESS-REPORT-LATE",
+    action="educate",
     title="Treatment past the 10th treatment day without a progress report",
     severity="error",
     citation=(
-        "CMS Pub. 100-02 Ch. 15 §220.3 D (a clinician's progress report at least once every "
-        "10 treatment days; an assistant's report does not take its place)"
+        "CMS Medicare Benefit Policy Manual, Pub. 100-02 (2024), Ch. 15 §220.3 D (a clinician's "
+        "progress report at least once every 10 treatment days; an assistant's report does not "
+        "take its place)"
     ),
     params=(
         Param(

@@ -95,11 +95,12 @@ def _thresholds(reference: Reference, years: pl.LazyFrame) -> pl.LazyFrame:
 
 @rule(
     "KX-MISSING",
+    action="correct",
     title="Therapy line past the year's threshold without the KX modifier",
     severity="error",
     citation=(
-        "CMS Pub. 100-04 Ch. 5 §10.3 (KX modifier threshold: PT and SLP combined, OT separately, "
-        "per beneficiary and calendar year)"
+        "CMS Medicare Claims Processing Manual, Pub. 100-04 (2024), Ch. 5 §10.3 (KX modifier "
+        "threshold: PT and SLP combined, OT separately, per beneficiary and calendar year)"
     ),
     params=(
         Param(
@@ -119,7 +120,7 @@ def _thresholds(reference: Reference, years: pl.LazyFrame) -> pl.LazyFrame:
 def kx_missing(data: AuditData, *, coinsurance: float, payer_types: list[str]) -> pl.LazyFrame:
     """Per beneficiary and calendar year, PT and SLP lines together and OT lines apart, in
     order of date of service (then claim and line): the line whose allowed amount takes the
-    year's total past the threshold (data/reference/therapy_thresholds.csv: $2,410 in 2025,
+    year's total past the threshold (the program's threshold table by year: $2,410 in 2025,
     $2,480 in 2026) and every later line of the group, when it lacks the KX modifier. A service
     year without a row in the table is not checked (another year's threshold would misjudge it).
 

@@ -23,14 +23,16 @@ code_col = pl.col("procedure_code")
 
 @rule(
     "TIME-MISSING",
+    action="educate",
     needs=("notes",),
     applies_to=("timed", "per_session"),
     title="Session note lacks start or end time",
     severity="warning",
     citation=(
-        "State Medicaid manuals and Medicaid Integrity Program criteria (start and end times); "
-        "CMS Pub. 100-02 Ch. 15 §220.3 (treatment notes: total timed-code minutes and total "
-        "treatment time, no clock times)"
+        "State Medicaid provider manuals and Medicaid Integrity Program review criteria (2025: "
+        "start and end times); CMS Medicare Benefit Policy Manual, Pub. 100-02 (2024), Ch. 15 "
+        "§220.3 (treatment notes: total timed-code minutes and total treatment time, no clock "
+        "times)"
     ),
     params=(
         Param(
@@ -125,10 +127,11 @@ def time_missing(
 
 @rule(
     "TIME-INVALID",
+    action="review",
     needs=("notes",),
     title="Session times are impossible or disagree with the minutes",
     severity="error",
-    citation="CMS Pub. 100-02 Ch. 15 §220.3",
+    citation="CMS Medicare Benefit Policy Manual, Pub. 100-02 (2024), Ch. 15 §220.3",
     params=(
         Param("max_span_minutes", 240, "longest plausible single service"),
         Param("minutes_tolerance", 2, "allowed difference between minutes and end - start"),
@@ -222,12 +225,13 @@ PSYCHOTHERAPY_MAX = {"90832": 37, "90833": 37, "90834": 52, "90836": 52}
 
 @rule(
     "TIME-PSYCHOTHERAPY",
+    action="correct",
     title="Psychotherapy time code outside its documented-minutes range",
     severity="error",
     citation=(
-        "AMA CPT psychotherapy time rules (90832 16-37 min, 90834 38-52 min, 90837 53 min or "
-        "more; add-ons 90833, 90836, 90838 alike; the time is face-to-face with the patient "
-        "and must be documented)"
+        "AMA CPT (2025) psychotherapy time rules (90832 16-37 min, 90834 38-52 min, 90837 53 min "
+        "or more; add-ons 90833, 90836, 90838 alike; the time is face-to-face with the patient and"
+        " must be documented)"
     ),
     params=(
         Param("min_minutes", PSYCHOTHERAPY_MIN, "code -> fewest documented minutes it needs"),

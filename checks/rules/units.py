@@ -30,14 +30,15 @@ code_col = pl.col("procedure_code")
 
 @rule(
     "UNITS-8MIN",
+    action="refund",
     needs=("notes",),
     applies_to=("timed",),
     title="Timed units exceed the documented minutes (8-minute rule)",
     severity="error",
     citation=(
-        "CMS Medicare Claims Processing Manual, Pub. 100-04, Ch. 5 §20.2 (total-time method: all "
-        "timed minutes of the patient's day and discipline, billed or not); AMA CPT time rule "
-        "(midpoint, per code)"
+        "CMS Medicare Claims Processing Manual, Pub. 100-04 (2024), Ch. 5 §20.2 (total-time "
+        "method: all timed minutes of the patient's day and discipline, billed or not); AMA CPT "
+        "(2025) time rule (midpoint, per code)"
     ),
     params=(
         Param(
@@ -74,7 +75,7 @@ def units_8min(
     supports are flagged: first each code's units above its cap, then the rest of the day's
     excess, charged to the codes billed furthest beyond their own minutes. Codes in `per_code`
     form a pool of their own. Lines of one code and day billed under two disciplines are two
-    codes here, each with its own notes and pool (checks/matching.py).
+    codes here, each with its own notes and pool.
     """
     if method not in ("cms", "ama"):
         raise ValueError(f"UNITS-8MIN: method must be 'cms' or 'ama', not {method!r}")
@@ -206,12 +207,14 @@ MUE_KEY = (SERVICE_ID, "rendering_npi")
 
 @rule(
     "UNITS-UNTIMED",
+    action="refund",
     applies_to=("untimed", "per_session"),
     title="Untimed or per-session code billed more than once a day",
     severity="error",
     citation=(
-        "CMS Pub. 100-04 Ch. 5 §20.2 (service-based codes); CMS Pub. 100-04 Transmittal 1019 "
-        "(untimed codes once per provider, per discipline, per date of service, per patient)"
+        "CMS Medicare Claims Processing Manual, Pub. 100-04 (2024), Ch. 5 §20.2 (service-based "
+        "codes); CMS Pub. 100-04 Transmittal 1019 (untimed codes once per provider, per "
+        "discipline, per date of service, per patient)"
     ),
     params=(Param("max_units_per_day", 1, "units allowed per patient, day and code"),),
 )
@@ -262,11 +265,12 @@ def units_untimed(data: AuditData, *, max_units_per_day: int) -> pl.LazyFrame:
 
 @rule(
     "UNITS-MUE",
+    action="refund",
     title="Units above the Medically Unlikely Edit",
     severity="error",
     citation=(
-        "CMS NCCI Medically Unlikely Edits, practitioner services (units of a code by the same "
-        "provider for the same beneficiary on the same date of service)"
+        "CMS NCCI Medically Unlikely Edits, practitioner services, quarterly tables 2025 (units of"
+        " a code by the same provider for the same beneficiary on the same date of service)"
     ),
 )
 def units_mue(data: AuditData) -> pl.LazyFrame:
@@ -335,11 +339,15 @@ def units_mue(data: AuditData) -> pl.LazyFrame:
 
 @rule(
     "UNITS-SESSION-MIN",
+    action="refund",
     needs=("notes",),
     applies_to=("per_session",),
     title="Per-session code with a session shorter than the minimum",
     severity="error",
-    citation="State Medicaid manuals: H2032 activity therapy, sessions of at least 30 minutes",
+    citation=(
+        "State Medicaid provider manuals (2025): H2032 activity therapy, sessions of at least 30 "
+        "minutes"
+    ),
     params=(Param("min_session_minutes", 30, "shortest documented session that qualifies"),),
 )
 def units_session_min(data: AuditData, *, min_session_minutes: int) -> pl.LazyFrame:

@@ -73,6 +73,7 @@ def run_info(
     run_id: str | None = None,
     extra: Mapping[str, str] | None = None,
     audit_period: bool = False,
+    flow_run: tuple[str, str] | None = None,
 ) -> RunInfo:
     now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     mapping = (validation or {}).get("mapping")
@@ -88,6 +89,7 @@ def run_info(
         mapping=None if not mapping else str(mapping.get("name") or mapping.get("file")),
         extra=dict(extra or {}),
         audit_period=audit_period,
+        flow_run=flow_run,
     )
 
 
@@ -98,7 +100,7 @@ def run_info_of(s: RunSettings, validation: ValidationSummary) -> RunInfo:
     period = s.period if s.period is not None else metrics.service_period(validation.claims)
     return run_info(validation.summary, s.context.label, period, redacted=s.redact,
                     now=s.started_at, run_id=s.run_id, extra=extra,
-                    audit_period=s.period is not None)  # fmt: skip
+                    audit_period=s.period is not None, flow_run=s.flow_run)  # fmt: skip
 
 
 def wanted(audited: Audited) -> bool:

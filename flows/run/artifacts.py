@@ -23,8 +23,9 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "default"
 
 
-def summary_markdown(summary: dict[str, Any], run_id: str) -> str:
-    """The run in a few lines of markdown: counts, money, rule ids. Never patient data."""
+def summary_markdown(summary: dict[str, Any], run_id: str, report: Path | None = None) -> str:
+    """The run in a few lines of markdown: counts, money, rule ids, where its report is. Never
+    patient data."""
     s = summary
     period = s.get("period")
     title = f"# Therapy billing audit {run_id}"
@@ -41,6 +42,12 @@ def summary_markdown(summary: dict[str, Any], run_id: str) -> str:
     for sev, row in s["by_severity"].items():
         if row["findings"]:
             lines.append(f"  - {sev}: {row['findings']:,} findings, ${row['amount_at_risk']:,.2f}")
+    for row in s.get("by_action", {}).values():
+        if row["findings"]:
+            lines.append(
+                f"- {row['label']}: {row['findings']:,} findings, "
+                f"${row['amount_at_risk']:,.2f} at risk"
+            )
     failed = [r for r, v in s["by_rule"].items() if v["status"] == "failed to run"]
     lines.append(f"- rules that failed to run: {', '.join(failed) if failed else 'none'}")
     if "history" in s:
@@ -61,6 +68,9 @@ def summary_markdown(summary: dict[str, Any], run_id: str) -> str:
     if "expectations" in s:
         met = sum(1 for e in s["expectations"] if e["success"])
         lines.append(f"- dataset expectations met: {met} of {len(s['expectations'])}")
+    if report is not None:
+        # a path on the machine that ran the audit: the UI cannot open local files itself
+        lines += ["", f"Report: `{report.resolve()}`", f"([open]({report.resolve().as_uri()}))"]
     return "\n".join(lines) + "\n"
 
 
@@ -81,7 +91,7 @@ def rule_table(summary: dict[str, Any]) -> list[dict[str, Any]]:
 def publish_artifacts(s: RunSettings, summary: dict[str, Any], report: Path | None) -> None:
     key = _slug(s.scope)
     create_markdown_artifact(
-        summary_markdown(summary, s.run_id),
+        summary_markdown(summary, s.run_id, report),
         key=f"audit-summary-{key}",
         description=f"therapy-audit run {s.run_id}",
     )

@@ -35,6 +35,7 @@ Importing this module imports Prefect (~2.5 s); the direct mode never does.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -62,11 +63,13 @@ from flows.run import stages
 from flows.run.artifacts import publish_artifacts
 from flows.run.context import RunContext
 from flows.run.direct import AuditOutputs, outputs
+from flows.run.prefect_names import flow_run_link, flow_run_name
 from flows.run.record import new_run_id, timer, write_run_json
 from flows.run.remits import with_remits
 from flows.run.rules import failed_families, run_families
 from flows.run.settings import RunSettings, run_options, settings
 from flows.schedule import drop
+from flows.schedule.index import write_index
 from flows.state.history import HistoryError
 from schemas.errors import InputError
 
@@ -243,6 +246,7 @@ def _family_result(family: str, future: Any) -> RulesOutput:
 
 @flow(
     name=FLOW_NAME,
+    flow_run_name=flow_run_name,  # "clinic-north 2026-11": scope and period
     description="Audit therapy claims against session notes and plans of care.",
     # prefect types the parameter invariantly, so its own thread-pool runner does not match it
     task_runner=ThreadPoolTaskRunner(max_workers=8),  # type: ignore[arg-type]
@@ -285,7 +289,7 @@ def audit_flow(
     started = datetime.now().astimezone()
     run_id = run_id or new_run_id(started)
     timings: dict[str, float] = {}
-    given = period
+    given, root = period, out
     if inputs:
         today = flow_run.get_scheduled_start_time().astimezone().date()
         picked = select_task(
@@ -319,6 +323,7 @@ def audit_flow(
         providers=providers,
         remits=remits,
     )
+    s = replace(s, flow_run=flow_run_link())  # the report links back to this flow run
     with timer(timings, "read"):
         paths = s.export_paths()
         reading = {
@@ -363,6 +368,8 @@ def audit_flow(
         described = history_task(s, validation, audited)
     run_json = run_record_task(s, described, timings)
     publish_artifacts(s, audited.summary, written.get(REPORT_HTML))
+    if inputs:  # a drop-folder run (serve): its folder of runs gets an index of them all
+        write_index(Path(root))
     summary = audited.summary
     failed = sum(1 for r in summary["by_rule"].values() if r["status"] == "failed to run")
     log.info(

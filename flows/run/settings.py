@@ -53,6 +53,8 @@ class RunSettings:
     providers: Path | None = None
     # the optional remittances (835 or a table; checks/remits.py); None = not given
     remits: Path | None = None
+    # (name, UI address) of the Prefect flow run, for the report to link back; None: direct run
+    flow_run: tuple[str, str] | None = None
 
     def export_paths(self) -> dict[str, Path]:
         """export -> path of every export given: claims, notes, plans, providers, remits."""

@@ -22,6 +22,7 @@ from prefect.schedules import Cron
 
 from flows.run.prefect_flow import audit_flow
 from flows.schedule import drop
+from flows.schedule.index import write_index
 from schemas.errors import InputError
 
 DEFAULT_NAME = "scheduled-audit"
@@ -95,7 +96,11 @@ def build_deployment(
 
 
 def serve_scheduled(deployment: RunnerDeployment) -> None:
-    """Block serving `deployment` until interrupted (Ctrl-C pauses its schedule)."""
+    """Write the output folder's index.html of the runs so far, then block serving
+    `deployment` until interrupted (Ctrl-C pauses its schedule). Each run rewrites the index."""
     from prefect import serve
 
+    out = Path(str((deployment.parameters or {})["out"]))
+    out.mkdir(parents=True, exist_ok=True)
+    write_index(out)
     serve(deployment)

@@ -5,9 +5,12 @@ A compliance reviewer records, per finding, what was decided. The next audit MAR
 findings (they stay in findings.csv exactly as the findings contract says) and counts them
 separately, so "what was reviewed and accepted" is part of the record, not a silent filter.
 
-The file (CSV or XLSX, first sheet), one row per reviewed finding; headers are matched without
-regard to case, surrounding spaces, or "-" / " " versus "_"; other columns are ignored (so a
-copy of findings.csv with the columns added works):
+The file is a CSV, an XLSX's first sheet, or findings.xlsx itself as the reviewer filled it in:
+every sheet of a workbook whose header has a finding_id column is read (its family sheets; the
+summary sheet is not), and a row none of whose review columns is filled is a finding not
+reviewed yet, left out. Headers are matched without regard to case, surrounding spaces, or "-"
+/ " " versus "_"; `review_date` and `reviewed_on` also name the date; other columns are ignored
+(so a copy of findings.csv with the columns added works):
 
 | column | required | what |
 |---|---|---|
@@ -26,7 +29,7 @@ API:
         columns finding_id, disposition, reviewer, reviewed_on (Date), reason
         (checks.dispositions.MARK_SCHEMA); one row per finding_id, sorted by finding_id. A bad
         file raises schemas.errors.InputError with one line naming the file, the row (the header
-        is row 1) and the column, never a cell value.
+        is row 1; and the sheet, for a workbook of several) and the column, never a cell value.
 
 checks.dispositions.apply_dispositions(findings, dispositions) then gives the marks and counts.
 """
@@ -41,12 +44,15 @@ import polars as pl
 
 from checks.dispositions import DISPOSITIONS, MARK_SCHEMA
 from flows.inputs.formats import listed, reader_for
+from flows.inputs.formats.xlsx import read_sheets
 from flows.inputs.mapping import ExportMapping
 from schemas.errors import InputError
 from schemas.text import as_text, blank_to_null
 
 REQUIRED = ("finding_id", "disposition", "reviewer", "date")
 OPTIONAL = ("reason",)
+# other names of a column: findings.xlsx's review_date, findings_status.csv's reviewed_on
+ALIASES = {"review_date": "date", "reviewed_on": "date"}
 # The findings contract's id: rule id, claim id, line number (schemas/findings.py).
 FINDING_ID_PATTERN = r"^[A-Z]+(?:-[A-Z0-9]+)+:.+:\d+$"
 _ROW = "_row"
@@ -108,16 +114,31 @@ def _first_problem(frame: pl.DataFrame) -> tuple[int, str, str] | None:
     return row, column, problem
 
 
-def load_dispositions(path: str | os.PathLike[str]) -> pl.DataFrame:
-    """Read and check a reviewed-findings file; one row per finding_id (latest date wins)."""
-    path = Path(path)
-    label = f"reviewed-findings file '{path}'"
-    if not path.is_file():
-        raise InputError(f"{label} does not exist")
-    raw = _read(path, label)
+def _sheets(path: Path, label: str) -> list[tuple[str, pl.DataFrame]]:
+    """(label, frame) of each table to read: every sheet of a workbook whose header has a
+    finding_id column (findings.xlsx's family sheets, the summary sheet left out), else the
+    file's first sheet or the CSV itself."""
+    if path.suffix.lower() != ".xlsx" or (path.is_file() and path.stat().st_size == 0):
+        return [(label, _read(path, label))]
+    if path.suffix.lower() not in READ_SUFFIXES:
+        raise InputError(f"{label} must be a {listed(READ_SUFFIXES)} file")
+    sheets = read_sheets(label, path)
+    keyed = [
+        (f"{label}, sheet '{name}'" if len(sheets) > 1 else label, frame)
+        for name, frame in sheets.items()
+        if "finding_id" in {_header_key(str(c)) for c in frame.columns}
+    ]
+    return keyed or [(label, next(iter(sheets.values()), pl.DataFrame()))]
+
+
+def _parse(raw: pl.DataFrame, label: str) -> pl.DataFrame:
+    """One table's reviewed rows, checked: the REQUIRED and OPTIONAL columns, reviewed_on and
+    the spreadsheet row (_ROW). A row with none of the review columns filled is a finding not
+    reviewed yet (findings.xlsx lists every finding) and is left out."""
     by_key: dict[str, str] = {}
     for name in raw.columns:
-        by_key.setdefault(_header_key(name), name)
+        key = _header_key(name)
+        by_key.setdefault(ALIASES.get(key, key), name)
     for column in REQUIRED:
         if column not in by_key:
             raise InputError(f"{label} has no '{column}' column (needs {', '.join(REQUIRED)})")
@@ -128,8 +149,9 @@ def load_dispositions(path: str | os.PathLike[str]) -> pl.DataFrame:
         for c in (*REQUIRED, *OPTIONAL)
     )
     # Data row 1 is spreadsheet row 2: messages use the number the reviewer sees in Excel.
+    review = [c for c in (*REQUIRED, *OPTIONAL) if c != "finding_id"]
     text = text.with_row_index(_ROW, offset=2).filter(
-        pl.any_horizontal(pl.col(c).is_not_null() for c in (*REQUIRED, *OPTIONAL))
+        pl.any_horizontal(pl.col(c).is_not_null() for c in review)
     )
     kind = pl.col("disposition").str.to_lowercase().str.replace_all(r"[\s_]+", "-")
     parsed = text.with_columns(
@@ -139,8 +161,22 @@ def load_dispositions(path: str | os.PathLike[str]) -> pl.DataFrame:
     if problem:
         row, column, what = problem
         raise InputError(f"{label}, row {row} (the header is row 1), column '{column}': {what}")
+    return parsed
+
+
+def load_dispositions(path: str | os.PathLike[str]) -> pl.DataFrame:
+    """Read and check a reviewed-findings file; one row per finding_id (latest date wins)."""
+    path = Path(path)
+    label = f"reviewed-findings file '{path}'"
+    if not path.is_file():
+        raise InputError(f"{label} does not exist")
+    parts = [
+        _parse(raw, where).with_columns(pl.lit(i, pl.Int64).alias("_sheet"))
+        for i, (where, raw) in enumerate(_sheets(path, label))
+    ]
+    parsed = pl.concat(parts, how="vertical_relaxed")
     latest = (
-        parsed.sort("reviewed_on", _ROW)
+        parsed.sort("reviewed_on", "_sheet", _ROW)
         .unique("finding_id", keep="last", maintain_order=True)
         .sort("finding_id")
     )

@@ -19,6 +19,8 @@
 
   // provider NPI -> name, when the run was given a providers export
   var names = data.names || {};
+  // rule id -> the rule's recommended action
+  var actions = data.actions || {};
 
   var rows = data.rows.map(function (r, i) {
     var text = [r[col.rule_id], r[col.severity], r[col.claim_id], r[col.patient_id],
@@ -134,7 +136,8 @@
     cell(tr, [
       part("div", r[col.message], "msg", "message"),
       part("div", r[col.evidence], "evidence", "evidence")
-    ], "finding");
+    ].concat(actions[r[col.rule_id]]
+      ? [part("div", "Action: " + actions[r[col.rule_id]], "action", "action")] : []), "finding");
     return tr;
   }
 

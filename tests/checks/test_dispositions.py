@@ -56,6 +56,26 @@ def test_money_per_group_counts_each_line_once_at_its_largest_amount() -> None:
         "reviewed": {"findings": 3, "amount_at_risk": 35.0},
         "unreviewed": {"findings": 1, "amount_at_risk": 2.25},
         "stale": 1,
+        # the rule is the finding id's; no provider column in this frame
+        "by_rule": {
+            "DOC-NO-NOTE": {"reviewed": 1, "unreviewed": 0},
+            "POC-MISSING": {"reviewed": 1, "unreviewed": 0},
+            "UNITS-8MIN": {"reviewed": 1, "unreviewed": 0},
+            "UNITS-MUE": {"reviewed": 0, "unreviewed": 1},
+        },
+        "by_provider": {},
+    }
+
+
+def test_reviewed_and_unreviewed_per_provider() -> None:
+    npis = pl.Series("provider_npi", ["1111111111", "1111111111", "2222222222", None])
+    _, counts = apply_dispositions(
+        FINDINGS.with_columns(npis), reviewed(("UNITS-MUE:C3:1", "corrected"))
+    )
+    assert counts["by_provider"] == {
+        "1111111111": {"reviewed": 0, "unreviewed": 2},
+        "2222222222": {"reviewed": 0, "unreviewed": 1},
+        "None": {"reviewed": 1, "unreviewed": 0},
     }
 
 

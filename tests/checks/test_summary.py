@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from checks.declare import SEVERITIES, Rule
+from checks.declare import ACTIONS, SEVERITIES, Rule
 from checks.engine import AuditResult, RuleRun
 from checks.summary import build_summary, line_totals, money
 from schemas.findings import FINDINGS_SCHEMA
@@ -34,7 +34,8 @@ def by_definition(result: AuditResult, rules: dict[str, Rule]) -> dict[str, Any]
         run, sub = result.runs[rule_id], f.filter(pl.col("rule_id") == rule_id)
         by_rule[rule_id] = {
             "title": rule.title, "family": rule.family, "status": run.status,
-            "error": run.error, "reason": run.reason, "profiles": sorted(run.profiles),
+            "error": run.error, "reason": run.reason, "action": rule.action,
+            "action_label": ACTIONS[rule.action], "profiles": sorted(run.profiles),
             "findings": sub.height,
             "lines": lines(sub), "amount_at_risk": round(float(sub["amount_at_risk"].sum()), 2),
             "by_severity": {s: int((sub["severity"] == s).sum()) for s in SEVERITIES},
@@ -43,6 +44,17 @@ def by_definition(result: AuditResult, rules: dict[str, Rule]) -> dict[str, Any]
     for sev in SEVERITIES:
         sub = f.filter(pl.col("severity") == sev)
         by_severity[sev] = {
+            "findings": sub.height,
+            "lines": lines(sub),
+            "amount_at_risk": money(sub),
+        }
+    by_action = {}
+    for action, label in ACTIONS.items():
+        ids = sorted(r for r, rule in rules.items() if rule.action == action)
+        sub = f.filter(pl.col("rule_id").is_in(ids))
+        by_action[action] = {
+            "label": label,
+            "rules": ids,
             "findings": sub.height,
             "lines": lines(sub),
             "amount_at_risk": money(sub),
@@ -58,6 +70,7 @@ def by_definition(result: AuditResult, rules: dict[str, Rule]) -> dict[str, Any]
         else 0.0,
         "amount_at_risk": money(f),
         "by_severity": by_severity,
+        "by_action": by_action,
         "by_rule": by_rule,
     }
 

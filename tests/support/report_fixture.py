@@ -36,6 +36,7 @@ def make_rule(rule_id: str, family: str, title: str, severity: str = "error", **
         params=extra.get("params", ()),
         func=_never_called,
         description=extra.get("description", f"{title}.\n\nSecond paragraph of {rule_id}."),
+        action=extra.get("action", "refund"),
     )
 
 
@@ -53,8 +54,12 @@ RULES: dict[str, Rule] = {
             description="Timed codes billed with more units than the minutes support.\n\n"
             "Uses `method` and `min_minutes`; units below <8> minutes & more are excess.",
         ),
-        make_rule("DOC-NO-NOTE", "documentation", "Billed line without a session note"),
-        make_rule("POC-MISSING", "plan_of_care", "No plan of care", severity="warning"),
+        make_rule(
+            "DOC-NO-NOTE", "documentation", "Billed line without a session note", action="review"
+        ),
+        make_rule(
+            "POC-MISSING", "plan_of_care", "No plan of care", severity="warning", action="sign"
+        ),
         make_rule("TIME-INVALID", "documentation", "Impossible session times"),
         make_rule("UNITS-MUE", "units", "Units above the MUE", severity="info"),
     )

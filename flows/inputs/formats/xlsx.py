@@ -16,6 +16,16 @@ from schemas.errors import InputError
 def read(label: str, path: Path, spec: ExportMapping) -> FileRead:
     sheet = spec.sheet
     which: dict[str, Any] = {"sheet_name": sheet} if sheet else {"sheet_id": 1}
+    return FileRead(_read(label, path, sheet, which))
+
+
+def read_sheets(label: str, path: Path) -> dict[str, pl.DataFrame]:
+    """Every sheet of the workbook by name, in workbook order, each read as `read` reads one."""
+    frames = _read(label, path, None, {"sheet_id": 0})
+    return frames if isinstance(frames, dict) else {"": frames}
+
+
+def _read(label: str, path: Path, sheet: str | None, which: dict[str, Any]) -> Any:
     # fastexcel logs a warning for every all-blank column (common: unused optional columns);
     # it would clutter the console that must carry only the run summary or one error line.
     dtype_log = logging.getLogger("fastexcel.types.dtype")
@@ -41,4 +51,4 @@ def read(label: str, path: Path, spec: ExportMapping) -> FileRead:
         raise InputError(f"{label} is not a readable XLSX workbook") from None
     finally:
         dtype_log.setLevel(level)
-    return FileRead(frame)
+    return frame

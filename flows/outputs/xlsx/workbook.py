@@ -24,6 +24,7 @@ from typing import Any
 import polars as pl
 import xlsxwriter
 
+from checks.dispositions import DISPOSITIONS
 from flows.outputs.safe_csv import FORMULA_START, neutralise_formulas
 from flows.outputs.xlsx.sheet_xml import chunk_xml, column_letter
 from flows.outputs.xlsx.zipdeflate import write_deflated
@@ -40,7 +41,20 @@ XLSX_OPTIONS = {
 }
 # Rows built and compressed per step: bounds memory whatever the number of findings.
 CHUNK_ROWS = 100_000
-WIDTHS = {"message": 70, "evidence": 70, "finding_id": 34, "rule_id": 18}
+WIDTHS = {"message": 70, "evidence": 70, "finding_id": 34, "rule_id": 18, "reason": 40}
+# The reviewer's columns after the finding's: blank, unlocked, and read back by --reviewed
+# (flows/state/dispositions.py); the finding's own cells are locked (sheet protection, no
+# password) so a review cannot change what was found.
+REVIEW_COLUMNS = ("disposition", "reviewer", "review_date", "reason")
+# what protection still lets a reviewer do: filter, sort and resize
+PROTECT_OPTIONS = {
+    "autofilter": True,
+    "sort": True,
+    "format_columns": True,
+    "format_rows": True,
+    "select_locked_cells": True,
+    "select_unlocked_cells": True,
+}
 
 
 def safe_text(value: object) -> str:
@@ -80,16 +94,35 @@ def _prefetched(chunks: Iterator[bytes]) -> Iterator[bytes]:
 
 
 def _family_sheet(wb: Any, name: str, df: pl.DataFrame, formats: Mapping[str, Any]) -> None:
-    """The sheet's frame; its rows are streamed in afterwards (fill_rows)."""
+    """The sheet's frame; its rows are streamed in afterwards (fill_rows). The review columns
+    hold no cell: their unlocked column format is what a reviewer's entry takes."""
     ws = wb.add_worksheet(name)
     for c, column in enumerate(df.columns):
         fmt = formats["date"] if df.schema[column] == pl.Date else None
         fmt = formats["money"] if column == "amount_at_risk" else fmt
         # the column formats also register the two number formats the streamed cells use
         ws.set_column(c, c, WIDTHS.get(column, 14), fmt)
+    first = df.width
+    for c, column in enumerate(REVIEW_COLUMNS, start=first):
+        fmt = formats["review_date"] if column == "review_date" else formats["review"]
+        ws.set_column(c, c, WIDTHS.get(column, 16), fmt)
+    last_row = max(df.height, 1)
+    ws.data_validation(
+        1,
+        first,
+        last_row,
+        first,
+        {
+            "validate": "list",
+            "source": list(DISPOSITIONS),
+            "error_title": "Disposition",
+            "error_message": f"Choose one of {', '.join(DISPOSITIONS)}.",
+        },
+    )
     ws.freeze_panes(1, 0)
-    ws.write_row(0, 0, list(df.columns), formats["head"])
-    ws.autofilter(0, 0, max(df.height, 1), len(df.columns) - 1)
+    ws.write_row(0, 0, [*df.columns, *REVIEW_COLUMNS], formats["head"])
+    ws.autofilter(0, 0, last_row, first + len(REVIEW_COLUMNS) - 1)
+    ws.protect("", PROTECT_OPTIONS)
 
 
 def fill_rows(path: Path, bodies: Mapping[str, pl.DataFrame], styles: Mapping[str, int]) -> None:
@@ -109,7 +142,9 @@ def fill_rows(path: Path, bodies: Mapping[str, pl.DataFrame], styles: Mapping[st
                 continue
             xml = data.decode("utf-8")
             head, tail = xml.split("</sheetData>", 1)
-            last = column_letter(df.width - 1)
+            # the header row is the sheet's widest row (the review columns have no body cells)
+            found = re.search(r'<dimension ref="A1:([A-Z]+)1"/>', head)
+            last = found.group(1) if found else column_letter(df.width - 1)
             dimension = f'<dimension ref="A1:{last}{df.height + 1}"/>'
             head = re.sub(r'<dimension ref="[^"]*"/>', dimension, head, count=1)
             part = itertools.chain(
@@ -172,13 +207,18 @@ def _summary_sheet(
     for sev, s in summary["by_severity"].items():
         line(sev, s["findings"], s["lines"], s["amount_at_risk"])
     row += 1
+    line("Recommended action", "Rules", "Findings", "Lines", "Amount at risk", fmt=fm["head"])
+    for a in summary.get("by_action", {}).values():
+        if a["rules"]:
+            line(a["label"], ", ".join(a["rules"]), a["findings"], a["lines"], a["amount_at_risk"])
+    row += 1
     # Reason: why a rule is "not applicable" (an optional input not given, say)
     line("Rule", "Title", "Family", "Status", "Findings", "Lines", "Amount at risk", "Sheet",
-         "Error", "Reason", fmt=fm["head"])  # fmt: skip
+         "Error", "Reason", "Recommended action", fmt=fm["head"])  # fmt: skip
     for rule_id, r in summary["by_rule"].items():
         line(rule_id, r["title"], r["family"], r["status"], r["findings"], r["lines"],
              r["amount_at_risk"], sheets.get(r["family"], ""), r["error"] or "",
-             r.get("reason") or "")  # fmt: skip
+             r.get("reason") or "", r.get("action_label") or "")  # fmt: skip
     row += 1
     line("Each rule family's sheet holds every finding of the run; a line flagged by several rules")
     line("is at risk once overall, at its largest amount (the headline amount).")
@@ -191,7 +231,13 @@ def write_xlsx(
     family_of = {rule_id: r["family"] for rule_id, r in summary["by_rule"].items()}
     families = sorted(set(family_of.values()))
     sheets = sheet_names(families)
-    safe = neutralise_formulas(findings)
+    action_of = {rule_id: r.get("action_label") or "" for rule_id, r in summary["by_rule"].items()}
+    # each finding carries its rule's recommended action (one column, no per-row Python)
+    safe = neutralise_formulas(findings).with_columns(
+        pl.col("rule_id")
+        .replace_strict(action_of, default="", return_dtype=pl.String)
+        .alias("recommended_action")
+    )
     family_col = pl.col("rule_id").replace_strict(
         family_of, default="other", return_dtype=pl.String
     )
@@ -203,6 +249,10 @@ def write_xlsx(
             "title": wb.add_format({"bold": True, "font_size": 14}),
             "date": wb.add_format({"num_format": "yyyy-mm-dd"}),
             "money": wb.add_format({"num_format": "#,##0.00"}),
+            "review": wb.add_format({"locked": False, "bg_color": "#FFF8DC"}),
+            "review_date": wb.add_format(
+                {"locked": False, "bg_color": "#FFF8DC", "num_format": "yyyy-mm-dd"}
+            ),
         }
         _summary_sheet(wb, summary, run, sheets, formats)
         for family in families:

@@ -66,4 +66,4 @@ def test_cites_the_cpt_time_rules_not_the_therapy_manual() -> None:
     from checks.declare import RULES
 
     citation = RULES[R].citation
-    assert "CPT psychotherapy time rules" in citation and "220.3" not in citation
+    assert "CPT (2025) psychotherapy time rules" in citation and "220.3" not in citation

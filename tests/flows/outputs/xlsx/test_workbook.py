@@ -68,9 +68,14 @@ def test_xlsx_sheet_per_family_holds_every_finding(demo_run: AuditOutputs) -> No
     total = 0
     for family in families:
         sheet = sheets[family]
-        assert sheet.columns == list(FINDINGS_SCHEMA)
+        assert sheet.columns[: len(FINDINGS_SCHEMA)] == list(FINDINGS_SCHEMA)
         rules = {r for r, v in out.summary["by_rule"].items() if v["family"] == family}
         assert set(sheet["rule_id"]) <= rules
+        # each finding carries its rule's recommended action
+        labels = {r: out.summary["by_rule"][r]["action_label"] for r in rules}
+        assert sheet.select(
+            (pl.col("rule_id").replace_strict(labels) == pl.col("recommended_action")).all()
+        ).item()
         total += sheet.height
     assert total == out.summary["findings"]
     parquet = pl.read_parquet(out.findings_parquet)
@@ -102,7 +107,7 @@ def test_streamed_rows_read_back_exactly(tmp_path: Path, monkeypatch: pytest.Mon
             if name.endswith(".xml"):
                 ET.fromstring(z.read(name))  # well-formed XML, every part
         units = z.read("xl/worksheets/sheet4.xml").decode()  # after summary and two empty families
-    assert '<dimension ref="A1:O6"/>' in units and '<autoFilter ref="A1:O6"/>' in units
+    assert '<dimension ref="A1:T6"/>' in units and '<autoFilter ref="A1:T6"/>' in units
     sheets = pl.read_excel(path, sheet_id=0, infer_schema_length=0)
     assert list(sheets)[3:] == ["units", "units (2)", "units (3)"]
     back = pl.concat([sheets["units"], sheets["units (2)"], sheets["units (3)"]])
@@ -120,7 +125,8 @@ def test_empty_findings_give_header_only_sheets(tmp_path: Path) -> None:
     f = pl.DataFrame(schema=FINDINGS_SCHEMA)
     path = write_xlsx(f, fx.summary(fx.findings_frame()), fx.RUN, tmp_path / "findings.xlsx")
     sheets = pl.read_excel(path, sheet_id=0)
-    assert all(sheets[n].columns == list(FINDINGS_SCHEMA) for n in list(sheets)[1:])
+    header = [*FINDINGS_SCHEMA, "recommended_action", *workbook.REVIEW_COLUMNS]
+    assert all(sheets[n].columns == header for n in list(sheets)[1:])
     assert all(sheets[n].height == 0 for n in list(sheets)[1:])
 
 
