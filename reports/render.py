@@ -20,6 +20,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from reports.formatting import words
+
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
@@ -61,6 +63,7 @@ def environment() -> Environment:
     )
     env.filters["script_json"] = script_json
     env.filters["code_ticks"] = code_ticks
+    env.filters["words"] = words
     return env
 
 
