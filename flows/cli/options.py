@@ -46,8 +46,16 @@ REDACT_HELP = (
 )
 
 
-def add_report_options(parser: argparse.ArgumentParser) -> None:
+def add_report_options(parser: argparse.ArgumentParser, *, quiet: bool = True) -> None:
+    """--redact and --report-limit; `quiet`: --quiet too (the commands that run in direct mode)."""
     parser.add_argument("--redact", action="store_true", help=REDACT_HELP)
+    if quiet:
+        parser.add_argument(
+            "--quiet",
+            action="store_true",
+            help="no progress lines while the audit runs (they are shown only on a terminal, "
+            "and only in direct mode); the summary at the end is still printed",
+        )
     parser.add_argument(
         "--report-limit",
         type=int,

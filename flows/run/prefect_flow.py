@@ -363,11 +363,11 @@ def audit_flow(
     summary = audited.summary
     failed = sum(1 for r in summary["by_rule"].values() if r["status"] == "failed to run")
     log.info(
-        "run %s: %d findings on %d lines, $%.2f at risk; %d rules failed to run; outputs in %s",
+        "run %s: %s findings on %s lines, $%s at risk; %d rules failed to run; outputs in %s",
         s.run_id,
-        summary["findings"],
-        summary["lines_with_findings"],
-        summary["amount_at_risk"],
+        f"{summary['findings']:,}",
+        f"{summary['lines_with_findings']:,}",
+        f"{summary['amount_at_risk']:,.2f}",
         failed,
         s.out_dir,
     )
