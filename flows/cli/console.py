@@ -11,7 +11,8 @@ from schemas.contract import ALL_EXPORTS
 def _history_line(history: dict[str, Any]) -> str:
     c = history["counts"]
     if history["previous_run_id"] is None:
-        return f"first recorded run of scope {history['scope']} ({fmt_int(c['new'])} findings, all new)"
+        new = fmt_int(c["new"])
+        return f"first recorded run of scope {history['scope']} ({new} findings, all new)"
     return (
         f"{fmt_int(c['new'])} new, {fmt_int(c['persisting'])} persisting, "
         f"{fmt_int(c['resolved'])} resolved since run "
@@ -61,7 +62,8 @@ def print_audit(outputs: Any) -> None:
         print(f"  {unclassified_sentence(unclassified)} (see summary.json)")
     for sev, row in s["by_severity"].items():
         if row["findings"]:
-            print(f"    {sev:<8} {fmt_int(row['findings'])} findings, ${row['amount_at_risk']:,.2f}")
+            amount = f"${row['amount_at_risk']:,.2f}"
+            print(f"    {sev:<8} {fmt_int(row['findings'])} findings, {amount}")
     failed = [r for r, v in s["by_rule"].items() if v["status"] == "failed to run"]
     if failed:
         print(f"  rules that failed to run: {', '.join(failed)} (see summary.json)")
