@@ -20,7 +20,15 @@ from checks.profile import ProfileError
 from data import SAMPLE
 from flows.cli.console import print_audit
 from flows.cli.dask_options import add_dask_options, dask_flow_options, wants_dask
-from flows.cli.options import add_audit_options, add_inputs, add_report_options, history_option
+from flows.cli.options import (
+    add_audit_options,
+    add_inputs,
+    add_packet_options,
+    add_report_options,
+    history_option,
+    packet_count,
+)
+from flows.cli.packet import add_packet_parser
 from flows.cli.sampling.commands import add_sample_parser
 from flows.inputs.validate import validate_inputs
 from flows.run.config import resolve_profile
@@ -53,6 +61,7 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
         help="medicare, medicaid, commercial or a profile TOML file (overrides payer_type)",
     )
     add_report_options(parser)
+    add_packet_options(parser)
     add_audit_options(parser)
     add_dask_options(parser)
     parser.set_defaults(handler=_cmd_run)
@@ -87,6 +96,7 @@ def _audit(
         "reviewed": args.reviewed,
         "period": args.period,
         "expectations": not args.no_expectations,
+        "packets": packet_count(args) if "packets" in args else 0,
     }
     # every option checked before anything starts: a typo costs no thread and no server
     checked = settings(claims, notes, plans, args.out, providers=providers, **options)
@@ -118,6 +128,7 @@ def _audit(
         expectations=checked.expectations,
         report_limit=args.report_limit,
         providers=None if providers is None else str(providers),
+        packets=options["packets"],
         **dask_flow_options(args),
     )
 
@@ -339,6 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_generate_parser(subparsers)
     _add_demo_parser(subparsers)
     _add_serve_parser(subparsers)
+    add_packet_parser(subparsers)
     add_sample_parser(subparsers)
     return parser
 

@@ -269,6 +269,7 @@ def audit_flow(
     dask_address: str | None = None,
     dask_cluster: dict[str, Any] | None = None,
     providers: str | None = None,
+    packets: int = 0,
 ) -> AuditOutputs:
     """One audit. Either `claims`, `notes` and `plans` (a file or folder each) into `out`, or
     `inputs`, a drop folder: its newest exports into `out/<run id>/`, the audit period being
@@ -276,7 +277,7 @@ def audit_flow(
     the rules stage as that many partitions on a Dask cluster, the scheduler at `dask_address` or a
     local cluster (`dask_cluster`: its LocalCluster options) (flows/scale/cluster.py).
     `providers`: the optional providers export (in a drop folder: its newest providers file, if
-    any)."""
+    any). `packets`: evidence packets for at most that many claims (flows/outputs/packets.py)."""
     if expectations:
         stages.start_ge_preload()  # a served run starts here: overlap the import with ingest
     log = get_run_logger()
@@ -313,6 +314,7 @@ def audit_flow(
         expectations=expectations,
         report=report,
         run_id=run_id,
+        packets=packets,
         now=started,
         providers=providers,
     )

@@ -51,6 +51,8 @@ class RunSettings:
     expectations: bool = True
     # the optional providers export (schemas.contract.OPTIONAL_EXPORTS); None = not given
     providers: Path | None = None
+    # `run --packets`: evidence packets for at most this many claims (0: none written)
+    packets: int = 0
 
     def export_paths(self) -> dict[str, Path]:
         """export -> path of every export given: claims, notes, plans, then providers."""
@@ -82,6 +84,7 @@ def settings(
     run_id: str | None = None,
     now: datetime | None = None,
     providers: PathLike | None = None,
+    packets: int = 0,
 ) -> RunSettings:
     """Check every option before any work, so a typo costs no audit: an unknown profile, a bad
     mapping, reviewed-findings file or period raises InputError/ProfileError here.
@@ -95,6 +98,8 @@ def settings(
         load_dispositions(reviewed)  # small file: a bad row is reported before the audit
     if per_rule < 1:
         raise InputError("--report-limit must be at least 1")
+    if packets < 0:
+        raise InputError("--packet-limit must be at least 1")
     if scope is not None and not scope.strip():
         raise InputError("--scope must not be blank")
     given = (("claims", claims), ("notes", notes), ("plans", plans), ("providers", providers))
@@ -131,6 +136,7 @@ def settings(
         period=parse_period(period),
         expectations=expectations,
         providers=providers_path,
+        packets=packets,
     )
 
 
@@ -148,4 +154,5 @@ def run_options(s: RunSettings) -> dict[str, Any]:
         "expectations": s.expectations,
         "report": s.report,
         "report_limit": s.per_rule,
+        "packets": s.packets,
     }

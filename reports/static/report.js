@@ -19,6 +19,8 @@
 
   // provider NPI -> name, when the run was given a providers export
   var names = data.names || {};
+  // claim id -> its evidence packet (a relative path we wrote), when the run wrote packets
+  var packets = data.packets || {};
 
   var rows = data.rows.map(function (r, i) {
     var text = [r[col.rule_id], r[col.severity], r[col.claim_id], r[col.patient_id],
@@ -115,10 +117,16 @@
         "disposition"));
     }
     cell(tr, first, "");
-    cell(tr, [
-      part("div", r[col.claim_id], "mono", "claim_id"),
-      part("div", "line " + r[col.line_number], "sub", "line_number")
-    ], "");
+    var claim = part("div", r[col.claim_id], "mono", "claim_id");
+    if (Object.prototype.hasOwnProperty.call(packets, r[col.claim_id])) {
+      var link = document.createElement("a");
+      link.href = packets[r[col.claim_id]];
+      link.className = "packet-link";
+      link.title = "Evidence packet of this claim";
+      link.textContent = claim.textContent;
+      claim.replaceChildren(link);
+    }
+    cell(tr, [claim, part("div", "line " + r[col.line_number], "sub", "line_number")], "");
     cell(tr, [part("span", r[col.patient_id], "mono", "patient_id")], "");
     var provider = [part("span", r[col.provider_npi], "mono", "provider_npi")];
     if (names[r[col.provider_npi]]) {
