@@ -132,7 +132,10 @@ def write_packets(audited: Audited, index: Path) -> None:
     ids = packet_claims(audited)
     frames = packet_frames(validation.claims, validation.notes, validation.plans, s.context, ids)
     names = provider_names(validation)
-    amounts = line_amounts(findings.filter(pl.col("claim_id").is_in(ids)))
+    with_findings = findings.get_column("claim_id").n_unique() if findings.height else 0
+    # the packets' findings once, not the run's (up to millions) once per packet
+    findings = findings.filter(pl.col("claim_id").is_in(ids))
+    amounts = line_amounts(findings)
     per_claim = {
         claim: (n, amount)
         for claim, n, amount in amounts.group_by("claim_id")
@@ -155,7 +158,6 @@ def write_packets(audited: Audited, index: Path) -> None:
                 "amount": fmt_money(amount),
             }
         )
-    with_findings = findings.get_column("claim_id").n_unique() if findings.height else 0
     view = packet_index(
         entries, audited.run_info, limit=s.packets, claims_with_findings=with_findings
     )
