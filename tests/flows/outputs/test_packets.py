@@ -196,3 +196,23 @@ def test_redacted_audit_packets_hold_no_raw_patient_id(
     capsys.readouterr()
     assert main(["packet", "--audit", str(out), "--patient", patient, "--out", str(tmp_path)]) == 2
     assert "THERAPY_AUDIT_REDACT_KEY" in capsys.readouterr().err
+
+
+def test_hostile_values_are_escaped_in_a_packet(validated_sample: ValidationSummary) -> None:
+    from flows.outputs.packets import packet_page
+    from tests.support import report_fixture as fx
+
+    v = validated_sample
+    context = load_context(None)
+    claim = v.claims["claim_id"][0]
+    evil = "<script>alert(1)</script>"
+    frames = packet_frames(v.claims, v.notes, v.plans, context, [claim])
+    hostile = frames.lines.with_columns(pl.lit(evil).alias("payer_id"))
+    frames = type(frames)(hostile, frames.notes, frames.plans)
+    findings = pl.DataFrame(
+        [finding("UNITS-8MIN", "error", claim, 1, "N", 1, 5.0, message=evil, evidence=evil)],
+        schema=FINDINGS_SCHEMA,
+    )
+    name, html = packet_page("claim", claim, frames, findings, context, fx.RUN, None)
+    assert evil not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script" not in html and name == packet_name("claim", claim)
