@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import traceback
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
@@ -278,6 +278,7 @@ def run_matched(
     reference: Reference | None = None,
     unmet: dict[str, str] | None = None,
     absent: Collection[str] | Mapping[str, str] = (),
+    on_rule: Callable[[int, int], None] | None = None,
 ) -> tuple[pl.DataFrame, dict[str, RuleRun], dict[str, int]]:
     """The second half of run_rules: the rules over lines already matched.
 
@@ -285,7 +286,8 @@ def run_matched(
     (checks/reference.py). A rule whose `needs` are not met (checks/needs.py) is "not
     applicable" with the reason; `unmet` gives those needs when the caller judged them over
     more data than this pass sees (a partition), so that every pass agrees. `absent`: the
-    exports not given (notes, plans: a claims-only audit), whose frames are empty stand-ins."""
+    exports not given (notes, plans: a claims-only audit), whose frames are empty stand-ins.
+    `on_rule(done, total)`: called as each rule run ends (a console's progress bar)."""
     rules = all_rules() if rules is None else rules
     runs = {rule_id: RuleRun(rule_id) for rule_id in rules}
     active = {override.name: override} if override is not None else profiles
@@ -351,7 +353,9 @@ def run_matched(
         # frames are in memory at once.
         results = pool.map(attempt, jobs) if engine == FALLBACK_ENGINE else map(attempt, jobs)
         outputs: dict[str, list[pl.DataFrame]] = {rule_id: [] for rule_id in rules}
-        for (rule_id, members, _), out in zip(jobs, results, strict=True):
+        for done, ((rule_id, members, _), out) in enumerate(zip(jobs, results, strict=True)):
+            if on_rule is not None:
+                on_rule(done + 1, len(jobs))
             run = runs[rule_id]
             if run.status == FAILED:
                 continue

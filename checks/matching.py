@@ -266,3 +266,24 @@ def prepare(
         )
     )
     return lines, matched.notes.lazy()
+
+
+def line_notes(lines: pl.DataFrame, notes: pl.DataFrame) -> pl.DataFrame:
+    """The note rows each claim line was matched to, for showing them (an evidence packet): one
+    row per (line, note row), `line_id` naming the line. `lines`: matched lines (the `note_ids`
+    summary of `match`, with LINE_ID); `notes`: the notes given to `match`. A note id names a
+    note, which may span rows: its rows of the line's patient, date and code are the match."""
+    key = ["patient_id", "service_date", "procedure_code"]
+    wanted = (
+        lines.lazy()
+        .select(LINE_ID, *key, pl.col("note_ids").str.split(";").alias("note_id"))
+        .explode("note_id")
+        .filter(pl.col("note_id").is_not_null())
+    )
+    patient = pl.col("patient_id").cast(pl.String)
+    return (
+        wanted.with_columns(patient)
+        .join(notes.lazy().with_columns(patient), on=[*key, "note_id"], how="inner")
+        .sort(LINE_ID, "note_id", "start_time", nulls_last=True)
+        .collect()
+    )

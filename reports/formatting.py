@@ -20,6 +20,11 @@ def fmt_pct(rate: float) -> str:
     return f"{float(rate) * 100:.2f}%"
 
 
+def words(name: str) -> str:
+    """A snake_case name as words for a reader: "plan_of_care" -> "plan of care"."""
+    return " ".join(name.replace("_", " ").split())
+
+
 def first_paragraph(text: str) -> str:
     return paragraphs(text)[0] if text.strip() else ""
 

@@ -20,6 +20,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from reports.formatting import words
+
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
@@ -61,6 +63,7 @@ def environment() -> Environment:
     )
     env.filters["script_json"] = script_json
     env.filters["code_ticks"] = code_ticks
+    env.filters["words"] = words
     return env
 
 
@@ -85,3 +88,25 @@ def render_report(view: dict[str, Any]) -> str:
             csp_script=csp_hash(js),
         )
     )
+
+
+def _page(template: str, view: dict[str, Any]) -> str:
+    """A page with no script: the report's styles and the packets' own, inlined and hashed."""
+    css = _static("report.css") + "\n" + _static("packet.css")
+    if "</" in css:
+        raise ValueError("inline assets must not contain '</'")
+    return (
+        environment()
+        .get_template(template)
+        .render(view=view, css=Markup(css), csp_style=csp_hash(css))
+    )
+
+
+def render_packet(view: dict[str, Any]) -> str:
+    """An evidence packet's page (reports.packet_view.build_packet)."""
+    return _page("packet.html.j2", view)
+
+
+def render_packet_index(view: dict[str, Any]) -> str:
+    """packets/index.html (reports.packet_view.packet_index)."""
+    return _page("packets.html.j2", view)

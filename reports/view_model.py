@@ -218,6 +218,7 @@ def findings_table(
     run: RunInfo,
     changes: Changes | None = None,
     names: Mapping[str, str] | None = None,
+    packets: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     # with history or reviews, each row also carries its status and disposition (marked, shown)
     marked = finding_marks(findings, changes)
@@ -251,6 +252,9 @@ def findings_table(
     if names:
         # only the providers of the findings shown; the page's script shows each beside its NPI
         data["names"] = {npi: names[npi] for npi in providers if npi in names}
+    if packets:
+        # claim id -> its evidence packet (run --packets), for the claims shown
+        data["packets"] = {c: packets[c] for c in sorted(set(shown["claim_id"])) if c in packets}
     return {
         "data": data,
         "shown": shown.height,
@@ -329,6 +333,7 @@ def build_view(
     provider_names: Mapping[str, str] | None = None,
     past_review: pl.DataFrame | None = None,
     exposure: Exposure | None = None,
+    packets: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The report's content. `findings` is the run's findings frame (FINDINGS_SCHEMA),
     `validation` validation.json, `catalogue` reports.catalogue.catalogue(...), `provider_card`
@@ -336,7 +341,8 @@ def build_view(
     `changes` the history and reviews to show (reports/history_view.py; None: neither),
     `provider_names` NPI -> name from the providers export (None: NPIs only), `past_review`
     checks.rules.threshold.beneficiaries_past_review of the run (None: no list shown), `exposure`
-    checks.sampling.exposure.expected_exposure of the run (None: the part is left out)."""
+    checks.sampling.exposure.expected_exposure of the run (None: the part is left out),
+    `packets` claim id -> its evidence packet's path (None: no packets written)."""
     if per_rule < 1:
         raise ValueError("per_rule must be at least 1")
     return {
@@ -352,7 +358,9 @@ def build_view(
         "failed": [r for r, v in summary["by_rule"].items() if v["status"] == "failed to run"],
         "charts": chart_groups(summary, findings, provider_names),
         "scorecard": scorecard(provider_card, provider_names),
-        "findings": findings_table(summary, findings, per_rule, run, changes, provider_names),
+        "findings": findings_table(
+            summary, findings, per_rule, run, changes, provider_names, packets
+        ),
         "history": history_view(summary, changes, run.run_id, run.run_time),
         "reviews": reviews_view(summary, changes),
         "quality": quality(validation, summary),

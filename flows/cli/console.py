@@ -4,27 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from reports.formatting import period_sentence, unclassified_sentence
+from reports.formatting import fmt_int, period_sentence, unclassified_sentence
 from schemas.contract import ALL_EXPORTS
 
 
 def _history_line(history: dict[str, Any]) -> str:
     c = history["counts"]
     if history["previous_run_id"] is None:
-        return f"first recorded run of scope {history['scope']} ({c['new']} findings, all new)"
+        new = fmt_int(c["new"])
+        return f"first recorded run of scope {history['scope']} ({new} findings, all new)"
     return (
-        f"{c['new']} new, {c['persisting']} persisting, {c['resolved']} resolved since run "
+        f"{fmt_int(c['new'])} new, {fmt_int(c['persisting'])} persisting, "
+        f"{fmt_int(c['resolved'])} resolved since run "
         f"{history['previous_run_id']} (scope {history['scope']})"
     )
 
 
 def _reviews_line(d: dict[str, Any]) -> str:
     line = (
-        f"{d['reviewed']['findings']} findings marked from {d['file']} "
-        f"({d['accepted-risk']['findings']} accepted risk, {d['corrected']['findings']} "
-        f"corrected, {d['false-positive']['findings']} false positive)"
+        f"{fmt_int(d['reviewed']['findings'])} findings marked from {d['file']} "
+        f"({fmt_int(d['accepted-risk']['findings'])} accepted risk, "
+        f"{fmt_int(d['corrected']['findings'])} "
+        f"corrected, {fmt_int(d['false-positive']['findings'])} false positive)"
     )
-    return line + (f"; {d['stale']} matched no finding" if d["stale"] else "")
+    return line + (f"; {fmt_int(d['stale'])} matched no finding" if d["stale"] else "")
 
 
 def print_audit(outputs: Any) -> None:
@@ -37,20 +40,21 @@ def print_audit(outputs: Any) -> None:
         if export in inputs:
             i = inputs[export]
             line = (
-                f"  {export + ':':<7} {i['rows_read']} read = {i['rows_accepted']} accepted "
-                f"+ {i['rows_quarantined']} quarantined"
+                f"  {export + ':':<7} {fmt_int(i['rows_read'])} read = "
+                f"{fmt_int(i['rows_accepted'])} accepted "
+                f"+ {fmt_int(i['rows_quarantined'])} quarantined"
             )
             if i.get("rows_filtered"):
-                line += f" + {i['rows_filtered']} filtered by the mapping"
+                line += f" + {fmt_int(i['rows_filtered'])} filtered by the mapping"
             if "rows_outside_period" in i:
                 line += (
-                    f" (accepted = {i['rows_audited']} audited "
-                    f"+ {i['rows_outside_period']} outside the audit period)"
+                    f" (accepted = {fmt_int(i['rows_audited'])} audited "
+                    f"+ {fmt_int(i['rows_outside_period'])} outside the audit period)"
                 )
             print(line)
     print(
-        f"  audited {s['lines_audited']} lines on {s['claims_audited']} claims: "
-        f"{s['findings']} findings on {s['lines_with_findings']} lines, "
+        f"  audited {fmt_int(s['lines_audited'])} lines on {fmt_int(s['claims_audited'])} claims: "
+        f"{fmt_int(s['findings'])} findings on {fmt_int(s['lines_with_findings'])} lines, "
         f"${s['amount_at_risk']:,.2f} at risk"
     )
     unclassified = s.get("unclassified_codes")
@@ -58,7 +62,8 @@ def print_audit(outputs: Any) -> None:
         print(f"  {unclassified_sentence(unclassified)} (see summary.json)")
     for sev, row in s["by_severity"].items():
         if row["findings"]:
-            print(f"    {sev:<8} {row['findings']} findings, ${row['amount_at_risk']:,.2f}")
+            amount = f"${row['amount_at_risk']:,.2f}"
+            print(f"    {sev:<8} {fmt_int(row['findings'])} findings, {amount}")
     failed = [r for r, v in s["by_rule"].items() if v["status"] == "failed to run"]
     if failed:
         print(f"  rules that failed to run: {', '.join(failed)} (see summary.json)")

@@ -20,13 +20,23 @@ from checks.profile import ProfileError
 from data import SAMPLE
 from flows.cli.console import print_audit
 from flows.cli.dask_options import add_dask_options, dask_flow_options, wants_dask
-from flows.cli.options import add_audit_options, add_inputs, add_report_options, history_option
+from flows.cli.options import (
+    add_audit_options,
+    add_inputs,
+    add_packet_options,
+    add_report_options,
+    history_option,
+    packet_count,
+)
+from flows.cli.packet import add_packet_parser
 from flows.cli.sampling.commands import add_sample_parser
 from flows.inputs.validate import validate_inputs
 from flows.run.config import resolve_profile
 from flows.run.modes import keep_prefect_local, use_prefect
+from flows.run.provenance import program_version
 from flows.schedule.drop import DEFAULT_WINDOW, check_window
 from flows.state.dispositions import load_dispositions
+from reports.formatting import fmt_int
 from schemas.errors import InputError
 
 PROG = "therapy-audit"
@@ -51,6 +61,7 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
         help="medicare, medicaid, commercial or a profile TOML file (overrides payer_type)",
     )
     add_report_options(parser)
+    add_packet_options(parser)
     add_audit_options(parser)
     add_dask_options(parser)
     parser.set_defaults(handler=_cmd_run)
@@ -86,17 +97,19 @@ def _audit(
         "reviewed": args.reviewed,
         "period": args.period,
         "expectations": not args.no_expectations,
+        "packets": packet_count(args) if "packets" in args else 0,
     }
     # every option checked before anything starts: a typo costs no thread and no server
     checked = settings(
         claims, notes, plans, args.out, providers=providers, remits=remits, **options
     )
     if not use_prefect(args.orchestrate or wants_dask(args)):
+        from flows.cli.progress import console_progress
         from flows.run.direct import run_direct
 
         if checked.expectations:
             stages.start_ge_preload()  # overlaps GE's slow import with reading the exports
-        return run_direct(checked)
+        return run_direct(checked, console_progress(args.quiet))
     keep_prefect_local()
     from flows.run.prefect_flow import audit_flow  # imports Prefect (seconds)
 
@@ -119,6 +132,7 @@ def _audit(
         report_limit=args.report_limit,
         providers=None if providers is None else str(providers),
         remits=None if remits is None else str(remits),
+        packets=options["packets"],
         **dask_flow_options(args),
     )
 
@@ -146,7 +160,13 @@ def _add_demo_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Audit the shipped synthetic sample (data/sample) into --out and write "
         "its report.html there.",
     )
-    parser.add_argument("--out", type=Path, default=Path("out/demo"), metavar="DIR")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("out/demo"),
+        metavar="DIR",
+        help="output folder (default out/demo)",
+    )
     add_report_options(parser)
     add_audit_options(parser)
     parser.set_defaults(handler=_cmd_demo)
@@ -173,7 +193,9 @@ def _add_serve_parser(subparsers: argparse._SubParsersAction) -> None:
             "start; PREFECT_API_URL); blocks until interrupted."
         ),
     )
-    parser.add_argument("--cron", required=True, metavar="CRON", help='e.g. "0 6 1 * *"')
+    parser.add_argument(
+        "--cron", required=True, metavar="CRON", help='cron schedule of the runs, e.g. "0 6 1 * *"'
+    )
     parser.add_argument("--inputs", required=True, type=Path, metavar="DIR", help="drop folder")
     parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="output root")
     parser.add_argument(
@@ -187,8 +209,10 @@ def _add_serve_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--profile", metavar="NAME_OR_FILE", help="as for run")
     parser.add_argument("--mapping", type=Path, metavar="FILE", help="as for run")
     parser.add_argument("--timezone", metavar="TZ", help="of the cron schedule (default UTC)")
-    parser.add_argument("--name", default="scheduled-audit", help="deployment name")
-    add_report_options(parser)
+    parser.add_argument(
+        "--name", default="scheduled-audit", help="deployment name (default scheduled-audit)"
+    )
+    add_report_options(parser, quiet=False)
     add_audit_options(parser, orchestrate=False)
     parser.set_defaults(handler=_cmd_serve)
 
@@ -249,13 +273,22 @@ def _add_generate_parser(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("--lines", type=int, required=True, metavar="N", help="about N lines")
-    parser.add_argument("--seed", type=int, default=1, metavar="S")
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=1,
+        metavar="S",
+        help="random seed (default 1): same seed, same files",
+    )
+    parser.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="folder for the generated exports"
+    )
     parser.add_argument(
         "--format",
         choices=("parquet", "csv", "x12"),
         default="parquet",
-        help="x12: claims as an 837P file and their payments as an 835 file, the rest CSV",
+        help="file format of the exports (default parquet); x12: claims as an 837P file and "
+        "their payments as an 835 file, the rest CSV",
     )
     parser.add_argument("--clean", action="store_true", help="inject no violations")
     parser.set_defaults(handler=_cmd_generate)
@@ -268,8 +301,9 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         raise InputError("--lines must be at least 1")
     g = generate(args.lines, args.seed, args.out, args.format, clean=args.clean)
     print(
-        f"{PROG} generate: {g.claims} claim lines, {g.notes} note rows, {g.plans} plans, "
-        f"{g.providers} providers, {g.labels} labelled violations in {g.out}"
+        f"{PROG} generate: {fmt_int(g.claims)} claim lines, {fmt_int(g.notes)} note rows, "
+        f"{fmt_int(g.plans)} plans, {fmt_int(g.providers)} providers, "
+        f"{fmt_int(g.labels)} labelled violations in {g.out}"
     )
     return 0
 
@@ -301,13 +335,14 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         files = len(counts["files"])
         filtered = counts["rows_filtered"]
         print(
-            f"  {export + ':':<{width}} {counts['rows_read']} read = {counts['rows_accepted']} "
-            f"accepted + {counts['rows_quarantined']} quarantined"
-            + (f" + {filtered} filtered by the mapping" if filtered else "")
+            f"  {export + ':':<{width}} {fmt_int(counts['rows_read'])} read = "
+            f"{fmt_int(counts['rows_accepted'])} accepted + "
+            f"{fmt_int(counts['rows_quarantined'])} quarantined"
+            + (f" + {fmt_int(filtered)} filtered by the mapping" if filtered else "")
             + f" ({files} file{'s' if files != 1 else ''})"
         )
     problems = result.summary["quarantine"]["problems"]
-    print(f"  quarantine: {problems} problem(s) in {result.quarantine_csv}")
+    print(f"  quarantine: {fmt_int(problems)} problem(s) in {result.quarantine_csv}")
     print(f"              and {result.quarantine_parquet}")
     print(f"  summary:    {result.summary_path}")
     return 0
@@ -317,12 +352,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG, description="Batch audit of therapy claims against notes and plans of care."
     )
+    parser.add_argument(
+        "--version", action="version", version=f"{PROG} {program_version()}",
+        help="print the program's version and exit",
+    )  # fmt: skip
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_run_parser(subparsers)
     _add_validate_parser(subparsers)
     _add_generate_parser(subparsers)
     _add_demo_parser(subparsers)
     _add_serve_parser(subparsers)
+    add_packet_parser(subparsers)
     add_sample_parser(subparsers)
     return parser
 

@@ -52,8 +52,16 @@ REDACT_HELP = (
 )
 
 
-def add_report_options(parser: argparse.ArgumentParser) -> None:
+def add_report_options(parser: argparse.ArgumentParser, *, quiet: bool = True) -> None:
+    """--redact and --report-limit; `quiet`: --quiet too (the commands that run in direct mode)."""
     parser.add_argument("--redact", action="store_true", help=REDACT_HELP)
+    if quiet:
+        parser.add_argument(
+            "--quiet",
+            action="store_true",
+            help="no progress lines while the audit runs (they are shown only on a terminal, "
+            "and only in direct mode); the summary at the end is still printed",
+        )
     parser.add_argument(
         "--report-limit",
         type=int,
@@ -62,6 +70,34 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
         help="findings per rule shown in report.html (default 200); every finding is in "
         "findings.csv, findings.parquet and findings.xlsx",
     )
+
+
+PACKETS_HELP = (
+    "also write evidence packets (packets/*.html: each claim's lines, matched notes, plans, "
+    "findings and rule text) for the claims with findings, the --packet-limit claims with the "
+    "most money at risk first; the report links each of those claim ids to its packet"
+)
+
+
+def add_packet_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--packets", action="store_true", help=PACKETS_HELP)
+    parser.add_argument(
+        "--packet-limit",
+        type=int,
+        default=200,
+        metavar="N",
+        help="with --packets: packets for at most N claims (default 200); `therapy-audit "
+        "packet` writes the packet of any other claim",
+    )
+
+
+def packet_count(args: argparse.Namespace) -> int:
+    """Claims `run --packets` writes packets for (0: none); a bad limit is an InputError."""
+    if args.packet_limit < 1:
+        from schemas.errors import InputError
+
+        raise InputError("--packet-limit must be at least 1")
+    return args.packet_limit if args.packets else 0
 
 
 def add_audit_options(parser: argparse.ArgumentParser, *, orchestrate: bool = True) -> None:

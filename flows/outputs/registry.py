@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows.outputs import files, findings, report
+from flows.outputs import files, findings, packets, report
 from flows.outputs.audited import Audited
 
 
@@ -34,6 +34,7 @@ OUTPUTS: tuple[Output, ...] = (
     Output(files.STATUS_CSV, "findings", findings.write_status, findings.has_status),
     Output(files.FINDINGS_XLSX, "report", report.write_workbook, report.wanted),
     Output(files.REPORT_HTML, "report", report.write_page, report.wanted),
+    Output(packets.PACKETS_INDEX, "report", packets.write_packets, packets.wanted),
 )
 STAGES = tuple(dict.fromkeys(o.stage for o in OUTPUTS))
 

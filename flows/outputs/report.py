@@ -21,6 +21,7 @@ from checks.registry import all_rules
 from checks.sampling.exposure import expected_exposure
 from flows.inputs.validate import ValidationSummary
 from flows.outputs.files import EXPORT_FILES
+from flows.outputs.packets import packet_claims, packet_links
 from flows.outputs.review import past_review
 from flows.outputs.xlsx.workbook import write_xlsx
 from flows.run.context import RunContext
@@ -137,5 +138,6 @@ def write_page(audited: Audited, path: Path) -> None:
         provider_names=provider_names(validation),
         past_review=past_review(audited.lines, context),
         exposure=expected_exposure(audited.lines.lazy(), result.findings.lazy()),
+        packets=packet_links(packet_claims(audited)),
     )
     path.write_text(render_report(view), encoding="utf-8")

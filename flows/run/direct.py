@@ -29,6 +29,13 @@ from flows.outputs.files import (
 )
 from flows.outputs.findings import findings
 from flows.run import stages
+from flows.run.progress import SILENT, Progress
+from flows.run.progress_counts import (
+    findings_counts,
+    read_counts,
+    rules_counts,
+    validate_counts,
+)
 from flows.run.record import timer, write_run_json
 from flows.run.remits import with_remits
 from flows.run.rules import rules_isolated
@@ -123,8 +130,9 @@ def _timed_expectations(
     return results, timings["expectations"]
 
 
-def run_direct(s: RunSettings) -> AuditOutputs:
-    """Every stage of one run, on threads of this process."""
+def run_direct(s: RunSettings, progress: Progress = SILENT) -> AuditOutputs:
+    """Every stage of one run, on threads of this process; `progress` hears of each stage as it
+    ends, with its counts (flows/cli/progress.py on a terminal)."""
     timings: dict[str, float] = {}
     expected: Future[tuple[list[dict[str, Any]], float]] | None = None
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="audit") as pool:
@@ -133,26 +141,40 @@ def run_direct(s: RunSettings) -> AuditOutputs:
             reading = {e: pool.submit(stages.ingest, e, p, s.mapping) for e, p in paths.items()}
             # in export order, so the first bad export is the one reported (as before)
             raws = {e: reading[e].result() for e in paths}
+        progress.stage("read", timings["read"], read_counts(raws))
         with timer(timings, "validate"):
             validation = stages.validate(raws, s)
+        progress.stage("validate", timings["validate"], validate_counts(validation.summary))
         del raws, reading  # the raw text frames are not needed any more: free the memory
         validation = with_remits(validation.rechunked())
         if s.expectations:
             expected = pool.submit(_timed_expectations, validation, s)
         with timer(timings, "rules"):
             rules = rules_isolated(
-                validation, s.context, period=s.period, providers=validation.providers
+                validation,
+                s.context,
+                period=s.period,
+                providers=validation.providers,
+                on_rule=progress.rule_done,
             )
+        progress.stage("rules", timings["rules"], rules_counts(rules.runs))
         results = None
         if expected is not None:
             results, timings["expectations"] = expected.result()
+            met = sum(1 for e in results if e["success"])
+            progress.stage("expectations", timings["expectations"], f"{met} of {len(results)} met")
     with timer(timings, "findings"):
         audited = findings(validation, rules, results, s)
         written = stages.write("findings", audited)
+    progress.stage("findings", timings["findings"], findings_counts(audited.summary))
     with timer(timings, "report"):
         written |= stages.write("report", audited)
+    if s.report:
+        progress.stage("report", timings["report"], "report.html, findings.xlsx")
     with timer(timings, "history"):
         inputs = stages.record_history(s, validation, audited)
+    if s.history is not None:
+        progress.stage("history", timings["history"], f"scope {s.scope}")
     run_json = write_run_json(
         s.out_dir,
         run_id=s.run_id,

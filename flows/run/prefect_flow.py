@@ -275,6 +275,7 @@ def audit_flow(
     dask_cluster: dict[str, Any] | None = None,
     providers: str | None = None,
     remits: str | None = None,
+    packets: int = 0,
 ) -> AuditOutputs:
     """One audit. Either `claims`, `notes` and `plans` (a file or folder each) into `out`, or
     `inputs`, a drop folder: its newest exports into `out/<run id>/`, the audit period being
@@ -282,7 +283,8 @@ def audit_flow(
     the rules stage as that many partitions on a Dask cluster, the scheduler at `dask_address` or a
     local cluster (`dask_cluster`: its LocalCluster options) (flows/scale/cluster.py).
     `providers`: the optional providers export (in a drop folder: its newest providers file, if
-    any); `remits` likewise the optional remittances (835 files or a table)."""
+    any); `remits` likewise the optional remittances (835 files or a table). `packets`:
+    evidence packets for at most that many claims (flows/outputs/packets.py)."""
     if expectations:
         stages.start_ge_preload()  # a served run starts here: overlap the import with ingest
     log = get_run_logger()
@@ -319,6 +321,7 @@ def audit_flow(
         expectations=expectations,
         report=report,
         run_id=run_id,
+        packets=packets,
         now=started,
         providers=providers,
         remits=remits,
@@ -373,11 +376,11 @@ def audit_flow(
     summary = audited.summary
     failed = sum(1 for r in summary["by_rule"].values() if r["status"] == "failed to run")
     log.info(
-        "run %s: %d findings on %d lines, $%.2f at risk; %d rules failed to run; outputs in %s",
+        "run %s: %s findings on %s lines, $%s at risk; %d rules failed to run; outputs in %s",
         s.run_id,
-        summary["findings"],
-        summary["lines_with_findings"],
-        summary["amount_at_risk"],
+        f"{summary['findings']:,}",
+        f"{summary['lines_with_findings']:,}",
+        f"{summary['amount_at_risk']:,.2f}",
         failed,
         s.out_dir,
     )

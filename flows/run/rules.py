@@ -12,6 +12,7 @@ families' answers are put together by checks.merge.merge_results.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import polars as pl
@@ -43,12 +44,14 @@ def run_families(
     measures: bool = False,
     period: Period | None = None,
     providers: pl.DataFrame | None = None,
+    on_rule: Callable[[int, int], None] | None = None,
 ) -> RulesOutput:
     """One engine pass over the rules of `families`: notes are matched to lines once per pass,
     so the direct runner passes every family and the flow one per task. `measures`: also the
     per-provider measures of the report's scorecard (RulesOutput.providers). `period`: the
     audit period (None: every line). `providers`: the accepted rows of the providers export
-    (None: not given; the rules that need it are then "not applicable")."""
+    (None: not given; the rules that need it are then "not applicable"). `on_rule(done, total)`:
+    called as each rule run ends (checks.engine.run_matched)."""
     profiles, override = context.profiles, context.override
     matched = match(
         validation.claims.lazy(),
@@ -72,6 +75,7 @@ def run_families(
         providers=None if providers is None else providers.lazy(),
         reference=context.reference,
         absent=validation.unavailable,
+        on_rule=on_rule,
     )
     return RulesOutput(raw, runs, by_profile, scorecard)
 
@@ -94,6 +98,7 @@ def rules_isolated(
     *,
     period: Period | None = None,
     providers: pl.DataFrame | None = None,
+    on_rule: Callable[[int, int], None] | None = None,
 ) -> RulesOutput:
     """All families in one pass (fastest); if that pass raises, each family alone, so only the
     family that raises is "failed to run" (the engine already isolates single rules). Default:
@@ -107,6 +112,7 @@ def rules_isolated(
             measures=len(families) > 1,
             period=period,
             providers=providers,
+            on_rule=on_rule,
         )
     except Exception as exc:
         if len(families) == 1:

@@ -55,6 +55,8 @@ class RunSettings:
     remits: Path | None = None
     # (name, UI address) of the Prefect flow run, for the report to link back; None: direct run
     flow_run: tuple[str, str] | None = None
+    # `run --packets`: evidence packets for at most this many claims (0: none written)
+    packets: int = 0
 
     def export_paths(self) -> dict[str, Path]:
         """export -> path of every export given: claims, notes, plans, providers, remits."""
@@ -88,6 +90,7 @@ def settings(
     now: datetime | None = None,
     providers: PathLike | None = None,
     remits: PathLike | None = None,
+    packets: int = 0,
 ) -> RunSettings:
     """Check every option before any work, so a typo costs no audit: an unknown profile, a bad
     mapping, reviewed-findings file or period raises InputError/ProfileError here.
@@ -101,6 +104,8 @@ def settings(
         load_dispositions(reviewed)  # small file: a bad row is reported before the audit
     if per_rule < 1:
         raise InputError("--report-limit must be at least 1")
+    if packets < 0:
+        raise InputError("--packet-limit must be at least 1")
     if scope is not None and not scope.strip():
         raise InputError("--scope must not be blank")
     given = (
@@ -144,6 +149,7 @@ def settings(
         expectations=expectations,
         providers=providers_path,
         remits=remits_path,
+        packets=packets,
     )
 
 
@@ -161,4 +167,5 @@ def run_options(s: RunSettings) -> dict[str, Any]:
         "expectations": s.expectations,
         "report": s.report,
         "report_limit": s.per_rule,
+        "packets": s.packets,
     }

@@ -196,7 +196,7 @@ def rules_on_dask(
         "rules on Dask: %d partitions in %.1f s (%s), %s",
         len(parts),
         time.perf_counter() - start,
-        ", ".join(f"{p.name}: {p.claims.height} lines" for p in parts),
+        ", ".join(f"{p.name}: {p.claims.height:,} lines" for p in parts),
         f"scheduler {address}" if address else "a local cluster",
     )
     with (

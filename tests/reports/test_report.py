@@ -228,7 +228,12 @@ def test_expectations_are_rendered_when_present() -> None:
     ]  # fmt: skip
     html = render_report(fx.view(summary=summary))
     assert "not run in this version" not in html
-    assert "row_count_between" in html and ">not met<" in html and ">met<" in html
+    assert (
+        "row count between" in html
+        and "row_count_between" not in html
+        and ">not met<" in html
+        and ">met<" in html
+    )
 
 
 def test_page_states_where_the_complete_list_is_when_capped() -> None:

@@ -234,16 +234,20 @@ def add_sample_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     sub = parser.add_subparsers(dest="sample_command", required=True, metavar="SUBCOMMAND")
     numbers = sub.add_parser("numbers", help="RAT-STATS single-stage random numbers")
-    numbers.add_argument("--seed", type=_seed, required=True, metavar="SEED")
-    numbers.add_argument("--frame-size", type=int, required=True, metavar="N")
+    numbers.add_argument("--seed", type=_seed, required=True, metavar="SEED", help=_HELP["seed"])
+    numbers.add_argument("--frame-size", type=int, required=True, metavar="N",
+                         help="units in the sampling frame, numbered 1 to N")  # fmt: skip
     numbers.add_argument("--count", type=int, required=True, metavar="n", help="sample size")
     numbers.add_argument("--spares", type=int, default=0, metavar="k", help="spares (default 0)")
     numbers.add_argument("--json", action="store_true", help="print JSON")
     numbers.set_defaults(handler=_guarded(_cmd_numbers))
     size = sub.add_parser("size", help="variable sample size from a probe's mean and SD")
-    size.add_argument("--mean", type=float, required=True, metavar="M")
-    size.add_argument("--sd", type=float, required=True, metavar="S")
-    size.add_argument("--universe", type=int, required=True, metavar="N")
+    size.add_argument("--mean", type=float, required=True, metavar="M",
+                      help="mean overpayment per unit, from a probe sample")  # fmt: skip
+    size.add_argument("--sd", type=float, required=True, metavar="S",
+                      help="standard deviation of the overpayment per unit")  # fmt: skip
+    size.add_argument("--universe", type=int, required=True, metavar="N",
+                      help="units in the universe")  # fmt: skip
     size.add_argument("--precision", type=float, required=True, metavar="P",
                       help="precision in percent of the point estimate, e.g. 25")  # fmt: skip
     size.add_argument("--confidence", type=float, required=True, metavar="C",

@@ -28,7 +28,7 @@ from checks.dispositions import DISPOSITIONS
 from flows.outputs.safe_csv import FORMULA_START, neutralise_formulas
 from flows.outputs.xlsx.sheet_xml import chunk_xml, column_letter
 from flows.outputs.xlsx.zipdeflate import write_deflated
-from reports.formatting import fmt_pct
+from reports.formatting import fmt_pct, words
 from reports.view_model import RunInfo
 
 # Excel's sheet limit less the header row; a larger family continues on "<family> (2)".
@@ -68,7 +68,8 @@ def sheet_names(families: Sequence[str]) -> dict[str, str]:
     names: dict[str, str] = {}
     used = {"summary"}
     for family in families:
-        base = re.sub(r"[\[\]:*?/\\']", "_", family)[:28] or "rules"
+        # a reader's words, not the module name: "plan_of_care" -> "plan of care"
+        base = re.sub(r"[\[\]:*?/\\']", " ", words(family)).strip()[:28] or "rules"
         name, n = base, 2
         while name.lower() in used:
             name, n = f"{base[:25]} ({n})", n + 1

@@ -114,7 +114,8 @@ def test_cli_period_prints_the_period_and_the_counts(
     outside = c["rows_outside_period"]
     assert f"Audit period 2026-02-01 to 2026-02-28; {outside:,} lines outside it" in printed
     assert (
-        f"(accepted = {c['rows_audited']} audited + {outside} outside the audit period)" in printed
+        f"(accepted = {c['rows_audited']:,} audited + {outside:,} outside the audit period)"
+        in printed
     )
     assert f"audited {s['lines_audited']} lines" in printed
 

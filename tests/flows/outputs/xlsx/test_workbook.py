@@ -45,7 +45,7 @@ def test_xlsx_and_csv_neutralise_formulas(tmp_path: Path) -> None:
     path = write_xlsx(f, fx.summary(f), run, tmp_path / "findings.xlsx")
     xlsx_has_no_formula(path)
     sheets = pl.read_excel(path, sheet_id=0, infer_schema_length=0)
-    assert list(sheets) == ["summary", "documentation", "plan_of_care", "units"]
+    assert list(sheets) == ["summary", "documentation", "plan of care", "units"]
     units = sheets["units"]
     assert units["message"].to_list() == ["'" + t for t in FORMULAS]
     assert units["evidence"].to_list() == ["'" + t for t in FORMULAS]
@@ -64,10 +64,10 @@ def test_xlsx_sheet_per_family_holds_every_finding(demo_run: AuditOutputs) -> No
     assert out.findings_xlsx == out.out_dir / "findings.xlsx"
     sheets = pl.read_excel(out.findings_xlsx, sheet_id=0)
     families = sorted({r["family"] for r in out.summary["by_rule"].values()})
-    assert list(sheets) == ["summary", *families]
+    assert list(sheets) == ["summary", *(f.replace("_", " ") for f in families)]
     total = 0
     for family in families:
-        sheet = sheets[family]
+        sheet = sheets[family.replace("_", " ")]
         assert sheet.columns[: len(FINDINGS_SCHEMA)] == list(FINDINGS_SCHEMA)
         rules = {r for r, v in out.summary["by_rule"].items() if v["family"] == family}
         assert set(sheet["rule_id"]) <= rules
@@ -134,3 +134,8 @@ def test_sheet_names_are_valid_and_unique() -> None:
     names = sheet_names(["units", "a/b:c*d?", "x" * 40, "x" * 40 + "y", "summary"])
     assert all(len(n) <= 31 and not re.search(r"[\[\]:*?/\\]", n) for n in names.values())
     assert len({n.lower() for n in names.values()} | {"summary"}) == 6
+
+
+def test_sheet_names_are_words_not_module_names() -> None:
+    names = sheet_names(["plan_of_care", "units", "_x__y_"])
+    assert names == {"plan_of_care": "plan of care", "units": "units", "_x__y_": "x y"}
