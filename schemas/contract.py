@@ -39,6 +39,18 @@ PROCEDURE_CODE_PATTERN = r"^(?:\d{5}|[A-Z]\d{4})$"
 # Up to four two-character modifiers; ingest has already joined them with ':'.
 MODIFIERS_PATTERN = r"^[A-Z0-9]{2}(?::[A-Z0-9]{2}){0,3}$"
 
+# Bounds (README, Input contract). Dates: no therapy claim, note or plan predates 1900 or is
+# dated beyond 2100, and outside them date arithmetic in the rules overflows. Amounts: one claim
+# line above ten million dollars is a typing error, and a bound keeps every sum finite. Units: a
+# line of 9,999 fifteen-minute units is already 2,500 hours. Minutes: one session within a day.
+# Dates are bounded by schemas/normalize.py, not Pandera: Pandera turns a failing value into a
+# Python object, and a year-0 date has none.
+DATE_MIN = dt.date(1900, 1, 1)
+DATE_MAX = dt.date(2100, 12, 31)
+AMOUNT_MAX = 10_000_000
+UNITS_MAX = 9_999
+MINUTES_MAX = 1_440
+
 SOURCE_FILE = "_source_file"
 SOURCE_ROW = "_source_row"
 
@@ -183,10 +195,10 @@ class ClaimsSchema(pa.DataFrameModel):
     service_date: dt.date = pa.Field(nullable=False)
     procedure_code: str = pa.Field(nullable=False)
     modifiers: str = pa.Field(nullable=True, str_matches=MODIFIERS_PATTERN)
-    units: int = pa.Field(nullable=False, ge=0)
-    charge_amount: float = pa.Field(nullable=False, ge=0)
-    paid_amount: float = pa.Field(nullable=True, ge=0)
-    allowed_amount: float = pa.Field(nullable=True, ge=0)
+    units: int = pa.Field(nullable=False, ge=0, le=UNITS_MAX)
+    charge_amount: float = pa.Field(nullable=False, ge=0, le=AMOUNT_MAX)
+    paid_amount: float = pa.Field(nullable=True, ge=0, le=AMOUNT_MAX)
+    allowed_amount: float = pa.Field(nullable=True, ge=0, le=AMOUNT_MAX)
 
     class Config:
         strict = False
@@ -220,7 +232,7 @@ class NotesSchema(pa.DataFrameModel):
     procedure_code: str = pa.Field(nullable=False)
     start_time: dt.time = pa.Field(nullable=True)
     end_time: dt.time = pa.Field(nullable=True)
-    minutes: int = pa.Field(nullable=True, ge=0)
+    minutes: int = pa.Field(nullable=True, ge=0, le=MINUTES_MAX)
     signed_at: dt.datetime = pa.Field(nullable=True)
     note_text: str = pa.Field(nullable=True)
     # optional: timed minutes pool per discipline (CMS Pub. 100-04 Ch. 5 §20.2)
@@ -302,6 +314,10 @@ MODELS: dict[str, type[pa.DataFrameModel]] = {
 }
 
 
+def date_range_reason(column: str) -> str:
+    return f"{column} must be between {DATE_MIN} and {DATE_MAX}"
+
+
 def reason(check: str, column: str) -> str:
     """Plain-English reason for one Pandera failure (`check` as Pandera names it)."""
     if check == "not_nullable":
@@ -320,6 +336,9 @@ def reason(check: str, column: str) -> str:
     if check.startswith("greater_than_or_equal_to("):
         bound = check.removeprefix("greater_than_or_equal_to(").removesuffix(")")
         return f"{column} must be {bound} or more"
+    if check.startswith("less_than_or_equal_to("):
+        bound = check.removeprefix("less_than_or_equal_to(").removesuffix(")")
+        return f"{column} must be {bound} or less"
     if check.startswith("isin("):
         allowed = {
             "payer_type": PAYER_TYPES,

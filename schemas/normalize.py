@@ -20,7 +20,16 @@ from dataclasses import dataclass
 import polars as pl
 from polars.datatypes import TemporalType
 
-from schemas.contract import COLUMNS, SOURCE_FILE, SOURCE_ROW, Column, Kind
+from schemas.contract import (
+    COLUMNS,
+    DATE_MAX,
+    DATE_MIN,
+    SOURCE_FILE,
+    SOURCE_ROW,
+    Column,
+    Kind,
+    date_range_reason,
+)
 from schemas.text import as_text, blank_to_null, clean_text_columns, is_blank
 
 MINUTES_DERIVED = "minutes_derived"
@@ -52,10 +61,6 @@ _EXPECTED: dict[Kind, tuple[str, str]] = {
     "time": ("a time", "HH:MM or HH:MM:SS"),
     "datetime": ("a date-time", "YYYY-MM-DD HH:MM[:SS] or MM/DD/YYYY HH:MM[:SS]"),
 }
-
-# Values quoted in a reason are cut short: a mis-mapped column could put free text (note text)
-# into a date column, and the reason must not carry a whole note into summaries.
-_MAX_QUOTED = 40
 
 _MINUTES_BLANK = "__minutes_blank"
 _NEEDS_MORE = "__needs_more__"
@@ -209,15 +214,14 @@ def _plan(column: Column, dtype: pl.DataType, hint: str | None) -> _Plan | None:
     return _Plan(column, value, value.is_null() & cleaned.is_not_null(), cleaned, slow)
 
 
-def _reason(column: Column, hint: str | None) -> pl.Expr:
-    """Parse-failure reason quoting the (cut) raw value held in the column `text`."""
+def _reason(column: Column, hint: str | None) -> str:
+    """Parse-failure reason: the column and what was expected, never the value itself (it may be
+    a patient id or note text typed into the wrong column, and reasons reach every output)."""
     noun, defaults = _EXPECTED[column.kind]
     expected = [f"{hint} as set in the mapping"] if hint else []
     expected += [defaults] if defaults else []
     tail = f" (expected {', or '.join(expected)})" if expected else ""
-    text = pl.col("text")
-    quoted = pl.when(text.str.len_chars() > _MAX_QUOTED).then(text.str.slice(0, _MAX_QUOTED) + "…")
-    return pl.lit(f"{column.name} '") + quoted.otherwise(text) + pl.lit(f"' is not {noun}{tail}")
+    return f"{column.name} is not {noun}{tail}"
 
 
 def normalize(
@@ -288,15 +292,44 @@ def normalize(
                 "source_file",
                 "source_row",
                 pl.lit(name).alias("column"),
-                _reason(plan.column, hint).alias("reason"),
+                pl.lit(_reason(plan.column, hint)).alias("reason"),
             )
         )
 
+    wide, bounded = _bound_dates(wide, columns)
+    failures += bounded
     keep = [c.name for c in columns] + [SOURCE_FILE, SOURCE_ROW]
     if export == "notes":
         wide = wide.with_columns(_derive_minutes())
         keep.append(MINUTES_DERIVED)
     return Normalized(typed=wide.select(keep), failures=pl.concat(failures).cast(FAILURE_SCHEMA))
+
+
+def _bound_dates(
+    wide: pl.DataFrame, columns: tuple[Column, ...]
+) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """Dates and date-times outside DATE_MIN..DATE_MAX (parsed, or typed in the file) become
+    null, each with a failure naming the column and the range (never the value)."""
+    failures = []
+    for column in columns:
+        if column.kind not in ("date", "datetime"):
+            continue
+        value = pl.col(column.name)
+        day = value.dt.date() if column.kind == "datetime" else value
+        outside = (value.is_not_null() & ~day.is_between(DATE_MIN, DATE_MAX)).fill_null(False)
+        rows = wide.select(outside).to_series()
+        if not rows.any():
+            continue
+        failures.append(
+            wide.filter(rows).select(
+                pl.col(SOURCE_FILE).alias("source_file"),
+                pl.col(SOURCE_ROW).alias("source_row"),
+                pl.lit(column.name).alias("column"),
+                pl.lit(date_range_reason(column.name)).alias("reason"),
+            )
+        )
+        wide = wide.with_columns(pl.when(~outside).then(value).alias(column.name))
+    return wide, failures
 
 
 def _derive_minutes() -> list[pl.Expr]:
