@@ -35,7 +35,7 @@ NOTE_TYPES = ("evaluation", "re-evaluation", "daily", "progress", "discharge")
 ROLES = ("PT", "PTA", "OT", "OTA", "SLP", "SLPA", "LCSW", "LPC", "psychologist", "other")
 
 # CPT: five digits; HCPCS Level II: one letter and four digits (the input contract).
-PROCEDURE_CODE_PATTERN = r"^(?:\d{5}|[A-Z]\d{4})$"
+PROCEDURE_CODE_PATTERN = r"^(?:[0-9]{5}|[A-Z][0-9]{4})$"
 # Up to four two-character modifiers; ingest has already joined them with ':'.
 MODIFIERS_PATTERN = r"^[A-Z0-9]{2}(?::[A-Z0-9]{2}){0,3}$"
 
@@ -137,7 +137,7 @@ def npi_is_valid(expr: pl.Expr) -> pl.Expr:
         # positions 0, 2, 4, 6, 8 of the nine are doubled (the rightmost, index 8, is doubled)
         total = total + (((d * 2) // 10 + (d * 2) % 10) if i % 2 == 0 else d)
     check = (10 - total % 10) % 10
-    return expr.str.contains(r"^\d{10}$") & (check == digits[9])
+    return expr.str.contains(r"^[0-9]{10}$") & (check == digits[9])
 
 
 def npi_check_digit(first_nine: str) -> int:

@@ -58,6 +58,21 @@ class RawExport:
     formats: dict[str, str]
 
 
+# How each reader renames the second of two identical headers (polars CSV, fastexcel XLSX;
+# Parquet refuses such a file outright).
+_DUPLICATE_SUFFIX = {".csv": "_duplicated_0", ".xlsx": "_1"}
+
+
+def _refuse_duplicate_headers(
+    label: str, path: Path, headers: list[str], header_map: dict[str, str]
+) -> None:
+    """Two columns under one header the audit reads: which one holds the data is unknowable."""
+    suffix = _DUPLICATE_SUFFIX.get(path.suffix.lower())
+    for header in header_map.values():
+        if suffix and header + suffix in headers:
+            raise InputError(f"{label} has more than one column named '{header}'")
+
+
 def _read_source(export: str, path: Path, name: str, spec: ExportMapping) -> SourceFile:
     label = f"{export} file '{path}'"
     df, encoding = reader_for(path)(label, path, spec)
@@ -72,6 +87,7 @@ def _read_source(export: str, path: Path, name: str, spec: ExportMapping) -> Sou
     if original.height == 0:
         raise InputError(f"{label} has no data rows")
     header_map = match_headers(export, label, df.columns, spec)
+    _refuse_duplicate_headers(label, path, df.columns, header_map)
     return SourceFile(
         name=name,
         path=path,

@@ -26,6 +26,9 @@ from schemas.validate import PROBLEM_COLUMNS, ValidationResult, validate_export
 from tests.support.rows import NPI, make_npi, text_frame, valid_row
 
 NPI_2 = make_npi("198765432")
+# The same digits in other scripts: `\d` matched them, the contract wants ASCII 0-9 only.
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 BAD_CHECK_DIGIT = NPI[:9] + str((int(NPI[9]) + 1) % 10)
 
 
@@ -53,6 +56,8 @@ CASES: list[tuple[str, str, str | None, str | None]] = [
     ("claims", "rendering_npi", "12345", "rendering_npi is not a valid NPI"),
     ("claims", "rendering_npi", "12345678901", "rendering_npi is not a valid NPI"),
     ("claims", "rendering_npi", "", "rendering_npi is required but blank"),
+    ("claims", "rendering_npi", NPI.translate(ARABIC_INDIC), "rendering_npi is not a valid NPI"),
+    ("claims", "rendering_npi", NPI.translate(FULLWIDTH), "rendering_npi is not a valid NPI"),
     ("claims", "payer_type", "Medicare", None),
     ("claims", "payer_type", "medicaid", None),
     ("claims", "payer_type", "COMMERCIAL", None),
@@ -81,6 +86,8 @@ CASES: list[tuple[str, str, str | None, str | None]] = [
     ("claims", "procedure_code", "9711", "procedure_code is not a CPT"),
     ("claims", "procedure_code", "ABCDE", "procedure_code is not a CPT"),
     ("claims", "procedure_code", "", "procedure_code is required but blank"),
+    ("claims", "procedure_code", "97110".translate(ARABIC_INDIC), "procedure_code is not a CPT"),
+    ("claims", "procedure_code", "G" + "0283".translate(FULLWIDTH), "procedure_code is not a CPT"),
     ("claims", "modifiers", "", None),
     ("claims", "modifiers", "GP", None),
     ("claims", "modifiers", "gp 59", None),
@@ -95,6 +102,7 @@ CASES: list[tuple[str, str, str | None, str | None]] = [
     ("claims", "units", "2.5", "units is not a whole number"),
     ("claims", "units", "", "units is required but blank"),
     ("claims", "units", "9999", None),
+    ("claims", "units", "2".translate(ARABIC_INDIC), "units is not a whole number"),
     ("claims", "units", "10000", "units must be 9999 or less"),
     ("claims", "charge_amount", "$1,234.50", None),
     ("claims", "charge_amount", "0", None),
@@ -102,6 +110,7 @@ CASES: list[tuple[str, str, str | None, str | None]] = [
     ("claims", "charge_amount", "abc", "charge_amount is not an amount"),
     ("claims", "charge_amount", "", "charge_amount is required but blank"),
     ("claims", "charge_amount", "10000000", None),
+    ("claims", "charge_amount", "150.00".translate(ARABIC_INDIC), "charge_amount is not an amount"),
     ("claims", "charge_amount", "10000000.01", "charge_amount must be 10000000 or less"),
     ("claims", "charge_amount", "inf", "charge_amount is not an amount"),
     ("claims", "paid_amount", "", None),
@@ -125,15 +134,23 @@ CASES: list[tuple[str, str, str | None, str | None]] = [
     ("notes", "provider_npi", NPI_2, None),
     ("notes", "provider_npi", BAD_CHECK_DIGIT, "provider_npi is not a valid NPI"),
     ("notes", "provider_npi", "", "provider_npi is required but blank"),
+    ("notes", "provider_npi", NPI.translate(ARABIC_INDIC), "provider_npi is not a valid NPI"),
     ("notes", "service_date", "01/05/2026", None),
+    ("notes", "service_date", "2026-01-05".translate(ARABIC_INDIC), "service_date is not a date"),
     ("notes", "service_date", "2026/01/05", "service_date is not a date"),
     ("notes", "service_date", "", "service_date is required but blank"),
     ("notes", "procedure_code", "90837", None),
     ("notes", "procedure_code", "908370", "procedure_code is not a CPT"),
     ("notes", "procedure_code", "", "procedure_code is required but blank"),
+    ("notes", "procedure_code", "90837".translate(ARABIC_INDIC), "procedure_code is not a CPT"),
     ("notes", "start_time", "9:00", None),
     ("notes", "start_time", "09:00:00", None),
     ("notes", "start_time", "", None),
+    ("notes", "start_time", "07:00:59", None),
+    ("notes", "start_time", "07:00:60", "start_time is not a time"),
+    ("notes", "start_time", "07:60", "start_time is not a time"),
+    ("notes", "start_time", "7:00:60 AM", "start_time is not a time"),
+    ("notes", "start_time", "09:00".translate(ARABIC_INDIC), "start_time is not a time"),
     ("notes", "start_time", "25:00", "start_time is not a time"),
     ("notes", "end_time", "09:30:00", None),
     ("notes", "end_time", "", None),
@@ -148,6 +165,7 @@ CASES: list[tuple[str, str, str | None, str | None]] = [
     ("notes", "signed_at", "01/05/2026 12:00", None),
     ("notes", "signed_at", "2026-01-05", None),
     ("notes", "signed_at", "", None),
+    ("notes", "signed_at", "2026-01-05 12:00:60", "signed_at is not a date-time"),
     ("notes", "signed_at", "yesterday", "signed_at is not a date-time"),
     ("notes", "signed_at", "0001-01-01 00:00", "signed_at must be between 1900-01-01 and 2100"),
     ("notes", "service_date", "9999-12-31", "service_date must be between 1900-01-01 and 2100"),
@@ -199,6 +217,7 @@ CASES: list[tuple[str, str, str | None, str | None]] = [
     ("providers", "npi", "", "npi is required but blank"),
     ("providers", "npi", BAD_CHECK_DIGIT, "npi is not a valid NPI"),
     ("providers", "npi", "123456789", "npi is not a valid NPI"),
+    ("providers", "npi", NPI.translate(ARABIC_INDIC), "npi is not a valid NPI"),
     ("providers", "name", "", None),
     ("providers", "name", "=HYPERLINK() looks like a formula", None),
     ("providers", "role", "", None),
