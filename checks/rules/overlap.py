@@ -46,8 +46,8 @@ def _on_lines(data: AuditData, per_service: pl.LazyFrame, sums: tuple[str, ...])
     severity="error",
     citation="CMS Pub. 100-04 Ch. 5 §20.2 (timed codes need distinct, separately documented time)",
     params=(
-        Param("unit_minutes", 15, "minutes in one timed unit"),
-        Param("min_minutes", 8, "fewest minutes that support one unit"),
+        Param("unit_minutes", 15, "minutes in one timed unit", minimum=1, maximum=60),
+        Param("min_minutes", 8, "fewest minutes that support one unit", minimum=1, maximum=60),
     ),
 )
 def overlap_timed(data: AuditData, *, unit_minutes: int, min_minutes: int) -> pl.LazyFrame:
@@ -149,7 +149,9 @@ def overlap_timed(data: AuditData, *, unit_minutes: int, min_minutes: int) -> pl
     title="One therapist's one-on-one services for two patients at the same time",
     severity="error",
     citation="CMS Pub. 100-02 Ch. 15 §220.2 (one-on-one vs. group 97150)",
-    params=(Param("min_overlap_minutes", 1, "shortest overlap that counts"),),
+    params=(
+        Param("min_overlap_minutes", 1, "shortest overlap that counts", minimum=1, maximum=1440),
+    ),
     provider_scope=True,
 )
 def overlap_provider(data: AuditData, *, min_overlap_minutes: int) -> pl.LazyFrame:
@@ -217,8 +219,14 @@ def overlap_provider(data: AuditData, *, min_overlap_minutes: int) -> pl.LazyFra
     severity="warning",
     citation="OIG OEI-04-09-00540 (questionable billing: more than 8 hours of therapy a day)",
     params=(
-        Param("cap_minutes", 480, "most timed minutes one provider can plausibly bill in a day"),
-        Param("unit_minutes", 15, "minutes in one timed unit"),
+        Param(
+            "cap_minutes",
+            480,
+            "most timed minutes one provider can plausibly bill in a day",
+            minimum=1,
+            maximum=1440,
+        ),
+        Param("unit_minutes", 15, "minutes in one timed unit", minimum=1, maximum=60),
     ),
     provider_scope=True,
 )
