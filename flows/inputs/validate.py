@@ -76,6 +76,9 @@ class ValidationSummary:
     summary_path: Path
     summary: dict[str, Any]
     providers: pl.DataFrame | None = None
+    # (export, source_file as written) -> the file read; in memory only, since under --redact
+    # the names written are not the files' names (flows/inputs/redact.py)
+    source_paths: dict[tuple[str, str], Path] = dataclasses.field(default_factory=dict)
 
     def rechunked(self) -> ValidationSummary:
         """The same, with the accepted frames in one chunk per column. A frame of many chunks is
@@ -201,11 +204,15 @@ def validate_inputs(
 
 
 def validate_raws(
-    raws: dict[str, RawExport], out_dir: PathLike, mapping: SourceMapping | None = None
+    raws: dict[str, RawExport],
+    out_dir: PathLike,
+    mapping: SourceMapping | None = None,
+    redacted: bool = False,
 ) -> ValidationSummary:
     """Normalise and validate exports already read (flows/inputs/read.read_export, one per export,
     possibly concurrently: claims, notes, plans and optionally providers); write the quarantine
-    and validation.json to `out_dir`."""
+    and validation.json to `out_dir`. `redacted`: the exports went through flows/inputs/redact,
+    and the quarantine hides the cells that broke the contract."""
 
     def check(export: str) -> ValidationResult:
         normalized = normalize(export, raws[export].frame, raws[export].formats)
@@ -238,7 +245,8 @@ def validate_raws(
         results[export] = dataclasses.replace(result, accepted=result.accepted.drop(unread))
 
     out = Path(out_dir)
-    csv_path, parquet_path = write_quarantine(build_quarantine(raws, results), out)
+    quarantine = build_quarantine(raws, results, hide_broken=redacted)
+    csv_path, parquet_path = write_quarantine(quarantine, out)
     summary = summarize(raws, results, mapping)
     summary_path = out / VALIDATION_JSON
     summary_path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
@@ -252,4 +260,5 @@ def validate_raws(
         summary_path=summary_path,
         summary=summary,
         providers=results["providers"].accepted if "providers" in results else None,
+        source_paths={(e, f.name): f.path for e, raw in raws.items() for f in raw.files},
     )

@@ -11,7 +11,8 @@ byte-identical for the same inputs. The benchmark (`make bench`) reads `timings`
       "started_at": ISO 8601 UTC, "finished_at": ..., "wall_seconds": 4.1,
       "versions": {"therapy-audit", "python", "polars", "pandera", "duckdb",
                    "great_expectations" (when expectations ran), "prefect" (flow mode)},
-      "inputs": {"claims": {"name", "path" (absolute), "sha256", "files", "rows"},
+      "inputs": {"claims": {"name", "path" (absolute; not under --redact, whose name is
+                            "<export>-<12 hex of sha256>"), "sha256", "files", "rows"},
                  "notes": ..., "plans": ...},
       "options": {"profile", "mapping", "redact", "scope", "history", "reviewed", "period",
                   "expectations", "report_limit"},

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,9 @@ class AuditUniverse:
     claims_sha256: str
 
 
-def load_run(audit: Path) -> dict[str, Any]:
+def load_run(audit: Path, given: Mapping[str, Path] | None = None) -> dict[str, Any]:
+    """run.json, with the input paths of `given` (export -> path) in place of those recorded; a
+    --redact run records none (the names may carry patient ids), so they must be given."""
     path = audit / RUN_JSON
     if not path.is_file():
         raise InputError(
@@ -53,7 +56,16 @@ def load_run(audit: Path) -> dict[str, Any]:
     inputs = run.get("inputs") if isinstance(run, dict) else None
     if not isinstance(inputs, dict) or not isinstance(inputs.get("claims"), dict):
         raise InputError(f"'{path}' records no inputs: re-run the audit")
-    if not all(isinstance(i, dict) and i.get("path") for i in inputs.values()):
+    for export, where in (given or {}).items():
+        if isinstance(inputs.get(export), dict):
+            inputs[export]["path"] = os.path.abspath(where)
+    missing = [e for e, i in inputs.items() if not (isinstance(i, dict) and i.get("path"))]
+    if missing and (run.get("options") or {}).get("redact"):
+        flags = ", ".join(f"--{e}" for e in missing)
+        raise InputError(
+            f"'{path}' records no input paths (a --redact run keeps them out): give {flags}"
+        )
+    if missing:
         raise InputError(
             f"'{path}' records no input paths (an older version wrote it): re-run the audit"
         )
@@ -96,12 +108,15 @@ def _check_key(claims: pl.DataFrame, findings: pl.DataFrame) -> None:
         )
 
 
-def load_universe(audit: Path, *, patient_ids: bool) -> AuditUniverse:
+def load_universe(
+    audit: Path, *, patient_ids: bool, inputs: Mapping[str, Path] | None = None
+) -> AuditUniverse:
     """The run's claims, as accepted by the contract, in its period; `patient_ids`: the unit
-    needs patient ids (a redacted run's are then re-hashed with the run's key)."""
+    needs patient ids (a redacted run's are then re-hashed with the run's key). `inputs`: input
+    paths given on the command line (load_run)."""
     if not audit.is_dir():
         raise InputError(f"audit folder '{audit}' does not exist or is not a folder")
-    run = load_run(audit)
+    run = load_run(audit, inputs)
     findings_path = audit / FINDINGS_PARQUET
     if not findings_path.is_file():
         raise InputError(f"'{audit}' has no {FINDINGS_PARQUET}: re-run the audit")
