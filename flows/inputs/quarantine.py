@@ -16,13 +16,13 @@ from pathlib import Path
 import polars as pl
 
 from flows.inputs.read import RawExport
+from flows.outputs.atomic import replacing
+from flows.outputs.files import QUARANTINE_CSV, QUARANTINE_PARQUET
 from flows.outputs.safe_csv import write_csv
 from schemas.contract import ALL_EXPORTS, SOURCE_ROW
 from schemas.text import as_text
 from schemas.validate import PROBLEM_SCHEMA, ValidationResult
 
-QUARANTINE_CSV = "quarantine.csv"
-QUARANTINE_PARQUET = "quarantine.parquet"
 QUARANTINE_SCHEMA = pl.Schema({**PROBLEM_SCHEMA, "original_values": pl.String()})
 
 _ROW_KEYS = ["source_file", "source_row"]
@@ -121,7 +121,9 @@ def build_quarantine(
 def write_quarantine(quarantine: pl.DataFrame, out_dir: Path) -> tuple[Path, Path]:
     """Write quarantine.csv (formula-safe) and quarantine.parquet in `out_dir`."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    csv_path = write_csv(quarantine, out_dir / QUARANTINE_CSV)
-    parquet_path = out_dir / QUARANTINE_PARQUET
-    quarantine.write_parquet(parquet_path)
+    csv_path, parquet_path = out_dir / QUARANTINE_CSV, out_dir / QUARANTINE_PARQUET
+    with replacing(csv_path) as partial:
+        write_csv(quarantine, partial)
+    with replacing(parquet_path) as partial:
+        quarantine.write_parquet(partial)
     return csv_path, parquet_path

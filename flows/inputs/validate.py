@@ -43,18 +43,14 @@ import polars as pl
 
 from checks.measures import note_text_hash
 from flows.inputs.mapping import SourceMapping, load_mapping
-from flows.inputs.quarantine import (
-    QUARANTINE_CSV,
-    QUARANTINE_PARQUET,
-    build_quarantine,
-    write_quarantine,
-)
+from flows.inputs.quarantine import build_quarantine, write_quarantine
 from flows.inputs.read import RawExport, read_export
+from flows.outputs.atomic import begin_run, write_text
+from flows.outputs.files import QUARANTINE_CSV, QUARANTINE_PARQUET, VALIDATION_JSON
 from schemas.contract import ALL_EXPORTS
 from schemas.normalize import MINUTES_DERIVED, normalize
 from schemas.validate import ValidationResult, reason_category, validate_export
 
-VALIDATION_JSON = "validation.json"
 NOTE_TEXT = "note_text"
 SOURCE_COLUMNS = ("_source_file", "_source_row")
 
@@ -246,10 +242,13 @@ def validate_raws(
 
     out = Path(out_dir)
     quarantine = build_quarantine(raws, results, hide_broken=redacted)
+    # the first file this run writes: an earlier run's files leave the folder first (run.json
+    # before the rest), so a crash from here on never leaves two runs' files side by side
+    begin_run(out)
     csv_path, parquet_path = write_quarantine(quarantine, out)
     summary = summarize(raws, results, mapping)
     summary_path = out / VALIDATION_JSON
-    summary_path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    write_text(summary_path, json.dumps(summary, indent=2) + "\n")
     return ValidationSummary(
         claims=results["claims"].accepted,
         notes=results["notes"].accepted,

@@ -37,7 +37,9 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-RUN_JSON = "run.json"
+from flows.outputs.atomic import PARTIAL, write_text
+from flows.outputs.files import RUN_JSON
+
 _PACKAGES = ("therapy-audit", "polars", "pandera", "duckdb")
 
 
@@ -90,7 +92,11 @@ def write_run_json(
 
     finished_at = finished_at or datetime.now(UTC)
     path = out_dir / RUN_JSON
-    outputs = sorted(p.name for p in out_dir.iterdir() if p.is_file() and p.name != RUN_JSON)
+    outputs = sorted(
+        p.name
+        for p in out_dir.iterdir()
+        if p.is_file() and p.name != RUN_JSON and PARTIAL not in p.name
+    )
     data = {
         "run_id": run_id,
         "mode": mode,
@@ -106,5 +112,6 @@ def write_run_json(
         "timings": {stage: round(float(timings.get(stage, 0.0)), 4) for stage in stages},
         "outputs": [*outputs, RUN_JSON],
     }
-    path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    # last, and whole or not at all: its presence marks a complete run (flows/outputs/atomic.py)
+    write_text(path, json.dumps(data, indent=2, default=str) + "\n")
     return path
