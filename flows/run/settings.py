@@ -99,6 +99,8 @@ def settings(
     now = now or datetime.now(UTC)
     out = Path(out_dir)
     db = hist.default_history_path(out) if history is True else history or None
+    if db is not None:
+        hist.check_history(db)  # a damaged history stops the run here, one line, untouched
     claims_path, notes_path, plans_path = Path(claims), Path(notes), Path(plans)
     providers_path = None if providers is None else Path(providers)
     default_scope = hist.default_scope(
