@@ -20,7 +20,13 @@ from checks.profile import ProfileError
 from data import SAMPLE
 from flows.cli.console import print_audit
 from flows.cli.dask_options import add_dask_options, dask_flow_options, wants_dask
-from flows.cli.options import add_audit_options, add_inputs, add_report_options, history_option
+from flows.cli.options import (
+    REDACT_HELP,
+    add_audit_options,
+    add_inputs,
+    add_report_options,
+    history_option,
+)
 from flows.cli.sampling.commands import add_sample_parser
 from flows.inputs.validate import validate_inputs
 from flows.run.config import resolve_profile
@@ -271,14 +277,23 @@ def _add_validate_parser(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     add_inputs(parser)
+    parser.add_argument("--redact", action="store_true", help=REDACT_HELP)
     parser.set_defaults(handler=_cmd_validate)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    result = validate_inputs(
-        args.claims, args.notes, args.plans, args.out, mapping=args.mapping,
-        providers=args.providers,
-    )  # fmt: skip
+    if args.redact:
+        from flows.inputs.redact import redaction_key, validate_redacted
+
+        result = validate_redacted(
+            args.claims, args.notes, args.plans, args.out, redaction_key(),
+            mapping=args.mapping, providers=args.providers,
+        )  # fmt: skip
+    else:
+        result = validate_inputs(
+            args.claims, args.notes, args.plans, args.out, mapping=args.mapping,
+            providers=args.providers,
+        )  # fmt: skip
     width = max(len(e) for e in result.results) + 1
     print(f"{PROG} validate: contract checked")
     for export in result.results:
