@@ -146,3 +146,36 @@ def test_begin_run_removes_run_json_first_then_the_outputs_only(tmp_path: Path) 
         write_text(tmp_path / name, "{}")
     begin_run(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt"]
+
+
+WORKBOOK = """
+import sys
+from pathlib import Path
+import polars as pl
+from flows.outputs.atomic import replacing
+from flows.outputs.xlsx.workbook import write_xlsx
+from schemas.findings import FINDINGS_SCHEMA
+from tests.support import report_fixture as fx
+rows = [fx.finding("UNITS-8MIN", "error", f"C{i}", 1, fx.P1, 5, 1.0, message="m" * 50)
+        for i in range(3000)]
+f = pl.DataFrame(rows, schema=FINDINGS_SCHEMA)
+with replacing(Path(sys.argv[1]) / "findings.xlsx") as partial:
+    write_xlsx(f, fx.summary(f), fx.RUN, partial)
+"""
+
+
+@pytest.mark.parametrize("limit", [2_000, 20_000])  # the first package, or its refill
+def test_a_full_disk_in_the_workbook_writer_leaves_nothing_and_says_one_thing(
+    tmp_path: Path, limit: int
+) -> None:
+    # the workbook once left a 0-byte findings.xlsx and a ZipFile.__del__ traceback
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run([sys.executable, "-c", WORKBOOK, str(tmp_path)], cwd=root,
+                          capture_output=True, text=True, timeout=120,
+                          preexec_fn=_file_limit(limit))  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"OSError: [Errno 27] could not write: File too large: '{tmp_path / 'findings.xlsx'}'"
+    )
+    assert "Exception ignored" not in done.stderr
+    assert list(tmp_path.iterdir()) == []
