@@ -42,6 +42,8 @@ SERVICE_ID = "service_id"
 # Notes as the rules see them carry SERVICE_ID, their resolved `discipline` (null: unknown) and
 # whether a line billing units documents them (checks/matching.py).
 NOTE_BILLED = "note_billed"
+# A note's free text: read once for its hash as the notes are validated, never by a rule.
+NOTE_TEXT = "note_text"
 # Medicare's therapy modifiers name the plan of care's discipline (Pub. 100-04 ch. 5 §20.1).
 DISCIPLINE_MODIFIERS = {"GP": "PT", "GO": "OT", "GN": "SLP"}
 # Optional columns of the exports that rules read: an export without one is read as if the

@@ -43,19 +43,22 @@ SEVERITY_COLUMN = "severity"
 # A rule may add this column (Float64, 0-1) to put only a share of a whole-line finding's paid
 # amount at risk (e.g. the 15 % assistant reduction); null or absent: the whole line.
 RISK_SHARE_COLUMN = "risk_share"
-# Optional inputs a rule may declare in `needs`: the providers export, or a column of an export
+# Optional inputs a rule may declare in `needs`: an optional export (the providers export; the
+# notes or the plans, which a claims-only audit leaves out), or a column of an export
 # ("notes.note_type"). A rule whose needs are not met is "not applicable" (checks/needs.py).
 NEEDS_EXPORTS = ("claims", "notes", "plans")
 PROVIDERS = "providers"
+NEEDED_EXPORTS = (PROVIDERS, "notes", "plans")
 
 
 def check_need(token: str) -> None:
-    """A `needs` token is "providers", "<export>.<column>" of claims, notes or plans, or
-    "reference.<table>" (a field of checks.reference.Reference)."""
+    """A `needs` token is "providers", "notes" or "plans" (the export given), "<export>.<column>"
+    of claims, notes or plans, or "reference.<table>" (a field of checks.reference.Reference)."""
     export, _, column = token.partition(".")
-    if token != PROVIDERS and (export not in (*NEEDS_EXPORTS, "reference") or not column):
+    if token not in NEEDED_EXPORTS and (export not in (*NEEDS_EXPORTS, "reference") or not column):
         raise ValueError(
-            f"unknown need {token!r}: use 'providers', '<export>.<column>' or 'reference.<table>'"
+            f"unknown need {token!r}: use 'providers', 'notes', 'plans', '<export>.<column>' or "
+            "'reference.<table>'"
         )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import traceback
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
@@ -20,6 +20,7 @@ from polars.exceptions import PanicException
 
 from checks.base import (
     LINE_ID,
+    NOTE_TEXT,
     AuditData,
 )
 from checks.declare import RISK_SHARE_COLUMN, RULE_OUTPUT_SCHEMA, SEVERITY_COLUMN, Rule
@@ -198,11 +199,18 @@ def match(
     # Patient ids are join and sort keys of nearly every rule: as categoricals (one global
     # dictionary) they are compared as integers, not strings. Rules never print them.
     as_key = pl.Schema({"patient_id": pl.Categorical()})
-    claims_df, notes_df = pl.collect_all([claims.cast(as_key), notes.cast(as_key)])
-    # Frames that span many chunks (validated exports do) are only ever read lazily here: an
-    # eager DataFrame.select or with_columns first copies every column into one chunk, a
-    # second copy of the claims. Lines and notes are matched on one packed integer key
-    # (checks/matching.py).
+    # No rule reads a note's raw text (the cloned-notes measure reads its hash): carrying it
+    # through the sorts and joins below would move every note's text several times.
+    notes = notes.drop(NOTE_TEXT, strict=False)
+    # Every rule sorts, joins and gathers these frames: on frames of many chunks (a Parquet
+    # file's row groups) each of those steps costs about twice what it does on one chunk. The
+    # runners pass single-chunk frames, which the in-memory engine keeps in one chunk without
+    # copying the columns it does not cast (the streaming engine would cut them into morsels).
+    claims_df, notes_df = (
+        frame.rechunk()
+        for frame in pl.collect_all([claims.cast(as_key), notes.cast(as_key)], engine="in-memory")
+    )
+    # Lines and notes are matched on one packed integer key (checks/matching.py).
     # each line's discipline under the profile that audits it, so notes match by discipline
     active = {override.name: override} if override is not None else profiles
     discipline = line_disciplines(
@@ -220,7 +228,7 @@ def match(
     for row in counts.iter_rows():
         if row[0] is not None:
             lines_by_profile[row[0]] = int(row[1])
-    plans_df = plans.cast(as_key).collect()
+    plans_df = plans.cast(as_key).collect(engine="in-memory").rechunk()
     return Matched(base, matched.notes.lazy(), plans_df.lazy(), lines_by_profile)
 
 
@@ -237,6 +245,7 @@ def run_rules(
     providers: pl.LazyFrame | None = None,
     reference: Reference | None = None,
     unmet: dict[str, str] | None = None,
+    absent: Collection[str] = (),
 ) -> tuple[pl.DataFrame, dict[str, RuleRun], dict[str, int]]:
     """Raw rule output (RULE_OUTPUT_SCHEMA + rule_id, severity) and a status per rule.
 
@@ -254,6 +263,7 @@ def run_rules(
         providers=providers,
         reference=reference,
         unmet=unmet,
+        absent=absent,
     )
 
 
@@ -267,13 +277,15 @@ def run_matched(
     providers: pl.LazyFrame | None = None,
     reference: Reference | None = None,
     unmet: dict[str, str] | None = None,
+    absent: Collection[str] = (),
 ) -> tuple[pl.DataFrame, dict[str, RuleRun], dict[str, int]]:
     """The second half of run_rules: the rules over lines already matched.
 
     `providers`: the providers export (None: not given); `reference`: the reference tables
     (checks/reference.py). A rule whose `needs` are not met (checks/needs.py) is "not
     applicable" with the reason; `unmet` gives those needs when the caller judged them over
-    more data than this pass sees (a partition), so that every pass agrees."""
+    more data than this pass sees (a partition), so that every pass agrees. `absent`: the
+    exports not given (notes, plans: a claims-only audit), whose frames are empty stand-ins."""
     rules = all_rules() if rules is None else rules
     runs = {rule_id: RuleRun(rule_id) for rule_id in rules}
     active = {override.name: override} if override is not None else profiles
@@ -287,7 +299,9 @@ def run_matched(
             "plans": plans,
         }
         tokens = {t for rule in rules.values() for t in rule.needs}
-        unmet = unmet_needs(tokens, frames=inputs, providers=providers, reference=reference)
+        unmet = unmet_needs(
+            tokens, frames=inputs, providers=providers, reference=reference, absent=absent
+        )
     lines_by_profile = matched.lines_by_profile
     with_lines = [name for name, n in lines_by_profile.items() if n > 0]
 

@@ -2,7 +2,9 @@
 columns every rule may read whether the export had them or not.
 
 A need is met when its input is there with something in it: the providers export given with at
-least one row, a column present with at least one value, a reference table given. A column the
+least one row, the notes or plans export given (a claims-only audit gives neither: `absent`), a
+column present with at least one value, a reference table given. A column of an export that was
+not given is unmet for that reason ("no notes export given"). A column the
 export lacks and a column that is blank on every row are the same thing to a rule: both leave it
 "not applicable" with the same reason, and `with_optional` gives a rule that reads the column
 anyway (as a fallback) a typed blank column instead of an error.
@@ -10,7 +12,7 @@ anyway (as a fallback) a typed blank column instead of an error.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 import polars as pl
 
@@ -58,12 +60,20 @@ def unmet_needs(
     frames: Mapping[str, pl.LazyFrame | pl.DataFrame],
     providers: pl.LazyFrame | pl.DataFrame | None,
     reference: Reference,
+    absent: Collection[str] = (),
 ) -> dict[str, str]:
     """token -> why it is not met, for the `tokens` that are not (frames: claims, notes, plans
-    by export name; the claims may be the engine's lines, which carry every claim column)."""
+    by export name; the claims may be the engine's lines, which carry every claim column;
+    `absent`: the exports not given, notes or plans, whose frames are then empty stand-ins)."""
     unmet: dict[str, str] = {}
     given = reference.given()
     for token in sorted(set(tokens)):
+        export = token.partition(".")[0]
+        if export in absent:
+            unmet[token] = f"no {export} export given"
+            continue
+        if token in ("notes", "plans"):
+            continue
         if token == PROVIDERS:
             if providers is None:
                 unmet[token] = "no providers export given"

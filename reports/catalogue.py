@@ -25,8 +25,8 @@ def need_text(token: str) -> str:
     """A rule's `needs` token (checks/declare.py) in words: "providers" -> "the providers
     export", "notes.note_type" -> "the notes' note_type column", "reference.thresholds" ->
     "the thresholds reference table"."""
-    if token == "providers":
-        return "the providers export"
+    if token in ("providers", "notes", "plans"):
+        return f"the {token} export"
     export, _, column = token.partition(".")
     if export == "reference":
         return f"the {column} reference table"

@@ -66,3 +66,13 @@ def period_sentence(period: Mapping[str, Any]) -> str:
     if not period["lines_audited"]:
         text += "; no claim line is dated within it, so no line was audited"
     return text
+
+
+def unclassified_sentence(found: Mapping[str, Any]) -> str:
+    """ "12 lines with codes no profile classifies (3 codes)", as the console and report say
+    (summary.json `unclassified_codes`)."""
+    lines, codes = found["lines"], found["codes"]
+    return (
+        f"{lines:,} line{'s' if lines != 1 else ''} with codes no profile classifies "
+        f"({codes:,} code{'s' if codes != 1 else ''})"
+    )

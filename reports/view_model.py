@@ -26,10 +26,10 @@ from reports.formatting import (
     fmt_money,
     fmt_pct,
     paragraphs,
-    period_sentence,
 )
 from reports.history_view import Changes, finding_marks, history_view, reviews_view
 from reports.review_view import review_view
+from reports.scope_view import scope
 from reports.scorecard import scorecard
 
 DEFAULT_PER_RULE = 200
@@ -245,6 +245,11 @@ def _export_quality(export: str, row: Mapping[str, Any]) -> dict[str, Any]:
         "problems": fmt_int(row["problems"]),
         "reasons": [(reason, fmt_int(n)) for reason, n in row["problems_by_reason"].items()],
         "minutes_derived": row.get("minutes_derived"),
+        # problems the mapping made warnings (npi_check = "warn"): counted, the rows accepted
+        "warnings": [
+            (reason, fmt_int(n)) for reason, n in row.get("warnings_by_reason", {}).items()
+        ],
+        "rows_filtered": fmt_int(row.get("rows_filtered", 0)) if row.get("rows_filtered") else None,
     }
 
 
@@ -279,54 +284,6 @@ def quality(validation: Mapping[str, Any] | None, summary: Mapping[str, Any]) ->
 
 def methodology(catalogue: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [{**entry, "paragraphs": paragraphs(entry["description"])} for entry in catalogue]
-
-
-def audit_period(summary: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The audit period that limited the lines audited (summary.json `period`), or None."""
-    period = summary.get("period")
-    if period is None:
-        return None
-    return {
-        "start": period["start"],
-        "end": period["end"],
-        "lines_outside": period["lines_outside_period"],
-        "lines_outside_display": fmt_int(period["lines_outside_period"]),
-        "empty": not period["lines_audited"],
-        "sentence": period_sentence(period),
-    }
-
-
-def scope(run: RunInfo, summary: Mapping[str, Any]) -> dict[str, Any]:
-    counts = summary.get("inputs", {})
-    return {
-        "period": None if run.period is None else [d.isoformat() for d in run.period],
-        "audit_period": audit_period(summary),
-        "inputs": [
-            {
-                "export": f.export,
-                "name": f.name,
-                "rows_read": fmt_int(f.rows_read),
-                "sha256": f.sha256,
-            }
-            for f in run.inputs
-        ],
-        "exports": [
-            {
-                "export": export,
-                "rows_read": fmt_int(row["rows_read"]),
-                "rows_accepted": fmt_int(row["rows_accepted"]),
-                "rows_quarantined": fmt_int(row["rows_quarantined"]),
-                # claims of a run with an audit period: accepted = audited + outside the period
-                "rows_audited": fmt_int(row.get("rows_audited", row["rows_accepted"])),
-                "rows_outside_period": fmt_int(row.get("rows_outside_period", 0)),
-            }
-            for export, row in counts.items()
-        ],
-        "profiles": [
-            {"name": name, "lines": fmt_int(n)}
-            for name, n in summary.get("lines_by_profile", {}).items()
-        ],
-    }
 
 
 def build_view(

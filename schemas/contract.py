@@ -21,10 +21,11 @@ from pandera.api.polars.types import PolarsData
 from schemas.distinct import code_values, duplicated, map_distinct
 
 Kind = Literal["text", "int", "decimal", "date", "time", "datetime"]
-# The three exports every audit needs, and the optional ones (given only when the practice has
-# them; an absent optional export leaves every rule that needs it "not applicable").
-EXPORTS = ("claims", "notes", "plans")
-OPTIONAL_EXPORTS = ("providers",)
+# The export every audit needs, and the optional ones (given only when the practice has them: a
+# payer-side audit often starts from claims alone; an absent optional export leaves every rule
+# that needs it "not applicable").
+EXPORTS = ("claims",)
+OPTIONAL_EXPORTS = ("notes", "plans", "providers")
 ALL_EXPORTS = (*EXPORTS, *OPTIONAL_EXPORTS)
 PAYER_TYPES = ("medicare", "medicaid", "commercial", "other")
 DISCIPLINES = ("PT", "OT", "SLP", "BH")

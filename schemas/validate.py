@@ -7,7 +7,7 @@ tests): rows_read == rows_accepted + rows_quarantined, overall and for every sou
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandera.errors as pa_errors
 import polars as pl
@@ -49,6 +49,9 @@ class ValidationResult:
     rows_accepted: int
     rows_quarantined: int
     by_file: pl.DataFrame
+    # problems of the checks the caller asked to warn about (PROBLEM_COLUMNS): counted, the rows
+    # still accepted
+    warnings: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PROBLEM_SCHEMA))
 
 
 def reason_category(reason_text: pl.Expr) -> pl.Expr:
@@ -117,19 +120,36 @@ def _reasons(failures: pl.DataFrame) -> pl.DataFrame:
     return failures.join(lookup, on=["check", "column"], how="left")
 
 
+def _as_problems(export: str, failures: pl.DataFrame) -> pl.DataFrame:
+    return (
+        failures.select(FAILURE_SCHEMA.keys())
+        .cast(FAILURE_SCHEMA)
+        .unique()
+        .select(pl.lit(export).alias("export"), pl.all())
+        .sort(["source_file", "source_row", "column", "reason"])
+        .cast(PROBLEM_SCHEMA)
+    )
+
+
 def validate_export(
-    export: str, typed: pl.DataFrame, parse_failures: pl.DataFrame
+    export: str,
+    typed: pl.DataFrame,
+    parse_failures: pl.DataFrame,
+    warn: frozenset[str] | None = None,
 ) -> ValidationResult:
     """Check `typed` (from schemas.normalize) against MODELS[export]; merge `parse_failures`.
 
     A row is accepted only if it has no problem at all. When a value failed to parse, the
     null left behind is not also reported as "required but blank" (one reason per problem).
+    `warn`: contract checks (by name, e.g. VALID_NPI) whose failures are warnings instead.
     """
     if export not in MODELS:
         raise ValueError(f"unknown export {export!r}; expected one of {sorted(MODELS)}")
     keys = ["source_file", "source_row", "column"]
     parse_failures = parse_failures.select(FAILURE_SCHEMA.keys()).cast(FAILURE_SCHEMA)
     contract = _reasons(_pandera_failures(export, typed))
+    warned = contract.filter(pl.col("check").is_in(list(warn or ())))
+    contract = contract.filter(~pl.col("check").is_in(list(warn or ())))
     contract = pl.concat(
         [
             contract.filter(pl.col("check") != "not_nullable"),
@@ -185,4 +205,5 @@ def validate_export(
         rows_accepted=accepted.height,
         rows_quarantined=rows_quarantined,
         by_file=by_file,
+        warnings=_as_problems(export, warned),
     )

@@ -22,6 +22,7 @@ code_col = pl.col("procedure_code")
 
 @rule(
     "DOC-NO-NOTE",
+    needs=("notes",),
     title="Billed line without a session note",
     severity="error",
     citation="CMS Pub. 100-02 Ch. 15 §220.3 (documentation of each treatment)",

@@ -41,6 +41,7 @@ def _on_lines(data: AuditData, per_service: pl.LazyFrame, sums: tuple[str, ...])
 
 @rule(
     "OVERLAP-TIMED",
+    needs=("notes",),
     applies_to=("timed",),
     title="Overlapping one-on-one timed services for one patient (97530/97110)",
     severity="error",
@@ -145,6 +146,7 @@ def overlap_timed(data: AuditData, *, unit_minutes: int, min_minutes: int) -> pl
 
 @rule(
     "OVERLAP-PROVIDER",
+    needs=("notes",),
     applies_to=("timed",),
     title="One therapist's one-on-one services for two patients at the same time",
     severity="error",

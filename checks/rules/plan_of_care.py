@@ -58,6 +58,7 @@ def _with_plans(rows: pl.LazyFrame, data: AuditData) -> pl.LazyFrame:
 
 @rule(
     "POC-MISSING",
+    needs=("plans",),
     applies_to=THERAPY,
     title="No plan of care for the patient and discipline",
     severity="error",
@@ -106,6 +107,7 @@ def poc_missing(data: AuditData) -> pl.LazyFrame:
 
 @rule(
     "POC-EXPIRED",
+    needs=("plans",),
     applies_to=THERAPY,
     title="Plan of care expired or not recertified",
     severity="error",
@@ -214,6 +216,7 @@ def _order_path_gap(accept: bool, start: dt.date, max_sent_days: int) -> tuple[p
 
 @rule(
     "POC-UNSIGNED",
+    needs=("plans",),
     applies_to=THERAPY,
     title="Plan of care not certified in time",
     severity="error",

@@ -24,6 +24,7 @@ code_col = pl.col("procedure_code")
 
 @rule(
     "TIME-MISSING",
+    needs=("notes",),
     applies_to=("timed", "per_session"),
     title="Session note lacks start or end time",
     severity="warning",
@@ -125,6 +126,7 @@ def time_missing(
 
 @rule(
     "TIME-INVALID",
+    needs=("notes",),
     title="Session times are impossible or disagree with the minutes",
     severity="error",
     citation="CMS Pub. 100-02 Ch. 15 §220.3",

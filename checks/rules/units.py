@@ -31,6 +31,7 @@ code_col = pl.col("procedure_code")
 
 @rule(
     "UNITS-8MIN",
+    needs=("notes",),
     applies_to=("timed",),
     title="Timed units exceed the documented minutes (8-minute rule)",
     severity="error",
@@ -346,6 +347,7 @@ def units_mue(data: AuditData) -> pl.LazyFrame:
 
 @rule(
     "UNITS-SESSION-MIN",
+    needs=("notes",),
     applies_to=("per_session",),
     title="Per-session code with a session shorter than the minimum",
     severity="error",

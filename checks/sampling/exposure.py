@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from checks.sampling.frame import frame_units, prefill, unit_lines
+from checks.sampling.frame import unit_lines
 from checks.sampling.quantiles import two_sided_t
 
 # The OIG Provider Self-Disclosure Protocol's minimum sample; auditors' samples are often this size.
@@ -39,17 +39,39 @@ class Exposure:
     lower_limit_one_sided_90: float
 
 
+def claim_differences(lines: pl.LazyFrame, findings: pl.LazyFrame) -> pl.LazyFrame:
+    """Per paid claim (paid amount above 0) of `lines`: paid and d in cents, d being the at-risk
+    amount of its lines (each line once, at its largest amount_at_risk) but never more than
+    paid: the examined less the audited amount of a worksheet row (checks/sampling/frame.py's
+    prefill), without the worksheet's ordering and evidence text, which a total never needs."""
+    per_line = unit_lines(lines, "claim").select("claim_id", "line_number", "paid")
+    risk = (
+        findings.select(
+            pl.col("claim_id").cast(pl.String),
+            pl.col("line_number").cast(pl.Int64),
+            (pl.col("amount_at_risk").cast(pl.Float64).fill_null(0.0) * 100)
+            .round(0)
+            .cast(pl.Int64)
+            .alias("risk"),
+        )
+        .group_by("claim_id", "line_number")
+        .agg(pl.col("risk").max())
+    )
+    return (
+        per_line.join(risk, on=["claim_id", "line_number"], how="left")
+        .group_by("claim_id")
+        .agg(pl.col("paid").sum(), pl.col("risk").sum())
+        .filter(pl.col("paid") > 0)
+        .select("paid", pl.min_horizontal("risk", "paid").alias("d"))
+    )
+
+
 def expected_exposure(
     lines: pl.LazyFrame, findings: pl.LazyFrame, sample_size: int = SAMPLE_SIZE
 ) -> Exposure | None:
     """The exposure of the paid claims in `lines` (the claim lines audited) given `findings`;
     None when no claim was paid."""
-    per_line = unit_lines(lines, "claim")
-    units = frame_units(per_line, "claim")
-    diff = prefill(units, per_line, findings).select(
-        pl.col("examined_cents").alias("paid"),
-        (pl.col("examined_cents") - pl.col("audited_cents")).alias("d"),
-    )
+    diff = claim_differences(lines, findings)
     stats = (
         diff.select(
             pl.len().alias("n"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reports.formatting import period_sentence
+from reports.formatting import period_sentence, unclassified_sentence
 from schemas.contract import ALL_EXPORTS
 
 
@@ -40,6 +40,8 @@ def print_audit(outputs: Any) -> None:
                 f"  {export + ':':<7} {i['rows_read']} read = {i['rows_accepted']} accepted "
                 f"+ {i['rows_quarantined']} quarantined"
             )
+            if i.get("rows_filtered"):
+                line += f" + {i['rows_filtered']} filtered by the mapping"
             if "rows_outside_period" in i:
                 line += (
                     f" (accepted = {i['rows_audited']} audited "
@@ -51,6 +53,9 @@ def print_audit(outputs: Any) -> None:
         f"{s['findings']} findings on {s['lines_with_findings']} lines, "
         f"${s['amount_at_risk']:,.2f} at risk"
     )
+    unclassified = s.get("unclassified_codes")
+    if unclassified and unclassified["lines"]:
+        print(f"  {unclassified_sentence(unclassified)} (see summary.json)")
     for sev, row in s["by_severity"].items():
         if row["findings"]:
             print(f"    {sev:<8} {row['findings']} findings, ${row['amount_at_risk']:,.2f}")

@@ -33,7 +33,6 @@ from flows.run.config import resolve_profile
 from flows.run.modes import keep_prefect_local, use_prefect
 from flows.schedule.drop import DEFAULT_WINDOW, check_window
 from flows.state.dispositions import load_dispositions
-from schemas.contract import EXPORTS
 from schemas.errors import InputError
 
 PROG = "therapy-audit"
@@ -44,8 +43,8 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
         "run",
         help="validate the exports and audit them",
         description=(
-            "Validate the claims, notes and plans exports (and the optional providers export), "
-            "run every audit rule over the "
+            "Validate the claims export and the optional notes, plans and providers exports "
+            "(without notes and plans: a claims-only audit), run every audit rule over the "
             "accepted rows and write findings.csv, findings.parquet, findings.xlsx, summary.json, "
             "report.html and the quarantine to the output folder. Each line is audited under "
             "the profile of its payer_type unless --profile names one profile for all lines."
@@ -71,8 +70,8 @@ def _check_limit(limit: int) -> None:
 def _audit(
     args: argparse.Namespace,
     claims: Path,
-    notes: Path,
-    plans: Path,
+    notes: Path | None,
+    plans: Path | None,
     profile: str | None = None,
     mapping: Path | None = None,
     providers: Path | None = None,
@@ -110,8 +109,8 @@ def _audit(
     return audit_flow(
         out=str(args.out),
         claims=str(claims),
-        notes=str(notes),
-        plans=str(plans),
+        notes=None if notes is None else str(notes),
+        plans=None if plans is None else str(plans),
         profile=profile,
         mapping=None if mapping is None else str(mapping),
         scope=args.scope,
@@ -149,7 +148,7 @@ def _add_demo_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    claims, notes, plans = (SAMPLE / f"{e}.csv" for e in EXPORTS)
+    claims, notes, plans = (SAMPLE / f"{e}.csv" for e in ("claims", "notes", "plans"))
     outputs = _audit(args, claims, notes, plans, providers=SAMPLE / "providers.csv")
     print(f"{PROG} demo: audited the synthetic sample in {SAMPLE}")
     print_audit(outputs)
@@ -270,7 +269,7 @@ def _add_validate_parser(subparsers: argparse._SubParsersAction) -> None:
         "validate",
         help="check the exports against the input contract and write the quarantine",
         description=(
-            "Read the claims, notes and plans exports and the optional providers export (a "
+            "Read the claims export and the optional notes, plans and providers exports (a "
             ".csv/.parquet/.xlsx file or a folder of them), check every row against the input "
             "contract, and write quarantine.csv, "
             "quarantine.parquet and validation.json to the output folder."
@@ -297,11 +296,14 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     width = max(len(e) for e in result.results) + 1
     print(f"{PROG} validate: contract checked")
     for export in result.results:
-        r = result.results[export]
-        files = len(result.summary["exports"][export]["files"])
+        counts = result.summary["exports"][export]
+        files = len(counts["files"])
+        filtered = counts["rows_filtered"]
         print(
-            f"  {export + ':':<{width}} {r.rows_read} read = {r.rows_accepted} accepted "
-            f"+ {r.rows_quarantined} quarantined ({files} file{'s' if files != 1 else ''})"
+            f"  {export + ':':<{width}} {counts['rows_read']} read = {counts['rows_accepted']} "
+            f"accepted + {counts['rows_quarantined']} quarantined"
+            + (f" + {filtered} filtered by the mapping" if filtered else "")
+            + f" ({files} file{'s' if files != 1 else ''})"
         )
     problems = result.summary["quarantine"]["problems"]
     print(f"  quarantine: {problems} problem(s) in {result.quarantine_csv}")

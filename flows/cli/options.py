@@ -1,7 +1,7 @@
-"""The options several `therapy-audit` commands share: the exports (the three required ones and
-the optional providers export), the mapping and output folder, the report options and the audit
-options. Kept apart from flows/cli/main.py, which wires the commands; importing neither Prefect
-nor Great Expectations."""
+"""The options several `therapy-audit` commands share: the exports (the required claims and the
+optional notes, plans and providers exports), the mapping and output folder, the report options
+and the audit options. Kept apart from flows/cli/main.py, which wires the commands; importing
+neither Prefect nor Great Expectations."""
 
 from __future__ import annotations
 
@@ -16,10 +16,20 @@ PROVIDERS_HELP = (
 )
 
 
+EVIDENCE_HELP = (
+    "{} export (optional: without it the audit is of the claims alone, and the rules that need "
+    "it are 'not applicable: no {} export given')"
+)
+
+
 def add_inputs(parser: argparse.ArgumentParser) -> None:
     for export in EXPORTS:
         parser.add_argument(
             f"--{export}", required=True, type=Path, metavar="PATH", help=f"{export} export"
+        )
+    for export in ("notes", "plans"):
+        parser.add_argument(
+            f"--{export}", type=Path, metavar="PATH", help=EVIDENCE_HELP.format(export, export)
         )
     parser.add_argument("--providers", type=Path, metavar="PATH", help=PROVIDERS_HELP)
     parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")

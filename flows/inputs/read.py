@@ -12,6 +12,8 @@ Row identity, used by every problem report:
   shared and the user's directory layout is none of its business.
 - `_source_row`: 1-based data row within that file (header excluded). Completely blank rows
   (blank lines, rows of empty cells) keep their number but are skipped, and counted.
+- Rows a mapping's row filter drops (flows/inputs/transform.py) keep their numbers too and are
+  counted per file (`filtered_rows`): rows read = accepted + quarantined + filtered.
 
 Whole-file problems raise InputError with a one-line message that names the file and column
 but never quotes cell values (they may be PHI).
@@ -20,7 +22,7 @@ but never quotes cell values (they may be PHI).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -28,6 +30,7 @@ import polars as pl
 from flows.inputs.formats import input_files, is_input_type, listed, reader_for
 from flows.inputs.mapping import ExportMapping, SourceMapping, match_headers
 from flows.inputs.rows import blank_rows, constant, row_numbers
+from flows.inputs.transform import Sources, find_sources, keep_mask, mapped_column
 from schemas.contract import COLUMNS, SOURCE_FILE, SOURCE_ROW
 from schemas.errors import InputError
 from schemas.text import as_text
@@ -45,6 +48,9 @@ class SourceFile:
     original: pl.DataFrame
     header_map: dict[str, str]
     blank_rows: int
+    # rows the mapping's row filter dropped (not blank, not in `original`)
+    filtered_rows: int = 0
+    sources: Sources = field(default_factory=lambda: Sources({}, ()))
 
 
 @dataclass(frozen=True)
@@ -63,12 +69,10 @@ class RawExport:
 _DUPLICATE_SUFFIX = {".csv": "_duplicated_0", ".xlsx": "_1"}
 
 
-def _refuse_duplicate_headers(
-    label: str, path: Path, headers: list[str], header_map: dict[str, str]
-) -> None:
+def _refuse_duplicate_headers(label: str, path: Path, headers: list[str], read: list[str]) -> None:
     """Two columns under one header the audit reads: which one holds the data is unknowable."""
     suffix = _DUPLICATE_SUFFIX.get(path.suffix.lower())
-    for header in header_map.values():
+    for header in read:
         if suffix and header + suffix in headers:
             raise InputError(f"{label} has more than one column named '{header}'")
 
@@ -87,7 +91,15 @@ def _read_source(export: str, path: Path, name: str, spec: ExportMapping) -> Sou
     if original.height == 0:
         raise InputError(f"{label} has no data rows")
     header_map = match_headers(export, label, df.columns, spec)
-    _refuse_duplicate_headers(label, path, df.columns, header_map)
+    sources = find_sources(label, df.columns, spec)
+    joined = [h for headers in sources.join.values() for h in headers]
+    filters = [h for _, h in sources.filters]
+    _refuse_duplicate_headers(label, path, df.columns, [*header_map.values(), *joined, *filters])
+    kept = keep_mask(original, sources)
+    filtered = 0
+    if kept is not None:
+        filtered = original.height - int(kept.sum())
+        original = original.filter(kept) if filtered else original
     return SourceFile(
         name=name,
         path=path,
@@ -95,21 +107,20 @@ def _read_source(export: str, path: Path, name: str, spec: ExportMapping) -> Sou
         encoding=encoding,
         original=original,
         header_map=header_map,
-        blank_rows=numbered.height - original.height,
+        blank_rows=numbered.height - original.height - filtered,
+        filtered_rows=filtered,
+        sources=sources,
     )
 
 
-def _contract_frame(export: str, source: SourceFile) -> pl.DataFrame:
+def _contract_frame(export: str, source: SourceFile, spec: ExportMapping) -> pl.DataFrame:
     frame = source.original
-    return pl.DataFrame(
-        [
-            frame.get_column(source.header_map[c.name]).alias(c.name)
-            if c.name in source.header_map
-            else constant(frame, c.name, None, pl.String())
-            for c in COLUMNS[export]
-        ]
-        + [constant(frame, SOURCE_FILE, source.name, pl.String()), frame.get_column(SOURCE_ROW)]
-    )
+    columns = []
+    for c in COLUMNS[export]:
+        series = mapped_column(frame, c.name, source.header_map.get(c.name), spec, source.sources)
+        columns.append(constant(frame, c.name, None, pl.String()) if series is None else series)
+    columns.append(constant(frame, SOURCE_FILE, source.name, pl.String()))
+    return pl.DataFrame([*columns, frame.get_column(SOURCE_ROW)])
 
 
 def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame:
@@ -162,7 +173,7 @@ def read_export(
     sources = tuple(
         _read_source(export, f, f"{folder}/{f.name}" if folder else f.name, spec) for f in files
     )
-    frame = _concat([_contract_frame(export, s) for s in sources])
+    frame = _concat([_contract_frame(export, s, spec) for s in sources])
     return RawExport(
         export=export, path=root, frame=frame, files=sources, formats=dict(spec.formats)
     )

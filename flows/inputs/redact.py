@@ -110,8 +110,8 @@ def redact_raw(raw: RawExport, key: bytes) -> RawExport:
 
 def validate_redacted(
     claims: PathLike,
-    notes: PathLike,
-    plans: PathLike,
+    notes: PathLike | None,
+    plans: PathLike | None,
     out_dir: PathLike,
     key: bytes,
     mapping: PathLike | SourceMapping | None = None,

@@ -1,8 +1,11 @@
 """The validation stage: read the exports, normalise, check the contract, quarantine.
 
-Plain functions (a Prefect flow wraps them later). Three exports are required (claims, notes,
-plans); the providers export is optional and, when given, goes through the same mapping,
-quarantine and counts. All inputs are read before anything is written, so a whole-file problem
+Plain functions (a Prefect flow wraps them later). The claims export is required; notes, plans
+and providers are optional (a claims-only audit gives none of them) and, when given, go through
+the same mapping, quarantine and counts. An export not given is absent from validation.json and
+`results`; the audit gets an empty frame of its accepted columns instead (`ValidationSummary`
+`absent` names them, so that the rules that need it say "no notes export given"). All inputs
+are read before anything is written, so a whole-file problem
 (InputError) leaves the output folder untouched.
 
 `validation.json` (written next to the quarantine files):
@@ -14,16 +17,21 @@ quarantine and counts. All inputs are read before anything is written, so a whol
       "exports": {
         "claims": {
           "input": "<path as given>", "rows_read", "rows_accepted", "rows_quarantined",
-          "blank_rows_skipped", "problems", "problems_by_reason": {"<reason>": n, ...},
+          "rows_filtered", "blank_rows_skipped", "problems", "problems_by_reason": {...},
+          "warnings", "warnings_by_reason": {"<reason>": n, ...},
           "files": [{"source_file", "format", "encoding", "rows_read", "rows_accepted",
-                     "rows_quarantined", "blank_rows_skipped", "problems",
-                     "problems_by_reason"}, ...]
+                     "rows_quarantined", "rows_filtered", "blank_rows_skipped", "problems",
+                     "problems_by_reason", "warnings"}, ...]
         },
         "notes": {... same, plus "minutes_derived": n accepted rows with derived minutes},
         "plans": {...},
         "providers": {...}   # only when a providers export was given
       }
     }
+
+rows_read = rows_accepted + rows_quarantined + rows_filtered (rows the mapping's row filter
+dropped, flows/inputs/transform.py). `warnings`: contract problems the mapping turned into
+warnings (`npi_check = "warn"`): counted, the row still accepted.
 
 Reasons are grouped without the quoted raw value ("service_date is not a date ..."), so the
 summary carries counts, never data.
@@ -47,7 +55,7 @@ from flows.inputs.quarantine import build_quarantine, write_quarantine
 from flows.inputs.read import RawExport, read_export
 from flows.outputs.atomic import begin_run, write_text
 from flows.outputs.files import QUARANTINE_CSV, QUARANTINE_PARQUET, VALIDATION_JSON
-from schemas.contract import ALL_EXPORTS
+from schemas.contract import ALL_EXPORTS, COLUMNS, SOURCE_FILE, SOURCE_ROW, VALID_NPI
 from schemas.normalize import MINUTES_DERIVED, normalize
 from schemas.validate import ValidationResult, reason_category, validate_export
 
@@ -76,6 +84,11 @@ class ValidationSummary:
     # the names written are not the files' names (flows/inputs/redact.py)
     source_paths: dict[tuple[str, str], Path] = dataclasses.field(default_factory=dict)
 
+    @property
+    def absent(self) -> tuple[str, ...]:
+        """The evidence exports not given (notes, plans): their frames are empty stand-ins."""
+        return tuple(e for e in ("notes", "plans") if e not in self.results)
+
     def rechunked(self) -> ValidationSummary:
         """The same, with the accepted frames in one chunk per column. A frame of many chunks is
         copied whole by the first eager hstack or with_columns downstream (the engine's match did
@@ -89,21 +102,22 @@ class ValidationSummary:
         return dataclasses.replace(
             self,
             claims=results["claims"].accepted,
-            notes=results["notes"].accepted,
-            plans=results["plans"].accepted,
+            notes=results["notes"].accepted if "notes" in results else self.notes,
+            plans=results["plans"].accepted if "plans" in results else self.plans,
             providers=providers,
             results=results,
         )
 
 
 def export_paths(
-    claims: PathLike, notes: PathLike, plans: PathLike, providers: PathLike | None = None
+    claims: PathLike,
+    notes: PathLike | None = None,
+    plans: PathLike | None = None,
+    providers: PathLike | None = None,
 ) -> dict[str, PathLike]:
     """export -> path of the exports given, in schemas.contract.ALL_EXPORTS order."""
-    paths: dict[str, PathLike] = {"claims": claims, "notes": notes, "plans": plans}
-    if providers is not None:
-        paths["providers"] = providers
-    return paths
+    given = {"claims": claims, "notes": notes, "plans": plans, "providers": providers}
+    return {e: p for e, p in given.items() if p is not None}
 
 
 def _by_reason(problems: pl.DataFrame) -> pl.DataFrame:
@@ -125,6 +139,7 @@ def _reason_counts(by_reason: pl.DataFrame) -> dict[str, int]:
 
 def _export_summary(raw: RawExport, result: ValidationResult) -> dict[str, Any]:
     by_reason = _by_reason(result.problems)
+    warned = _by_reason(result.warnings)
     counts = {row["source_file"]: row for row in result.by_file.iter_rows(named=True)}
     files = []
     for source in raw.files:
@@ -135,27 +150,50 @@ def _export_summary(raw: RawExport, result: ValidationResult) -> dict[str, Any]:
                 "source_file": source.name,
                 "format": source.format,
                 "encoding": source.encoding,
-                "rows_read": row.get("rows_read", 0),
+                "rows_read": row.get("rows_read", 0) + source.filtered_rows,
                 "rows_accepted": row.get("rows_accepted", 0),
                 "rows_quarantined": row.get("rows_quarantined", 0),
+                "rows_filtered": source.filtered_rows,
                 "blank_rows_skipped": source.blank_rows,
                 "problems": int(mine["n"].sum()),
                 "problems_by_reason": _reason_counts(mine),
+                "warnings": int(warned.filter(pl.col("source_file") == source.name)["n"].sum()),
             }
         )
+    filtered = rows_filtered(raw)
     summary: dict[str, Any] = {
         "input": str(raw.path),
-        "rows_read": result.rows_read,
+        "rows_read": result.rows_read + filtered,
         "rows_accepted": result.rows_accepted,
         "rows_quarantined": result.rows_quarantined,
+        "rows_filtered": filtered,
         "blank_rows_skipped": sum(s.blank_rows for s in raw.files),
         "problems": result.problems.height,
         "problems_by_reason": _reason_counts(by_reason),
+        "warnings": result.warnings.height,
+        "warnings_by_reason": _reason_counts(warned),
         "files": files,
     }
     if MINUTES_DERIVED in result.accepted.columns:
         summary[MINUTES_DERIVED] = int(result.accepted[MINUTES_DERIVED].sum())
     return summary
+
+
+def _empty(export: str) -> pl.DataFrame:
+    """An export with the contract's columns as text and no rows (an export not given)."""
+    names = [c.name for c in COLUMNS[export]]
+    return pl.DataFrame(
+        schema={
+            **dict.fromkeys(names, pl.String()),
+            SOURCE_FILE: pl.String(),
+            SOURCE_ROW: pl.Int64(),
+        }
+    )
+
+
+def rows_filtered(raw: RawExport) -> int:
+    """Rows of the export the mapping's row filter dropped (counted, never audited)."""
+    return sum(s.filtered_rows for s in raw.files)
 
 
 def summarize(
@@ -170,11 +208,14 @@ def summarize(
         "mapping": None
         if mapping is None
         else {"name": mapping.name, "file": None if mapping.path is None else str(mapping.path)},
+        "npi_check": "quarantine" if mapping is None else mapping.npi_check,
         "totals": {
-            "rows_read": sum(r.rows_read for r in results.values()),
+            "rows_read": sum(e["rows_read"] for e in exports.values()),
             "rows_accepted": sum(r.rows_accepted for r in results.values()),
             "rows_quarantined": sum(r.rows_quarantined for r in results.values()),
+            "rows_filtered": sum(e["rows_filtered"] for e in exports.values()),
             "problems": problems,
+            "warnings": sum(r.warnings.height for r in results.values()),
         },
         "quarantine": {"csv": QUARANTINE_CSV, "parquet": QUARANTINE_PARQUET, "problems": problems},
         "exports": exports,
@@ -183,13 +224,14 @@ def summarize(
 
 def validate_inputs(
     claims: PathLike,
-    notes: PathLike,
-    plans: PathLike,
+    notes: PathLike | None,
+    plans: PathLike | None,
     out_dir: PathLike,
     mapping: PathLike | SourceMapping | None = None,
     providers: PathLike | None = None,
 ) -> ValidationSummary:
-    """Read, normalise and validate the three exports (and the optional providers export);
+    """Read, normalise and validate the claims export and the optional ones given (notes, plans,
+    providers: None = not given);
     write the quarantine and validation.json to `out_dir`. Raises InputError/MappingError for
     whole-file problems."""
     if mapping is not None and not isinstance(mapping, SourceMapping):
@@ -206,12 +248,17 @@ def validate_raws(
     redacted: bool = False,
 ) -> ValidationSummary:
     """Normalise and validate exports already read (flows/inputs/read.read_export, one per export,
-    possibly concurrently: claims, notes, plans and optionally providers); write the quarantine
-    and validation.json to `out_dir`. `redacted`: the exports went through flows/inputs/redact,
-    and the quarantine hides the cells that broke the contract."""
+    possibly concurrently: claims and the optional notes, plans and providers); write the
+    quarantine and validation.json to `out_dir`. `redacted`: the exports went through
+    flows/inputs/redact, and the quarantine hides the cells that broke the contract."""
+
+    # masked extracts: an NPI failing its check digit is counted, not quarantined
+    warn = frozenset({VALID_NPI}) if mapping is not None and mapping.npi_check == "warn" else None
 
     def check(export: str) -> ValidationResult:
-        normalized = normalize(export, raws[export].frame, raws[export].formats)
+        raw = raws.get(export)
+        frame = _empty(export) if raw is None else raw.frame
+        normalized = normalize(export, frame, {} if raw is None else raw.formats)
         typed = normalized.typed
         if NOTE_TEXT in typed.columns:
             # note text is only hashed (checks.measures.note_text_hash) and checks nothing in the
@@ -224,13 +271,16 @@ def validate_raws(
                 )
                 .collect()
             )
-        return validate_export(export, typed, normalized.failures)
+        return validate_export(export, typed, normalized.failures, warn=warn)
 
     # the exports are independent; polars and Pandera's polars checks release the GIL, so
     # the smaller exports' checks fill the gaps between the largest one's
     with ThreadPoolExecutor(max_workers=len(raws) or 1, thread_name_prefix="validate") as pool:
         futures = {export: pool.submit(check, export) for export in raws}
     results: dict[str, ValidationResult] = {e: f.result() for e, f in futures.items()}
+    # an evidence export not given: the same path over no rows gives the audit a frame of the
+    # accepted columns (the rules read empty notes as no notes), never counted or reported
+    stand_ins = {e: check(e).accepted for e in ("notes", "plans") if e not in raws}
     # No rule, report or export reads the accepted rows' source file and row once the contract
     # has checked them (the counts per file are taken above; the quarantine keeps its rows'
     # origin and original values, from `raws`), nor the note text, which left one hash per row
@@ -239,6 +289,10 @@ def validate_raws(
     for export, result in list(results.items()):
         unread = [c for c in (NOTE_TEXT, *SOURCE_COLUMNS) if c in result.accepted.columns]
         results[export] = dataclasses.replace(result, accepted=result.accepted.drop(unread))
+    for export, frame in list(stand_ins.items()):
+        unread = [c for c in (NOTE_TEXT, *SOURCE_COLUMNS) if c in frame.columns]
+        stand_ins[export] = frame.drop(unread)
+    accepted = {**stand_ins, **{e: r.accepted for e, r in results.items()}}
 
     out = Path(out_dir)
     quarantine = build_quarantine(raws, results, hide_broken=redacted)
@@ -250,9 +304,9 @@ def validate_raws(
     summary_path = out / VALIDATION_JSON
     write_text(summary_path, json.dumps(summary, indent=2) + "\n")
     return ValidationSummary(
-        claims=results["claims"].accepted,
-        notes=results["notes"].accepted,
-        plans=results["plans"].accepted,
+        claims=accepted["claims"],
+        notes=accepted["notes"],
+        plans=accepted["plans"],
         results=results,
         quarantine_csv=csv_path,
         quarantine_parquet=parquet_path,

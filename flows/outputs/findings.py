@@ -24,6 +24,7 @@ from checks.merge import RulesOutput
 from checks.period import Period, split_period
 from checks.registry import all_rules
 from checks.summary import build_summary, period_summary
+from checks.unclassified import unclassified_codes
 from flows.inputs.validate import ValidationSummary
 from flows.outputs.audited import Audited
 from flows.outputs.safe_csv import write_csv
@@ -54,10 +55,14 @@ def summarize(
     validation: ValidationSummary | None,
     period: Period | None = None,
     outside: int = 0,
+    unclassified: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """summary.json's counts; with an audit `period`, also `period` and the claims' lines
-    outside it, so that accepted = audited + outside the period."""
+    outside it, so that accepted = audited + outside the period; `unclassified`: the audited
+    lines whose code no profile classifies (checks/unclassified.py)."""
     summary = build_summary(result, all_rules())
+    if unclassified is not None:
+        summary["unclassified_codes"] = unclassified
     if validation is not None:
         summary["inputs"] = {
             export: {
@@ -68,6 +73,13 @@ def summarize(
             for export in ALL_EXPORTS
             if export in validation.summary["exports"]
         }
+        # which evidence the audit had: a claims-only audit has no notes or plans
+        summary["evidence"] = {e: e in validation.summary["exports"] for e in ALL_EXPORTS}
+        for export, counts in summary["inputs"].items():
+            # rows the mapping's row filter dropped: read = accepted + quarantined + filtered
+            filtered = validation.summary["exports"][export].get("rows_filtered", 0)
+            if filtered:
+                counts["rows_filtered"] = filtered
         if period is not None:
             summary["inputs"]["claims"]["rows_audited"] = result.lines_audited
             summary["inputs"]["claims"]["rows_outside_period"] = outside
@@ -97,7 +109,8 @@ def findings(
     # the contract check (polars, GIL released) runs while this thread builds the summary
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="findings") as pool:
         checked = pool.submit(FindingsSchema.validate, found)
-        summary = summarize(result, validation, s.period, outside)
+        unclassified = unclassified_codes(lines, s.context.in_use.values(), all_rules())
+        summary = summarize(result, validation, s.period, outside, unclassified)
         checked.result()
     if expectation_results is not None:
         summary["expectations"] = expectation_results

@@ -67,7 +67,6 @@ from flows.run.rules import failed_families, run_families
 from flows.run.settings import RunSettings, run_options, settings
 from flows.schedule import drop
 from flows.state.history import HistoryError
-from schemas.contract import EXPORTS
 from schemas.errors import InputError
 
 T = TypeVar("T")
@@ -290,12 +289,14 @@ def audit_flow(
         picked = select_task(
             inputs, out, window, today, run_id, profile, scope, drop.parse_period(period)
         )
-        claims, notes, plans = (str(picked.exports[e]) for e in EXPORTS)
-        found = picked.exports.get("providers")
-        providers = None if found is None else str(found)
+        claims = str(picked.exports["claims"])
+        notes, plans, providers = (
+            None if picked.exports.get(e) is None else str(picked.exports[e])
+            for e in ("notes", "plans", "providers")
+        )
         out, scope, given = str(picked.out_dir), picked.scope, drop.format_period(picked.period)
-    elif not (claims and notes and plans):
-        raise InputError("give claims, notes and plans, or a drop folder (inputs)")
+    elif not claims:
+        raise InputError("give the claims (and optionally notes and plans), or a drop folder")
     s = settings(
         claims,
         notes,

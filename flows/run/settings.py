@@ -32,8 +32,9 @@ class RunSettings:
     tables."""
 
     claims: Path
-    notes: Path
-    plans: Path
+    # the evidence exports; None = not given (a claims-only audit)
+    notes: Path | None
+    plans: Path | None
     out_dir: Path
     run_id: str
     started_at: datetime
@@ -53,14 +54,19 @@ class RunSettings:
 
     def export_paths(self) -> dict[str, Path]:
         """export -> path of every export given: claims, notes, plans, then providers."""
-        given = {"claims": self.claims, "notes": self.notes, "plans": self.plans}
-        return given if self.providers is None else {**given, "providers": self.providers}
+        given = {
+            "claims": self.claims,
+            "notes": self.notes,
+            "plans": self.plans,
+            "providers": self.providers,
+        }
+        return {e: p for e, p in given.items() if p is not None}
 
 
 def settings(
     claims: PathLike,
-    notes: PathLike,
-    plans: PathLike,
+    notes: PathLike | None,
+    plans: PathLike | None,
     out_dir: PathLike,
     *,
     profile: str | None = None,
@@ -101,8 +107,10 @@ def settings(
     db = hist.default_history_path(out) if history is True else history or None
     if db is not None:
         hist.check_history(db)  # a damaged history stops the run here, one line, untouched
-    claims_path, notes_path, plans_path = Path(claims), Path(notes), Path(plans)
-    providers_path = None if providers is None else Path(providers)
+    claims_path = Path(claims)
+    notes_path, plans_path, providers_path = (
+        None if p is None else Path(p) for p in (notes, plans, providers)
+    )
     default_scope = hist.default_scope(
         claims_path, notes_path, plans_path, profile, providers=providers_path
     )

@@ -74,6 +74,7 @@ def expectations(validation: ValidationSummary, s: RunSettings) -> list[dict[str
             validation.plans,
             period=s.period,
             profiles=s.context.profiles.values(),
+            absent=validation.absent,
         )
     except Exception as exc:
         return [
@@ -118,7 +119,7 @@ def record_history(
         return inputs
     # run.json (not the history, which keeps names only) gets each input's absolute path, so
     # that `sample draw` can re-read the universe and check it against its SHA-256
-    given = {"claims": s.claims, "notes": s.notes, "plans": s.plans, "providers": s.providers}
+    given = s.export_paths()
     return {
         export: {**info, "path": os.path.abspath(str(given[export]))}
         for export, info in inputs.items()

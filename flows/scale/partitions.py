@@ -250,14 +250,17 @@ def unmet_inputs(
     providers: pl.DataFrame | None,
     reference: Reference | None,
     rules: dict[str, Rule] | None = None,
+    absent: tuple[str, ...] = (),
 ) -> dict[str, str]:
-    """The rules' unmet needs judged over all the data (checks/needs.py), before it is cut."""
+    """The rules' unmet needs judged over all the data (checks/needs.py), before it is cut;
+    `absent`: the exports not given (a claims-only audit)."""
     rules = all_rules() if rules is None else rules
     return unmet_needs(
         {t for rule in rules.values() for t in rule.needs},
         frames={"claims": claims, "notes": notes, "plans": plans},
         providers=providers_frame(providers),
         reference=Reference() if reference is None else reference,
+        absent=absent,
     )
 
 
@@ -281,12 +284,14 @@ def run_rules_partitioned(
     period: Period | None = None,
     providers: pl.DataFrame | None = None,
     reference: Reference | None = None,
+    absent: tuple[str, ...] = (),
 ) -> RulesOutput:
     """The partitioned rules stage, one partition after another in this process: the reference
-    the Dask run is held to, and what the tests compare with one engine pass."""
+    the Dask run is held to, and what the tests compare with one engine pass. `absent`: the
+    exports not given (their frames empty stand-ins)."""
     parts = plan_partitions(claims, notes, plans, k, rules)
     unmet = unmet_inputs(
-        claims, notes, plans, providers=providers, reference=reference, rules=rules
+        claims, notes, plans, providers=providers, reference=reference, rules=rules, absent=absent
     )
     outputs = [
         run_partition(

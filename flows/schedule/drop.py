@@ -4,8 +4,8 @@ Plain functions (no Prefect): `therapy-audit serve` and the flow call them at ru
 call them directly.
 
 **Drop-folder layout.** The billing system (or a person) drops each new export into one folder.
-For each export (claims, notes, plans, and the optional providers) the newest file by
-modification time is audited:
+For each export (the claims, and the optional notes, plans and providers: a folder of claims
+alone is a claims-only audit) the newest file by modification time is audited:
 
 - a subfolder named after the export (`DIR/claims/`, `DIR/notes/`, `DIR/plans/`): its newest
   input file (`.csv` / `.parquet` / `.xlsx`: the types of flows/inputs/formats); otherwise
@@ -97,8 +97,9 @@ def _candidates(
 
 def newest_exports(folder: str | os.PathLike[str], now: float | None = None) -> dict[str, Path]:
     """export -> the file to audit (see the module docstring for the layout). The optional
-    providers export is picked the same way when the folder holds one, else left out. `now`:
-    the clock (seconds since the epoch) files dated after it (plus FUTURE_SLACK_S) are not."""
+    exports (notes, plans, providers) are picked the same way when the folder holds them, else
+    left out. `now`: the clock (seconds since the epoch); files dated after it (plus
+    FUTURE_SLACK_S) are not taken."""
     root = Path(folder)
     if not root.is_dir():
         raise InputError(f"drop folder '{root}' does not exist or is not a folder")

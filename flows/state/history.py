@@ -112,15 +112,16 @@ def default_history_path(out_dir: PathLike) -> Path:
 
 def default_scope(
     claims_path: PathLike,
-    notes_path: PathLike,
-    plans_path: PathLike,
+    notes_path: PathLike | None,
+    plans_path: PathLike | None,
     profile: str | None,
     providers: PathLike | None = None,
 ) -> str:
     """A short stable scope from the absolute input paths and the profile (or by-payer mode);
-    a providers export, when given, is part of it (without one the scope is as before)."""
-    given = (claims_path, notes_path, plans_path)
-    parts = [str(Path(p).resolve()) for p in given]
+    a providers export, when given, is part of it (without one the scope is as before), and a
+    notes or plans export not given (a claims-only audit) is a series of its own."""
+    given = (("claims", claims_path), ("notes", notes_path), ("plans", plans_path))
+    parts = [f"({e} not given)" if p is None else str(Path(p).resolve()) for e, p in given]
     if providers is not None:
         parts.append("providers=" + str(Path(providers).resolve()))
     if profile and Path(profile).suffix.lower() == ".toml":
@@ -137,21 +138,28 @@ def _input_files(path: Path) -> list[Path]:
 
 def describe_inputs(
     claims_path: PathLike,
-    notes_path: PathLike,
-    plans_path: PathLike,
+    notes_path: PathLike | None,
+    plans_path: PathLike | None,
     rows: Mapping[str, int] | None = None,
     providers: PathLike | None = None,
 ) -> dict[str, Any]:
-    """`inputs` for record_run: per export its name, SHA-256, file count and rows read (the
-    providers export too when it was given).
+    """`inputs` for record_run: per export given its name, SHA-256, file count and rows read
+    (notes, plans and providers only when given).
 
     A folder hashes its export files (as ingest selects them) in name order, each file's
     name and bytes, so renaming, adding or changing a file changes the hash.
     """
     out: dict[str, Any] = {}
-    given = [("claims", claims_path), ("notes", notes_path), ("plans", plans_path)]
-    if providers is not None:
-        given.append(("providers", providers))
+    given = [
+        (e, p)
+        for e, p in (
+            ("claims", claims_path),
+            ("notes", notes_path),
+            ("plans", plans_path),
+            ("providers", providers),
+        )
+        if p is not None
+    ]
     for export, raw in given:
         path = Path(raw)
         files = _input_files(path)

@@ -139,3 +139,38 @@ def test_merge_keeps_the_input_reason() -> None:
 def test_needs_tokens_are_checked_at_declaration() -> None:
     with pytest.raises(ValueError, match="unknown need"):
         rule("ZZ-X", title="t", severity="error", citation="c", needs=("note_type",))
+
+
+def test_an_export_not_given_leaves_its_rules_not_applicable_for_that_reason() -> None:
+    frames = {
+        "claims": pl.LazyFrame([claim()], schema=CLAIM_SCHEMA),
+        "notes": pl.LazyFrame([], schema=NOTE_SCHEMA),
+        "plans": pl.LazyFrame([], schema=PLAN_SCHEMA),
+    }
+    tokens = ("notes", "plans", "notes.note_type", "claims.allowed_amount")
+    unmet = unmet_needs(
+        tokens, frames=frames, providers=None, reference=REFERENCE, absent=("notes", "plans")
+    )
+    assert unmet["notes"] == unmet["notes.note_type"] == "no notes export given"
+    assert unmet["plans"] == "no plans export given"
+    # given (even without rows: the export is there) the export need is met; its columns judge
+    given = unmet_needs(tokens, frames=frames, providers=None, reference=REFERENCE)
+    assert "notes" not in given and "plans" not in given
+    assert given["notes.note_type"] == "the notes have no note_type values"
+
+
+def test_the_engine_reports_the_absent_exports() -> None:
+    lines = [claim(code="97110", units=2)]
+    _, runs, _ = run_rules(
+        pl.LazyFrame(lines, schema=CLAIM_SCHEMA),
+        pl.LazyFrame([], schema=NOTE_SCHEMA),
+        pl.LazyFrame([], schema=PLAN_SCHEMA),
+        profiles={n: load_profile(n) for n in PROFILES},
+        mue=mue_table(),
+        reference=REFERENCE,
+        absent=("notes", "plans"),
+    )
+    assert runs["DOC-NO-NOTE"].status == NOT_APPLICABLE
+    assert runs["DOC-NO-NOTE"].reason == "no notes export given"
+    assert runs["POC-MISSING"].reason == "no plans export given"
+    assert runs["UNITS-MUE"].status == PASSED

@@ -15,7 +15,7 @@ from checks.engine import FINDINGS, NOT_APPLICABLE, run_rules
 from checks.period import in_period, split_period
 from flows.inputs.validate import validate_inputs
 from flows.synth.generate import generate
-from schemas.contract import EXPORTS
+from tests.support.rows import THREE_EXPORTS as EXPORTS
 from tests.support.rows import valid_row, write_csv_text
 from tests.support.rulekit import (
     CLAIM_SCHEMA,

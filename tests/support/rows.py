@@ -138,3 +138,6 @@ CLINICSOFT = {
         "Certifying NPI": NPI,
     },
 }
+
+# The three exports of a full audit (claims with their evidence: notes and plans).
+THREE_EXPORTS = ("claims", "notes", "plans")

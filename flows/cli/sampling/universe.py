@@ -83,7 +83,10 @@ def _check_inputs(run: dict[str, Any], audit: Path) -> str:
             )
     try:
         now = describe_inputs(
-            paths["claims"], paths["notes"], paths["plans"], providers=paths.get("providers")
+            paths["claims"],
+            paths.get("notes"),
+            paths.get("plans"),
+            providers=paths.get("providers"),
         )
     except (KeyError, OSError) as err:
         raise InputError(f"the audit's inputs could not be read ({type(err).__name__})") from None

@@ -9,8 +9,11 @@ import statistics
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from checks.sampling.exposure import expected_exposure
+from checks.sampling.exposure import claim_differences, expected_exposure
+from checks.sampling.frame import frame_units, prefill, unit_lines
 from checks.sampling.quantiles import two_sided_t
 
 DAY = dt.date(2026, 3, 2)
@@ -62,3 +65,61 @@ def test_a_census_has_no_sampling_error() -> None:
 
 def test_nothing_paid() -> None:
     assert expected_exposure(_lines([0.0]), _findings([])) is None
+
+
+@st.composite
+def _claims_and_findings(draw: st.DrawFn) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    lines = draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, 5),
+                st.integers(1, 3),
+                st.one_of(st.none(), st.sampled_from([0.0, 12.34, 50.0, 99.99])),
+            ),
+            min_size=1,
+            max_size=12,
+            unique_by=lambda t: (t[0], t[1]),
+        )
+    )
+    keys = [(f"C{c}", n) for c, n, _ in lines]
+    findings = draw(
+        st.lists(
+            st.tuples(st.sampled_from([*keys, ("C9", 1)]), st.sampled_from([0.0, 5.5, 60.0])),
+            max_size=10,
+        )
+    )
+    claims = pl.DataFrame(
+        {
+            "claim_id": [c for c, _ in keys],
+            "line_number": [n for _, n in keys],
+            "patient_id": ["P1"] * len(keys),
+            "service_date": [DAY] * len(keys),
+            "paid_amount": [p for _, _, p in lines],
+        }
+    ).lazy()
+    found = pl.DataFrame(
+        {
+            "claim_id": [k[0] for k, _ in findings],
+            "line_number": [k[1] for k, _ in findings],
+            "rule_id": ["UNITS-MUE"] * len(findings),
+            "amount_at_risk": [a for _, a in findings],
+            "evidence": ["MUE=4"] * len(findings),
+        },
+        schema_overrides={"line_number": pl.Int64, "amount_at_risk": pl.Float64},
+    ).lazy()
+    return claims, found
+
+
+@settings(max_examples=60, deadline=None)
+@given(_claims_and_findings())
+def test_differences_are_the_census_worksheet(data: tuple[pl.LazyFrame, pl.LazyFrame]) -> None:
+    """The exposure's per-claim differences are exactly what the review worksheet would prefill
+    for a census of the claim frame: examined less audited amount, claim by claim."""
+    claims, found = data
+    per_line = unit_lines(claims, "claim")
+    sheet = prefill(frame_units(per_line, "claim"), per_line, found).select(
+        pl.col("examined_cents").alias("paid"),
+        (pl.col("examined_cents") - pl.col("audited_cents")).alias("d"),
+    )
+    ours = claim_differences(claims, found)
+    assert sorted(ours.collect().rows()) == sorted(sheet.collect().rows())

@@ -55,9 +55,11 @@ def _validate(files: dict[str, tuple[str, bytes]], redact: bool, capsys) -> tupl
     if code == 0:
         summary = json.loads((out / "validation.json").read_text())
         for info in summary["exports"].values():
-            assert info["rows_read"] == info["rows_accepted"] + info["rows_quarantined"]
+            kept = info["rows_accepted"] + info["rows_quarantined"] + info.get("rows_filtered", 0)
+            assert info["rows_read"] == kept
             for f in info["files"]:
-                assert f["rows_read"] == f["rows_accepted"] + f["rows_quarantined"]
+                kept = f["rows_accepted"] + f["rows_quarantined"] + f.get("rows_filtered", 0)
+                assert f["rows_read"] == kept
         quarantined = pl.read_parquet(out / "quarantine.parquet")
         rows = quarantined.select("export", "source_file", "source_row").unique().height
         assert rows == sum(i["rows_quarantined"] for i in summary["exports"].values())

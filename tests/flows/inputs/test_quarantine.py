@@ -115,7 +115,8 @@ def test_folder_of_good_and_bad_files_loses_no_row(tmp_path: Path) -> None:
     assert notes["problems_by_reason"]["start_time is not a time (expected HH:MM or HH:MM:SS)"] == 1
     assert "2026-99-01" not in result.summary_path.read_text()  # counts, never data
     assert summary["totals"] == {
-        "rows_read": 10, "rows_accepted": 6, "rows_quarantined": 4, "problems": 6,
+        "rows_read": 10, "rows_accepted": 6, "rows_quarantined": 4, "rows_filtered": 0,
+        "problems": 6, "warnings": 0,
     }  # fmt: skip
 
 

@@ -17,8 +17,8 @@ from flows.run.direct import run_audit
 from flows.run.rules import rules_isolated
 from flows.run.settings import settings
 from flows.run.stages import STAGES as RUN_STAGES
-from schemas.contract import EXPORTS
 from tests.support.paths import SAMPLE_INPUTS
+from tests.support.rows import THREE_EXPORTS as EXPORTS
 
 CONTRACT = {"findings.csv", "findings.parquet", "summary.json"}
 REPORT = {"report.html", "findings.xlsx"}

@@ -122,6 +122,20 @@ def test_a_failing_rule_family_task_does_not_sink_the_flow(
     )
 
 
+def test_a_claims_only_flow_run_writes_the_direct_runs_bytes(tmp_path: Path) -> None:
+    """No notes and no plans: the flow's family tasks call the rules that need them not
+    applicable, as the direct run does, and write the same findings and summary."""
+    claims = SAMPLE_INPUTS[0]
+    direct_out = run_audit(claims, None, None, tmp_path / "d", history=False, expectations=False)
+    out = audit_flow(out=str(tmp_path / "f"), claims=str(claims), history=False,
+                     expectations=False)  # fmt: skip
+    assert out.findings_csv.read_bytes() == direct_out.findings_csv.read_bytes()
+    assert out.summary["by_rule"] == direct_out.summary["by_rule"]
+    assert out.summary["by_rule"]["DOC-NO-NOTE"]["reason"] == "no notes export given"
+    assert out.summary["evidence"] == {**dict.fromkeys(("notes", "plans", "providers"), False),
+                                       "claims": True}  # fmt: skip
+
+
 def test_scheduled_run_audits_the_newest_exports_of_a_drop_folder(
     direct: AuditOutputs, tmp_path: Path
 ) -> None:

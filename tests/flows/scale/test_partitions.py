@@ -277,3 +277,27 @@ def test_partitioned_rules_equal_one_engine_pass_on_a_generated_practice(
     assert co_visits.height > 0, "the generator made no co-visit: the test would prove little"
     assert v.notes["discipline"].null_count() > 0 and v.notes["discipline"].drop_nulls().len() > 0
     assert_same_as_one_pass(v.claims, v.notes, v.plans, 3)
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_a_claims_only_audit_partitions_as_one_engine_pass(
+    validated_sample: ValidationSummary, k: int
+) -> None:
+    """Without notes and plans (empty stand-ins, `absent`) the partitions agree with one pass,
+    and every pass calls the rules that need them not applicable for the same reason."""
+    claims = validated_sample.claims
+    notes, plans = validated_sample.notes.clear(), validated_sample.plans.clear()
+    absent = ("notes", "plans")
+    raw, runs, by_profile = run_rules(
+        claims.lazy(), notes.lazy(), plans.lazy(), profiles=PROFILES, mue=MUE.lazy(), absent=absent
+    )
+    out = pt.run_rules_partitioned(
+        claims, notes, plans, k, profiles=PROFILES, mue=MUE, absent=absent
+    )
+    findings = assemble(raw, claims.lazy(), fee_schedule())
+    assert assemble(out.raw, claims.lazy(), fee_schedule()).equals(findings)
+    assert statuses(out.runs) == statuses(runs)
+    assert out.lines_by_profile == by_profile
+    assert runs["UNITS-8MIN"].reason == out.runs["UNITS-8MIN"].reason == "no notes export given"
+    assert out.runs["POC-MISSING"].reason == "no plans export given"
+    assert findings.height and runs["UNITS-MUE"].status == "findings"

@@ -21,8 +21,8 @@ from flows.schedule.drop import (
     plan_drop_run,
     window_period,
 )
-from schemas.contract import EXPORTS
 from schemas.errors import InputError
+from tests.support.rows import THREE_EXPORTS as EXPORTS
 
 
 def touch(path: Path, age_days: float) -> Path:
@@ -59,8 +59,10 @@ def test_the_drop_folder_takes_its_types_from_the_input_registry(
     assert newest_exports(tmp_path)["plans"] == tmp_path / "plans.xlsx"
     monkeypatch.setitem(READERS, ".tsv", READERS[".csv"])
     assert newest_exports(tmp_path)["plans"] == tmp_path / "plans-2026-03.tsv"
-    (tmp_path / "notes.csv").unlink()
-    with pytest.raises(InputError, match=r"notes\*\.csv, \.parquet, \.xlsx or \.tsv, or a 'notes'"):
+    (tmp_path / "claims.csv").unlink()
+    with pytest.raises(
+        InputError, match=r"claims\*\.csv, \.parquet, \.xlsx or \.tsv, or a 'claims'"
+    ):
         newest_exports(tmp_path)
 
 
@@ -72,10 +74,19 @@ def test_an_empty_subfolder_falls_back_to_prefixed_files(tmp_path: Path) -> None
 
 
 def test_a_missing_export_or_folder_is_one_clear_error(tmp_path: Path) -> None:
-    touch(tmp_path / "claims.csv", 1)
     touch(tmp_path / "notes.csv", 1)
-    with pytest.raises(InputError, match=r"no plans export: expected a file named plans\*"):
+    with pytest.raises(InputError, match=r"no claims export: expected a file named claims\*"):
         newest_exports(tmp_path)
+    with pytest.raises(InputError, match="does not exist"):
+        newest_exports(tmp_path / "nope")
+
+
+def test_a_claims_only_drop_folder_audits_the_claims_alone(tmp_path: Path) -> None:
+    """Notes and plans are optional: a folder of claims alone is a claims-only audit."""
+    touch(tmp_path / "claims.csv", 1)
+    assert newest_exports(tmp_path) == {"claims": tmp_path / "claims.csv"}
+    touch(tmp_path / "notes.csv", 1)
+    assert set(newest_exports(tmp_path)) == {"claims", "notes"}
     with pytest.raises(InputError, match="does not exist"):
         newest_exports(tmp_path / "nope")
 
