@@ -19,6 +19,9 @@ from checks.profile import Profile
 from checks.registry import all_rules
 from schemas.findings import FINDINGS_COLUMNS, FINDINGS_ORDER, FINDINGS_SCHEMA
 
+# the claims' optional note on how a line was read or paid (schemas/contract.py, checks/remits.py)
+LINE_NOTE = "line_note"
+
 
 def _fee_rate(lines: pl.LazyFrame, fee_schedule: pl.LazyFrame) -> pl.LazyFrame:
     """Per-unit rate of the latest fee-schedule year not after the service year (else the latest
@@ -67,6 +70,10 @@ def assemble(raw: pl.DataFrame, claims: pl.LazyFrame, fee_schedule: pl.LazyFrame
         pl.col("paid_amount").is_null().alias("paid_from_fee"),
         "fee_rate",
         "fee_year",
+        # how the line was read or paid (X12 minutes, a date range, the remittance): evidence
+        pl.col(LINE_NOTE)
+        if LINE_NOTE in claims.collect_schema()
+        else pl.lit(None, pl.String).alias(LINE_NOTE),
     )
     per_unit = pl.when(pl.col("billed_units") > 0).then(
         pl.col("line_paid") / pl.col("billed_units")
@@ -108,7 +115,13 @@ def assemble(raw: pl.DataFrame, claims: pl.LazyFrame, fee_schedule: pl.LazyFrame
                 "{}:{}:{}", pl.col("rule_id"), pl.col("claim_id"), pl.col("line_number")
             ),
             amount_at_risk=amount.fill_null(0.0).round(2),
-            evidence=pl.concat_str(pl.col("evidence").fill_null(""), money_note),
+            evidence=pl.concat_str(
+                pl.col("evidence").fill_null(""),
+                money_note,
+                pl.when(pl.col(LINE_NOTE).is_not_null())
+                .then(pl.concat_str(pl.lit("; "), pl.col(LINE_NOTE)))
+                .otherwise(pl.lit("")),
+            ),
         )
         .select(FINDINGS_COLUMNS)
         .collect(engine="in-memory")

@@ -18,14 +18,15 @@ import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
 
+from schemas.bounds import AMOUNT_MAX, MINUTES_MAX, UNITS_MAX
 from schemas.distinct import code_values, duplicated, map_distinct
 
 Kind = Literal["text", "int", "decimal", "date", "time", "datetime"]
 # The export every audit needs, and the optional ones (given only when the practice has them: a
 # payer-side audit often starts from claims alone; an absent optional export leaves every rule
-# that needs it "not applicable").
+# that needs it "not applicable"; remits replace the claims' paid and allowed amounts).
 EXPORTS = ("claims",)
-OPTIONAL_EXPORTS = ("notes", "plans", "providers")
+OPTIONAL_EXPORTS = ("notes", "plans", "providers", "remits")
 ALL_EXPORTS = (*EXPORTS, *OPTIONAL_EXPORTS)
 PAYER_TYPES = ("medicare", "medicaid", "commercial", "other")
 DISCIPLINES = ("PT", "OT", "SLP", "BH")
@@ -39,18 +40,6 @@ ROLES = ("PT", "PTA", "OT", "OTA", "SLP", "SLPA", "LCSW", "LPC", "psychologist",
 PROCEDURE_CODE_PATTERN = r"^(?:[0-9]{5}|[A-Z][0-9]{4})$"
 # Up to four two-character modifiers; ingest has already joined them with ':'.
 MODIFIERS_PATTERN = r"^[A-Z0-9]{2}(?::[A-Z0-9]{2}){0,3}$"
-
-# Bounds (README, Input contract). Dates: no therapy claim, note or plan predates 1900 or is
-# dated beyond 2100, and outside them date arithmetic in the rules overflows. Amounts: one claim
-# line above ten million dollars is a typing error, and a bound keeps every sum finite. Units: a
-# line of 9,999 fifteen-minute units is already 2,500 hours. Minutes: one session within a day.
-# Dates are bounded by schemas/normalize.py, not Pandera: Pandera turns a failing value into a
-# Python object, and a year-0 date has none.
-DATE_MIN = dt.date(1900, 1, 1)
-DATE_MAX = dt.date(2100, 12, 31)
-AMOUNT_MAX = 10_000_000
-UNITS_MAX = 9_999
-MINUTES_MAX = 1_440
 
 SOURCE_FILE = "_source_file"
 SOURCE_ROW = "_source_row"
@@ -78,6 +67,10 @@ CLAIMS_COLUMNS: tuple[Column, ...] = (
     Column("paid_amount", "decimal", False),
     # the payer's allowed amount (deductible and coinsurance included), optional
     Column("allowed_amount", "decimal", False),
+    # the line item control number (837P REF*6R, loop 2400) an 835 returns, optional
+    Column("line_control", "text", False),
+    # how the line was read when not one-to-one (X12 minutes, a date range), shown as evidence
+    Column("line_note", "text", False),
 )
 NOTES_COLUMNS: tuple[Column, ...] = (
     Column("note_id", "text", True),
@@ -116,11 +109,30 @@ PROVIDERS_COLUMNS: tuple[Column, ...] = (
     # the supervising therapist of an assistant (optional)
     Column("supervising_npi", "text", False),
 )
+# What the payer paid per service line (ASC X12N 835 005010X221A1 loop 2110, or a table of the
+# same columns), joined to the claim lines by checks/remits.py.
+REMITS_COLUMNS: tuple[Column, ...] = (
+    Column("claim_id", "text", True),
+    Column("line_control", "text", False),
+    Column("procedure_code", "text", False),
+    Column("modifiers", "text", False),
+    Column("service_date", "date", False),
+    Column("units", "int", False),
+    Column("charge_amount", "decimal", False),
+    Column("paid_amount", "decimal", True),
+    Column("allowed_amount", "decimal", False),
+    # the contractual-obligation (CAS group CO) adjustments of the line
+    Column("co_adjustment", "decimal", False),
+    # every adjustment as group-reason amount ("CO-45 20.00; PR-2 5.00"), evidence only
+    Column("adjustments", "text", False),
+    Column("claim_status", "text", False),
+)
 COLUMNS: dict[str, tuple[Column, ...]] = {
     "claims": CLAIMS_COLUMNS,
     "notes": NOTES_COLUMNS,
     "plans": PLANS_COLUMNS,
     "providers": PROVIDERS_COLUMNS,
+    "remits": REMITS_COLUMNS,
 }
 
 
@@ -307,16 +319,39 @@ class ProvidersSchema(pa.DataFrameModel):
         return _rows_unique(data, UNIQUE_KEYS["providers"])
 
 
+class RemitsSchema(pa.DataFrameModel):
+    """Payments per service line (optional export). Amounts may be negative: a reversal (CLP02
+    = 22) takes back an earlier payment."""
+
+    claim_id: str = pa.Field(nullable=False)
+    line_control: str = pa.Field(nullable=True)
+    procedure_code: str = pa.Field(nullable=True)
+    modifiers: str = pa.Field(nullable=True, str_matches=MODIFIERS_PATTERN)
+    service_date: dt.date = pa.Field(nullable=True)
+    # reversals are negative; the bounds keep every sum finite (schemas/bounds.py)
+    units: int = pa.Field(nullable=True, ge=-UNITS_MAX, le=UNITS_MAX)
+    charge_amount: float = pa.Field(nullable=True, ge=-AMOUNT_MAX, le=AMOUNT_MAX)
+    paid_amount: float = pa.Field(nullable=False, ge=-AMOUNT_MAX, le=AMOUNT_MAX)
+    allowed_amount: float = pa.Field(nullable=True, ge=-AMOUNT_MAX, le=AMOUNT_MAX)
+    co_adjustment: float = pa.Field(nullable=True, ge=-AMOUNT_MAX, le=AMOUNT_MAX)
+    adjustments: str = pa.Field(nullable=True)
+    claim_status: str = pa.Field(nullable=True)
+
+    class Config:
+        strict = False
+
+    @pa.check("claim_id", name=NOT_BLANK)
+    def _ids_not_blank(cls, data: PolarsData) -> pl.LazyFrame:
+        return _not_blank(data)
+
+
 MODELS: dict[str, type[pa.DataFrameModel]] = {
     "claims": ClaimsSchema,
     "notes": NotesSchema,
     "plans": PlansSchema,
     "providers": ProvidersSchema,
+    "remits": RemitsSchema,
 }
-
-
-def date_range_reason(column: str) -> str:
-    return f"{column} must be between {DATE_MIN} and {DATE_MAX}"
 
 
 def reason(check: str, column: str) -> str:

@@ -20,15 +20,13 @@ from dataclasses import dataclass
 import polars as pl
 from polars.datatypes import TemporalType
 
+from schemas.bounds import DATE_MAX, DATE_MIN, date_range_reason
 from schemas.contract import (
     COLUMNS,
-    DATE_MAX,
-    DATE_MIN,
     SOURCE_FILE,
     SOURCE_ROW,
     Column,
     Kind,
-    date_range_reason,
 )
 from schemas.text import as_text, blank_to_null, clean_text_columns, is_blank
 

@@ -60,7 +60,10 @@ def reason_category(reason_text: pl.Expr) -> pl.Expr:
     Reasons no longer quote values (schemas/normalize.py); a reason in the older form
     ("service_date '13/45/2026' is not a date ...") still groups as "service_date is not a date".
     """
-    return reason_text.str.replace(r"(?s)^(\S+) '.*' (is not .*)$", "${1} ${2}")
+    # an X12 claim's reason names the segment position ("segment 45 (DTP)"): counted as one kind
+    return reason_text.str.replace(r"(?s)^(\S+) '.*' (is not .*)$", "${1} ${2}").str.replace(
+        r"^(X12 \w+ not read: segment) \d+ ", "${1} N "
+    )
 
 
 def _unique_key(export: str) -> list[str]:

@@ -15,7 +15,8 @@ from checks.base import (
     rule_output,
 )
 from checks.declare import RISK_SHARE_COLUMN, Param, rule
-from schemas.contract import DATE_MAX, DATE_MIN, ROLES
+from schemas.bounds import DATE_MAX, DATE_MIN
+from schemas.contract import ROLES
 
 code_col = pl.col("procedure_code")
 

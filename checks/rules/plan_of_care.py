@@ -28,7 +28,7 @@ from checks.rules._plans import (
     plan_text,
     plans_of,
 )
-from schemas.contract import DATE_MAX, DATE_MIN
+from schemas.bounds import DATE_MAX, DATE_MIN
 
 # lines of any classified code can need a plan (evaluations are exempt inside the rules)
 THERAPY = ("timed", "untimed", "per_session")

@@ -23,7 +23,8 @@ from checks.rules._timed import (
     pooled_billed_text,
     timed_units,
 )
-from schemas.contract import PROCEDURE_CODE_PATTERN, UNITS_MAX
+from schemas.bounds import UNITS_MAX
+from schemas.contract import PROCEDURE_CODE_PATTERN
 
 units_col = pl.col("units")
 code_col = pl.col("procedure_code")

@@ -75,6 +75,7 @@ def _audit(
     profile: str | None = None,
     mapping: Path | None = None,
     providers: Path | None = None,
+    remits: Path | None = None,
 ) -> Any:
     """One audit, direct or as the Prefect flow (flows/run/modes.py); AuditOutputs either way."""
     from flows.run import stages
@@ -93,7 +94,9 @@ def _audit(
         "expectations": not args.no_expectations,
     }
     # every option checked before anything starts: a typo costs no thread and no server
-    checked = settings(claims, notes, plans, args.out, providers=providers, **options)
+    checked = settings(
+        claims, notes, plans, args.out, providers=providers, remits=remits, **options
+    )
     if not use_prefect(args.orchestrate or wants_dask(args)):
         from flows.run.direct import run_direct
 
@@ -121,13 +124,21 @@ def _audit(
         expectations=checked.expectations,
         report_limit=args.report_limit,
         providers=None if providers is None else str(providers),
+        remits=None if remits is None else str(remits),
         **dask_flow_options(args),
     )
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     outputs = _audit(
-        args, args.claims, args.notes, args.plans, args.profile, args.mapping, args.providers
+        args,
+        args.claims,
+        args.notes,
+        args.plans,
+        args.profile,
+        args.mapping,
+        args.providers,
+        args.remits,
     )
     print(f"{PROG} run: audit complete")
     print_audit(outputs)
@@ -246,7 +257,12 @@ def _add_generate_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--lines", type=int, required=True, metavar="N", help="about N lines")
     parser.add_argument("--seed", type=int, default=1, metavar="S")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR")
-    parser.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    parser.add_argument(
+        "--format",
+        choices=("parquet", "csv", "x12"),
+        default="parquet",
+        help="x12: claims as an 837P file and their payments as an 835 file, the rest CSV",
+    )
     parser.add_argument("--clean", action="store_true", help="inject no violations")
     parser.set_defaults(handler=_cmd_generate)
 
@@ -286,12 +302,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
         result = validate_redacted(
             args.claims, args.notes, args.plans, args.out, redaction_key(),
-            mapping=args.mapping, providers=args.providers,
+            mapping=args.mapping, providers=args.providers, remits=args.remits,
         )  # fmt: skip
     else:
         result = validate_inputs(
             args.claims, args.notes, args.plans, args.out, mapping=args.mapping,
-            providers=args.providers,
+            providers=args.providers, remits=args.remits,
         )  # fmt: skip
     width = max(len(e) for e in result.results) + 1
     print(f"{PROG} validate: contract checked")

@@ -15,6 +15,11 @@ PROVIDERS_HELP = (
     "need it are 'not applicable' without it, and the report shows provider names beside NPIs"
 )
 
+REMITS_HELP = (
+    "remittances (optional: X12 835 files or a table of claim_id, line_control, paid_amount, "
+    "...): paid and allowed amounts joined to the claim lines, so money at risk is what was paid"
+)
+
 
 EVIDENCE_HELP = (
     "{} export (optional: without it the audit is of the claims alone, and the rules that need "
@@ -32,6 +37,7 @@ def add_inputs(parser: argparse.ArgumentParser) -> None:
             f"--{export}", type=Path, metavar="PATH", help=EVIDENCE_HELP.format(export, export)
         )
     parser.add_argument("--providers", type=Path, metavar="PATH", help=PROVIDERS_HELP)
+    parser.add_argument("--remits", type=Path, metavar="PATH", help=REMITS_HELP)
     parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
     parser.add_argument(
         "--mapping", type=Path, metavar="FILE", help="TOML file mapping your column names"

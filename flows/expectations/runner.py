@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 _DATASOURCE = "therapy-audit"
-# the worker's scheduling priority (niceness, 0-19): an environment variable for benchmarks
-_NICE = "THERAPY_AUDIT_GE_NICE"
+# the worker's scheduling priority: the lowest (Unix niceness 19)
+_NICE = 19
 # (kind, column, min, max): "max" = ExpectColumnMaxToBeBetween (one-row metrics frame),
 # "each" = ExpectColumnValuesToBeBetween (one row per timed code)
 Check = tuple[str, str, float | None, float | None]
@@ -67,7 +67,7 @@ def start_worker() -> None:
             # pure Python) should use only what the audit leaves idle, and it has until the
             # rules are done. A platform without priorities runs it at the normal one.
             with contextlib.suppress(AttributeError, OSError):
-                os.setpriority(os.PRIO_PROCESS, _worker.pid, int(os.environ.get(_NICE, "19")))
+                os.setpriority(os.PRIO_PROCESS, _worker.pid, _NICE)
             atexit.register(stop_worker)
 
 

@@ -27,7 +27,14 @@ from pathlib import Path
 
 import polars as pl
 
-from flows.inputs.formats import input_files, is_input_type, listed, reader_for
+from flows.inputs.formats import (
+    input_files,
+    is_input_type,
+    is_x12,
+    listed,
+    one_format,
+    reader_for,
+)
 from flows.inputs.mapping import ExportMapping, SourceMapping, match_headers
 from flows.inputs.rows import blank_rows, constant, row_numbers
 from flows.inputs.transform import Sources, find_sources, keep_mask, mapped_column
@@ -51,6 +58,8 @@ class SourceFile:
     # rows the mapping's row filter dropped (not blank, not in `original`)
     filtered_rows: int = 0
     sources: Sources = field(default_factory=lambda: Sources({}, ()))
+    # rows the reader found broken (FileRead.problems), quarantined with its reasons
+    problems: pl.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,17 @@ class RawExport:
     frame: pl.DataFrame
     files: tuple[SourceFile, ...]
     formats: dict[str, str]
+
+    def reader_problems(self) -> pl.DataFrame | None:
+        """The problems the readers found (source_file, source_row, column, reason), if any."""
+        parts = [
+            s.problems.select(
+                pl.lit(s.name, pl.String).alias("source_file"), "source_row", "column", "reason"
+            )
+            for s in self.files
+            if s.problems is not None and s.problems.height
+        ]
+        return pl.concat(parts) if parts else None
 
 
 # How each reader renames the second of two identical headers (polars CSV, fastexcel XLSX;
@@ -79,14 +99,20 @@ def _refuse_duplicate_headers(label: str, path: Path, headers: list[str], read: 
 
 def _read_source(export: str, path: Path, name: str, spec: ExportMapping) -> SourceFile:
     label = f"{export} file '{path}'"
-    df, encoding = reader_for(path)(label, path, spec)
+    found = reader_for(path)(label, path, spec)
+    df, encoding, numbers, problems = found.frame, found.encoding, found.row_numbers, found.problems
     if {SOURCE_FILE, SOURCE_ROW} & set(df.columns):
         raise InputError(f"{label} has a column named {SOURCE_FILE} or {SOURCE_ROW} (reserved)")
-    numbered = row_numbers(df, SOURCE_ROW).to_frame().hstack(df)
-    if df.width:
+    if numbers is not None:
+        # the reader numbers its own rows (X12: segment positions) and has no blank rows
+        numbered = numbers.alias(SOURCE_ROW).to_frame().hstack(df)
+        original = numbered
+    elif df.width:
+        numbered = row_numbers(df, SOURCE_ROW).to_frame().hstack(df)
         blank = blank_rows(df)
         original = numbered if blank is None else numbered.filter(~blank)
     else:
+        numbered = row_numbers(df, SOURCE_ROW).to_frame().hstack(df)
         original = numbered.clear()
     if original.height == 0:
         raise InputError(f"{label} has no data rows")
@@ -100,16 +126,20 @@ def _read_source(export: str, path: Path, name: str, spec: ExportMapping) -> Sou
     if kept is not None:
         filtered = original.height - int(kept.sum())
         original = original.filter(kept) if filtered else original
+    if problems is not None and filtered:
+        # a broken row the filter drops is filtered, not quarantined
+        problems = problems.filter(pl.col("source_row").is_in(original[SOURCE_ROW].implode()))
     return SourceFile(
         name=name,
         path=path,
-        format=path.suffix.lower().lstrip("."),
+        format="x12" if numbers is not None else path.suffix.lower().lstrip("."),
         encoding=encoding,
         original=original,
         header_map=header_map,
         blank_rows=numbered.height - original.height - filtered,
         filtered_rows=filtered,
         sources=sources,
+        problems=problems,
     )
 
 
@@ -150,7 +180,7 @@ def _list_files(export: str, root: Path) -> list[Path]:
         files = input_files(root)
         if not files:
             raise InputError(f"{export} folder '{root}' has no {listed()} files")
-        return files
+        return one_format(export, root, files)
     if not is_input_type(root):
         raise InputError(
             f"{export} file '{root}' has an unsupported extension '{root.suffix}' "
@@ -168,6 +198,10 @@ def read_export(
     spec = (mapping or SourceMapping()).for_export(export)
     root = Path(path)
     files = _list_files(export, root)
+    if is_x12(files[0]):
+        # X12 rows come under the contract's names, text in the guides' formats: of a mapping
+        # only what applies to such rows is kept (constants, value maps, row filters)
+        spec = ExportMapping(constants=spec.constants, values=spec.values, filters=spec.filters)
     # abspath (not resolve): "." still gets its folder name, symlinks are not followed.
     folder = Path(os.path.abspath(root)).name if root.is_dir() else None
     sources = tuple(

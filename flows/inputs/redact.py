@@ -116,11 +116,12 @@ def validate_redacted(
     key: bytes,
     mapping: PathLike | SourceMapping | None = None,
     providers: PathLike | None = None,
+    remits: PathLike | None = None,
 ) -> ValidationSummary:
     """flows.inputs.validate.validate_inputs with the exports redacted as soon as they are read
     (same outputs, same checks; nothing unredacted reaches the output folder)."""
     if mapping is not None and not isinstance(mapping, SourceMapping):
         mapping = load_mapping(mapping)
-    paths = export_paths(claims, notes, plans, providers)
+    paths = export_paths(claims, notes, plans, providers, remits)
     raws = {e: redact_raw(read_export(e, path, mapping), key) for e, path in paths.items()}
     return validate_raws(raws, out_dir, mapping, redacted=True)

@@ -1,12 +1,12 @@
 """The validation stage: read the exports, normalise, check the contract, quarantine.
 
-Plain functions (a Prefect flow wraps them later). The claims export is required; notes, plans
-and providers are optional (a claims-only audit gives none of them) and, when given, go through
-the same mapping, quarantine and counts. An export not given is absent from validation.json and
-`results`; the audit gets an empty frame of its accepted columns instead (`ValidationSummary`
-`absent` names them, so that the rules that need it say "no notes export given"). All inputs
-are read before anything is written, so a whole-file problem
-(InputError) leaves the output folder untouched.
+Plain functions (a Prefect flow wraps them later). The claims export is required; notes, plans,
+providers and remits are optional (a claims-only audit gives none of them) and, when given, go
+through the same mapping, quarantine and counts. An export not given is absent from
+validation.json and `results`; the audit gets an empty frame of its accepted columns instead
+(`ValidationSummary` `absent` names them, so that the rules that need it say "no notes export
+given"). All inputs are read before anything is written, so a whole-file problem (InputError)
+leaves the output folder untouched.
 
 `validation.json` (written next to the quarantine files):
 
@@ -25,7 +25,8 @@ are read before anything is written, so a whole-file problem
         },
         "notes": {... same, plus "minutes_derived": n accepted rows with derived minutes},
         "plans": {...},
-        "providers": {...}   # only when a providers export was given
+        "providers": {...},  # only when a providers export was given
+        "remits": {...}      # only when a remits export was given (835 or a table)
       }
     }
 
@@ -80,6 +81,8 @@ class ValidationSummary:
     summary_path: Path
     summary: dict[str, Any]
     providers: pl.DataFrame | None = None
+    # the accepted rows of the remits export (schemas.contract.REMITS_COLUMNS), None = not given
+    remits: pl.DataFrame | None = None
     # (export, source_file as written) -> the file read; in memory only, since under --redact
     # the names written are not the files' names (flows/inputs/redact.py)
     source_paths: dict[tuple[str, str], Path] = dataclasses.field(default_factory=dict)
@@ -99,8 +102,10 @@ class ValidationSummary:
             for e, r in self.results.items()
         }
         providers = results["providers"].accepted if "providers" in results else None
+        remits = results["remits"].accepted if "remits" in results else None
         return dataclasses.replace(
             self,
+            remits=remits,
             claims=results["claims"].accepted,
             notes=results["notes"].accepted if "notes" in results else self.notes,
             plans=results["plans"].accepted if "plans" in results else self.plans,
@@ -114,9 +119,16 @@ def export_paths(
     notes: PathLike | None = None,
     plans: PathLike | None = None,
     providers: PathLike | None = None,
+    remits: PathLike | None = None,
 ) -> dict[str, PathLike]:
     """export -> path of the exports given, in schemas.contract.ALL_EXPORTS order."""
-    given = {"claims": claims, "notes": notes, "plans": plans, "providers": providers}
+    given = {
+        "claims": claims,
+        "notes": notes,
+        "plans": plans,
+        "providers": providers,
+        "remits": remits,
+    }
     return {e: p for e, p in given.items() if p is not None}
 
 
@@ -229,14 +241,15 @@ def validate_inputs(
     out_dir: PathLike,
     mapping: PathLike | SourceMapping | None = None,
     providers: PathLike | None = None,
+    remits: PathLike | None = None,
 ) -> ValidationSummary:
     """Read, normalise and validate the claims export and the optional ones given (notes, plans,
-    providers: None = not given);
+    providers, remits: None = not given);
     write the quarantine and validation.json to `out_dir`. Raises InputError/MappingError for
     whole-file problems."""
     if mapping is not None and not isinstance(mapping, SourceMapping):
         mapping = load_mapping(mapping)
-    paths = export_paths(claims, notes, plans, providers)
+    paths = export_paths(claims, notes, plans, providers, remits)
     raws = {export: read_export(export, path, mapping) for export, path in paths.items()}
     return validate_raws(raws, out_dir, mapping)
 
@@ -271,7 +284,11 @@ def validate_raws(
                 )
                 .collect()
             )
-        return validate_export(export, typed, normalized.failures, warn=warn)
+        failures = normalized.failures
+        found = None if raw is None else raw.reader_problems()  # X12 claims not read
+        if found is not None:
+            failures = pl.concat([failures, found.cast(failures.schema)])
+        return validate_export(export, typed, failures, warn=warn)
 
     # the exports are independent; polars and Pandera's polars checks release the GIL, so
     # the smaller exports' checks fill the gaps between the largest one's
@@ -313,5 +330,6 @@ def validate_raws(
         summary_path=summary_path,
         summary=summary,
         providers=results["providers"].accepted if "providers" in results else None,
+        remits=results["remits"].accepted if "remits" in results else None,
         source_paths={(e, f.name): f.path for e, raw in raws.items() for f in raw.files},
     )

@@ -74,7 +74,10 @@ def summarize(
             if export in validation.summary["exports"]
         }
         # which evidence the audit had: a claims-only audit has no notes or plans
-        summary["evidence"] = {e: e in validation.summary["exports"] for e in ALL_EXPORTS}
+        # (remittances are what was paid, not evidence a rule reads: inputs counts them)
+        summary["evidence"] = {
+            e: e in validation.summary["exports"] for e in ALL_EXPORTS if e != "remits"
+        }
         for export, counts in summary["inputs"].items():
             # rows the mapping's row filter dropped: read = accepted + quarantined + filtered
             filtered = validation.summary["exports"][export].get("rows_filtered", 0)

@@ -30,6 +30,7 @@ from flows.outputs.files import (
 from flows.outputs.findings import findings
 from flows.run import stages
 from flows.run.record import timer, write_run_json
+from flows.run.remits import with_remits
 from flows.run.rules import rules_isolated
 from flows.run.settings import RunSettings, run_options, settings
 from reports.view_model import DEFAULT_PER_RULE
@@ -74,9 +75,11 @@ def run_audit(
     expectations: bool = True,
     run_id: str | None = None,
     providers: PathLike | None = None,
+    remits: PathLike | None = None,
 ) -> AuditOutputs:
     """Validate the exports, audit the accepted rows and write every output to `out_dir`.
     `providers`: the optional providers export (a file or folder; validation.providers).
+    `remits`: the optional remittances (835 files or a table; paid amounts from checks/remits.py).
 
     `redact`: patient ids become keyed hashes and note text is left out of every output
     (flows/inputs/redact.py). `report`: also write report.html and findings.xlsx, the page showing
@@ -103,6 +106,7 @@ def run_audit(
         expectations=expectations,
         run_id=run_id,
         providers=providers,
+        remits=remits,
     )
     if s.expectations:
         # first thing after the options are known good: the ~9 s import overlaps the reading
@@ -132,7 +136,7 @@ def run_direct(s: RunSettings) -> AuditOutputs:
         with timer(timings, "validate"):
             validation = stages.validate(raws, s)
         del raws, reading  # the raw text frames are not needed any more: free the memory
-        validation = validation.rechunked()
+        validation = with_remits(validation.rechunked())
         if s.expectations:
             expected = pool.submit(_timed_expectations, validation, s)
         with timer(timings, "rules"):

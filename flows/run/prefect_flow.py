@@ -63,6 +63,7 @@ from flows.run.artifacts import publish_artifacts
 from flows.run.context import RunContext
 from flows.run.direct import AuditOutputs, outputs
 from flows.run.record import new_run_id, timer, write_run_json
+from flows.run.remits import with_remits
 from flows.run.rules import failed_families, run_families
 from flows.run.settings import RunSettings, run_options, settings
 from flows.schedule import drop
@@ -269,6 +270,7 @@ def audit_flow(
     dask_address: str | None = None,
     dask_cluster: dict[str, Any] | None = None,
     providers: str | None = None,
+    remits: str | None = None,
 ) -> AuditOutputs:
     """One audit. Either `claims`, `notes` and `plans` (a file or folder each) into `out`, or
     `inputs`, a drop folder: its newest exports into `out/<run id>/`, the audit period being
@@ -276,7 +278,7 @@ def audit_flow(
     the rules stage as that many partitions on a Dask cluster, the scheduler at `dask_address` or a
     local cluster (`dask_cluster`: its LocalCluster options) (flows/scale/cluster.py).
     `providers`: the optional providers export (in a drop folder: its newest providers file, if
-    any)."""
+    any); `remits` likewise the optional remittances (835 files or a table)."""
     if expectations:
         stages.start_ge_preload()  # a served run starts here: overlap the import with ingest
     log = get_run_logger()
@@ -290,9 +292,9 @@ def audit_flow(
             inputs, out, window, today, run_id, profile, scope, drop.parse_period(period)
         )
         claims = str(picked.exports["claims"])
-        notes, plans, providers = (
+        notes, plans, providers, remits = (
             None if picked.exports.get(e) is None else str(picked.exports[e])
-            for e in ("notes", "plans", "providers")
+            for e in ("notes", "plans", "providers", "remits")
         )
         out, scope, given = str(picked.out_dir), picked.scope, drop.format_period(picked.period)
     elif not claims:
@@ -315,6 +317,7 @@ def audit_flow(
         run_id=run_id,
         now=started,
         providers=providers,
+        remits=remits,
     )
     with timer(timings, "read"):
         paths = s.export_paths()
@@ -326,7 +329,7 @@ def audit_flow(
     with timer(timings, "validate"):
         validation = validate_task(raws, s)
     del raws, reading
-    validation = validation.rechunked()
+    validation = with_remits(validation.rechunked())
     expected = expectations_task.submit(validation, s) if s.expectations else None
     with timer(timings, "rules"):
         if partitions:

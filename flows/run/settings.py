@@ -51,14 +51,17 @@ class RunSettings:
     expectations: bool = True
     # the optional providers export (schemas.contract.OPTIONAL_EXPORTS); None = not given
     providers: Path | None = None
+    # the optional remittances (835 or a table; checks/remits.py); None = not given
+    remits: Path | None = None
 
     def export_paths(self) -> dict[str, Path]:
-        """export -> path of every export given: claims, notes, plans, then providers."""
+        """export -> path of every export given: claims, notes, plans, providers, remits."""
         given = {
             "claims": self.claims,
             "notes": self.notes,
             "plans": self.plans,
             "providers": self.providers,
+            "remits": self.remits,
         }
         return {e: p for e, p in given.items() if p is not None}
 
@@ -82,6 +85,7 @@ def settings(
     run_id: str | None = None,
     now: datetime | None = None,
     providers: PathLike | None = None,
+    remits: PathLike | None = None,
 ) -> RunSettings:
     """Check every option before any work, so a typo costs no audit: an unknown profile, a bad
     mapping, reviewed-findings file or period raises InputError/ProfileError here.
@@ -97,7 +101,13 @@ def settings(
         raise InputError("--report-limit must be at least 1")
     if scope is not None and not scope.strip():
         raise InputError("--scope must not be blank")
-    given = (("claims", claims), ("notes", notes), ("plans", plans), ("providers", providers))
+    given = (
+        ("claims", claims),
+        ("notes", notes),
+        ("plans", plans),
+        ("providers", providers),
+        ("remits", remits),
+    )
     for export, path in given:
         # ingest says the same; here it costs no thread or server
         if path is not None and not Path(path).exists():
@@ -108,11 +118,11 @@ def settings(
     if db is not None:
         hist.check_history(db)  # a damaged history stops the run here, one line, untouched
     claims_path = Path(claims)
-    notes_path, plans_path, providers_path = (
-        None if p is None else Path(p) for p in (notes, plans, providers)
+    notes_path, plans_path, providers_path, remits_path = (
+        None if p is None else Path(p) for p in (notes, plans, providers, remits)
     )
     default_scope = hist.default_scope(
-        claims_path, notes_path, plans_path, profile, providers=providers_path
+        claims_path, notes_path, plans_path, profile, providers=providers_path, remits=remits_path
     )
     return RunSettings(
         claims=claims_path,
@@ -133,6 +143,7 @@ def settings(
         period=parse_period(period),
         expectations=expectations,
         providers=providers_path,
+        remits=remits_path,
     )
 
 

@@ -99,7 +99,9 @@ def record_history(
 ) -> dict[str, Any]:
     """Describe the inputs (names, paths, SHA-256, rows) and, with history on, store the run."""
     rows = {e: info["rows_read"] for e, info in validation.summary["exports"].items()}
-    inputs = describe_inputs(s.claims, s.notes, s.plans, rows=rows, providers=s.providers)
+    inputs = describe_inputs(
+        s.claims, s.notes, s.plans, rows=rows, providers=s.providers, remits=s.remits
+    )
     if s.redact:
         # a file or folder name may carry a patient id: the export and its hash instead
         inputs = {e: {**info, "name": f"{e}-{info['sha256'][:12]}"} for e, info in inputs.items()}

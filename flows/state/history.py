@@ -116,6 +116,7 @@ def default_scope(
     plans_path: PathLike | None,
     profile: str | None,
     providers: PathLike | None = None,
+    remits: PathLike | None = None,
 ) -> str:
     """A short stable scope from the absolute input paths and the profile (or by-payer mode);
     a providers export, when given, is part of it (without one the scope is as before), and a
@@ -124,6 +125,8 @@ def default_scope(
     parts = [f"({e} not given)" if p is None else str(Path(p).resolve()) for e, p in given]
     if providers is not None:
         parts.append("providers=" + str(Path(providers).resolve()))
+    if remits is not None:
+        parts.append("remits=" + str(Path(remits).resolve()))
     if profile and Path(profile).suffix.lower() == ".toml":
         profile = str(Path(profile).resolve())
     parts.append(profile or "(profile by payer type)")
@@ -142,6 +145,7 @@ def describe_inputs(
     plans_path: PathLike | None,
     rows: Mapping[str, int] | None = None,
     providers: PathLike | None = None,
+    remits: PathLike | None = None,
 ) -> dict[str, Any]:
     """`inputs` for record_run: per export given its name, SHA-256, file count and rows read
     (notes, plans and providers only when given).
@@ -157,6 +161,7 @@ def describe_inputs(
             ("notes", notes_path),
             ("plans", plans_path),
             ("providers", providers),
+            ("remits", remits),
         )
         if p is not None
     ]

@@ -24,6 +24,9 @@ from flows.synth import billing, staff
 from flows.synth import practice as sched
 from flows.synth import violations as viol
 from flows.synth.covisits import co_visits, ot_plans
+from flows.synth.x12 import X12Writer
+
+FORMATS = ("parquet", "csv", "x12")
 
 # Payment per unit for codes the shipped fee schedule has no sourced rate for; used only to give
 # synthetic lines a paid amount (those lines never have a blank paid amount).
@@ -191,7 +194,9 @@ class _Writer:
     """Appends blocks to one file per export: Parquet row groups or CSV rows."""
 
     def __init__(self, out: Path, fmt: str) -> None:
-        self.out, self.fmt = out, fmt
+        # x12: the claims as 837P and their payments as 835 (flows/synth/x12.py), the rest CSV
+        self.x12 = X12Writer(out) if fmt == "x12" else None
+        self.out, self.fmt = out, "csv" if fmt == "x12" else fmt
         self.parquet: dict[str, pq.ParquetWriter] = {}
         self.counts: dict[str, int] = {}
 
@@ -200,6 +205,9 @@ class _Writer:
 
     def write(self, name: str, frame: pl.DataFrame) -> None:
         self.counts[name] = self.counts.get(name, 0) + frame.height
+        if self.x12 is not None and name == "claims":
+            self.x12.write(frame)
+            return
         if self.fmt == "csv":
             first = name not in self.parquet and not self.path(name).exists()
             with self.path(name).open(
@@ -220,20 +228,25 @@ class _Writer:
     def close(self) -> None:
         for writer in self.parquet.values():
             writer.close()
+        if self.x12 is not None:
+            self.x12.close()
 
 
 def generate(
     lines: int, seed: int, out: Path, fmt: str = "parquet", clean: bool = False
 ) -> GenerateSummary:
-    """Write claims, notes, plans and labels into `out`; `clean` injects no violation."""
-    if fmt not in ("parquet", "csv"):
-        raise ValueError(f"unknown format {fmt!r}: use parquet or csv")
+    """Write claims, notes, plans and labels into `out`; `clean` injects no violation. `fmt`
+    x12: claims.837 and remits.835 (flows/synth/x12.py), the other exports as CSV."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}: use parquet, csv or x12")
     if lines < 1:
         raise ValueError("--lines must be at least 1")
     out.mkdir(parents=True, exist_ok=True)
     for name in (*EXPORT_ORDER, "labels"):
         for ext in ("parquet", "csv"):
             (out / f"{name}.{ext}").unlink(missing_ok=True)
+    for stale in ("claims.837", "remits.835"):
+        (out / stale).unlink(missing_ok=True)
     n_days, n_providers = plan_shape(lines)
     rates = sched.Rates().scaled(0.0 if clean else 1.0)
     writer = _Writer(out, fmt)

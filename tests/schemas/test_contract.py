@@ -233,6 +233,35 @@ CASES: list[tuple[str, str, str | None, str | None]] = [
     ("providers", "supervising_npi", "", None),
     ("providers", "supervising_npi", NPI_2, None),
     ("providers", "supervising_npi", BAD_CHECK_DIGIT, "supervising_npi is not a valid NPI"),
+    # the claims' X12 columns: free text, read as given (ASC X12N 005010X222A1 loop 2400 REF*6R)
+    ("claims", "line_control", "", None),
+    ("claims", "line_control", "CTL-0001", None),
+    ("claims", "line_note", "units: 38 minutes billed (SV103 MJ) read as 3 unit(s)", None),
+    # remittances (835 loop 2110, or a table of the same columns); a reversal is negative
+    ("remits", "claim_id", "C1", None),
+    ("remits", "claim_id", "", "claim_id is required but blank"),
+    ("remits", "line_control", "", None),
+    ("remits", "procedure_code", "", None),
+    ("remits", "procedure_code", "97110", None),
+    ("remits", "modifiers", "GP KX", None),
+    ("remits", "modifiers", "GPKX", "modifiers must be up to four 2-character modifiers"),
+    ("remits", "service_date", "", None),
+    ("remits", "service_date", "2026-13-01", "service_date is not a date"),
+    ("remits", "units", "", None),
+    ("remits", "units", "1.5", "units is not a whole number"),
+    ("remits", "charge_amount", "-100.00", None),
+    ("remits", "charge_amount", "ten", "charge_amount is not an amount"),
+    ("remits", "paid_amount", "-60.00", None),
+    ("remits", "paid_amount", "1e308", "paid_amount must be 10000000 or less"),
+    ("remits", "co_adjustment", "-2e7", "co_adjustment must be -10000000 or more"),
+    ("remits", "units", "-10000", "units must be -9999 or more"),
+    ("remits", "paid_amount", "", "paid_amount is required but blank"),
+    ("remits", "allowed_amount", "", None),
+    ("remits", "allowed_amount", "x", "allowed_amount is not an amount"),
+    ("remits", "co_adjustment", "", None),
+    ("remits", "co_adjustment", "x", "co_adjustment is not an amount"),
+    ("remits", "adjustments", "CO-45 20.00; PR-2 5.00", None),
+    ("remits", "claim_status", "22", None),
 ]
 
 
@@ -263,6 +292,12 @@ def test_truth_table_covers_every_column() -> None:
         ("notes", "note_text"),
         ("plans", "certifying_npi"),
         ("providers", "name"),
+        ("claims", "line_control"),
+        ("claims", "line_note"),
+        ("remits", "line_control"),
+        ("remits", "adjustments"),
+        ("remits", "procedure_code"),
+        ("remits", "claim_status"),
     }
     for export, columns in COLUMNS.items():
         for column in columns:

@@ -312,7 +312,8 @@ def test_clean_text_columns_are_not_copied() -> None:
     frame = text_frame([valid_row("claims"), valid_row("claims", claim_id="C2")])
     typed = normalize("claims", frame).typed
     for name in TEXT_COLUMNS["claims"]:
-        assert typed[name].equals(frame[name])
+        if name in frame.columns:  # the optional X12 columns are added as blank
+            assert typed[name].equals(frame[name])
     assert typed["modifiers"].to_list() == ["GP", "GP"]
 
 

@@ -65,6 +65,20 @@ VALID: dict[str, dict[str, str]] = {
         "discipline": "PT",
         "supervising_npi": "",
     },
+    "remits": {
+        "claim_id": "C1",
+        "line_control": "C1-1",
+        "procedure_code": "97110",
+        "modifiers": "GP",
+        "service_date": "2026-01-05",
+        "units": "2",
+        "charge_amount": "150.00",
+        "paid_amount": "100.00",
+        "allowed_amount": "",
+        "co_adjustment": "25.00",
+        "adjustments": "CO-45 25.00",
+        "claim_status": "1",
+    },
 }
 
 

@@ -88,7 +88,11 @@ def _with(args: list[str], flag: str, value: str) -> list[str]:
     [
         ("--claims", "nope.csv", "does not exist"),
         ("--mapping", "nope.toml", "mapping file"),
-        ("--notes", ".", "has no .csv, .parquet or .xlsx files"),
+        (
+            "--notes",
+            ".",
+            "has no .csv, .parquet, .xlsx, .837, .835, .x12, .edi, .txt or .dat files",
+        ),
         ("--plans", "plans.json", "does not exist"),
     ],
 )

@@ -95,7 +95,8 @@ def test_missing_required_column_names_file_and_column(tmp_path: Path) -> None:
         ("claims.csv", b"claim_id\n\x81\x8d\x8f\n", "neither UTF-8 nor cp1252"),
         ("claims.parquet", b"not parquet", "is not a readable Parquet file"),
         ("claims.xlsx", b"not a zip", "is not a readable XLSX workbook"),
-        ("claims.txt", b"x", "unsupported extension '.txt'"),
+        ("claims.txt", b"x", "is not an X12 file"),
+        ("claims.doc", b"x", "unsupported extension '.doc'"),
     ],
 )
 def test_unusable_files_raise_one_line_without_data(
@@ -116,7 +117,9 @@ def test_missing_path_and_empty_folder(tmp_path: Path) -> None:
         read_export("notes", tmp_path / "nope.csv")
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "notes.json").write_text(json.dumps({}))
-    with pytest.raises(InputError, match=r"has no \.csv, \.parquet or \.xlsx files"):
+    with pytest.raises(
+        InputError, match=r"has no \.csv, \.parquet, \.xlsx, \.837, .* or \.dat files"
+    ):
         read_export("notes", tmp_path / "empty")
 
 

@@ -25,6 +25,7 @@ from flows.run.prefect_flow import audit_flow, ingest_task, rules_task, validate
 from flows.run.stages import STAGES
 from flows.schedule import drop
 from flows.schedule import serve as scheduling
+from flows.synth.generate import generate
 from reports.formatting import period_sentence
 from tests.support.paths import SAMPLE_ARGS, SAMPLE_INPUTS, SAMPLE_PROVIDERS
 
@@ -120,6 +121,21 @@ def test_a_failing_rule_family_task_does_not_sink_the_flow(
     assert out.result.providers.sort("provider_npi").equals(
         direct.result.providers.sort("provider_npi")
     )
+
+
+def test_the_flow_audits_an_837p_with_its_835_as_the_direct_run_does(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    generate(600, 3, data, "x12")
+    paths = {e: str(data / f"{e}.csv") for e in ("notes", "plans")}
+    paths |= {"claims": str(data / "claims.837"), "remits": str(data / "remits.835")}
+    direct = run_audit(out_dir=tmp_path / "d", history=False, expectations=False, **paths)
+    flow = audit_flow(out=str(tmp_path / "f"), history=False, expectations=False, **paths)
+    findings = (tmp_path / "f" / "findings.csv").read_bytes()
+    assert findings == (direct.out_dir / "findings.csv").read_bytes()
+    assert b"remittance: paid" in findings
+    record = json.loads((tmp_path / "f" / "run.json").read_text())
+    assert record["inputs"]["remits"]["name"] == "remits.835"
+    assert flow.validation.remits is not None
 
 
 def test_a_claims_only_flow_run_writes_the_direct_runs_bytes(tmp_path: Path) -> None:

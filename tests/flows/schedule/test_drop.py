@@ -61,7 +61,7 @@ def test_the_drop_folder_takes_its_types_from_the_input_registry(
     assert newest_exports(tmp_path)["plans"] == tmp_path / "plans-2026-03.tsv"
     (tmp_path / "claims.csv").unlink()
     with pytest.raises(
-        InputError, match=r"claims\*\.csv, \.parquet, \.xlsx or \.tsv, or a 'claims'"
+        InputError, match=r"claims\*\.csv, \.parquet, \.xlsx, \.837, .* or \.tsv, or a 'claims'"
     ):
         newest_exports(tmp_path)
 

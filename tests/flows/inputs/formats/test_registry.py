@@ -12,6 +12,7 @@ import pytest
 
 from flows.inputs.formats import READERS, input_files, is_ignored, is_input, listed
 from flows.inputs.formats.base import FileRead
+from flows.inputs.formats.x12 import X12_SUFFIXES
 from flows.inputs.mapping import ExportMapping
 from flows.inputs.read import read_export
 from flows.schedule.drop import newest_exports
@@ -25,15 +26,17 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_the_input_types_are_exactly_the_documented_ones() -> None:
-    assert tuple(READERS) == (".csv", ".parquet", ".xlsx")
-    assert listed() == ".csv, .parquet or .xlsx"
+    assert tuple(READERS) == (".csv", ".parquet", ".xlsx", *X12_SUFFIXES)
+    assert listed() == ".csv, .parquet, .xlsx, .837, .835, .x12, .edi, .txt or .dat"
     for suffix in READERS:
         assert f"`{suffix}`" in README
 
 
 def test_each_type_has_one_reader_module_named_after_it() -> None:
     for suffix, reader in READERS.items():
-        assert reader.__module__ == f"flows.inputs.formats.{suffix.lstrip('.')}"
+        # the X12 suffixes share one reader: the content decides (ISA)
+        module = "x12" if suffix in X12_SUFFIXES else suffix.lstrip(".")
+        assert reader.__module__ == f"flows.inputs.formats.{module}"
         assert reader.__name__ == "read"
 
 
@@ -50,6 +53,8 @@ def test_hidden_and_lock_files_are_ignored_whatever_their_type(tmp_path: Path) -
     assert [p.name for p in input_files(tmp_path)] == ["B.Parquet", "a.csv", "c.xlsx"]
     assert is_ignored(tmp_path / ".hidden.csv") and is_ignored(tmp_path / "~$c.xlsx")
     assert not is_ignored(tmp_path / "x.txt") and not is_input(tmp_path / "x.txt")
+    (tmp_path / "y.txt").write_text("ISA*00*")  # a .txt that is X12 is an input
+    assert is_input(tmp_path / "y.txt")
 
 
 def hidden_and_locked(folder: Path, export: str) -> None:
@@ -95,7 +100,9 @@ def test_one_registry_entry_is_all_a_new_format_needs(
         (tmp_path / f"{export}.csv").write_text("x")
     assert newest_exports(tmp_path)["plans"] == folder / "plans.tsv"
     (tmp_path / "empty").mkdir()
-    with pytest.raises(InputError, match=r"has no \.csv, \.parquet, \.xlsx or \.tsv files"):
+    with pytest.raises(
+        InputError, match=r"has no \.csv, \.parquet, \.xlsx, \.837, .* or \.tsv files"
+    ):
         read_export("plans", tmp_path / "empty")
 
 
