@@ -45,7 +45,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from checks.period import Period
-from flows.inputs.formats import is_ignored, is_input_type, listed
+from flows.inputs.formats import is_ignored, is_input, is_input_type, listed
 from schemas.contract import EXPORTS, OPTIONAL_EXPORTS
 from schemas.errors import InputError
 
@@ -85,11 +85,13 @@ def _candidates(
             continue  # a link out of the drop folder: nobody dropped that file here
         try:
             info = p.stat()
+            # the input types' own test too (a .txt file is an input only when it is X12)
+            wanted = stat.S_ISREG(info.st_mode) and is_input(p)
         except FileNotFoundError:
             _LOG.warning("a %s file vanished from the drop folder while it was listed: skipped",
                          export)  # fmt: skip
             continue
-        if not stat.S_ISREG(info.st_mode) or info.st_mtime_ns > now_ns:
+        if not wanted or info.st_mtime_ns > now_ns:
             continue
         found.append((info.st_mtime_ns, p.name, p))
     return found
