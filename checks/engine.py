@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import traceback
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
@@ -245,7 +245,7 @@ def run_rules(
     providers: pl.LazyFrame | None = None,
     reference: Reference | None = None,
     unmet: dict[str, str] | None = None,
-    absent: Collection[str] = (),
+    absent: Collection[str] | Mapping[str, str] = (),
 ) -> tuple[pl.DataFrame, dict[str, RuleRun], dict[str, int]]:
     """Raw rule output (RULE_OUTPUT_SCHEMA + rule_id, severity) and a status per rule.
 
@@ -277,7 +277,7 @@ def run_matched(
     providers: pl.LazyFrame | None = None,
     reference: Reference | None = None,
     unmet: dict[str, str] | None = None,
-    absent: Collection[str] = (),
+    absent: Collection[str] | Mapping[str, str] = (),
 ) -> tuple[pl.DataFrame, dict[str, RuleRun], dict[str, int]]:
     """The second half of run_rules: the rules over lines already matched.
 

@@ -7,7 +7,7 @@ are when summary.json does not give them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,7 +70,10 @@ class HistoryDiff:
 
 
 def finding_statuses(
-    current: pl.DataFrame, previous: pl.DataFrame | None, audited: pl.DataFrame | None = None
+    current: pl.DataFrame,
+    previous: pl.DataFrame | None,
+    audited: pl.DataFrame | None = None,
+    unchecked: Collection[str] = (),
 ) -> pl.DataFrame:
     """New (now, not before), persisting (both) and resolved (before, not now) finding ids.
 
@@ -79,7 +82,9 @@ def finding_statuses(
     then the resolved ones by finding_id, with the previous run's values. `audited`: the claim
     lines (claim_id, line_number) this run audited, when it audited only some (an audit
     period): a previous finding on a line not audited now was not looked at, so it is not
-    resolved either and is left out."""
+    resolved either and is left out. `unchecked`: the rules that did not check this run (not
+    applicable, e.g. its notes export not given, or failed to run): their previous findings
+    are left out for the same reason."""
     now = current.select(COLUMNS)
     before = now.clear() if previous is None else previous.select(COLUMNS)
     seen = before.select("finding_id", pl.lit(True).alias("_seen"))
@@ -87,6 +92,8 @@ def finding_statuses(
     status = pl.when(pl.col("_seen")).then(pl.lit("persisting")).otherwise(pl.lit("new"))
     kept = marked.select("finding_id", status.alias("status"), *COLUMNS[1:])
     gone = before.join(now, on="finding_id", how="anti")
+    if unchecked:
+        gone = gone.filter(~pl.col("rule_id").is_in(list(unchecked)))
     if audited is not None:
         line = audited.select("claim_id", "line_number")
         gone = (

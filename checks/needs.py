@@ -60,17 +60,21 @@ def unmet_needs(
     frames: Mapping[str, pl.LazyFrame | pl.DataFrame],
     providers: pl.LazyFrame | pl.DataFrame | None,
     reference: Reference,
-    absent: Collection[str] = (),
+    absent: Collection[str] | Mapping[str, str] = (),
 ) -> dict[str, str]:
     """token -> why it is not met, for the `tokens` that are not (frames: claims, notes, plans
     by export name; the claims may be the engine's lines, which carry every claim column;
-    `absent`: the exports not given, notes or plans, whose frames are then empty stand-ins)."""
+    `absent`: the exports not given, notes or plans, whose frames are then empty stand-ins, or
+    export -> why it is unavailable: the runners also name a given export none of whose rows
+    was accepted, since judging every line against no evidence at all would flag them all)."""
     unmet: dict[str, str] = {}
     given = reference.given()
     for token in sorted(set(tokens)):
         export = token.partition(".")[0]
         if export in absent:
-            unmet[token] = f"no {export} export given"
+            unmet[token] = (
+                absent[export] if isinstance(absent, Mapping) else f"no {export} export given"
+            )
             continue
         if token in ("notes", "plans"):
             continue

@@ -9,7 +9,7 @@ left aside and which codes a profile would need.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 import polars as pl
@@ -30,10 +30,15 @@ def classified(profiles: Iterable[Profile]) -> frozenset[str]:
 
 
 def unclassified_codes(
-    lines: pl.DataFrame, profiles: Iterable[Profile], rules: Mapping[str, Rule]
+    lines: pl.DataFrame,
+    profiles: Iterable[Profile],
+    rules: Mapping[str, Rule],
+    ran: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """summary.json `unclassified_codes`: lines and distinct codes no profile classifies, the
-    most frequent codes with their lines, and the rules that audit such lines all the same."""
+    most frequent codes with their lines, and the rules that audit such lines all the same:
+    those of `rules` that do not depend on a code's class and, when `ran` is given, that ran in
+    this audit (not those left not applicable, off in every profile in use, or failed)."""
     known = classified(profiles)
     counts = (
         lines.lazy()
@@ -48,5 +53,9 @@ def unclassified_codes(
         "lines": int(counts["len"].sum()),
         "codes": counts.height,
         "top": [{"code": c, "lines": int(n)} for c, n in counts.head(TOP).iter_rows()],
-        "audited_by": sorted(r.rule_id for r in rules.values() if r.applies_to is None),
+        "audited_by": sorted(
+            r.rule_id
+            for r in rules.values()
+            if r.applies_to is None and (ran is None or r.rule_id in ran)
+        ),
     }

@@ -147,6 +147,7 @@ def provider_scorecard(
     min_timed_units: int = MIN_TIMED_UNITS,
     high_rate_factor: float = HIGH_RATE_FACTOR,
     min_lines_for_rate: int = MIN_LINES_FOR_RATE,
+    notes_given: bool = True,
 ) -> pl.DataFrame:
     """One row per rendering provider of the audited lines (SCORECARD_SCHEMA).
 
@@ -158,6 +159,8 @@ def provider_scorecard(
     of the provider's notes with text whose text repeats another note's word for word
     (checks.measures.cloned_documentation; null without note text). `measures`: the engine's
     checks.measures.provider_measures of this run (else computed from claims and notes).
+    `notes_given` False (a claims-only run): documented minutes are unknown, not 0, and no
+    provider is flagged for them.
     """
     if claims.height == 0:
         return pl.DataFrame(schema=SCORECARD_SCHEMA)
@@ -186,6 +189,8 @@ def provider_scorecard(
     )
     # int(): both columns are Int64, but Series.sum is typed for every dtype (float, Decimal).
     practice_rate = int(card["lines_with_findings"].sum()) / int(card["lines"].sum())
+    if not notes_given:
+        card = card.with_columns(pl.lit(None, dtype=pl.Int64).alias("documented_minutes"))
     rate = pl.col("lines_with_findings") / pl.col("lines")
     per_unit = (
         pl.when(pl.col("timed_units") > 0)

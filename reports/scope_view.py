@@ -36,6 +36,11 @@ _EVIDENCE = {
 }
 
 
+def _listed(words: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return " and ".join(filter(None, (", ".join(words[:-1]), words[-1])))
+
+
 def evidence(summary: Mapping[str, Any]) -> dict[str, Any] | None:
     """Which exports the audit had (summary.json `evidence`), in words; None when not recorded."""
     given = summary.get("evidence")
@@ -45,6 +50,15 @@ def evidence(summary: Mapping[str, Any]) -> dict[str, Any] | None:
         "given": [_EVIDENCE[e] for e, was in given.items() if was],
         "missing": [_EVIDENCE[e] for e, was in given.items() if not was],
         "claims_only": not given.get("notes") and not given.get("plans"),
+        # what an audit period reads as context beyond the lines it audits
+        "context": _listed(
+            [
+                *(["notes"] if given.get("notes") else []),
+                *(["plans of care"] if given.get("plans") else []),
+                "the claim lines outside it",
+            ]
+        ),
+        "plans": bool(given.get("plans")),
     }
 
 

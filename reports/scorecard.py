@@ -44,7 +44,9 @@ def scorecard(card: pl.DataFrame | None, names: Mapping[str, str] | None = None)
                 "rate": fmt_pct(r["findings_rate"]),
                 "amount": fmt_money(r["amount_at_risk"]),
                 "timed_units": fmt_int(r["timed_units"]),
-                "minutes": fmt_int(r["documented_minutes"]),
+                "minutes": "—"
+                if r["documented_minutes"] is None
+                else fmt_int(r["documented_minutes"]),
                 "per_unit": "—" if per_unit is None else f"{per_unit:.1f}",
                 "cloned_share": share,
                 "cloned": "—" if share is None else fmt_pct(share),

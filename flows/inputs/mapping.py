@@ -147,8 +147,7 @@ def _values(
         if not pairs:
             raise MappingError(f"mapping file '{path}': '{where}.{column}' maps no value")
         out[column] = {
-            k.strip().casefold(): _scalar(v, f"{where}.{column}.{k}", path)
-            for k, v in pairs.items()
+            k.strip().lower(): _scalar(v, f"{where}.{column}.{k}", path) for k, v in pairs.items()
         }
     return out
 
@@ -189,7 +188,7 @@ def _filters(export: str, value: Any, path: Path) -> tuple[RowFilter, ...]:
             values = tuple(_scalar(v, f"{at}.value", path) for v in raw)
         else:
             values = (_scalar(raw, f"{at}.value", path),)
-        out.append(RowFilter(column, op, tuple(v.strip().casefold() for v in values)))
+        out.append(RowFilter(column, op, tuple(v.strip().lower() for v in values)))
     return tuple(out)
 
 

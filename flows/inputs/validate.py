@@ -92,6 +92,16 @@ class ValidationSummary:
         """The evidence exports not given (notes, plans): their frames are empty stand-ins."""
         return tuple(e for e in ("notes", "plans") if e not in self.results)
 
+    @property
+    def unavailable(self) -> dict[str, str]:
+        """Evidence export -> why the rules that need it cannot use it: not given, or given with
+        no accepted row (every row quarantined or filtered out by the mapping)."""
+        out = {e: f"no {e} export given" for e in self.absent}
+        for export in ("notes", "plans"):
+            if export not in out and getattr(self, export).height == 0:
+                out[export] = f"the {export} export has no accepted rows"
+        return out
+
     def rechunked(self) -> ValidationSummary:
         """The same, with the accepted frames in one chunk per column. A frame of many chunks is
         copied whole by the first eager hstack or with_columns downstream (the engine's match did
@@ -203,6 +213,37 @@ def _empty(export: str) -> pl.DataFrame:
     )
 
 
+def npi_warnings(mapping: SourceMapping | None) -> frozenset[str] | None:
+    """The checks that only warn under the mapping (`npi_check = "warn"`), else None."""
+    return frozenset({VALID_NPI}) if mapping is not None and mapping.npi_check == "warn" else None
+
+
+def validate_raw(
+    export: str, raw: RawExport | None, warn: frozenset[str] | None = None
+) -> ValidationResult:
+    """One export read (None: not given, an empty frame of its columns) through the contract
+    exactly as an audit validates it; `warn`: npi_warnings(mapping)."""
+    frame = _empty(export) if raw is None else raw.frame
+    normalized = normalize(export, frame, {} if raw is None else raw.formats)
+    typed = normalized.typed
+    if NOTE_TEXT in typed.columns:
+        # note text is only hashed (checks.measures.note_text_hash) and checks nothing in the
+        # contract: it is blanked before the checks rather than carried through them (the
+        # largest column by far; the quarantine quotes the raw rows, not these)
+        typed = (
+            typed.lazy()
+            .with_columns(
+                note_text_hash(pl.col(NOTE_TEXT)), pl.lit(None, pl.String).alias(NOTE_TEXT)
+            )
+            .collect()
+        )
+    failures = normalized.failures
+    found = None if raw is None else raw.reader_problems()  # X12 claims not read
+    if found is not None:
+        failures = pl.concat([failures, found.cast(failures.schema)])
+    return validate_export(export, typed, failures, warn=warn)
+
+
 def rows_filtered(raw: RawExport) -> int:
     """Rows of the export the mapping's row filter dropped (counted, never audited)."""
     return sum(s.filtered_rows for s in raw.files)
@@ -266,29 +307,10 @@ def validate_raws(
     flows/inputs/redact, and the quarantine hides the cells that broke the contract."""
 
     # masked extracts: an NPI failing its check digit is counted, not quarantined
-    warn = frozenset({VALID_NPI}) if mapping is not None and mapping.npi_check == "warn" else None
+    warn = npi_warnings(mapping)
 
     def check(export: str) -> ValidationResult:
-        raw = raws.get(export)
-        frame = _empty(export) if raw is None else raw.frame
-        normalized = normalize(export, frame, {} if raw is None else raw.formats)
-        typed = normalized.typed
-        if NOTE_TEXT in typed.columns:
-            # note text is only hashed (checks.measures.note_text_hash) and checks nothing in the
-            # contract: it is blanked before the checks rather than carried through them (the
-            # largest column by far; the quarantine quotes the raw rows, not these)
-            typed = (
-                typed.lazy()
-                .with_columns(
-                    note_text_hash(pl.col(NOTE_TEXT)), pl.lit(None, pl.String).alias(NOTE_TEXT)
-                )
-                .collect()
-            )
-        failures = normalized.failures
-        found = None if raw is None else raw.reader_problems()  # X12 claims not read
-        if found is not None:
-            failures = pl.concat([failures, found.cast(failures.schema)])
-        return validate_export(export, typed, failures, warn=warn)
+        return validate_raw(export, raws.get(export), warn)
 
     # the exports are independent; polars and Pandera's polars checks release the GIL, so
     # the smaller exports' checks fill the gaps between the largest one's

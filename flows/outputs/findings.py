@@ -18,7 +18,7 @@ import polars as pl
 
 from checks.assemble import assemble_result
 from checks.dispositions import apply_dispositions
-from checks.engine import AuditResult
+from checks.engine import FAILED, FINDINGS, NOT_APPLICABLE, PASSED, AuditResult
 from checks.history import status_rows
 from checks.merge import RulesOutput
 from checks.period import Period, split_period
@@ -112,7 +112,8 @@ def findings(
     # the contract check (polars, GIL released) runs while this thread builds the summary
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="findings") as pool:
         checked = pool.submit(FindingsSchema.validate, found)
-        unclassified = unclassified_codes(lines, s.context.in_use.values(), all_rules())
+        ran = {r for r, run in result.runs.items() if run.status in (PASSED, FINDINGS)}
+        unclassified = unclassified_codes(lines, s.context.in_use.values(), all_rules(), ran)
         summary = summarize(result, validation, s.period, outside, unclassified)
         checked.result()
     if expectation_results is not None:
@@ -124,7 +125,10 @@ def findings(
         summary["dispositions"] = {"file": s.reviewed.name, **counts}
     if s.history is not None:
         audited = None if s.period is None else lines
-        diff = hist.compare_with_previous(s.history, s.scope, found, s.run_id, audited)
+        unchecked = [r for r, run in result.runs.items() if run.status in (NOT_APPLICABLE, FAILED)]
+        diff = hist.compare_with_previous(
+            s.history, s.scope, found, s.run_id, audited, unchecked=unchecked
+        )
         statuses, trend = diff.statuses, hist.trend(s.history, s.scope)
         summary["history"] = diff.to_dict()
     changes = Changes(statuses=statuses, trend=tuple(trend), marks=marks)

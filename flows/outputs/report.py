@@ -126,6 +126,7 @@ def write_page(audited: Audited, path: Path) -> None:
         result.findings,
         timed_codes(audited.lines, context),
         measures=result.providers,
+        notes_given="notes" not in validation.absent,
     )
     view = build_view(
         audited.summary,

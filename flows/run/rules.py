@@ -71,7 +71,7 @@ def run_families(
         rules=family_rules(families),
         providers=None if providers is None else providers.lazy(),
         reference=context.reference,
-        absent=validation.absent,
+        absent=validation.unavailable,
     )
     return RulesOutput(raw, runs, by_profile, scorecard)
 

@@ -189,7 +189,7 @@ def rules_on_dask(
         validation.plans,
         providers=providers,
         reference=context.reference,
-        absent=validation.absent,
+        absent=validation.unavailable,
     )
     inputs = PartitionInputs(providers, context.reference, unmet)
     log.info(

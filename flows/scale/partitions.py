@@ -30,6 +30,7 @@ partition, and the cut is made once, in the process that runs the flow.
 from __future__ import annotations
 
 import io
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -250,7 +251,7 @@ def unmet_inputs(
     providers: pl.DataFrame | None,
     reference: Reference | None,
     rules: dict[str, Rule] | None = None,
-    absent: tuple[str, ...] = (),
+    absent: Collection[str] | Mapping[str, str] = (),
 ) -> dict[str, str]:
     """The rules' unmet needs judged over all the data (checks/needs.py), before it is cut;
     `absent`: the exports not given (a claims-only audit)."""
@@ -284,7 +285,7 @@ def run_rules_partitioned(
     period: Period | None = None,
     providers: pl.DataFrame | None = None,
     reference: Reference | None = None,
-    absent: tuple[str, ...] = (),
+    absent: Collection[str] | Mapping[str, str] = (),
 ) -> RulesOutput:
     """The partitioned rules stage, one partition after another in this process: the reference
     the Dask run is held to, and what the tests compare with one engine pass. `absent`: the

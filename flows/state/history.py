@@ -48,7 +48,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -340,10 +340,11 @@ def compare_with_previous(
     findings: pl.DataFrame,
     run_id: str,
     audited: pl.DataFrame | None = None,
+    unchecked: Collection[str] = (),
 ) -> HistoryDiff:
     """The previous run of `scope` read from the database, and the findings' statuses against
     it (checks/history.py decides them; `audited`: the lines this run audited, when an audit
-    period limited them)."""
+    period limited them; `unchecked`: the rules that did not check this run)."""
     previous = prev = None
     if Path(db_path).exists():
         with _connect(db_path, read_only=True) as con:
@@ -363,7 +364,7 @@ def compare_with_previous(
         run_id=run_id,
         previous_run_id=prev[0] if prev else None,
         previous_started_at=_iso(prev[1]) if prev else None,
-        statuses=finding_statuses(findings, previous, audited),
+        statuses=finding_statuses(findings, previous, audited, unchecked),
     )
 
 

@@ -64,6 +64,26 @@ def test_only_audited_lines_can_be_resolved(
     assert dict(got.select("finding_id", "status").iter_rows()) == statuses
 
 
+@pytest.mark.parametrize(
+    ("unchecked", "statuses"),
+    [
+        # this month's run had no plans export: POC-MISSING did not look at C3:2, so last
+        # month's finding is not resolved (left out); DOC-NO-NOTE ran and B persists
+        (["POC-MISSING"], {A: "new", B: "persisting"}),
+        # DOC-NO-NOTE failed to run: its findings are not compared either way
+        (["DOC-NO-NOTE"], {A: "new", B: "persisting", C: "resolved"}),
+        ([], {A: "new", B: "persisting", C: "resolved"}),
+    ],
+)
+def test_findings_of_rules_that_did_not_check_are_not_resolved(
+    unchecked: list[str], statuses: dict[str, str]
+) -> None:
+    got = finding_statuses(
+        findings((A, 1.0), (B, 1.0)), findings((B, 1.0), (C, 1.0)), unchecked=unchecked
+    )
+    assert dict(got.select("finding_id", "status").iter_rows()) == statuses
+
+
 def test_a_claim_id_with_colons_is_matched_to_its_audited_line() -> None:
     odd = "DOC-NO-NOTE:CL:2026:7:3"  # claim "CL:2026:7", line 3
     lines = pl.DataFrame({"claim_id": ["CL:2026:7"], "line_number": [3]})

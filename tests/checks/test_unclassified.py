@@ -59,6 +59,10 @@ def test_lines_with_codes_no_profile_classifies_are_counted() -> None:
     # the rules that still audit them: those that do not depend on a code's class
     assert "DOC-NO-NOTE" in found["audited_by"] and "UNITS-MUE" in found["audited_by"]
     assert "UNITS-8MIN" not in found["audited_by"]
+    # a claims-only run: the rules that need notes did not run, so they audited nothing
+    ran = set(all_rules()) - {"DOC-NO-NOTE", "DOC-NOTE-UNSIGNED"}
+    found = unclassified_codes(lines, PROFILES.values(), all_rules(), ran)
+    assert "DOC-NO-NOTE" not in found["audited_by"] and "UNITS-MUE" in found["audited_by"]
 
 
 def test_no_unknown_code_counts_zero() -> None:

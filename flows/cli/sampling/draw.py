@@ -224,6 +224,7 @@ def draw_sample(
             "order": f"stratum, then {ORDER_TEXT[unit]}; frame_number 1..N in that order",
             "excluded": {
                 "claim_lines_quarantined": universe.rows_quarantined,
+                "claim_lines_filtered": universe.rows_filtered,
                 "claim_lines_outside_period": universe.rows_outside_period,
                 "units_not_paid": counts - frame.height,
             },

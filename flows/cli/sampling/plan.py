@@ -122,6 +122,8 @@ text-align:left;vertical-align:top}th{background:#f3f3f3}code{font-size:.9em;wor
 <table>
 <tr><th>claim lines read</th><td>{{ p.universe.claim_lines_read }}</td></tr>
 <tr><th>quarantined lines</th><td>{{ p.frame.excluded.claim_lines_quarantined }}</td></tr>
+<tr><th>lines the mapping filtered out</th>
+<td>{{ p.frame.excluded.claim_lines_filtered }}</td></tr>
 <tr><th>lines outside the period</th><td>{{ p.frame.excluded.claim_lines_outside_period }}</td></tr>
 <tr><th>units not paid</th><td>{{ p.frame.excluded.units_not_paid }}</td></tr>
 <tr><th>units in the frame (N)</th><td>{{ p.frame.units }}</td></tr>

@@ -17,12 +17,11 @@ import polars as pl
 from flows.inputs.mapping import load_mapping
 from flows.inputs.read import read_export
 from flows.inputs.redact import KEY_ENV, redact_raw
+from flows.inputs.validate import npi_warnings, rows_filtered, validate_raw
 from flows.run.record import RUN_JSON
 from flows.schedule.drop import parse_period
 from flows.state.history import describe_inputs
 from schemas.errors import InputError
-from schemas.normalize import normalize
-from schemas.validate import validate_export
 
 FINDINGS_PARQUET = "findings.parquet"
 EXPORTS = ("claims", "notes", "plans", "providers")
@@ -37,6 +36,8 @@ class AuditUniverse:
     findings: pl.DataFrame
     rows_read: int
     rows_quarantined: int
+    # dropped by the mapping's row filter (rows_read = accepted + quarantined + filtered)
+    rows_filtered: int
     rows_outside_period: int
     claims_sha256: str
 
@@ -136,8 +137,9 @@ def load_universe(
                 "draw claims or lines"
             )
         raw = redact_raw(raw, key.encode("utf-8"))
-    normalized = normalize("claims", raw.frame, raw.formats)
-    result = validate_export("claims", normalized.typed, normalized.failures)
+    # the contract as the audit applied it: its mapping's NPI mode, X12 claims not read
+    result = validate_raw("claims", raw, npi_warnings(mapping))
+    filtered = rows_filtered(raw)
     accepted = result.accepted
     period = parse_period(options.get("period"))
     outside = 0
@@ -156,8 +158,9 @@ def load_universe(
         run=run,
         claims=accepted,
         findings=findings,
-        rows_read=result.rows_read,
+        rows_read=result.rows_read + filtered,
         rows_quarantined=result.rows_read - result.rows_accepted,
+        rows_filtered=filtered,
         rows_outside_period=outside,
         claims_sha256=claims_sha,
     )

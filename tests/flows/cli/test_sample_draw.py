@@ -258,3 +258,40 @@ def test_redacted_audit_patient_days_need_its_key(
     _fails(argv, capsys, "is not the key the audit was redacted with")
     monkeypatch.delenv(KEY_ENV)
     _fails(argv, capsys, "the audit was redacted")
+
+
+def test_the_frame_takes_the_rows_the_audit_took(tmp_path: Path) -> None:
+    """A mapping that only warns about NPIs and filters rows out: the draw validates the claims
+    as the audit did, so the frame holds the warned lines and the plan counts the filtered ones
+    (lines read = accepted + quarantined + filtered, as in validation.json)."""
+    claims = pl.read_csv(SAMPLE_INPUTS[0], infer_schema=False).head(60)
+    claims = claims.with_columns(
+        pl.when(pl.int_range(pl.len()) < 20)
+        .then(pl.lit("1234567890"))  # fails the NPI check digit
+        .otherwise(pl.col("rendering_npi"))
+        .alias("rendering_npi"),
+        pl.when(pl.int_range(pl.len()) >= 55).then(pl.lit("PAYMENT")).otherwise(pl.lit("CHARGE"))
+        .alias("TYPE"),
+    )  # fmt: skip
+    path = tmp_path / "claims.csv"
+    claims.write_csv(path)
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(
+        'name = "masked"\nnpi_check = "warn"\n\n'
+        '[[claims.filter]]\ncolumn = "TYPE"\nop = "=="\nvalue = "CHARGE"\n'
+    )
+    audit = tmp_path / "audit"
+    args = ["run", "--claims", str(path), "--mapping", str(mapping), "--out", str(audit),
+            "--no-history"]  # fmt: skip
+    assert main(args) == 0
+    read = json.loads((audit / "validation.json").read_text())["exports"]["claims"]
+    assert (read["rows_read"], read["rows_accepted"], read["rows_filtered"]) == (60, 55, 5)
+    out = tmp_path / "sample"
+    assert main(["sample", "draw", "--audit", str(audit), "--unit", "line", "--size", "5",
+                 "--seed", "1", "--out", str(out)]) == 0  # fmt: skip
+    plan = json.loads((out / "sampling-plan.json").read_text(encoding="utf-8"))
+    assert plan["universe"]["claim_lines_read"] == 60
+    excluded = plan["frame"]["excluded"]
+    assert (excluded["claim_lines_quarantined"], excluded["claim_lines_filtered"]) == (0, 5)
+    paid = claims.head(55).filter(pl.col("paid_amount").cast(pl.Float64).fill_null(0) > 0)
+    assert plan["frame"]["units"] == paid.height

@@ -161,6 +161,19 @@ def test_filter_operators(tmp_path: Path, op: str, value: str, kept: list[str]) 
     assert raw.files[0].filtered_rows == 4 - len(kept)
 
 
+def test_filter_and_file_values_are_compared_in_the_same_case_folding(tmp_path: Path) -> None:
+    """The mapping's value and the cell are lower-cased alike (a German sharp s stays one
+    letter on both sides), so a row matches exactly when its text does, whatever its case."""
+    rows = [
+        {**ROW, "TYPE": "Straße"},
+        {**ROW, "TYPE": "STRASSE", "LN": "2"},
+        {**ROW, "TYPE": "STRAẞE", "LN": "3"},
+    ]
+    text = MAPPING + '\n[[claims.filter]]\ncolumn = "TYPE"\nop = "=="\nvalue = "straße"\n'
+    raw = read_export("claims", _claims(tmp_path, rows), load_mapping(_mapping(tmp_path, text)))
+    assert [str(n) for n in accepted(raw)["line_number"].to_list()] == ["1", "3"]
+
+
 def test_a_filter_column_missing_from_the_file_is_one_line(tmp_path: Path) -> None:
     text = MAPPING + '\n[[claims.filter]]\ncolumn = "KIND"\nop = "=="\nvalue = "CHARGE"\n'
     path = _claims(tmp_path, [ROW])

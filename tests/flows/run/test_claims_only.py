@@ -155,3 +155,43 @@ def test_a_synthea_export_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixtu
     html = (out / "report.html").read_text()
     assert 'data-fact="filtered">1 claims rows were filtered' in html
     assert html.count('data-field="warning"') == 1  # one reason, counted twice
+
+
+def test_without_notes_no_provider_is_flagged_for_documented_minutes(claims_only: Path) -> None:
+    """No notes export: documented minutes are unknown, not 0, so no provider is flagged for
+    documenting too few minutes per timed unit."""
+    html = (claims_only / "report.html").read_text()
+    assert 'class="flag">under' not in html
+    assert 'class="flagged"' not in html or 'class="flag">findings rate' in html
+
+
+def test_notes_given_with_no_accepted_row_leave_their_rules_not_applicable(
+    tmp_path: Path,
+) -> None:
+    """A notes export whose every row is quarantined is no evidence: the rules that need notes
+    say so rather than flag every line as undocumented."""
+    bad = pl.read_csv(NOTES, infer_schema=False).with_columns(pl.lit("not a date").alias(
+        "service_date"))  # fmt: skip
+    notes = tmp_path / "notes.csv"
+    bad.write_csv(notes)
+    out = tmp_path / "out"
+    args = ["run", "--claims", str(CLAIMS), "--notes", str(notes), "--plans", str(PLANS),
+            "--out", str(out), "--no-history"]  # fmt: skip
+    assert main(args) == 0
+    by_rule = json.loads((out / "summary.json").read_text())["by_rule"]
+    for rule_id in NOTES_RULES:
+        assert by_rule[rule_id]["status"] == "not applicable", rule_id
+        assert by_rule[rule_id]["reason"] == "the notes export has no accepted rows", rule_id
+    assert by_rule["POC-MISSING"]["status"] != "not applicable"
+
+
+def test_an_audit_period_names_only_the_evidence_it_had(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["run", "--claims", str(CLAIMS), "--out", str(out), "--no-history",
+            "--period", "2026-01-01..2026-01-31"]  # fmt: skip
+    assert main(args) == 0
+    html = (out / "report.html").read_text()
+    assert "only claim lines dated within the period were audited; the claim lines outside" in (
+        html.lower()
+    )
+    assert "plans of care and the claim lines outside it were read" not in html
