@@ -11,7 +11,10 @@ pandera's polars checks (a decorator around a pure function).
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
+import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,14 +73,131 @@ def check_need(token: str) -> None:
 
 @dataclass(frozen=True)
 class Param:
-    """A rule parameter: a profile may override `default` under [rules."RULE-ID"]."""
+    """A rule parameter: a profile may override `default` under [rules."RULE-ID"].
+
+    Its type is the default's: bool, int, float, date, text, a list of text or a table (text keys
+    to numbers or to text). Its range is declared with it and checked where profiles load
+    (checks/profile.py), so a profile value outside it is a configuration error, never a wrong
+    audit: `minimum`/`maximum` bound numbers, dates and a table's numeric values (both are
+    required for those); `choices` or `pattern` bound text, list items and a table's keys;
+    `value_pattern` bounds a table's text values. Severities (names ending in "severity") take
+    SEVERITIES. Every declared parameter must be bounded (`bounded`; a test holds every rule
+    to it).
+    """
 
     name: str
     default: Any
     description: str
-    # the values a profile may choose from (None: any value of the default's type); numbers are
-    # never negative and whole when the default is an integer, severities are SEVERITIES
     choices: tuple[Any, ...] | None = None
+    minimum: Any = None
+    maximum: Any = None
+    pattern: str | None = None
+    value_pattern: str | None = None
+
+    @property
+    def allowed(self) -> tuple[Any, ...] | None:
+        return SEVERITIES if self.name.endswith("severity") else self.choices
+
+    @property
+    def bounded(self) -> bool:
+        """True when the declaration states a range for every part of a value."""
+        default = self.default
+        ranged = self.minimum is not None and self.maximum is not None
+        texts = self.allowed is not None or self.pattern is not None
+        if isinstance(default, bool):
+            return True
+        if isinstance(default, int | float | dt.date):
+            return ranged
+        if isinstance(default, str | list | tuple):
+            return texts
+        if isinstance(default, dict):
+            numeric = all(_is_number(v) for v in default.values())
+            return texts and (ranged if numeric else self.value_pattern is not None)
+        return False
+
+    def range_text(self) -> str:
+        """The declared range in words, for error messages."""
+        if self.allowed is not None:
+            return "one of " + ", ".join(str(c) for c in self.allowed)
+        if self.pattern is not None:
+            return f"text matching {self.pattern}"
+        return f"between {self.minimum} and {self.maximum}"
+
+    def problem(self, value: Any) -> str | None:
+        """What is wrong with `value` as this parameter (None: nothing)."""
+        default = self.default
+        if isinstance(default, bool):
+            return None if isinstance(value, bool) else "must be true or false"
+        if isinstance(default, int | float):
+            return self._number_problem(value, whole=isinstance(default, int))
+        if isinstance(default, dt.date):
+            if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+                return "must be a date (YYYY-MM-DD)"
+            return self._range_problem(value)
+        if isinstance(default, str):
+            return self._text_problem(value, self.allowed, self.pattern)
+        if isinstance(default, list | tuple):
+            if not isinstance(value, list | tuple):
+                return "must be a list"
+            found = (self._text_problem(v, self.allowed, self.pattern) for v in value)
+            return next((f"item {p}" for p in found if p), None)
+        if isinstance(default, dict):
+            return self._table_problem(value)
+        return None
+
+    def _number_problem(self, value: Any, whole: bool) -> str | None:
+        if not _is_number(value):
+            return f"must be a number between {self.minimum} and {self.maximum}"
+        # inf, nan and 1e400 (a TOML float too large, read as inf) are never a threshold
+        if not math.isfinite(value):
+            return f"must be a finite number between {self.minimum} and {self.maximum}"
+        if whole and value != int(value):
+            return f"must be a whole number between {self.minimum} and {self.maximum}"
+        return self._range_problem(value)
+
+    def _range_problem(self, value: Any) -> str | None:
+        ranged = self.minimum is not None and self.maximum is not None
+        if ranged and not self.minimum <= value <= self.maximum:
+            return f"must be between {self.minimum} and {self.maximum}"
+        return None
+
+    @staticmethod
+    def _text_problem(
+        value: Any, choices: tuple[Any, ...] | None, pattern: str | None
+    ) -> str | None:
+        if not isinstance(value, str):
+            return "must be text"
+        if choices is not None and value not in choices:
+            return "must be one of " + ", ".join(str(c) for c in choices)
+        if pattern is not None and re.fullmatch(pattern, value) is None:
+            return f"must match {pattern}"
+        return None
+
+    def _table_problem(self, value: Any) -> str | None:
+        if not isinstance(value, dict):
+            return "must be a table"
+        numeric = all(_is_number(v) for v in self.default.values())
+        whole = all(isinstance(v, int) for v in self.default.values())
+        for key, item in value.items():
+            problem = self._text_problem(key, self.allowed, self.pattern)
+            if problem:
+                return f"key {problem}"
+            if numeric:
+                problem = self._number_problem(item, whole=whole)
+            else:
+                problem = self._text_problem(item, None, self.value_pattern)
+            if problem:
+                return f"value of {key} {problem}"
+        return None
+
+
+def any_case(words: tuple[str, ...]) -> str:
+    """A `pattern` accepting exactly `words`, in any case (for parameters a rule case-folds)."""
+    return "(?i)(?:" + "|".join(re.escape(w) for w in words) + ")"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)

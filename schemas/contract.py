@@ -18,6 +18,7 @@ import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
 
+from schemas.bounds import AMOUNT_MAX, MINUTES_MAX, UNITS_MAX
 from schemas.distinct import code_values, duplicated, map_distinct
 
 Kind = Literal["text", "int", "decimal", "date", "time", "datetime"]
@@ -36,7 +37,7 @@ NOTE_TYPES = ("evaluation", "re-evaluation", "daily", "progress", "discharge")
 ROLES = ("PT", "PTA", "OT", "OTA", "SLP", "SLPA", "LCSW", "LPC", "psychologist", "other")
 
 # CPT: five digits; HCPCS Level II: one letter and four digits (the input contract).
-PROCEDURE_CODE_PATTERN = r"^(?:\d{5}|[A-Z]\d{4})$"
+PROCEDURE_CODE_PATTERN = r"^(?:[0-9]{5}|[A-Z][0-9]{4})$"
 # Up to four two-character modifiers; ingest has already joined them with ':'.
 MODIFIERS_PATTERN = r"^[A-Z0-9]{2}(?::[A-Z0-9]{2}){0,3}$"
 
@@ -149,7 +150,7 @@ def npi_is_valid(expr: pl.Expr) -> pl.Expr:
         # positions 0, 2, 4, 6, 8 of the nine are doubled (the rightmost, index 8, is doubled)
         total = total + (((d * 2) // 10 + (d * 2) % 10) if i % 2 == 0 else d)
     check = (10 - total % 10) % 10
-    return expr.str.contains(r"^\d{10}$") & (check == digits[9])
+    return expr.str.contains(r"^[0-9]{10}$") & (check == digits[9])
 
 
 def npi_check_digit(first_nine: str) -> int:
@@ -207,10 +208,10 @@ class ClaimsSchema(pa.DataFrameModel):
     service_date: dt.date = pa.Field(nullable=False)
     procedure_code: str = pa.Field(nullable=False)
     modifiers: str = pa.Field(nullable=True, str_matches=MODIFIERS_PATTERN)
-    units: int = pa.Field(nullable=False, ge=0)
-    charge_amount: float = pa.Field(nullable=False, ge=0)
-    paid_amount: float = pa.Field(nullable=True, ge=0)
-    allowed_amount: float = pa.Field(nullable=True, ge=0)
+    units: int = pa.Field(nullable=False, ge=0, le=UNITS_MAX)
+    charge_amount: float = pa.Field(nullable=False, ge=0, le=AMOUNT_MAX)
+    paid_amount: float = pa.Field(nullable=True, ge=0, le=AMOUNT_MAX)
+    allowed_amount: float = pa.Field(nullable=True, ge=0, le=AMOUNT_MAX)
 
     class Config:
         strict = False
@@ -244,7 +245,7 @@ class NotesSchema(pa.DataFrameModel):
     procedure_code: str = pa.Field(nullable=False)
     start_time: dt.time = pa.Field(nullable=True)
     end_time: dt.time = pa.Field(nullable=True)
-    minutes: int = pa.Field(nullable=True, ge=0)
+    minutes: int = pa.Field(nullable=True, ge=0, le=MINUTES_MAX)
     signed_at: dt.datetime = pa.Field(nullable=True)
     note_text: str = pa.Field(nullable=True)
     # optional: timed minutes pool per discipline (CMS Pub. 100-04 Ch. 5 §20.2)
@@ -327,11 +328,12 @@ class RemitsSchema(pa.DataFrameModel):
     procedure_code: str = pa.Field(nullable=True)
     modifiers: str = pa.Field(nullable=True, str_matches=MODIFIERS_PATTERN)
     service_date: dt.date = pa.Field(nullable=True)
-    units: int = pa.Field(nullable=True)
-    charge_amount: float = pa.Field(nullable=True)
-    paid_amount: float = pa.Field(nullable=False)
-    allowed_amount: float = pa.Field(nullable=True)
-    co_adjustment: float = pa.Field(nullable=True)
+    # reversals are negative; the bounds keep every sum finite (schemas/bounds.py)
+    units: int = pa.Field(nullable=True, ge=-UNITS_MAX, le=UNITS_MAX)
+    charge_amount: float = pa.Field(nullable=True, ge=-AMOUNT_MAX, le=AMOUNT_MAX)
+    paid_amount: float = pa.Field(nullable=False, ge=-AMOUNT_MAX, le=AMOUNT_MAX)
+    allowed_amount: float = pa.Field(nullable=True, ge=-AMOUNT_MAX, le=AMOUNT_MAX)
+    co_adjustment: float = pa.Field(nullable=True, ge=-AMOUNT_MAX, le=AMOUNT_MAX)
     adjustments: str = pa.Field(nullable=True)
     claim_status: str = pa.Field(nullable=True)
 
@@ -370,6 +372,9 @@ def reason(check: str, column: str) -> str:
     if check.startswith("greater_than_or_equal_to("):
         bound = check.removeprefix("greater_than_or_equal_to(").removesuffix(")")
         return f"{column} must be {bound} or more"
+    if check.startswith("less_than_or_equal_to("):
+        bound = check.removeprefix("less_than_or_equal_to(").removesuffix(")")
+        return f"{column} must be {bound} or less"
     if check.startswith("isin("):
         allowed = {
             "payer_type": PAYER_TYPES,

@@ -20,7 +20,14 @@ from dataclasses import dataclass
 import polars as pl
 from polars.datatypes import TemporalType
 
-from schemas.contract import COLUMNS, SOURCE_FILE, SOURCE_ROW, Column, Kind
+from schemas.bounds import DATE_MAX, DATE_MIN, date_range_reason
+from schemas.contract import (
+    COLUMNS,
+    SOURCE_FILE,
+    SOURCE_ROW,
+    Column,
+    Kind,
+)
 from schemas.text import as_text, blank_to_null, clean_text_columns, is_blank
 
 MINUTES_DERIVED = "minutes_derived"
@@ -53,18 +60,14 @@ _EXPECTED: dict[Kind, tuple[str, str]] = {
     "datetime": ("a date-time", "YYYY-MM-DD HH:MM[:SS] or MM/DD/YYYY HH:MM[:SS]"),
 }
 
-# Values quoted in a reason are cut short: a mis-mapped column could put free text (note text)
-# into a date column, and the reason must not carry a whole note into summaries.
-_MAX_QUOTED = 40
-
 _MINUTES_BLANK = "__minutes_blank"
 _NEEDS_MORE = "__needs_more__"
 
 # US dates are rewritten to ISO so one strptime format per shape covers both (`M/D/YYYY` too).
 # The 4-digit year is required: polars' %Y would read "1/5/26" as the year 26.
-_US_DATE = r"^(\d{1,2})/(\d{1,2})/(\d{4})\b"
-_ISO_DATE_PREFIX = r"^(\d{4}-\d{1,2}-\d{1,2})"
-_TIME_SUFFIX = r"(?:[ T]\s*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp][Mm])?)?$"
+_US_DATE = r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})\b"
+_ISO_DATE_PREFIX = r"^([0-9]{4}-[0-9]{1,2}-[0-9]{1,2})"
+_TIME_SUFFIX = r"(?:[ T]\s*[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:\s*[AaPp][Mm])?)?$"
 _TIME_FORMATS = ("%H:%M", "%H:%M:%S%.f", "%I:%M %p", "%I:%M%p", "%I:%M:%S %p")
 _DATETIME_FORMATS = (
     "%Y-%m-%d %H:%M:%S%.f",
@@ -74,7 +77,7 @@ _DATETIME_FORMATS = (
     "%Y-%m-%d %I:%M:%S %p",
 )
 # Thousands separators only in groups of three, so "1,2,3" is not silently read as 123.
-_AMOUNT = r"^[+-]?\$?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d*)?$"
+_AMOUNT = r"^[+-]?\$?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)?(?:\.[0-9]*)?$"
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,7 @@ def _parse_time(text: pl.Expr) -> pl.Expr:
 def _parse_datetime(text: pl.Expr) -> pl.Expr:
     iso = _us_to_iso(text).str.replace(_ISO_DATE_PREFIX + r"[T ]\s*", "${1} ")
     parsed = [iso.str.strptime(pl.Datetime("us"), f, strict=False) for f in _DATETIME_FORMATS]
-    return pl.when(iso.str.contains(r"^\d{4}-")).then(pl.coalesce(parsed))
+    return pl.when(iso.str.contains(r"^[0-9]{4}-")).then(pl.coalesce(parsed))
 
 
 def _hinted(kind: Kind, text: pl.Expr, hint: str) -> pl.Expr:
@@ -116,6 +119,12 @@ def _hinted(kind: Kind, text: pl.Expr, hint: str) -> pl.Expr:
 def _plausible_year(parsed: pl.Expr) -> pl.Expr:
     # polars' %Y also reads "26" or "20261"; a four-digit year is what the formats promise.
     return pl.when(parsed.dt.year().is_between(1000, 9999)).then(parsed)
+
+
+def _no_sixty(text: pl.Expr, parsed: pl.Expr) -> pl.Expr:
+    # strptime reads second 60 as a leap second and rolls 07:00:60 over to 07:01:00; neither
+    # minutes nor seconds may be 60, so ":60" anywhere is not a time (a literal search is cheap).
+    return pl.when(~text.str.contains(":60", literal=True)).then(parsed)
 
 
 def _parse_fast(kind: Kind, text: pl.Expr, hint: str | None) -> pl.Expr:
@@ -135,24 +144,24 @@ def _parse_fast(kind: Kind, text: pl.Expr, hint: str | None) -> pl.Expr:
     assert isinstance(dtype, TemporalType)  # int and decimal returned above
     parsed = [text.str.strptime(dtype, f, strict=False) for f in formats]
     standard = pl.coalesce(parsed) if kind == "time" else _plausible_year(pl.coalesce(parsed))
-    return standard if hint is None else pl.coalesce([_hinted(kind, text, hint), standard])
+    value = standard if hint is None else pl.coalesce([_hinted(kind, text, hint), standard])
+    return value if kind == "date" else _no_sixty(text, value)
 
 
 def _parse_text(kind: Kind, text: pl.Expr, hint: str | None) -> pl.Expr:
     """Parse cleaned (stripped, blank → null) text into `kind`; null where it does not parse."""
     if kind == "int":
         # "3" and "3.0" are whole numbers (spreadsheets write the latter), "3.5" is not.
-        return text.str.extract(r"^([+-]?\d+)(?:\.0*)?$", 1).cast(pl.Int64, strict=False)
+        return text.str.extract(r"^([+-]?[0-9]+)(?:\.0*)?$", 1).cast(pl.Int64, strict=False)
     if kind == "decimal":
-        ok = text.str.contains(_AMOUNT) & text.str.contains(r"\d")
+        ok = text.str.contains(_AMOUNT) & text.str.contains(r"[0-9]")
         cleaned = text.str.replace_all(r"[$,]", "").cast(pl.Float64, strict=False)
         # Scientific notation ("1.2E+05") is how spreadsheets write big numbers.
         return pl.coalesce([pl.when(ok).then(cleaned), _parse_fast(kind, text, None)])
     parser = {"date": _parse_date, "time": _parse_time, "datetime": _parse_datetime}[kind]
-    if hint is None:
-        return parser(text)
     # The mapping's own format is tried first; the standard shapes still apply after it.
-    return pl.coalesce([_hinted(kind, text, hint), parser(text)])
+    value = parser(text) if hint is None else pl.coalesce([_hinted(kind, text, hint), parser(text)])
+    return value if kind == "date" else _no_sixty(text, value)
 
 
 def _parse_typed(kind: Kind, raw: pl.Expr, dtype: pl.DataType) -> pl.Expr | None:
@@ -209,15 +218,14 @@ def _plan(column: Column, dtype: pl.DataType, hint: str | None) -> _Plan | None:
     return _Plan(column, value, value.is_null() & cleaned.is_not_null(), cleaned, slow)
 
 
-def _reason(column: Column, hint: str | None) -> pl.Expr:
-    """Parse-failure reason quoting the (cut) raw value held in the column `text`."""
+def _reason(column: Column, hint: str | None) -> str:
+    """Parse-failure reason: the column and what was expected, never the value itself (it may be
+    a patient id or note text typed into the wrong column, and reasons reach every output)."""
     noun, defaults = _EXPECTED[column.kind]
     expected = [f"{hint} as set in the mapping"] if hint else []
     expected += [defaults] if defaults else []
     tail = f" (expected {', or '.join(expected)})" if expected else ""
-    text = pl.col("text")
-    quoted = pl.when(text.str.len_chars() > _MAX_QUOTED).then(text.str.slice(0, _MAX_QUOTED) + "…")
-    return pl.lit(f"{column.name} '") + quoted.otherwise(text) + pl.lit(f"' is not {noun}{tail}")
+    return f"{column.name} is not {noun}{tail}"
 
 
 def normalize(
@@ -288,15 +296,44 @@ def normalize(
                 "source_file",
                 "source_row",
                 pl.lit(name).alias("column"),
-                _reason(plan.column, hint).alias("reason"),
+                pl.lit(_reason(plan.column, hint)).alias("reason"),
             )
         )
 
+    wide, bounded = _bound_dates(wide, columns)
+    failures += bounded
     keep = [c.name for c in columns] + [SOURCE_FILE, SOURCE_ROW]
     if export == "notes":
         wide = wide.with_columns(_derive_minutes())
         keep.append(MINUTES_DERIVED)
     return Normalized(typed=wide.select(keep), failures=pl.concat(failures).cast(FAILURE_SCHEMA))
+
+
+def _bound_dates(
+    wide: pl.DataFrame, columns: tuple[Column, ...]
+) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """Dates and date-times outside DATE_MIN..DATE_MAX (parsed, or typed in the file) become
+    null, each with a failure naming the column and the range (never the value)."""
+    failures = []
+    for column in columns:
+        if column.kind not in ("date", "datetime"):
+            continue
+        value = pl.col(column.name)
+        day = value.dt.date() if column.kind == "datetime" else value
+        outside = (value.is_not_null() & ~day.is_between(DATE_MIN, DATE_MAX)).fill_null(False)
+        rows = wide.select(outside).to_series()
+        if not rows.any():
+            continue
+        failures.append(
+            wide.filter(rows).select(
+                pl.col(SOURCE_FILE).alias("source_file"),
+                pl.col(SOURCE_ROW).alias("source_row"),
+                pl.lit(column.name).alias("column"),
+                pl.lit(date_range_reason(column.name)).alias("reason"),
+            )
+        )
+        wide = wide.with_columns(pl.when(~outside).then(value).alias(column.name))
+    return wide, failures
 
 
 def _derive_minutes() -> list[pl.Expr]:

@@ -55,10 +55,10 @@ class ValidationResult:
 
 
 def reason_category(reason_text: pl.Expr) -> pl.Expr:
-    """A reason without its quoted raw value, for counting problems by kind.
+    """A reason without a quoted raw value, for counting problems by kind.
 
-    Parse-failure reasons quote the value ("service_date '13/45/2026' is not a date ..."); the
-    summary groups them as "service_date is not a date ..." and never repeats the data.
+    Reasons no longer quote values (schemas/normalize.py); a reason in the older form
+    ("service_date '13/45/2026' is not a date ...") still groups as "service_date is not a date".
     """
     # an X12 claim's reason names the segment position ("segment 45 (DTP)"): counted as one kind
     return reason_text.str.replace(r"(?s)^(\S+) '.*' (is not .*)$", "${1} ${2}").str.replace(

@@ -15,6 +15,8 @@ from checks.base import (
     rule_output,
 )
 from checks.declare import RISK_SHARE_COLUMN, Param, rule
+from schemas.bounds import DATE_MAX, DATE_MIN
+from schemas.contract import ROLES
 
 code_col = pl.col("procedure_code")
 
@@ -69,17 +71,23 @@ def _units_needed(assistant: pl.Expr, therapist: pl.Expr, billed: pl.Expr) -> pl
             "assistant_modifiers",
             {"PTA": "CQ", "OTA": "CO"},
             "assistant role (providers export) -> the modifier its services carry",
+            choices=ROLES,
+            value_pattern="[A-Z0-9]{2}",
         ),
         Param(
             "payment_reduction",
             0.15,
             "share of a unit's paid amount at risk: the payment reduction the modifier brings",
+            minimum=0.0,
+            maximum=1.0,
         ),
         Param(
             "reduction_from_year",
             2022,
             "first year of service paid at the reduced rate (the modifier alone is required "
             "from 2020): earlier lines put nothing at risk",
+            minimum=DATE_MIN.year,
+            maximum=DATE_MAX.year,
         ),
     ),
     needs=("providers",),

@@ -77,6 +77,8 @@ def doc_no_note(data: AuditData) -> pl.LazyFrame:
             7,
             "a signature more than this many days after the date of service is late (the "
             "practice's or payer's timeliness policy; CMS names no number)",
+            minimum=0,
+            maximum=365,
         ),
         Param(
             "unsigned_severity",

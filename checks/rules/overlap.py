@@ -51,8 +51,8 @@ def _on_lines(data: AuditData, per_service: pl.LazyFrame, sums: tuple[str, ...])
         "distinct, separately documented time)"
     ),
     params=(
-        Param("unit_minutes", 15, "minutes in one timed unit"),
-        Param("min_minutes", 8, "fewest minutes that support one unit"),
+        Param("unit_minutes", 15, "minutes in one timed unit", minimum=1, maximum=60),
+        Param("min_minutes", 8, "fewest minutes that support one unit", minimum=1, maximum=60),
     ),
 )
 def overlap_timed(data: AuditData, *, unit_minutes: int, min_minutes: int) -> pl.LazyFrame:
@@ -159,7 +159,9 @@ def overlap_timed(data: AuditData, *, unit_minutes: int, min_minutes: int) -> pl
         "CMS Medicare Benefit Policy Manual, Pub. 100-02 (2024), Ch. 15 §220.2 (one-on-one vs. "
         "group 97150)"
     ),
-    params=(Param("min_overlap_minutes", 1, "shortest overlap that counts"),),
+    params=(
+        Param("min_overlap_minutes", 1, "shortest overlap that counts", minimum=1, maximum=1440),
+    ),
     provider_scope=True,
 )
 def overlap_provider(data: AuditData, *, min_overlap_minutes: int) -> pl.LazyFrame:
@@ -231,8 +233,14 @@ def overlap_provider(data: AuditData, *, min_overlap_minutes: int) -> pl.LazyFra
         " (2010): more than 8 hours of therapy a day"
     ),
     params=(
-        Param("cap_minutes", 480, "most timed minutes one provider can plausibly bill in a day"),
-        Param("unit_minutes", 15, "minutes in one timed unit"),
+        Param(
+            "cap_minutes",
+            480,
+            "most timed minutes one provider can plausibly bill in a day",
+            minimum=1,
+            maximum=1440,
+        ),
+        Param("unit_minutes", 15, "minutes in one timed unit", minimum=1, maximum=60),
     ),
     provider_scope=True,
 )

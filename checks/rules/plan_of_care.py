@@ -28,6 +28,7 @@ from checks.rules._plans import (
     plan_text,
     plans_of,
 )
+from schemas.bounds import DATE_MAX, DATE_MIN
 
 # lines of any classified code can need a plan (evaluations are exempt inside the rules)
 THERAPY = ("timed", "untimed", "per_session")
@@ -122,6 +123,8 @@ def poc_missing(data: AuditData) -> pl.LazyFrame:
             "max_cert_days",
             90,
             "calendar days one certification can cover, the first treatment under it being day 1",
+            minimum=1,
+            maximum=1095,
         ),
     ),
 )
@@ -229,11 +232,29 @@ def _order_path_gap(accept: bool, start: dt.date, max_sent_days: int) -> tuple[p
         "(signed order and plan sent within 30 days, dates of service from 1 January 2025)"
     ),
     params=(
-        Param("max_signature_delay_days", 30, "days after the first treatment to sign the plan"),
+        Param(
+            "max_signature_delay_days",
+            30,
+            "days after the first treatment to sign the plan",
+            minimum=0,
+            maximum=365,
+        ),
         Param("late_severity", "warning", "severity of a late (not missing) signature"),
         Param("accept_order_path", True, "a signed order plus the plan sent in time certifies"),
-        Param("order_path_from", dt.date(2025, 1, 1), "first date of service of the order path"),
-        Param("max_sent_delay_days", 30, "days after the first treatment to send the plan"),
+        Param(
+            "order_path_from",
+            dt.date(2025, 1, 1),
+            "first date of service of the order path",
+            minimum=DATE_MIN,
+            maximum=DATE_MAX,
+        ),
+        Param(
+            "max_sent_delay_days",
+            30,
+            "days after the first treatment to send the plan",
+            minimum=0,
+            maximum=365,
+        ),
     ),
 )
 def poc_unsigned(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import polars as pl
 
 from checks.base import NULL_INT, AuditData, billed_lines, rule_output
-from checks.declare import Param, rule
+from checks.declare import Param, any_case, rule
+from schemas.contract import NOTE_TYPES, ROLES
 
 THERAPY = ["PT", "OT", "SLP"]
 KEY = ["patient_id", "discipline"]
@@ -38,18 +39,22 @@ def _since(running: pl.Expr, value: pl.Expr, start: str) -> pl.Expr:
             10,
             "treatment days allowed after an evaluation, re-evaluation or progress report "
             "before the next report is due",
+            minimum=1,
+            maximum=365,
         ),
         Param(
             "report_types",
             ["evaluation", "re-evaluation", "progress", "discharge"],
             "note types (notes' note_type) that start a new reporting period (a clinician's "
             "discharge note is a progress report for the period it closes, §220.3 D)",
+            pattern=any_case(NOTE_TYPES),
         ),
         Param(
             "assistant_roles",
             ["PTA", "OTA", "SLPA"],
             "provider roles (providers export) whose progress report does not start a new "
             "reporting period",
+            pattern=any_case(ROLES),
         ),
     ),
     needs=("notes.note_type",),

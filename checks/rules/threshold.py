@@ -11,6 +11,7 @@ import polars as pl
 from checks.base import LINE_KEY, NULL_INT, AuditData, CodeSets, line_discipline, rule_output
 from checks.declare import RISK_SHARE_COLUMN, Param, rule
 from checks.reference import Reference, latest_rows
+from schemas.contract import PAYER_TYPES
 
 # PT and SLP spending counts toward one threshold, OT toward another (Pub. 100-04 Ch. 5 §10.3)
 GROUP = pl.when(pl.col("discipline") == "OT").then(pl.lit("OT")).otherwise(pl.lit("PT+SLP"))
@@ -108,11 +109,14 @@ def _thresholds(reference: Reference, years: pl.LazyFrame) -> pl.LazyFrame:
             0.20,
             "beneficiary coinsurance share: the allowed amount of a line with neither an "
             "allowed amount nor a fee-schedule rate is paid / (1 - coinsurance)",
+            minimum=0.0,
+            maximum=0.99,
         ),
         Param(
             "payer_types",
             ["medicare"],
             "payer types whose lines count toward the threshold (beside the lines in scope)",
+            choices=PAYER_TYPES,
         ),
     ),
     needs=("reference.thresholds",),

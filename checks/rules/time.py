@@ -16,6 +16,7 @@ from checks.base import (
     rule_output,
 )
 from checks.declare import Param, rule
+from schemas.contract import PROCEDURE_CODE_PATTERN
 
 units_col = pl.col("units")
 code_col = pl.col("procedure_code")
@@ -133,8 +134,14 @@ def time_missing(
     severity="error",
     citation="CMS Medicare Benefit Policy Manual, Pub. 100-02 (2024), Ch. 15 §220.3",
     params=(
-        Param("max_span_minutes", 240, "longest plausible single service"),
-        Param("minutes_tolerance", 2, "allowed difference between minutes and end - start"),
+        Param("max_span_minutes", 240, "longest plausible single service", minimum=1, maximum=1440),
+        Param(
+            "minutes_tolerance",
+            2,
+            "allowed difference between minutes and end - start",
+            minimum=0,
+            maximum=60,
+        ),
     ),
 )
 def time_invalid(data: AuditData, *, max_span_minutes: int, minutes_tolerance: int) -> pl.LazyFrame:
@@ -234,8 +241,22 @@ PSYCHOTHERAPY_MAX = {"90832": 37, "90833": 37, "90834": 52, "90836": 52}
         " must be documented)"
     ),
     params=(
-        Param("min_minutes", PSYCHOTHERAPY_MIN, "code -> fewest documented minutes it needs"),
-        Param("max_minutes", PSYCHOTHERAPY_MAX, "code -> most minutes before a longer code fits"),
+        Param(
+            "min_minutes",
+            PSYCHOTHERAPY_MIN,
+            "code -> fewest documented minutes it needs",
+            pattern=PROCEDURE_CODE_PATTERN,
+            minimum=0,
+            maximum=1440,
+        ),
+        Param(
+            "max_minutes",
+            PSYCHOTHERAPY_MAX,
+            "code -> most minutes before a longer code fits",
+            pattern=PROCEDURE_CODE_PATTERN,
+            minimum=0,
+            maximum=1440,
+        ),
         Param("above_severity", "info", "severity when the minutes exceed the code's range"),
     ),
     needs=("notes.minutes",),

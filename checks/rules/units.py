@@ -23,6 +23,8 @@ from checks.rules._timed import (
     pooled_billed_text,
     timed_units,
 )
+from schemas.bounds import UNITS_MAX
+from schemas.contract import PROCEDURE_CODE_PATTERN
 
 units_col = pl.col("units")
 code_col = pl.col("procedure_code")
@@ -47,13 +49,16 @@ code_col = pl.col("procedure_code")
             "'cms' total-time (pooled per patient, day, discipline) or 'ama'",
             choices=("cms", "ama"),
         ),
-        Param("unit_minutes", 15, "minutes in one timed unit"),
-        Param("min_minutes", 8, "fewest minutes that support the first unit"),
+        Param("unit_minutes", 15, "minutes in one timed unit", minimum=1, maximum=60),
+        Param(
+            "min_minutes", 8, "fewest minutes that support the first unit", minimum=1, maximum=60
+        ),
         Param(
             "per_code",
             [],
             "timed codes whose minutes are counted on their own under 'cms', never pooled with "
             "other codes (a state's choice for per-15-minute H-codes)",
+            pattern=PROCEDURE_CODE_PATTERN,
         ),
     ),
 )
@@ -216,7 +221,15 @@ MUE_KEY = (SERVICE_ID, "rendering_npi")
         "codes); CMS Pub. 100-04 Transmittal 1019 (untimed codes once per provider, per "
         "discipline, per date of service, per patient)"
     ),
-    params=(Param("max_units_per_day", 1, "units allowed per patient, day and code"),),
+    params=(
+        Param(
+            "max_units_per_day",
+            1,
+            "units allowed per patient, day and code",
+            minimum=1,
+            maximum=UNITS_MAX,
+        ),
+    ),
 )
 def units_untimed(data: AuditData, *, max_units_per_day: int) -> pl.LazyFrame:
     """Untimed and per-session codes billed with more than one unit a day.
@@ -348,7 +361,15 @@ def units_mue(data: AuditData) -> pl.LazyFrame:
         "State Medicaid provider manuals (2025): H2032 activity therapy, sessions of at least 30 "
         "minutes"
     ),
-    params=(Param("min_session_minutes", 30, "shortest documented session that qualifies"),),
+    params=(
+        Param(
+            "min_session_minutes",
+            30,
+            "shortest documented session that qualifies",
+            minimum=1,
+            maximum=1440,
+        ),
+    ),
 )
 def units_session_min(data: AuditData, *, min_session_minutes: int) -> pl.LazyFrame:
     """Per-session codes whose documented session is shorter than the profile minimum.

@@ -21,6 +21,7 @@ from data import SAMPLE
 from flows.cli.console import print_audit
 from flows.cli.dask_options import add_dask_options, dask_flow_options, wants_dask
 from flows.cli.options import (
+    REDACT_HELP,
     add_audit_options,
     add_inputs,
     add_packet_options,
@@ -320,14 +321,23 @@ def _add_validate_parser(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     add_inputs(parser)
+    parser.add_argument("--redact", action="store_true", help=REDACT_HELP)
     parser.set_defaults(handler=_cmd_validate)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    result = validate_inputs(
-        args.claims, args.notes, args.plans, args.out, mapping=args.mapping,
-        providers=args.providers, remits=args.remits,
-    )  # fmt: skip
+    if args.redact:
+        from flows.inputs.redact import redaction_key, validate_redacted
+
+        result = validate_redacted(
+            args.claims, args.notes, args.plans, args.out, redaction_key(),
+            mapping=args.mapping, providers=args.providers, remits=args.remits,
+        )  # fmt: skip
+    else:
+        result = validate_inputs(
+            args.claims, args.notes, args.plans, args.out, mapping=args.mapping,
+            providers=args.providers, remits=args.remits,
+        )  # fmt: skip
     width = max(len(e) for e in result.results) + 1
     print(f"{PROG} validate: contract checked")
     for export in result.results:

@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from flows.cli.sampling.universe import load_run
+from flows.cli.sampling.universe import load_run, unchanged_inputs
 from flows.inputs.mapping import load_mapping
 from flows.inputs.read import read_export
 from flows.inputs.redact import KEY_ENV, redact_raw
@@ -28,8 +28,8 @@ from flows.outputs.packets import packet_frames, packet_page, write_atomic
 from flows.outputs.report import provider_names, run_info
 from flows.run.context import load_context
 from flows.schedule.drop import parse_period
-from flows.state.history import describe_inputs
 from reports import metrics
+from schemas.contract import ALL_EXPORTS
 from schemas.errors import InputError
 
 
@@ -68,34 +68,15 @@ def add_packet_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out", required=True, type=Path, metavar="DIR", help="folder to write the packet to"
     )
-    parser.set_defaults(handler=_cmd_packet)
-
-
-def _check_inputs(run: dict[str, Any], audit: Path) -> dict[str, Path]:
-    """export -> path of each input, unchanged since the run (one line naming the first not)."""
-    inputs = run["inputs"]
-    paths = {e: Path(i["path"]) for e, i in inputs.items()}
-    for export, path in paths.items():
-        if not path.exists():
-            raise InputError(
-                f"the audit's {export} input '{path}' (from run.json) no longer exists"
-            )
-    try:
-        now = describe_inputs(
-            paths["claims"],
-            paths.get("notes"),
-            paths.get("plans"),
-            providers=paths.get("providers"),
+    for export in ALL_EXPORTS:
+        parser.add_argument(
+            f"--{export}",
+            type=Path,
+            metavar="PATH",
+            help=f"the audit's {export} input, when run.json records no path (a --redact run) "
+            "or it moved; checked against the recorded SHA-256",
         )
-    except (KeyError, OSError) as err:
-        raise InputError(f"the audit's inputs could not be read ({type(err).__name__})") from None
-    for export, info in now.items():
-        if info["sha256"] != inputs[export].get("sha256"):
-            raise InputError(
-                f"the audit's {export} input '{paths[export]}' has changed since the run "
-                f"(SHA-256 differs): re-run the audit in '{audit}' first"
-            )
-    return paths
+    parser.set_defaults(handler=_cmd_packet)
 
 
 def _validated(
@@ -153,9 +134,10 @@ def _cmd_packet(args: argparse.Namespace) -> int:
     kind, ident = next(
         (k, getattr(args, k)) for k in ("claim", "patient", "provider") if getattr(args, k)
     )
-    run = load_run(audit)
+    given = {e: getattr(args, e) for e in ALL_EXPORTS if getattr(args, e, None) is not None}
+    run = load_run(audit, given)
     findings = _findings(audit)
-    paths = _check_inputs(run, audit)
+    paths, _ = unchanged_inputs(run, audit, run["inputs"], f"re-run the audit in '{audit}' first")
     options = run.get("options") or {}
     validation, note = _validated(paths, options, need_key=kind == "patient")
     claim_ids, covers = _claims_of(kind, ident, validation.claims, findings)

@@ -16,16 +16,20 @@ from pathlib import Path
 import polars as pl
 
 from flows.inputs.read import RawExport
+from flows.outputs.atomic import replacing
+from flows.outputs.files import QUARANTINE_CSV, QUARANTINE_PARQUET
 from flows.outputs.safe_csv import write_csv
 from schemas.contract import ALL_EXPORTS, SOURCE_ROW
 from schemas.text import as_text
 from schemas.validate import PROBLEM_SCHEMA, ValidationResult
 
-QUARANTINE_CSV = "quarantine.csv"
-QUARANTINE_PARQUET = "quarantine.parquet"
 QUARANTINE_SCHEMA = pl.Schema({**PROBLEM_SCHEMA, "original_values": pl.String()})
 
 _ROW_KEYS = ["source_file", "source_row"]
+# Under --redact a cell that broke the contract is not shown: what fails to parse as a time or a
+# date may be a patient id or note text typed into the wrong column.
+HIDDEN = "(redacted: broke the contract)"
+_BROKEN = "__broken_columns"
 
 
 def _as_json_value(name: str, dtype: pl.DataType) -> pl.Expr:
@@ -35,8 +39,12 @@ def _as_json_value(name: str, dtype: pl.DataType) -> pl.Expr:
     return as_text(pl.col(name), dtype)
 
 
-def original_values(raw: RawExport, rows: pl.DataFrame) -> pl.DataFrame:
-    """For the (source_file, source_row) pairs in `rows`: the row as read, as a JSON object."""
+def original_values(
+    raw: RawExport, rows: pl.DataFrame, hide: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """For the (source_file, source_row) pairs in `rows`: the row as read, as a JSON object.
+    `hide` (source_file, source_row, column): contract columns whose cell is replaced by
+    HIDDEN in that row."""
     parts = []
     for source in raw.files:
         wanted = rows.filter(pl.col("source_file") == source.name).select(
@@ -44,13 +52,18 @@ def original_values(raw: RawExport, rows: pl.DataFrame) -> pl.DataFrame:
         )
         if wanted.height == 0:
             continue
+        broken = _broken(source.name, hide)
+        header_of = {h: c for c, h in source.header_map.items()}
         values = [
-            _as_json_value(name, dtype)
+            _shown(name, dtype, header_of.get(name), broken is not None)
             for name, dtype in source.original.schema.items()
             if name != SOURCE_ROW
         ]
+        picked = source.original.join(wanted.unique(), on=SOURCE_ROW, how="semi")
+        if broken is not None:
+            picked = picked.join(broken, on=SOURCE_ROW, how="left")
         parts.append(
-            source.original.join(wanted.unique(), on=SOURCE_ROW, how="semi").select(
+            picked.select(
                 pl.lit(source.name, pl.String).alias("source_file"),
                 pl.col(SOURCE_ROW).alias("source_row"),
                 pl.struct(values).struct.json_encode().alias("original_values"),
@@ -63,11 +76,31 @@ def original_values(raw: RawExport, rows: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(parts)
 
 
+def _broken(name: str, hide: pl.DataFrame | None) -> pl.DataFrame | None:
+    if hide is None:
+        return None
+    return (
+        hide.filter(pl.col("source_file") == name)
+        .group_by(pl.col("source_row").alias(SOURCE_ROW))
+        .agg(pl.col("column").alias(_BROKEN))
+    )
+
+
+def _shown(name: str, dtype: pl.DataType, column: str | None, hiding: bool) -> pl.Expr:
+    value = _as_json_value(name, dtype)
+    if not hiding or column is None:
+        return value
+    broken = pl.col(_BROKEN).list.contains(pl.lit(column)).fill_null(False)
+    return pl.when(broken).then(pl.lit(HIDDEN)).otherwise(value.cast(pl.String)).alias(name)
+
+
 def build_quarantine(
-    raws: Mapping[str, RawExport], results: Mapping[str, ValidationResult]
+    raws: Mapping[str, RawExport],
+    results: Mapping[str, ValidationResult],
+    hide_broken: bool = False,
 ) -> pl.DataFrame:
     """All exports' problems with the original values attached, in claims, notes, plans,
-    providers order."""
+    providers order. `hide_broken` (--redact): the cells that broke the contract are HIDDEN."""
     frames = [pl.DataFrame(schema=QUARANTINE_SCHEMA)]
     for export in ALL_EXPORTS:
         if export not in results:
@@ -75,7 +108,8 @@ def build_quarantine(
         problems = results[export].problems
         if problems.height == 0:
             continue
-        originals = original_values(raws[export], problems.select(_ROW_KEYS).unique())
+        hide = problems.select(*_ROW_KEYS, "column") if hide_broken else None
+        originals = original_values(raws[export], problems.select(_ROW_KEYS).unique(), hide)
         frames.append(
             problems.join(originals, on=_ROW_KEYS, how="left", maintain_order="left")
             .select(QUARANTINE_SCHEMA.keys())
@@ -87,7 +121,9 @@ def build_quarantine(
 def write_quarantine(quarantine: pl.DataFrame, out_dir: Path) -> tuple[Path, Path]:
     """Write quarantine.csv (formula-safe) and quarantine.parquet in `out_dir`."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    csv_path = write_csv(quarantine, out_dir / QUARANTINE_CSV)
-    parquet_path = out_dir / QUARANTINE_PARQUET
-    quarantine.write_parquet(parquet_path)
+    csv_path, parquet_path = out_dir / QUARANTINE_CSV, out_dir / QUARANTINE_PARQUET
+    with replacing(csv_path) as partial:
+        write_csv(quarantine, partial)
+    with replacing(parquet_path) as partial:
+        quarantine.write_parquet(partial)
     return csv_path, parquet_path

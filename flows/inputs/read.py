@@ -84,6 +84,19 @@ class RawExport:
         return pl.concat(parts) if parts else None
 
 
+# How each reader renames the second of two identical headers (polars CSV, fastexcel XLSX;
+# Parquet refuses such a file outright).
+_DUPLICATE_SUFFIX = {".csv": "_duplicated_0", ".xlsx": "_1"}
+
+
+def _refuse_duplicate_headers(label: str, path: Path, headers: list[str], read: list[str]) -> None:
+    """Two columns under one header the audit reads: which one holds the data is unknowable."""
+    suffix = _DUPLICATE_SUFFIX.get(path.suffix.lower())
+    for header in read:
+        if suffix and header + suffix in headers:
+            raise InputError(f"{label} has more than one column named '{header}'")
+
+
 def _read_source(export: str, path: Path, name: str, spec: ExportMapping) -> SourceFile:
     label = f"{export} file '{path}'"
     found = reader_for(path)(label, path, spec)
@@ -105,6 +118,9 @@ def _read_source(export: str, path: Path, name: str, spec: ExportMapping) -> Sou
         raise InputError(f"{label} has no data rows")
     header_map = match_headers(export, label, df.columns, spec)
     sources = find_sources(label, df.columns, spec)
+    joined = [h for headers in sources.join.values() for h in headers]
+    filters = [h for _, h in sources.filters]
+    _refuse_duplicate_headers(label, path, df.columns, [*header_map.values(), *joined, *filters])
     kept = keep_mask(original, sources)
     filtered = 0
     if kept is not None:

@@ -13,6 +13,12 @@ used in memory only and never written anywhere.
 
 In the quarantine's original_values only the columns the contract reads are kept: extra columns
 of the source files (a patient's name, a date of birth...) are unknown and may be PHI.
+
+File names may carry patient ids too (`claims_<id>.csv`): each file is renamed, for every output
+(validation.json, the quarantine, the report, the workbook, run.json, the history), to its
+export and the first 12 hex digits of its SHA-256 (`claims-3fa9c2d10b7e.csv`; `sha256sum` finds
+the file again), and the path given becomes the export's name. The files' real paths stay in
+memory (`SourceFile.path`), for the report's input hashes.
 """
 
 from __future__ import annotations
@@ -23,13 +29,15 @@ import hmac
 import os
 import secrets
 from collections.abc import Mapping
+from pathlib import Path
 
 import polars as pl
 
 from flows.inputs.mapping import SourceMapping, load_mapping
 from flows.inputs.read import RawExport, SourceFile, read_export
 from flows.inputs.validate import PathLike, ValidationSummary, export_paths, validate_raws
-from schemas.contract import SOURCE_ROW
+from flows.run.provenance import sha256_file
+from schemas.contract import SOURCE_FILE, SOURCE_ROW
 from schemas.text import as_text, blank_to_null
 
 KEY_ENV = "THERAPY_AUDIT_REDACT_KEY"
@@ -71,22 +79,39 @@ def _redact_source(source: SourceFile, key: bytes) -> SourceFile:
     return dataclasses.replace(source, original=original, header_map=header_map)
 
 
+def redacted_names(export: str, paths: list[Path]) -> list[str]:
+    """`<export>-<12 hex of the file's SHA-256><suffix>` per file; two files of one content in a
+    folder are told apart by a counter, so rows keep a unique (file, row) identity."""
+    names: list[str] = []
+    for path in paths:
+        name = f"{export}-{sha256_file(path)[:12]}"
+        suffix = path.suffix.lower()
+        taken = sum(1 for n in names if n.rsplit(".", 1)[0].startswith(name))
+        names.append(f"{name}-{taken + 1}{suffix}" if taken else f"{name}{suffix}")
+    return names
+
+
 def redact_raw(raw: RawExport, key: bytes) -> RawExport:
-    """`raw` with patient ids pseudonymised and note text removed, in the contract frame and in
-    every file's original rows."""
+    """`raw` with patient ids pseudonymised, note text removed (in the contract frame and in
+    every file's original rows) and file names replaced (module doc)."""
     frame = raw.frame
     if PATIENT in frame.columns:
         frame = frame.with_columns(hash_ids(frame[PATIENT], key))
     if NOTE_TEXT in frame.columns:
         frame = frame.with_columns(pl.lit(None, pl.String).alias(NOTE_TEXT))
-    files = tuple(_redact_source(s, key) for s in raw.files)
-    return dataclasses.replace(raw, frame=frame, files=files)
+    names = redacted_names(raw.export, [s.path for s in raw.files])
+    renamed = {s.name: n for s, n in zip(raw.files, names, strict=True)}
+    frame = frame.with_columns(pl.col(SOURCE_FILE).replace_strict(renamed, return_dtype=pl.String))
+    files = tuple(
+        dataclasses.replace(_redact_source(s, key), name=renamed[s.name]) for s in raw.files
+    )
+    return dataclasses.replace(raw, frame=frame, files=files, path=Path(raw.export))
 
 
 def validate_redacted(
     claims: PathLike,
-    notes: PathLike,
-    plans: PathLike,
+    notes: PathLike | None,
+    plans: PathLike | None,
     out_dir: PathLike,
     key: bytes,
     mapping: PathLike | SourceMapping | None = None,
@@ -99,4 +124,4 @@ def validate_redacted(
         mapping = load_mapping(mapping)
     paths = export_paths(claims, notes, plans, providers, remits)
     raws = {e: redact_raw(read_export(e, path, mapping), key) for e, path in paths.items()}
-    return validate_raws(raws, out_dir, mapping)
+    return validate_raws(raws, out_dir, mapping, redacted=True)

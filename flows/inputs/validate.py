@@ -52,18 +52,14 @@ import polars as pl
 
 from checks.measures import note_text_hash
 from flows.inputs.mapping import SourceMapping, load_mapping
-from flows.inputs.quarantine import (
-    QUARANTINE_CSV,
-    QUARANTINE_PARQUET,
-    build_quarantine,
-    write_quarantine,
-)
+from flows.inputs.quarantine import build_quarantine, write_quarantine
 from flows.inputs.read import RawExport, read_export
+from flows.outputs.atomic import begin_run, write_text
+from flows.outputs.files import QUARANTINE_CSV, QUARANTINE_PARQUET, VALIDATION_JSON
 from schemas.contract import ALL_EXPORTS, COLUMNS, SOURCE_FILE, SOURCE_ROW, VALID_NPI
 from schemas.normalize import MINUTES_DERIVED, normalize
 from schemas.validate import ValidationResult, reason_category, validate_export
 
-VALIDATION_JSON = "validation.json"
 NOTE_TEXT = "note_text"
 SOURCE_COLUMNS = ("_source_file", "_source_row")
 
@@ -87,6 +83,9 @@ class ValidationSummary:
     providers: pl.DataFrame | None = None
     # the accepted rows of the remits export (schemas.contract.REMITS_COLUMNS), None = not given
     remits: pl.DataFrame | None = None
+    # (export, source_file as written) -> the file read; in memory only, since under --redact
+    # the names written are not the files' names (flows/inputs/redact.py)
+    source_paths: dict[tuple[str, str], Path] = dataclasses.field(default_factory=dict)
 
     @property
     def absent(self) -> tuple[str, ...]:
@@ -297,11 +296,15 @@ def validate_inputs(
 
 
 def validate_raws(
-    raws: dict[str, RawExport], out_dir: PathLike, mapping: SourceMapping | None = None
+    raws: dict[str, RawExport],
+    out_dir: PathLike,
+    mapping: SourceMapping | None = None,
+    redacted: bool = False,
 ) -> ValidationSummary:
     """Normalise and validate exports already read (flows/inputs/read.read_export, one per export,
     possibly concurrently: claims and the optional notes, plans and providers); write the
-    quarantine and validation.json to `out_dir`."""
+    quarantine and validation.json to `out_dir`. `redacted`: the exports went through
+    flows/inputs/redact, and the quarantine hides the cells that broke the contract."""
 
     # masked extracts: an NPI failing its check digit is counted, not quarantined
     warn = npi_warnings(mapping)
@@ -331,10 +334,14 @@ def validate_raws(
     accepted = {**stand_ins, **{e: r.accepted for e, r in results.items()}}
 
     out = Path(out_dir)
-    csv_path, parquet_path = write_quarantine(build_quarantine(raws, results), out)
+    quarantine = build_quarantine(raws, results, hide_broken=redacted)
+    # the first file this run writes: an earlier run's files leave the folder first (run.json
+    # before the rest), so a crash from here on never leaves two runs' files side by side
+    begin_run(out)
+    csv_path, parquet_path = write_quarantine(quarantine, out)
     summary = summarize(raws, results, mapping)
     summary_path = out / VALIDATION_JSON
-    summary_path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    write_text(summary_path, json.dumps(summary, indent=2) + "\n")
     return ValidationSummary(
         claims=accepted["claims"],
         notes=accepted["notes"],
@@ -346,4 +353,5 @@ def validate_raws(
         summary=summary,
         providers=results["providers"].accepted if "providers" in results else None,
         remits=results["remits"].accepted if "remits" in results else None,
+        source_paths={(e, f.name): f.path for e, raw in raws.items() for f in raw.files},
     )

@@ -24,6 +24,7 @@ from checks.base import LINE_ID
 from checks.engine import match
 from checks.matching import line_notes
 from checks.registry import all_rules
+from flows.outputs.files import PACKETS_DIR
 from flows.run.context import RunContext
 from reports.catalogue import catalogue
 from reports.formatting import fmt_int, fmt_money
@@ -34,7 +35,6 @@ from reports.view_model import RunInfo
 if TYPE_CHECKING:
     from flows.outputs.audited import Audited
 
-PACKETS_DIR = "packets"
 PACKETS_INDEX = f"{PACKETS_DIR}/index.html"
 DEFAULT_PACKET_LIMIT = 200
 

@@ -9,13 +9,13 @@ crash never leaves a half-written file where a reader expects a whole one.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from flows.outputs import files, findings, packets, report
+from flows.outputs.atomic import replacing
 from flows.outputs.audited import Audited
 
 
@@ -41,12 +41,8 @@ STAGES = tuple(dict.fromkeys(o.stage for o in OUTPUTS))
 
 def _atomic(output: Output, audited: Audited) -> Path:
     final = audited.settings.out_dir / output.file
-    partial = final.with_name(f".{final.stem}.partial{final.suffix}")
-    try:
+    with replacing(final) as partial:
         output.write(audited, partial)
-        os.replace(partial, final)
-    finally:
-        partial.unlink(missing_ok=True)
     return final
 
 

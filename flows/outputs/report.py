@@ -36,14 +36,17 @@ if TYPE_CHECKING:
     from flows.run.settings import RunSettings
 
 
-def input_files(validation: Mapping[str, Any]) -> tuple[InputFile, ...]:
-    """Every file read, from validation.json. A file's `source_file` is relative to the parent
-    of the path given on the command line (flows/inputs/read.py), which is how it is found again."""
+def input_files(
+    validation: Mapping[str, Any], paths: Mapping[tuple[str, str], Path] | None = None
+) -> tuple[InputFile, ...]:
+    """Every file read, from validation.json. A file is found by `paths` ((export, source_file)
+    -> file: ValidationSummary.source_paths, the only way under --redact), else by its
+    `source_file`, relative to the parent of the path given (flows/inputs/read.py)."""
     files = []
     for export, info in validation["exports"].items():
         base = Path(info["input"]).parent
         for f in info["files"]:
-            path = base / f["source_file"]
+            path = (paths or {}).get((export, f["source_file"])) or base / f["source_file"]
             digest = sha256_file(path) if path.is_file() else "(file no longer readable)"
             files.append(InputFile(export, f["source_file"], int(f["rows_read"]), digest))
     return tuple(files)
@@ -75,6 +78,7 @@ def run_info(
     extra: Mapping[str, str] | None = None,
     audit_period: bool = False,
     flow_run: tuple[str, str] | None = None,
+    paths: Mapping[tuple[str, str], Path] | None = None,
 ) -> RunInfo:
     now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     mapping = (validation or {}).get("mapping")
@@ -83,7 +87,7 @@ def run_info(
         run_time=f"{now:%Y-%m-%d %H:%M:%S} UTC",
         version=program_version(),
         profile=label,
-        inputs=input_files(validation) if validation else (),
+        inputs=input_files(validation, paths) if validation else (),
         period=period,
         exports=EXPORT_FILES,
         redacted=redacted,
@@ -101,7 +105,8 @@ def run_info_of(s: RunSettings, validation: ValidationSummary) -> RunInfo:
     period = s.period if s.period is not None else metrics.service_period(validation.claims)
     return run_info(validation.summary, s.context.label, period, redacted=s.redact,
                     now=s.started_at, run_id=s.run_id, extra=extra,
-                    audit_period=s.period is not None, flow_run=s.flow_run)  # fmt: skip
+                    audit_period=s.period is not None, flow_run=s.flow_run,
+                    paths=validation.source_paths)  # fmt: skip
 
 
 def wanted(audited: Audited) -> bool:

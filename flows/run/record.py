@@ -11,7 +11,8 @@ byte-identical for the same inputs. The benchmark (`make bench`) reads `timings`
       "started_at": ISO 8601 UTC, "finished_at": ..., "wall_seconds": 4.1,
       "versions": {"therapy-audit", "python", "polars", "pandera", "duckdb",
                    "great_expectations" (when expectations ran), "prefect" (flow mode)},
-      "inputs": {"claims": {"name", "path" (absolute), "sha256", "files", "rows"},
+      "inputs": {"claims": {"name", "path" (absolute; not under --redact, whose name is
+                            "<export>-<12 hex of sha256>"), "sha256", "files", "rows"},
                  "notes": ..., "plans": ...},
       "options": {"profile", "mapping", "redact", "scope", "history", "reviewed", "period",
                   "expectations", "report_limit"},
@@ -36,7 +37,9 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-RUN_JSON = "run.json"
+from flows.outputs.atomic import PARTIAL, write_text
+from flows.outputs.files import RUN_JSON
+
 _PACKAGES = ("therapy-audit", "polars", "pandera", "duckdb")
 
 
@@ -89,7 +92,11 @@ def write_run_json(
 
     finished_at = finished_at or datetime.now(UTC)
     path = out_dir / RUN_JSON
-    outputs = sorted(p.name for p in out_dir.iterdir() if p.is_file() and p.name != RUN_JSON)
+    outputs = sorted(
+        p.name
+        for p in out_dir.iterdir()
+        if p.is_file() and p.name != RUN_JSON and PARTIAL not in p.name
+    )
     data = {
         "run_id": run_id,
         "mode": mode,
@@ -105,5 +112,6 @@ def write_run_json(
         "timings": {stage: round(float(timings.get(stage, 0.0)), 4) for stage in stages},
         "outputs": [*outputs, RUN_JSON],
     }
-    path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    # last, and whole or not at all: its presence marks a complete run (flows/outputs/atomic.py)
+    write_text(path, json.dumps(data, indent=2, default=str) + "\n")
     return path

@@ -122,6 +122,8 @@ def settings(
     now = now or datetime.now(UTC)
     out = Path(out_dir)
     db = hist.default_history_path(out) if history is True else history or None
+    if db is not None:
+        hist.check_history(db)  # a damaged history stops the run here, one line, untouched
     claims_path = Path(claims)
     notes_path, plans_path, providers_path, remits_path = (
         None if p is None else Path(p) for p in (notes, plans, providers, remits)

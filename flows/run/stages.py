@@ -59,7 +59,7 @@ def validate(raws: dict[str, RawExport], s: RunSettings) -> ValidationSummary:
         key = redaction_key()
         raws = {e: redact_raw(raw, key) for e, raw in raws.items()}
         del key  # used only here; never stored or written
-    return validate_raws(raws, s.out_dir, s.mapping)
+    return validate_raws(raws, s.out_dir, s.mapping, redacted=s.redact)
 
 
 def expectations(validation: ValidationSummary, s: RunSettings) -> list[dict[str, Any]]:
@@ -102,6 +102,9 @@ def record_history(
     inputs = describe_inputs(
         s.claims, s.notes, s.plans, rows=rows, providers=s.providers, remits=s.remits
     )
+    if s.redact:
+        # a file or folder name may carry a patient id: the export and its hash instead
+        inputs = {e: {**info, "name": f"{e}-{info['sha256'][:12]}"} for e, info in inputs.items()}
     if s.history is not None:
         record_run(
             s.history,
@@ -113,6 +116,9 @@ def record_history(
             findings=audited.result.findings,
             profile=s.profile,
         )
+    if s.redact:
+        # no paths either: `sample draw` is given them (--claims ...) and checks their SHA-256
+        return inputs
     # run.json (not the history, which keeps names only) gets each input's absolute path, so
     # that `sample draw` can re-read the universe and check it against its SHA-256
     given = s.export_paths()

@@ -16,6 +16,12 @@ Hidden files and Excel lock files (`~$…`) are ignored, as ingest ignores them;
 modification times the file name that sorts last wins, so the choice never depends on directory
 order. Older files stay where they are (they are the record of earlier runs).
 
+The folder is untrusted too: a symbolic link (file or subfolder) that leads out of the drop
+folder is ignored; a file modified in the future (more than FUTURE_SLACK_S ahead of the clock)
+is not yet stable and is ignored, or it would win every run; a file that disappears between the
+listing and its turn is skipped with a warning naming the export (never the file: names may
+carry patient ids).
+
 **Windows.** The audit period of a scheduled run is a rolling window relative to the day the run
 was scheduled for (`today`): `last-month` (the last full calendar month, the default),
 `last-quarter` (the last full calendar quarter), `last-week` (the last full Monday-Sunday week),
@@ -29,14 +35,17 @@ counted as outside the period (checks/period.py).
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
+import stat
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 from checks.period import Period
-from flows.inputs.formats import is_input, listed
+from flows.inputs.formats import is_ignored, is_input, is_input_type, listed
 from schemas.contract import EXPORTS, OPTIONAL_EXPORTS
 from schemas.errors import InputError
 
@@ -45,40 +54,76 @@ DEFAULT_WINDOW = "last-month"
 _DAYS = re.compile(r"^last-(\d{1,4})-days?$")
 
 
-def _candidates(folder: Path, prefix: str | None) -> list[Path]:
-    return [
-        p
-        for p in folder.iterdir()
-        if is_input(p) and (prefix is None or p.name.casefold().startswith(prefix))
-    ]
+# a copy from a machine whose clock runs a little ahead is not "from the future"
+FUTURE_SLACK_S = 300
+_LOG = logging.getLogger(__name__)
 
 
-def _newest(files: list[Path]) -> Path:
-    # (mtime, name): a deterministic choice when two files were written in the same second
-    return max(files, key=lambda p: (p.stat().st_mtime_ns, p.name))
+def _inside(path: Path, root: Path) -> bool:
+    """`path`, links followed, lies within `root` (already resolved)."""
+    try:
+        return path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):  # a dangling link loop
+        return False
 
 
-def newest_exports(folder: str | os.PathLike[str]) -> dict[str, Path]:
+def _candidates(
+    folder: Path, prefix: str | None, root: Path, now_ns: int, export: str
+) -> list[tuple[int, str, Path]]:
+    """(modification time, name, path) of the input files of `folder` (module doc)."""
+    try:
+        entries = list(folder.iterdir())
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    found = []
+    for p in entries:
+        if prefix is not None and not p.name.casefold().startswith(prefix):
+            continue
+        if is_ignored(p) or not is_input_type(p):
+            continue
+        if p.is_symlink() and not _inside(p, root):
+            continue  # a link out of the drop folder: nobody dropped that file here
+        try:
+            info = p.stat()
+            # the input types' own test too (a .txt file is an input only when it is X12)
+            wanted = stat.S_ISREG(info.st_mode) and is_input(p)
+        except FileNotFoundError:
+            _LOG.warning("a %s file vanished from the drop folder while it was listed: skipped",
+                         export)  # fmt: skip
+            continue
+        if not wanted or info.st_mtime_ns > now_ns:
+            continue
+        found.append((info.st_mtime_ns, p.name, p))
+    return found
+
+
+def newest_exports(folder: str | os.PathLike[str], now: float | None = None) -> dict[str, Path]:
     """export -> the file to audit (see the module docstring for the layout). The optional
     exports (notes, plans, providers) are picked the same way when the folder holds them, else
-    left out."""
+    left out. `now`: the clock (seconds since the epoch); files dated after it (plus
+    FUTURE_SLACK_S) are not taken."""
     root = Path(folder)
     if not root.is_dir():
         raise InputError(f"drop folder '{root}' does not exist or is not a folder")
+    real = root.resolve()
+    now_ns = int(((time.time() if now is None else now) + FUTURE_SLACK_S) * 1e9)
     picked: dict[str, Path] = {}
     for export in (*EXPORTS, *OPTIONAL_EXPORTS):
         sub = root / export
-        files = _candidates(sub, None) if sub.is_dir() else []
+        inside = sub.is_dir() and (not sub.is_symlink() or _inside(sub, real))
+        files = _candidates(sub, None, real, now_ns, export) if inside else []
         if not files:
-            files = _candidates(root, export)
+            files = _candidates(root, export, real, now_ns, export)
         if not files and export in OPTIONAL_EXPORTS:
             continue
         if not files:
             raise InputError(
                 f"drop folder '{root}' has no {export} export: expected a file named "
-                f"{export}*{listed()}, or a '{export}' subfolder holding one"
+                f"{export}*{listed()}, or a '{export}' subfolder holding one (links out of the "
+                "folder and files dated in the future are not taken)"
             )
-        picked[export] = _newest(files)
+        # (mtime, name): a deterministic choice when two files were written in the same second
+        picked[export] = max(files)[2]
     return picked
 
 

@@ -207,7 +207,7 @@ def _connect(db_path: PathLike, *, read_only: bool) -> Iterator[duckdb.DuckDBPyC
                 break
             except duckdb.IOException as err:
                 if "lock" not in str(err).lower():
-                    raise HistoryError(f"history database '{path}' cannot be opened") from None
+                    raise HistoryError(_damaged(path, "it cannot be opened")) from None
                 if time.monotonic() > deadline:
                     raise HistoryError(
                         f"history database '{path}' is in use by another run "
@@ -216,13 +216,42 @@ def _connect(db_path: PathLike, *, read_only: bool) -> Iterator[duckdb.DuckDBPyC
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)
             except duckdb.Error:
-                raise HistoryError(
-                    f"history database '{path}' is not a readable DuckDB file"
-                ) from None
+                raise HistoryError(_damaged(path, "not a readable DuckDB file")) from None
         try:
             yield con
+        except duckdb.Error as err:
+            # a truncated or corrupted file opens, then fails on the first block it lacks
+            raise HistoryError(_damaged(path, type(err).__name__)) from None
         finally:
             con.close()
+
+
+def _damaged(path: Path, why: str) -> str:
+    return (
+        f"history database '{path}' is damaged ({why}) and was left as it is: restore it or "
+        "move it away, or run with --no-history to audit without it"
+    )
+
+
+# DuckDB's file starts with a main header and two database headers of 4 KiB each, then blocks
+_FILE_HEADERS = 3 * 4096
+
+
+def check_history(db_path: PathLike) -> None:
+    """Raise HistoryError when an existing history file is damaged, before any work: a file
+    shorter than the blocks DuckDB says it holds (a truncated copy), or tables it cannot read.
+    The file is opened read-only, so a damaged one is never written to."""
+    path = Path(db_path)
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    with _connect(path, read_only=True) as con:
+        size = con.execute("SELECT block_size, total_blocks FROM pragma_database_size()")
+        block_size, total_blocks = size.fetchone() or (0, 0)
+        if path.stat().st_size < _FILE_HEADERS + int(block_size) * int(total_blocks):
+            raise HistoryError(_damaged(path, "shorter than its blocks: truncated"))
+        tables = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        if "runs" in tables:
+            con.execute("SELECT count(*), max(length(summary)) FROM runs").fetchall()
 
 
 def record_run(

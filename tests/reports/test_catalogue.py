@@ -67,7 +67,7 @@ def test_truth_table_case_ids_are_unique() -> None:
         ({"profile": {"name": "x"}, "codes": {"timd": []}}, "codes.timd"),
         ({"profile": {"name": "x", "colour": 1}}, "profile.colour"),
         ({"profile": {"name": "x"}, "extra": {}}, "'extra'"),
-        ({"profile": {"name": "x"}, "rules": {"UNITS-8MIN": {"unit_minutes": "15"}}}, "should be"),
+        ({"profile": {"name": "x"}, "rules": {"UNITS-8MIN": {"unit_minutes": "15"}}}, "a number"),
         ({"profile": {"name": "x"}, "rules": {"DOC-NO-NOTE": {"severity": "fatal"}}}, "severity"),
         # found in review: a wrong structure or value must be a named error, not a traceback or
         # a silently wrong audit
@@ -79,7 +79,7 @@ def test_truth_table_case_ids_are_unique() -> None:
             "timed_severity must be one of error, warning, info",
         ),
         ({"profile": {"name": "x"}, "rules": {"UNITS-8MIN": {"method": "cmss"}}}, "cms, ama"),
-        ({"profile": {"name": "x"}, "rules": {"OVERLAP-DAY-CAP": {"cap_minutes": -1}}}, "negative"),
+        ({"profile": {"name": "x"}, "rules": {"OVERLAP-DAY-CAP": {"cap_minutes": -1}}}, "1 and"),
         ({"profile": {"name": "x"}, "rules": {"POC-EXPIRED": {"max_cert_days": 90.5}}}, "whole"),
     ],
 )

@@ -17,6 +17,7 @@ from checks.sampling.variable import appraise
 from flows.cli.sampling.draw import draw_sample, parse_size, plan_universe
 from flows.cli.sampling.render import appraisal_html, appraisal_json
 from flows.cli.sampling.worksheet import SINGLE, read_strata, read_worksheet
+from schemas.contract import ALL_EXPORTS
 from schemas.errors import InputError
 
 PROG = "therapy-audit sample"
@@ -188,6 +189,7 @@ def _cmd_draw(args: argparse.Namespace) -> int:
         seed=args.seed,
         spares=args.spares,
         bounds=bounds,
+        inputs={e: getattr(args, e) for e in ALL_EXPORTS if getattr(args, e) is not None},
     )
     rn = plan["random_numbers"]
     print(
@@ -285,11 +287,15 @@ def _add_draw_parser(sub: argparse._SubParsersAction) -> None:
     add("--seed", type=_seed, metavar="SEED", help=_HELP["seed"])
     add("--strata", metavar="BOUNDS", help=_HELP["strata"])
     add("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    for export in ALL_EXPORTS:
+        add(f"--{export}", type=Path, metavar="PATH", help=_HELP["inputs"].format(export))
     draw.set_defaults(handler=_guarded(_cmd_draw))
 
 
 _HELP = {
     "audit": "output folder of a finished `therapy-audit run` (with run.json)",
+    "inputs": "the audit's {} input, when run.json records no path (a --redact run) or it "
+    "moved; checked against the recorded SHA-256",
     "size": "sample size; with --strata a total shared in proportion to the strata, or one "
     "size per stratum: n1,n2,...",
     "seed": "random-number seed (default: made from the clock and recorded)",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -155,12 +156,14 @@ def draw_sample(
     spares: int = 0,
     bounds: tuple[int, ...] = (),
     now: datetime | None = None,
+    inputs: Mapping[str, Path] | None = None,
 ) -> dict[str, Any]:
     """Write frame.csv, the worksheet (CSV, XLSX, spares) and the sampling plan into `out`;
-    return the plan."""
+    return the plan. `inputs`: the audit's input paths (export -> path) where run.json has
+    none (a --redact run) or they moved."""
     seed_from_clock = seed is None
     seed = clock_seed() if seed is None else seed
-    universe = load_universe(audit, patient_ids=unit == "patient-day")
+    universe = load_universe(audit, patient_ids=unit == "patient-day", inputs=inputs)
     lines = unit_lines(universe.claims.lazy(), unit).collect()
     all_units = frame_units(lines.lazy(), unit)
     counts = lines.lazy().select(pl.col("unit_id").n_unique()).collect().item()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,9 @@ class AuditUniverse:
     claims_sha256: str
 
 
-def load_run(audit: Path) -> dict[str, Any]:
+def load_run(audit: Path, given: Mapping[str, Path] | None = None) -> dict[str, Any]:
+    """run.json, with the input paths of `given` (export -> path) in place of those recorded; a
+    --redact run records none (the names may carry patient ids), so they must be given."""
     path = audit / RUN_JSON
     if not path.is_file():
         raise InputError(
@@ -54,17 +57,29 @@ def load_run(audit: Path) -> dict[str, Any]:
     inputs = run.get("inputs") if isinstance(run, dict) else None
     if not isinstance(inputs, dict) or not isinstance(inputs.get("claims"), dict):
         raise InputError(f"'{path}' records no inputs: re-run the audit")
-    if not all(isinstance(i, dict) and i.get("path") for i in inputs.values()):
+    for export, where in (given or {}).items():
+        if isinstance(inputs.get(export), dict):
+            inputs[export]["path"] = os.path.abspath(where)
+    missing = [e for e, i in inputs.items() if not (isinstance(i, dict) and i.get("path"))]
+    if missing and (run.get("options") or {}).get("redact"):
+        flags = ", ".join(f"--{e}" for e in missing)
+        raise InputError(
+            f"'{path}' records no input paths (a --redact run keeps them out): give {flags}"
+        )
+    if missing:
         raise InputError(
             f"'{path}' records no input paths (an older version wrote it): re-run the audit"
         )
     return run
 
 
-def _check_inputs(run: dict[str, Any], audit: Path) -> str:
-    """Hash the inputs where run.json says they are; one line naming the first that changed."""
+def unchanged_inputs(
+    run: dict[str, Any], audit: Path, exports: Iterable[str], then: str
+) -> tuple[dict[str, Path], dict[str, Any]]:
+    """The paths of `exports` where run.json says they are, and describe_inputs of them now;
+    one line naming the first missing or changed since the run (`then`: what to do first)."""
     inputs = run["inputs"]
-    paths = {e: Path(inputs[e]["path"]) for e in EXPORTS if e in inputs}
+    paths = {e: Path(inputs[e]["path"]) for e in exports if e in inputs}
     for export, path in paths.items():
         if not path.exists():
             raise InputError(
@@ -76,6 +91,7 @@ def _check_inputs(run: dict[str, Any], audit: Path) -> str:
             paths.get("notes"),
             paths.get("plans"),
             providers=paths.get("providers"),
+            remits=paths.get("remits"),
         )
     except (KeyError, OSError) as err:
         raise InputError(f"the audit's inputs could not be read ({type(err).__name__})") from None
@@ -83,9 +99,9 @@ def _check_inputs(run: dict[str, Any], audit: Path) -> str:
         if info["sha256"] != inputs[export].get("sha256"):
             raise InputError(
                 f"the audit's {export} input '{paths[export]}' has changed since the run "
-                "(SHA-256 differs): re-run the audit before drawing its sample"
+                f"(SHA-256 differs): {then}"
             )
-    return str(now["claims"]["sha256"])
+    return paths, now
 
 
 def _check_key(claims: pl.DataFrame, findings: pl.DataFrame) -> None:
@@ -100,16 +116,20 @@ def _check_key(claims: pl.DataFrame, findings: pl.DataFrame) -> None:
         )
 
 
-def load_universe(audit: Path, *, patient_ids: bool) -> AuditUniverse:
+def load_universe(
+    audit: Path, *, patient_ids: bool, inputs: Mapping[str, Path] | None = None
+) -> AuditUniverse:
     """The run's claims, as accepted by the contract, in its period; `patient_ids`: the unit
-    needs patient ids (a redacted run's are then re-hashed with the run's key)."""
+    needs patient ids (a redacted run's are then re-hashed with the run's key). `inputs`: input
+    paths given on the command line (load_run)."""
     if not audit.is_dir():
         raise InputError(f"audit folder '{audit}' does not exist or is not a folder")
-    run = load_run(audit)
+    run = load_run(audit, inputs)
     findings_path = audit / FINDINGS_PARQUET
     if not findings_path.is_file():
         raise InputError(f"'{audit}' has no {FINDINGS_PARQUET}: re-run the audit")
-    claims_sha = _check_inputs(run, audit)
+    _, now = unchanged_inputs(run, audit, EXPORTS, "re-run the audit before drawing its sample")
+    claims_sha = str(now["claims"]["sha256"])
     options = run.get("options") or {}
     mapping = load_mapping(options["mapping"]) if options.get("mapping") else None
     raw = read_export("claims", run["inputs"]["claims"]["path"], mapping)

@@ -10,6 +10,7 @@ import polars as pl
 from checks.sampling.money import to_cents
 from checks.sampling.rng import SamplingError
 from checks.sampling.variable import SampleValues
+from flows.inputs.formats.workbook import inspect_workbook
 from schemas.errors import InputError
 
 SINGLE = "all"
@@ -20,9 +21,12 @@ def _read_table(path: Path, what: str) -> pl.DataFrame:
         raise InputError(f"{what} '{path}' does not exist or is not a file")
     try:
         if path.suffix.lower() == ".xlsx":
+            inspect_workbook(f"{what} '{path}'", path)  # limits first: the reader can abort
             frame = pl.read_excel(path, sheet_id=1, infer_schema_length=0)
         else:
             frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+    except InputError:
+        raise
     except Exception as err:  # any parser failure is a bad file, reported in one line
         raise InputError(f"{what} '{path}' could not be read ({type(err).__name__})") from None
     frame = frame.rename({c: c.strip().lower() for c in frame.columns})

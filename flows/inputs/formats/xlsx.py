@@ -1,4 +1,5 @@
-"""XLSX reader: the first sheet unless the mapping names one; values keep the cells' types."""
+"""XLSX reader: the one visible sheet with data unless the mapping names one; values keep the
+cells' types. The workbook is checked against limits first (flows/inputs/formats/workbook.py)."""
 
 from __future__ import annotations
 
@@ -9,18 +10,25 @@ from typing import Any
 import polars as pl
 
 from flows.inputs.formats.base import FileRead
+from flows.inputs.formats.workbook import inspect_workbook, sheet_to_read
 from flows.inputs.mapping import ExportMapping
 from schemas.errors import InputError
 
 
 def read(label: str, path: Path, spec: ExportMapping) -> FileRead:
+    sheets = inspect_workbook(label, path)
     sheet = spec.sheet
-    which: dict[str, Any] = {"sheet_name": sheet} if sheet else {"sheet_id": 1}
+    if sheet and sheet not in {s.name for s in sheets}:
+        raise InputError(f"{label} has no sheet named '{sheet}'")
+    # several visible sheets with data, or data only on hidden ones: one line naming them
+    which: dict[str, Any] = {"sheet_name": sheet or sheet_to_read(label, sheets)}
     return FileRead(_read(label, path, sheet, which))
 
 
 def read_sheets(label: str, path: Path) -> dict[str, pl.DataFrame]:
-    """Every sheet of the workbook by name, in workbook order, each read as `read` reads one."""
+    """Every sheet of the workbook by name, in workbook order, each read as `read` reads one
+    (after the same limits: flows/inputs/formats/workbook.py)."""
+    inspect_workbook(label, path)
     frames = _read(label, path, None, {"sheet_id": 0})
     return frames if isinstance(frames, dict) else {"": frames}
 

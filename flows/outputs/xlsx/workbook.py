@@ -130,6 +130,16 @@ def fill_rows(path: Path, bodies: Mapping[str, pl.DataFrame], styles: Mapping[st
     """Rewrite the package at `path` with each sheet part in `bodies` (e.g.
     "xl/worksheets/sheet2.xml") holding its frame's rows after the header row."""
     tmp = path.with_name(path.name + ".part")
+    try:
+        _refill(path, tmp, bodies, styles)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _refill(
+    path: Path, tmp: Path, bodies: Mapping[str, pl.DataFrame], styles: Mapping[str, int]
+) -> None:
     with (
         zipfile.ZipFile(path) as src,
         open(tmp, "w+b") as fh,
@@ -154,7 +164,6 @@ def fill_rows(path: Path, bodies: Mapping[str, pl.DataFrame], styles: Mapping[st
                 [("</sheetData>" + tail).encode("utf-8")],
             )
             write_deflated(dst, fh, zipfile.ZipInfo(info.filename, info.date_time), part)
-    os.replace(tmp, path)
 
 
 def _summary_sheet(

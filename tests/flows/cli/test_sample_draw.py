@@ -246,6 +246,9 @@ def test_redacted_audit_patient_days_need_its_key(
                     history=False, expectations=False)  # fmt: skip
     argv = ["sample", "draw", "--audit", str(run.out_dir), "--unit", "patient-day", "--size", "20",
             "--seed", "3", "--out", str(tmp_path / "o")]  # fmt: skip
+    # a redacted run records no input paths (a file name may carry a patient id): given here
+    _fails(argv, capsys, "a --redact run keeps them out): give --claims, --notes, --plans")
+    argv += [f"--{e}={p}" for e, p in zip(("claims", "notes", "plans"), SAMPLE_INPUTS, strict=True)]
     assert main(argv) == 0
     ids = pl.read_csv(tmp_path / "o" / "frame.csv")["unit_id"].str.split(":").list.first()
     assert all(i.startswith("PT-") for i in ids)  # pseudonyms, never the export's ids

@@ -73,7 +73,7 @@ def test_quarantine_rows_carry_original_values_and_are_formula_safe(tmp_path: Pa
         assert not csv[column].str.contains(r"^[=+\-@\t\r]").any()
     # Parquet keeps the real text; only the CSV is neutralised.
     assert quarantine["reason"].to_list() == [
-        "service_date '13/45/2026' is not a date (expected YYYY-MM-DD or MM/DD/YYYY)",
+        "service_date is not a date (expected YYYY-MM-DD or MM/DD/YYYY)",
         "units must be 0 or more",
     ]
 

@@ -132,3 +132,33 @@ def test_reserved_and_ambiguous_headers(tmp_path: Path) -> None:
     path.write_text(header + "\n" + ",".join([*VALID["plans"].values(), "X"]) + "\n")
     with pytest.raises(InputError, match="more than one column named 'plan_id'"):
         read_export("plans", path)
+
+
+# ------------------------------------------------------------------------ duplicate headers
+def _duplicate_units(path: Path) -> Path:
+    header = [*VALID["claims"], "units"]
+    values = [*VALID["claims"].values(), "7"]
+    if path.suffix == ".csv":
+        path.write_text(",".join(header) + "\n" + ",".join(values) + "\n")
+        return path
+    import xlsxwriter
+
+    with xlsxwriter.Workbook(path) as workbook:
+        sheet = workbook.add_worksheet()
+        sheet.write_row(0, 0, header)
+        sheet.write_row(1, 0, values)
+    return path
+
+
+@pytest.mark.parametrize("name", ["claims.csv", "claims.xlsx"])
+def test_an_exact_duplicate_header_the_audit_reads_is_refused(tmp_path: Path, name: str) -> None:
+    # the readers rename the second 'units' ('units_duplicated_0', 'units_1') and it was ignored
+    with pytest.raises(InputError, match="has more than one column named 'units'"):
+        read_export("claims", _duplicate_units(tmp_path / name))
+
+
+def test_a_duplicate_header_the_audit_does_not_read_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "claims.csv"
+    header = [*VALID["claims"], "Memo", "Memo"]
+    path.write_text(",".join(header) + "\n" + ",".join([*VALID["claims"].values(), "a", "b"]))
+    assert read_export("claims", path).frame.height == 1

@@ -186,7 +186,11 @@ def test_redacted_audit_packets_hold_no_raw_patient_id(
     assert len(pages) == 4
     findings = pl.read_parquet(out / "findings.parquet")
     patient = findings["patient_id"][0]
-    assert main(["packet", "--audit", str(out), "--patient", patient, "--out", str(tmp_path)]) == 0
+    packet = ["packet", "--audit", str(out), "--patient", patient, "--out", str(tmp_path)]
+    capsys.readouterr()
+    assert main(packet) == 2  # a redacted run records no input paths: they must be given
+    assert "--claims" in capsys.readouterr().err
+    assert main([*packet, *SAMPLE_ARGS]) == 0
     pages.append(tmp_path / packet_name("patient", patient))
     for page in pages:
         html = page.read_text(encoding="utf-8")
@@ -194,7 +198,7 @@ def test_redacted_audit_packets_hold_no_raw_patient_id(
     assert patient in pages[-1].read_text(encoding="utf-8")  # the findings' pseudonym
     monkeypatch.delenv("THERAPY_AUDIT_REDACT_KEY")
     capsys.readouterr()
-    assert main(["packet", "--audit", str(out), "--patient", patient, "--out", str(tmp_path)]) == 2
+    assert main([*packet, *SAMPLE_ARGS]) == 2
     assert "THERAPY_AUDIT_REDACT_KEY" in capsys.readouterr().err
 
 
@@ -216,3 +220,12 @@ def test_hostile_values_are_escaped_in_a_packet(validated_sample: ValidationSumm
     name, html = packet_page("claim", claim, frames, findings, context, fx.RUN, None)
     assert evil not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<script" not in html and name == packet_name("claim", claim)
+
+
+def test_a_run_into_the_same_folder_never_keeps_the_previous_runs_packets(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    base = ["run", *SAMPLE_ARGS, "--out", str(out), "--no-history", "--no-expectations"]
+    assert main([*base, "--packets", "--packet-limit", "3"]) == 0
+    assert len(list((out / "packets").glob("claim-*.html"))) == 3
+    assert main(base) == 0
+    assert not list((out / "packets").glob("*.html"))

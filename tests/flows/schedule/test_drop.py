@@ -165,3 +165,55 @@ def test_the_window_limits_a_scheduled_audit_to_its_period(
     assert s["lines_audited"] == (dates == audited).sum() > 0
     assert s["period"]["lines_outside_period"] == (dates != audited).sum() > 0
     assert set(out.result.findings["service_date"].dt.strftime("%Y-%m")) == {audited}
+
+
+# ------------------------------------------------------------------ a hostile drop folder
+def _drop(tmp_path: Path) -> Path:
+    drop = tmp_path / "drop"
+    for name in ("claims-1.csv", "notes-1.csv", "plans-1.csv"):
+        touch(drop / name, 10)
+    return drop
+
+
+def test_a_link_out_of_the_drop_folder_is_not_followed(tmp_path: Path) -> None:
+    drop = _drop(tmp_path)
+    outside = touch(tmp_path / "elsewhere" / "secret.csv", 1)
+    (drop / "claims-zz-link.csv").symlink_to(outside)  # newer than claims-1.csv
+    (drop / "notes").symlink_to(outside.parent, target_is_directory=True)
+    inside = touch(drop / "archive" / "plans-2.csv", 1)
+    (drop / "plans-link.csv").symlink_to(inside)  # a link within the folder is fine
+    picked = newest_exports(drop)
+    assert picked["claims"] == drop / "claims-1.csv"
+    assert picked["notes"] == drop / "notes-1.csv"
+    assert picked["plans"] == drop / "plans-link.csv"
+
+
+def test_a_file_from_the_future_does_not_win_every_run(tmp_path: Path) -> None:
+    drop = _drop(tmp_path)
+    touch(drop / "claims-2099.csv", -3650)  # modified ten years from now
+    touch(drop / "notes-skew.csv", -1 / 24 / 60)  # a minute ahead: a clock skew, taken
+    picked = newest_exports(drop, now=1_780_000_000)
+    assert picked["claims"] == drop / "claims-1.csv"
+    assert picked["notes"] == drop / "notes-skew.csv"
+    for name in ("claims-1.csv",):
+        (drop / name).unlink()
+    with pytest.raises(InputError, match="files dated in the future are not taken"):
+        newest_exports(drop, now=1_780_000_000)
+
+
+def test_a_file_that_vanishes_while_listed_is_skipped_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    drop = _drop(tmp_path)
+    gone = touch(drop / "claims-2.csv", 1)
+    real_stat = Path.stat
+
+    def stat(self: Path, *args, **kwargs):
+        if self == gone:
+            self.unlink(missing_ok=True)  # the billing system moved it away just now
+        return real_stat(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", stat)
+    assert newest_exports(drop)["claims"] == drop / "claims-1.csv"
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == ["a claims file vanished from the drop folder while it was listed: skipped"]
