@@ -126,36 +126,27 @@ def headline(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def _totals(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A summary row's findings, lines and amount at risk, each with its display form."""
+    return {
+        "findings": row["findings"],
+        "findings_display": fmt_int(row["findings"]),
+        "lines": row["lines"],
+        "lines_display": fmt_int(row["lines"]),
+        "amount_at_risk": row["amount_at_risk"],
+        "amount_display": fmt_money(row["amount_at_risk"]),
+    }
+
+
 def severities(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {
-            "severity": sev,
-            "findings": row["findings"],
-            "findings_display": fmt_int(row["findings"]),
-            "lines": row["lines"],
-            "lines_display": fmt_int(row["lines"]),
-            "amount_at_risk": row["amount_at_risk"],
-            "amount_display": fmt_money(row["amount_at_risk"]),
-        }
-        for sev, row in summary["by_severity"].items()
-    ]
+    return [{"severity": sev, **_totals(row)} for sev, row in summary["by_severity"].items()]
 
 
 def actions(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The findings by recommended action (summary.json's by_action); actions no rule declares
     are left out. An older summary without by_action gives none."""
     return [
-        {
-            "action": action,
-            "label": row["label"],
-            "rules": ", ".join(row["rules"]),
-            "findings": row["findings"],
-            "findings_display": fmt_int(row["findings"]),
-            "lines": row["lines"],
-            "lines_display": fmt_int(row["lines"]),
-            "amount_at_risk": row["amount_at_risk"],
-            "amount_display": fmt_money(row["amount_at_risk"]),
-        }
+        {"action": action, "label": row["label"], "rules": ", ".join(row["rules"]), **_totals(row)}
         for action, row in summary.get("by_action", {}).items()
         if row["rules"]
     ]

@@ -1,8 +1,7 @@
 """Unit rules: 8-minute rule, untimed codes, Medically Unlikely Edits, per-session minimums.
 
 Every rule here looks only at in-scope lines that billed units (units > 0), pools the units of one
-patient, date of service and code (checks/attribution.py) and charges the excess to the
-later-billed line first.
+patient, date of service and code (checks/attribution.py), charges the excess to the later line.
 """
 
 from __future__ import annotations
@@ -236,10 +235,9 @@ def units_untimed(data: AuditData, *, max_units_per_day: int) -> pl.LazyFrame:
 
     An untimed code is billed once however long it took (Pub. 100-04 ch. 5 §20.2), once per
     provider, discipline, date and patient (Transmittal 1019): a PT and an OT each billing 97150
-    the same day is clean. Lines without a discipline (GP/GO/GN, else the code's) share one
-    apart from PT/OT/SLP lines. Per-session H-codes are 1 per patient, day and code whoever
-    rendered them (state manuals). Units of one allowance are pooled across claim lines.
-    """
+    the same day is clean. Lines without a discipline (GP/GO/GN, else the code's) share one apart
+    from PT/OT/SLP lines. Per-session H-codes are 1 per patient, day and code whoever rendered
+    them (state manuals). Units of one allowance are pooled across claim lines."""
     untimed = pl.col("code_class") == "untimed"
     over_max = (pl.col("billed") - max_units_per_day).clip(0)
     lines = (

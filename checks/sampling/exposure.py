@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from checks.sampling.frame import unit_lines
+from checks.sampling.frame import cents, unit_lines
 from checks.sampling.quantiles import two_sided_t
 
 # The OIG Provider Self-Disclosure Protocol's minimum sample; auditors' samples are often this size.
@@ -49,10 +49,7 @@ def claim_differences(lines: pl.LazyFrame, findings: pl.LazyFrame) -> pl.LazyFra
         findings.select(
             pl.col("claim_id").cast(pl.String),
             pl.col("line_number").cast(pl.Int64),
-            (pl.col("amount_at_risk").cast(pl.Float64).fill_null(0.0) * 100)
-            .round(0)
-            .cast(pl.Int64)
-            .alias("risk"),
+            cents("amount_at_risk").alias("risk"),
         )
         .group_by("claim_id", "line_number")
         .agg(pl.col("risk").max())

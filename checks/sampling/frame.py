@@ -37,6 +37,11 @@ _KEYS = {
 }
 
 
+def cents(amount: str) -> pl.Expr:
+    """A money column in whole cents (Int64), each amount rounded to cents; blank counts as 0."""
+    return (pl.col(amount).cast(pl.Float64).fill_null(0.0) * 100).round(0).cast(pl.Int64)
+
+
 def unit_lines(claims: pl.LazyFrame, unit: str) -> pl.LazyFrame:
     """Each accepted claim line with its unit_id and paid amount in cents (`paid`, 0 when blank):
     claim_id, line_number, unit_id, paid (cents, Int64), plus the unit's sort keys."""
@@ -47,10 +52,7 @@ def unit_lines(claims: pl.LazyFrame, unit: str) -> pl.LazyFrame:
         pl.col("line_number").cast(pl.Int64),
         pl.col("patient_id").cast(pl.String),
         pl.col("service_date").cast(pl.Date),
-        (pl.col("paid_amount").cast(pl.Float64).fill_null(0.0) * 100)
-        .round(0)
-        .cast(pl.Int64)
-        .alias("paid"),
+        cents("paid_amount").alias("paid"),
     )
     unit_id = {
         "line": pl.format("{}:{}", "claim_id", "line_number"),
@@ -225,10 +227,7 @@ def prefill(sampled: pl.LazyFrame, lines: pl.LazyFrame, findings: pl.LazyFrame) 
         pl.col("claim_id").cast(pl.String),
         pl.col("line_number").cast(pl.Int64),
         pl.col("rule_id").cast(pl.String),
-        (pl.col("amount_at_risk").cast(pl.Float64).fill_null(0.0) * 100)
-        .round(0)
-        .cast(pl.Int64)
-        .alias("risk"),
+        cents("amount_at_risk").alias("risk"),
         pl.format(
             "{} {}:{}: {}",
             "rule_id",

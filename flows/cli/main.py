@@ -3,10 +3,9 @@
 One `_add_<name>_parser(subparsers)` + `_cmd_<name>(args) -> int` pair per subcommand (the `sample`
 group: flows/cli/sampling). Exit 0 when the stage ran (whatever it found), 2 for bad input or
 configuration as ONE line `therapy-audit: error: <message>` on stderr, no traceback. Console
-output carries counts and paths only, never note text or patient ids. `run` and `demo` run the
-stages directly unless a Prefect API is configured or `--orchestrate` is given
-(flows/run/modes.py); only then is Prefect imported. `validate` and `--help` import neither.
-"""
+output: counts and paths only, never note text or patient ids. `run` and `demo` run the stages
+directly unless a Prefect API is configured or `--orchestrate` is given (flows/run/modes.py);
+only then is Prefect imported. `validate` and `--help` import neither."""
 
 from __future__ import annotations
 
