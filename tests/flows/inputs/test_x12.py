@@ -314,3 +314,15 @@ def test_a_claims_only_run_of_an_837p(tmp_path: Path, capsys: pytest.CaptureFixt
     }
     assert summary["inputs"]["remits"]["rows_accepted"] == 5
     assert "MBR001" not in capsys.readouterr().out
+
+
+def test_the_x12_only_columns_are_kept_only_when_a_line_fills_them(tmp_path: Path) -> None:
+    """Claims from a table never fill line_control or line_note: the runners' single-chunk
+    frames leave them out (a blank text column still costs 16 bytes a row), while an 837P's
+    line control numbers stay for the remittance join."""
+    table = tmp_path / "claims.csv"
+    write_csv_text(table, [valid_row("claims")])
+    from_table = validate_inputs(table, None, None, tmp_path / "t").rechunked()
+    assert {"line_control", "line_note"}.isdisjoint(from_table.claims.columns)
+    from_x12 = _validate(tmp_path, PROFESSIONAL).rechunked()
+    assert from_x12.claims["line_control"].drop_nulls().len() > 0
