@@ -174,12 +174,7 @@ def rule_rows(
                 # why it is "not applicable" (a missing optional input, no line in scope)
                 "reason": row.get("reason"),
                 "profiles": ", ".join(row.get("profiles", [])),
-                "findings": row["findings"],
-                "findings_display": fmt_int(row["findings"]),
-                "lines": row["lines"],
-                "lines_display": fmt_int(row["lines"]),
-                "amount_at_risk": row["amount_at_risk"],
-                "amount_display": fmt_money(row["amount_at_risk"]),
+                **_totals(row),
             }
         )
     return sorted(rows, key=lambda r: (r["family"], r["rule_id"]))
