@@ -94,6 +94,23 @@ def _shown(name: str, dtype: pl.DataType, column: str | None, hiding: bool) -> p
     return pl.when(broken).then(pl.lit(HIDDEN)).otherwise(value.cast(pl.String)).alias(name)
 
 
+def export_quarantine(
+    raw: RawExport, result: ValidationResult, hide_broken: bool = False
+) -> pl.DataFrame | None:
+    """One export's problems with the original values attached (None: no problem).
+    `hide_broken` (--redact): the cells that broke the contract are HIDDEN."""
+    problems = result.problems
+    if problems.height == 0:
+        return None
+    hide = problems.select(*_ROW_KEYS, "column") if hide_broken else None
+    originals = original_values(raw, problems.select(_ROW_KEYS).unique(), hide)
+    return (
+        problems.join(originals, on=_ROW_KEYS, how="left", maintain_order="left")
+        .select(QUARANTINE_SCHEMA.keys())
+        .cast(QUARANTINE_SCHEMA)
+    )
+
+
 def build_quarantine(
     raws: Mapping[str, RawExport],
     results: Mapping[str, ValidationResult],
@@ -101,20 +118,14 @@ def build_quarantine(
 ) -> pl.DataFrame:
     """All exports' problems with the original values attached, in claims, notes, plans,
     providers order. `hide_broken` (--redact): the cells that broke the contract are HIDDEN."""
+    parts = {e: export_quarantine(raws[e], results[e], hide_broken) for e in results}
+    return stack_quarantine(parts)
+
+
+def stack_quarantine(parts: Mapping[str, pl.DataFrame | None]) -> pl.DataFrame:
+    """The exports' quarantine parts (export_quarantine) as one frame, in ALL_EXPORTS order."""
     frames = [pl.DataFrame(schema=QUARANTINE_SCHEMA)]
-    for export in ALL_EXPORTS:
-        if export not in results:
-            continue
-        problems = results[export].problems
-        if problems.height == 0:
-            continue
-        hide = problems.select(*_ROW_KEYS, "column") if hide_broken else None
-        originals = original_values(raws[export], problems.select(_ROW_KEYS).unique(), hide)
-        frames.append(
-            problems.join(originals, on=_ROW_KEYS, how="left", maintain_order="left")
-            .select(QUARANTINE_SCHEMA.keys())
-            .cast(QUARANTINE_SCHEMA)
-        )
+    frames += [p for e in ALL_EXPORTS if (p := parts.get(e)) is not None]
     return pl.concat(frames)
 
 

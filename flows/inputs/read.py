@@ -21,6 +21,7 @@ but never quotes cell values (they may be PHI).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,13 @@ class RawExport:
     frame: pl.DataFrame
     files: tuple[SourceFile, ...]
     formats: dict[str, str]
+
+    def released(self) -> RawExport:
+        """The same export without its rows (the files' names, formats and counts stay): what
+        validation keeps once an export is checked and its quarantine built, so the rows read
+        (the notes' text among them) are freed while the other exports are still checked."""
+        files = tuple(dataclasses.replace(f, original=f.original.clear()) for f in self.files)
+        return dataclasses.replace(self, frame=self.frame.clear(), files=files)
 
     def reader_problems(self) -> pl.DataFrame | None:
         """The problems the readers found (source_file, source_row, column, reason), if any."""

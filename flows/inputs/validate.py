@@ -52,12 +52,13 @@ import polars as pl
 
 from checks.measures import note_text_hash
 from flows.inputs.mapping import SourceMapping, load_mapping
-from flows.inputs.quarantine import build_quarantine, write_quarantine
+from flows.inputs.quarantine import export_quarantine, stack_quarantine, write_quarantine
 from flows.inputs.read import RawExport, read_export
 from flows.outputs.atomic import begin_run, write_text
 from flows.outputs.files import QUARANTINE_CSV, QUARANTINE_PARQUET, VALIDATION_JSON
 from schemas.contract import ALL_EXPORTS, COLUMNS, SOURCE_FILE, SOURCE_ROW, VALID_NPI
 from schemas.normalize import MINUTES_DERIVED, normalize
+from schemas.text import as_text
 from schemas.validate import ValidationResult, reason_category, validate_export
 
 NOTE_TEXT = "note_text"
@@ -240,24 +241,38 @@ def validate_raw(
     """One export read (None: not given, an empty frame of its columns) through the contract
     exactly as an audit validates it; `warn`: npi_warnings(mapping)."""
     frame = _empty(export) if raw is None else raw.frame
+    hashes = None
+    if NOTE_TEXT in frame.columns:
+        # note text is only hashed (checks.measures.note_text_hash, which trims it as the
+        # contract's clean-up would) and checks nothing in the contract: it is hashed straight
+        # from the rows read and blanked before the contract sees it, so no cleaned copy of the
+        # largest column by far is made (the quarantine quotes the raw rows, not these)
+        hashes = _hashed(frame.get_column(NOTE_TEXT))
+        frame = frame.with_columns(pl.lit(None, pl.String).alias(NOTE_TEXT))
     normalized = normalize(export, frame, {} if raw is None else raw.formats)
     typed = normalized.typed
-    if NOTE_TEXT in typed.columns:
-        # note text is only hashed (checks.measures.note_text_hash) and checks nothing in the
-        # contract: it is blanked before the checks rather than carried through them (the
-        # largest column by far; the quarantine quotes the raw rows, not these)
-        typed = (
-            typed.lazy()
-            .with_columns(
-                note_text_hash(pl.col(NOTE_TEXT)), pl.lit(None, pl.String).alias(NOTE_TEXT)
-            )
-            .collect()
-        )
+    if hashes is not None:
+        typed = typed.with_columns(hashes)
     failures = normalized.failures
     found = None if raw is None else raw.reader_problems()  # X12 claims not read
     if found is not None:
         failures = pl.concat([failures, found.cast(failures.schema)])
     return validate_export(export, typed, failures, warn=warn)
+
+
+# Notes hashed per slice: the lower-cased copy the hash reads exists for one slice at a time, not
+# for every note at once (1.5 GB of text at ten million notes).
+HASH_SLICE = 500_000
+
+
+def _hashed(text: pl.Series) -> pl.Series:
+    """note_text_hash of every note, one slice of HASH_SLICE notes after another."""
+    as_string = as_text(pl.col(NOTE_TEXT), text.dtype)
+    parts = [
+        text.slice(start, HASH_SLICE).to_frame().select(note_text_hash(as_string))
+        for start in range(0, max(text.len(), 1), HASH_SLICE)
+    ]
+    return pl.concat(parts).to_series()
 
 
 def rows_filtered(raw: RawExport) -> int:
@@ -266,12 +281,13 @@ def rows_filtered(raw: RawExport) -> int:
 
 
 def summarize(
-    raws: dict[str, RawExport],
+    described: dict[str, dict[str, Any]],
     results: dict[str, ValidationResult],
     mapping: SourceMapping | None,
 ) -> dict[str, Any]:
-    """The content of validation.json (see the module doc)."""
-    exports = {e: _export_summary(raws[e], results[e]) for e in ALL_EXPORTS if e in results}
+    """The content of validation.json (see the module doc); `described`: each export's part
+    (_export_summary)."""
+    exports = {e: described[e] for e in ALL_EXPORTS if e in described}
     problems = sum(r.problems.height for r in results.values())
     return {
         "mapping": None
@@ -320,7 +336,9 @@ def validate_raws(
     """Normalise and validate exports already read (flows/inputs/read.read_export, one per export,
     possibly concurrently: claims and the optional notes, plans and providers); write the
     quarantine and validation.json to `out_dir`. `redacted`: the exports went through
-    flows/inputs/redact, and the quarantine hides the cells that broke the contract."""
+    flows/inputs/redact, and the quarantine hides the cells that broke the contract. Each entry of
+    `raws` is replaced by its RawExport.released() once that export is checked: a caller that
+    keeps no other reference to the rows read frees them during validation."""
 
     # masked extracts: an NPI failing its check digit is counted, not quarantined
     warn = npi_warnings(mapping)
@@ -328,11 +346,27 @@ def validate_raws(
     def check(export: str) -> ValidationResult:
         return validate_raw(export, raws.get(export), warn)
 
+    def checked(export: str) -> tuple[ValidationResult, pl.DataFrame | None, dict[str, Any]]:
+        """One export checked, its quarantine and validation.json part taken, and its rows
+        released from `raws` at once: the exports read together hold several gigabytes at ten
+        million lines, and the rows of an export already checked are not needed again."""
+        raw = raws[export]
+        result = validate_raw(export, raw, warn)
+        part = export_quarantine(raw, result, hide_broken=redacted)
+        described = _export_summary(raw, result)
+        raws[export] = raw.released()
+        return result, part, described
+
     # the exports are independent; polars and Pandera's polars checks release the GIL, so
     # the smaller exports' checks fill the gaps between the largest one's
     with ThreadPoolExecutor(max_workers=len(raws) or 1, thread_name_prefix="validate") as pool:
-        futures = {export: pool.submit(check, export) for export in raws}
-    results: dict[str, ValidationResult] = {e: f.result() for e, f in futures.items()}
+        futures = {export: pool.submit(checked, export) for export in list(raws)}
+    done = {e: f.result() for e, f in futures.items()}
+    del futures
+    results: dict[str, ValidationResult] = {e: d[0] for e, d in done.items()}
+    quarantine = stack_quarantine({e: d[1] for e, d in done.items()})
+    described = {e: d[2] for e, d in done.items()}
+    del done
     # an evidence export not given: the same path over no rows gives the audit a frame of the
     # accepted columns (the rules read empty notes as no notes), never counted or reported
     stand_ins = {e: check(e).accepted for e in ("notes", "plans") if e not in raws}
@@ -350,12 +384,11 @@ def validate_raws(
     accepted = {**stand_ins, **{e: r.accepted for e, r in results.items()}}
 
     out = Path(out_dir)
-    quarantine = build_quarantine(raws, results, hide_broken=redacted)
     # the first file this run writes: an earlier run's files leave the folder first (run.json
     # before the rest), so a crash from here on never leaves two runs' files side by side
     begin_run(out)
     csv_path, parquet_path = write_quarantine(quarantine, out)
-    summary = summarize(raws, results, mapping)
+    summary = summarize(described, results, mapping)
     summary_path = out / VALIDATION_JSON
     write_text(summary_path, json.dumps(summary, indent=2) + "\n")
     return ValidationSummary(

@@ -141,11 +141,12 @@ def run_direct(s: RunSettings, progress: Progress = SILENT) -> AuditOutputs:
             reading = {e: pool.submit(stages.ingest, e, p, s.mapping) for e, p in paths.items()}
             # in export order, so the first bad export is the one reported (as before)
             raws = {e: reading[e].result() for e in paths}
+            del reading  # validation frees each export's rows as it is checked: no other holder
         progress.stage("read", timings["read"], read_counts(raws))
         with timer(timings, "validate"):
             validation = stages.validate(raws, s)
         progress.stage("validate", timings["validate"], validate_counts(validation.summary))
-        del raws, reading  # the raw text frames are not needed any more: free the memory
+        del raws
         validation = with_remits(validation.rechunked())
         if s.expectations:
             expected = pool.submit(_timed_expectations, validation, s)

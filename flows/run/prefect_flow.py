@@ -334,9 +334,10 @@ def audit_flow(
             for e, path in paths.items()
         }
         raws = {e: reading[e].result() for e in paths}
+        del reading  # validation frees each export's rows as it is checked (stages.validate)
     with timer(timings, "validate"):
         validation = validate_task(raws, s)
-    del raws, reading
+    del raws
     validation = with_remits(validation.rechunked())
     expected = expectations_task.submit(validation, s) if s.expectations else None
     with timer(timings, "rules"):
