@@ -13,6 +13,7 @@ import importlib
 import json
 import resource
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -28,18 +29,57 @@ def peak_rss_mb() -> float:
     return (own + children) / 1024
 
 
+def current_rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class StagePeaks:
+    """The audit's progress listener (flows/run/progress.Progress) that also samples this
+    process's RSS every 50 ms: the peak between one stage's end and the next is that stage's.
+    The expectations run beside the rules, so their peak is in the rules stage's."""
+
+    def __init__(self) -> None:
+        self.peaks: dict[str, float] = {}
+        self._since = 0.0
+        self._lock = threading.Lock()
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def _sample(self) -> None:
+        while True:
+            rss = current_rss_mb()
+            with self._lock:
+                self._since = max(self._since, rss)
+            time.sleep(0.05)
+
+    def stage(self, name: str, seconds: float, detail: str = "") -> None:
+        with self._lock:
+            self.peaks[name], self._since = max(self._since, current_rss_mb()), 0.0
+
+    def rule_done(self, done: int, total: int) -> None:
+        return None
+
+
 def audit(data: Path, out: Path) -> dict[str, Any]:
-    from flows.run.direct import run_audit
+    from flows.run import stages
+    from flows.run.direct import run_direct
+    from flows.run.settings import settings
 
     start = time.perf_counter()
     providers = data / "providers.parquet"
-    outputs = run_audit(
+    s = settings(
         data / "claims.parquet",
         data / "notes.parquet",
         data / "plans.parquet",
         out,
         providers=providers if providers.exists() else None,
     )
+    stages.start_ge_preload()  # as run_audit does
+    peaks = StagePeaks()
+    outputs = run_direct(s, peaks)
     total = time.perf_counter() - start
     from flows.expectations import runner as ge_runner
 
@@ -52,6 +92,8 @@ def audit(data: Path, out: Path) -> dict[str, Any]:
         "lines": outputs.summary["lines_audited"],
         "findings": outputs.summary["findings"],
         "peak_rss_mb": peak_rss_mb(),
+        "stage_peak_mb": peaks.peaks,
+        "worker_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     }
 
 
