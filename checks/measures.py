@@ -14,6 +14,7 @@ from checks.base import SERVICE_ID, modifier_discipline
 from checks.engine import Matched
 from checks.matching import match
 from checks.profile import Profile
+from schemas.text import as_text
 
 NOTE_COLUMNS = {
     "note_id": pl.String(),
@@ -142,6 +143,22 @@ def note_text_hash(text: pl.Expr) -> pl.Expr:
         .cast(pl.UInt64)
         .alias(TEXT_HASH)
     )
+
+
+# Notes hashed per slice: the lower-cased copy the hash reads exists for one slice at a time, not
+# for every note at once (1.5 GB of text at ten million notes).
+HASH_SLICE = 500_000
+
+
+def note_text_hashes(text: pl.Series) -> pl.Series:
+    """note_text_hash of every value of `text` (any dtype: hashed as its text), one slice of
+    HASH_SLICE values after another."""
+    as_string = as_text(pl.col(text.name), text.dtype)
+    parts = [
+        text.slice(start, HASH_SLICE).to_frame().select(note_text_hash(as_string))
+        for start in range(0, max(text.len(), 1), HASH_SLICE)
+    ]
+    return pl.concat(parts).to_series()
 
 
 def cloned_documentation(notes: pl.LazyFrame) -> pl.DataFrame:

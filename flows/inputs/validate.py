@@ -50,7 +50,7 @@ from typing import Any
 
 import polars as pl
 
-from checks.measures import note_text_hash
+from checks.measures import note_text_hashes
 from flows.inputs.mapping import SourceMapping, load_mapping
 from flows.inputs.quarantine import export_quarantine, stack_quarantine, write_quarantine
 from flows.inputs.read import RawExport, read_export
@@ -58,7 +58,6 @@ from flows.outputs.atomic import begin_run, write_text
 from flows.outputs.files import QUARANTINE_CSV, QUARANTINE_PARQUET, VALIDATION_JSON
 from schemas.contract import ALL_EXPORTS, COLUMNS, SOURCE_FILE, SOURCE_ROW, VALID_NPI
 from schemas.normalize import MINUTES_DERIVED, normalize
-from schemas.text import as_text
 from schemas.validate import ValidationResult, reason_category, validate_export
 
 NOTE_TEXT = "note_text"
@@ -247,7 +246,7 @@ def validate_raw(
         # contract's clean-up would) and checks nothing in the contract: it is hashed straight
         # from the rows read and blanked before the contract sees it, so no cleaned copy of the
         # largest column by far is made (the quarantine quotes the raw rows, not these)
-        hashes = _hashed(frame.get_column(NOTE_TEXT))
+        hashes = note_text_hashes(frame.get_column(NOTE_TEXT))
         frame = frame.with_columns(pl.lit(None, pl.String).alias(NOTE_TEXT))
     normalized = normalize(export, frame, {} if raw is None else raw.formats)
     typed = normalized.typed
@@ -258,21 +257,6 @@ def validate_raw(
     if found is not None:
         failures = pl.concat([failures, found.cast(failures.schema)])
     return validate_export(export, typed, failures, warn=warn)
-
-
-# Notes hashed per slice: the lower-cased copy the hash reads exists for one slice at a time, not
-# for every note at once (1.5 GB of text at ten million notes).
-HASH_SLICE = 500_000
-
-
-def _hashed(text: pl.Series) -> pl.Series:
-    """note_text_hash of every note, one slice of HASH_SLICE notes after another."""
-    as_string = as_text(pl.col(NOTE_TEXT), text.dtype)
-    parts = [
-        text.slice(start, HASH_SLICE).to_frame().select(note_text_hash(as_string))
-        for start in range(0, max(text.len(), 1), HASH_SLICE)
-    ]
-    return pl.concat(parts).to_series()
 
 
 def rows_filtered(raw: RawExport) -> int:

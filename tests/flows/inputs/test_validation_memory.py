@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.measures import TEXT_HASH, note_text_hash
-from flows.inputs import validate as validate_module
+from checks import measures
+from checks.measures import TEXT_HASH, note_text_hash, note_text_hashes
 from flows.inputs.read import read_export
 from flows.inputs.validate import NOTE_TEXT, validate_inputs, validate_raws
 from tests.support.rows import VALID, valid_row, write_csv_text
@@ -33,12 +33,12 @@ def test_hash_in_slices_equals_the_hash_of_the_cleaned_text(
     """Slicing never changes a hash: any slice size, any text (blank, padded, cased)."""
     column = pl.Series(NOTE_TEXT, texts, dtype=pl.String)
     whole = column.to_frame().select(note_text_hash(pl.col(NOTE_TEXT))).to_series()
-    original = validate_module.HASH_SLICE
-    validate_module.HASH_SLICE = size
+    original = measures.HASH_SLICE
+    measures.HASH_SLICE = size
     try:
-        sliced = validate_module._hashed(column)
+        sliced = note_text_hashes(column)
     finally:
-        validate_module.HASH_SLICE = original
+        measures.HASH_SLICE = original
     assert sliced.name == TEXT_HASH
     assert sliced.to_list() == whole.to_list()
     # the contract strips and blanks text before it is hashed: the raw rows give the same hash
@@ -52,7 +52,7 @@ def test_a_typed_note_text_column_is_hashed_as_its_text() -> None:
     """A spreadsheet can type a note of digits as a number: hashed as the text it shows."""
     numbers = pl.Series(NOTE_TEXT, [12.0, None, 3.5])
     as_text = pl.Series(NOTE_TEXT, ["12", None, "3.5"])
-    assert validate_module._hashed(numbers).to_list() == validate_module._hashed(as_text).to_list()
+    assert note_text_hashes(numbers).to_list() == note_text_hashes(as_text).to_list()
 
 
 def _inputs(folder: Path) -> dict[str, Path]:
