@@ -81,6 +81,8 @@ def stop_worker() -> None:
             worker.wait(timeout=5)
         if worker.poll() is None:
             worker.kill()
+            with contextlib.suppress(Exception):
+                worker.wait(timeout=5)  # reaped, so its resources (and peak RSS) are accounted
 
 
 def worker_started() -> bool:

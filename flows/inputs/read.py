@@ -72,13 +72,15 @@ class RawExport:
     frame: pl.DataFrame
     files: tuple[SourceFile, ...]
     formats: dict[str, str]
+    # True once validation has let go of the rows (released): validating it again is an error
+    is_released: bool = False
 
     def released(self) -> RawExport:
         """The same export without its rows (the files' names, formats and counts stay): what
         validation keeps once an export is checked and its quarantine built, so the rows read
         (the notes' text among them) are freed while the other exports are still checked."""
         files = tuple(dataclasses.replace(f, original=f.original.clear()) for f in self.files)
-        return dataclasses.replace(self, frame=self.frame.clear(), files=files)
+        return dataclasses.replace(self, frame=self.frame.clear(), files=files, is_released=True)
 
     def reader_problems(self) -> pl.DataFrame | None:
         """The problems the readers found (source_file, source_row, column, reason), if any."""

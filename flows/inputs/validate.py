@@ -239,6 +239,9 @@ def validate_raw(
 ) -> ValidationResult:
     """One export read (None: not given, an empty frame of its columns) through the contract
     exactly as an audit validates it; `warn`: npi_warnings(mapping)."""
+    if raw is not None and raw.is_released:
+        # its rows were let go when it was validated: checking it again would accept no row
+        raise ValueError(f"the {export} export was already validated and its rows released")
     frame = _empty(export) if raw is None else raw.frame
     hashes = None
     if NOTE_TEXT in frame.columns:
@@ -355,9 +358,9 @@ def validate_raws(
     # accepted columns (the rules read empty notes as no notes), never counted or reported
     stand_ins = {e: check(e).accepted for e in ("notes", "plans") if e not in raws}
     # No rule, report or export reads the accepted rows' source file and row once the contract
-    # has checked them (the counts per file are taken above; the quarantine keeps its rows'
-    # origin and original values, from `raws`), nor the note text, which left one hash per row
-    # in `check` (the cloned-documentation measure compares notes by it, never by their words):
+    # has checked them (the counts per file are taken above; the quarantine took its rows'
+    # origin and original values in `checked`), nor the note text, which left one hash per row
+    # in `validate_raw` (the cloned-documentation measure compares notes by it, never by words):
     # they leave here.
     for export, result in list(results.items()):
         unread = [c for c in (NOTE_TEXT, *SOURCE_COLUMNS) if c in result.accepted.columns]

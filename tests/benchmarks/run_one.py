@@ -40,7 +40,8 @@ def current_rss_mb() -> float:
 class StagePeaks:
     """The audit's progress listener (flows/run/progress.Progress) that also samples this
     process's RSS every 50 ms: the peak between one stage's end and the next is that stage's.
-    The expectations run beside the rules, so their peak is in the rules stage's."""
+    The expectations run beside the rules: the rules stage's peak runs until their results
+    are in."""
 
     def __init__(self) -> None:
         self.peaks: dict[str, float] = {}
@@ -56,8 +57,11 @@ class StagePeaks:
             time.sleep(0.05)
 
     def stage(self, name: str, seconds: float, detail: str = "") -> None:
+        # the wait for the expectations after the rules counts as the rules stage's
+        key = "rules" if name == "expectations" else name
         with self._lock:
-            self.peaks[name], self._since = max(self._since, current_rss_mb()), 0.0
+            peak = max(self._since, current_rss_mb(), self.peaks.get(key, 0.0))
+            self.peaks[key], self._since = peak, 0.0
 
     def rule_done(self, done: int, total: int) -> None:
         return None
@@ -94,6 +98,7 @@ def audit(data: Path, out: Path) -> dict[str, Any]:
         "peak_rss_mb": peak_rss_mb(),
         "stage_peak_mb": peaks.peaks,
         "worker_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "own_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 

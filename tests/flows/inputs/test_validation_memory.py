@@ -97,3 +97,13 @@ def test_released_export_keeps_its_file_descriptions(tmp_path: Path, export: str
     assert [(f.name, f.format, f.blank_rows) for f in released.files] == [
         (f.name, f.format, f.blank_rows) for f in raw.files
     ]
+
+
+def test_an_export_validated_twice_is_an_error_not_an_empty_audit(tmp_path: Path) -> None:
+    """Its rows are gone after the first validation: a retry must fail loudly, never accept
+    nothing."""
+    paths = _inputs(tmp_path / "in")
+    raws = {e: read_export(e, p) for e, p in paths.items()}
+    validate_raws(raws, tmp_path / "first")
+    with pytest.raises(ValueError, match="already validated"):
+        validate_raws(raws, tmp_path / "second")
