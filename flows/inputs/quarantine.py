@@ -111,17 +111,6 @@ def export_quarantine(
     )
 
 
-def build_quarantine(
-    raws: Mapping[str, RawExport],
-    results: Mapping[str, ValidationResult],
-    hide_broken: bool = False,
-) -> pl.DataFrame:
-    """All exports' problems with the original values attached, in claims, notes, plans,
-    providers order. `hide_broken` (--redact): the cells that broke the contract are HIDDEN."""
-    parts = {e: export_quarantine(raws[e], results[e], hide_broken) for e in results}
-    return stack_quarantine(parts)
-
-
 def stack_quarantine(parts: Mapping[str, pl.DataFrame | None]) -> pl.DataFrame:
     """The exports' quarantine parts (export_quarantine) as one frame, in ALL_EXPORTS order."""
     frames = [pl.DataFrame(schema=QUARANTINE_SCHEMA)]
