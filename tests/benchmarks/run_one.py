@@ -18,8 +18,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-CORE_RULES = ("UNITS-8MIN", "OVERLAP-TIMED", "POC-MISSING", "POC-EXPIRED", "TIME-MISSING")
-
 
 def peak_rss_mb() -> float:
     """This process's peak RSS plus the largest child's (the Great Expectations worker, once it
@@ -103,42 +101,59 @@ def audit(data: Path, out: Path) -> dict[str, Any]:
 
 
 def rules(data: Path) -> dict[str, Any]:
-    """Our four core rule families alone, on frames already in memory (as DuckDB reads)."""
+    """Our rules that the DuckDB peer covers, on frames already in memory (as DuckDB reads),
+    with the providers export when the folder has one."""
     # the allocator settings of flows/__init__.py, as in an audit run: before polars loads
     importlib.import_module("flows")
     import polars as pl
 
     from checks.engine import run_rules
     from checks.registry import all_rules
-    from flows.run.config import default_profiles, mue_table
+    from flows.run.context import load_context
+    from tests.benchmarks.duckdb_peer import peer_rules
 
+    context = load_context(None)
     claims = pl.read_parquet(data / "claims.parquet").lazy()
     notes = pl.read_parquet(data / "notes.parquet").lazy()
     plans = pl.read_parquet(data / "plans.parquet").lazy()
-    subset = {k: v for k, v in all_rules().items() if k in CORE_RULES}
+    given = data / "providers.parquet"
+    providers = pl.read_parquet(given).lazy() if given.exists() else None
+    covered = peer_rules()
+    subset = {k: v for k, v in all_rules().items() if k in covered}
     start = time.perf_counter()
-    raw, _, _ = run_rules(claims, notes, plans, profiles=default_profiles(), mue=mue_table(),
-                          rules=subset)  # fmt: skip
+    raw, _, _ = run_rules(claims, notes, plans, profiles=context.profiles,
+                          mue=context.mue.lazy(), rules=subset, providers=providers,
+                          reference=context.reference)  # fmt: skip
     elapsed = time.perf_counter() - start
     pairs = raw.join(
         claims.select("claim_id", "line_number", "payer_type").collect(),
         on=["claim_id", "line_number"],
     )
-    # the baseline does UNITS-8MIN with the CMS method only: compare the CMS payers' lines
-    cms = pl.col("payer_type").is_in(["medicare", "medicaid"]) | (pl.col("rule_id") != "UNITS-8MIN")
+    # the peer does UNITS-8MIN with the CMS method only: compare the CMS method's payers' lines
+    cms = pl.col("payer_type").is_in(_cms_payers(context.profiles))
+    kept = pairs.filter(cms | (pl.col("rule_id") != "UNITS-8MIN"))
     flagged = {
-        rule_id: sorted(f"{c}|{n}" for c, n in group.select("claim_id", "line_number").rows())
-        for (rule_id,), group in pairs.filter(cms).group_by("rule_id")
+        rule_id: sorted({f"{c}|{n}" for c, n in group.select("claim_id", "line_number").rows()})
+        for (rule_id,), group in kept.group_by("rule_id")
     }
-    return {"rules_s": elapsed, "flagged": flagged, "peak_rss_mb": peak_rss_mb()}
+    return {"rules_s": elapsed, "flagged": flagged, "rules": sorted(covered),
+            "peak_rss_mb": peak_rss_mb()}  # fmt: skip
+
+
+def _cms_payers(profiles: Any) -> list[str]:
+    return [
+        payer
+        for profile in profiles.values()
+        if profile.rules["UNITS-8MIN"].params["method"] == "cms"
+        for payer in profile.payer_types
+    ]
 
 
 def duckdb(data: Path) -> dict[str, Any]:
     from flows.run.config import default_profiles
-    from tests.benchmarks.duckdb_baseline import run_baseline
+    from tests.benchmarks.duckdb_peer import run_peer
 
-    codes = default_profiles()["medicare"].codes
-    elapsed, flagged = run_baseline(data, codes, ("medicare", "medicaid"))
+    elapsed, flagged = run_peer(data, default_profiles())
     return {
         "duckdb_s": elapsed,
         "flagged": {k: sorted(f"{c}|{n}" for c, n in v) for k, v in flagged.items()},
