@@ -1,0 +1,87 @@
+"""The `therapy-audit` entry point starts the Great Expectations worker before the audit's own
+imports only when the command line asks for an audit with expectations, imports nothing heavy
+before deciding, and leaves no worker behind however the command ends."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from flows.cli.entry import wants_expectations
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["run", "--claims", "c.csv", "--out", "o"], True),
+        (["demo"], True),
+        (["demo", "--out", "o"], True),
+        (["run", "--claims", "c.csv", "--no-expectations"], False),
+        (["run", "--help"], False),
+        (["run", "-h"], False),
+        (["--help"], False),
+        (["--version"], False),
+        ([], False),
+        (["validate", "--claims", "c.csv"], False),
+        (["sample", "draw"], False),
+        (["generate", "--out", "o"], False),
+        (["serve"], False),
+        (["packet"], False),
+    ],
+)
+def test_the_worker_starts_early_only_for_an_audit_with_expectations(
+    argv: list[str], expected: bool
+) -> None:
+    assert wants_expectations(argv) is expected
+
+
+def test_the_console_script_is_the_entry_point() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["project"]["scripts"]["therapy-audit"] == "flows.cli.entry:main"
+
+
+def test_deciding_imports_neither_polars_nor_pandera_nor_great_expectations() -> None:
+    code = (
+        "import sys\n"
+        "from flows.cli.entry import wants_expectations\n"
+        "import flows.expectations.runner\n"
+        "heavy = {'polars', 'pandera', 'pandas', 'great_expectations'} & set(sys.modules)\n"
+        "assert not heavy, heavy\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_bad_command_line_ends_in_one_line_and_leaves_no_worker(tmp_path: Path) -> None:
+    """The worker started for `run` is killed at exit when the options turn out bad (exit 2)."""
+    code = (
+        "import sys\n"
+        "from flows.cli.entry import main\n"
+        "from flows.expectations import runner\n"
+        "rc = main(['run', '--claims', sys.argv[1], '--out', sys.argv[2]])\n"
+        "assert runner.worker_started(), 'the worker was not started early'\n"
+        "print(runner._worker.pid)\n"
+        "sys.exit(rc)\n"
+    )
+    missing = tmp_path / "missing.csv"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(missing), str(tmp_path / "out")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    pid = int(done.stdout.split()[-1])
+    # killed at exit: gone, or at most a zombie waiting for init to reap it
+    status = Path(f"/proc/{pid}/status")
+    if status.exists():
+        state = next(s for s in status.read_text().splitlines() if s.startswith("State:"))
+        assert "Z" in state.split()[1], state
