@@ -118,35 +118,19 @@ def rules(data: Path) -> dict[str, Any]:
     plans = pl.read_parquet(data / "plans.parquet").lazy()
     given = data / "providers.parquet"
     providers = pl.read_parquet(given).lazy() if given.exists() else None
-    covered = peer_rules()
+    covered = peer_rules(data, context.profiles)
     subset = {k: v for k, v in all_rules().items() if k in covered}
     start = time.perf_counter()
     raw, _, _ = run_rules(claims, notes, plans, profiles=context.profiles,
                           mue=context.mue.lazy(), rules=subset, providers=providers,
                           reference=context.reference)  # fmt: skip
     elapsed = time.perf_counter() - start
-    pairs = raw.join(
-        claims.select("claim_id", "line_number", "payer_type").collect(),
-        on=["claim_id", "line_number"],
-    )
-    # the peer does UNITS-8MIN with the CMS method only: compare the CMS method's payers' lines
-    cms = pl.col("payer_type").is_in(_cms_payers(context.profiles))
-    kept = pairs.filter(cms | (pl.col("rule_id") != "UNITS-8MIN"))
     flagged = {
         rule_id: sorted({f"{c}|{n}" for c, n in group.select("claim_id", "line_number").rows()})
-        for (rule_id,), group in kept.group_by("rule_id")
+        for (rule_id,), group in raw.group_by("rule_id")
     }
     return {"rules_s": elapsed, "flagged": flagged, "rules": sorted(covered),
             "peak_rss_mb": peak_rss_mb()}  # fmt: skip
-
-
-def _cms_payers(profiles: Any) -> list[str]:
-    return [
-        payer
-        for profile in profiles.values()
-        if profile.rules["UNITS-8MIN"].params["method"] == "cms"
-        for payer in profile.payer_types
-    ]
 
 
 def duckdb(data: Path) -> dict[str, Any]:

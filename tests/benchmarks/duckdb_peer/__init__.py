@@ -71,15 +71,10 @@ def run_peer(
     return elapsed, flagged
 
 
-def peer_rules(ctx: PeerContext | None = None) -> frozenset[str]:
-    """The rule ids the peer covers: those named in its statements' labels."""
-    ctx = ctx or PeerContext(Path("."), _profiles())
+def peer_rules(folder: Path, profiles: Mapping[str, Profile]) -> frozenset[str]:
+    """The rule ids the peer covers on the exports in `folder`: those its statements' labels
+    name (a module may look at the files to build its statements)."""
+    ctx = PeerContext(folder, profiles)
     return frozenset(
         rule for label in statements(ctx) for rule in label.split(" ", 1)[0].split("/")
     )
-
-
-def _profiles() -> Mapping[str, Profile]:
-    from flows.run.config import default_profiles
-
-    return default_profiles()

@@ -10,9 +10,10 @@ patient that day. A line matches the notes of its service whose discipline is it
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -47,6 +48,24 @@ def plan_ok(line: str, plan: str) -> str:
     return f"({plan} IS NULL OR {line} = {plan} OR ({line} IS NULL AND {plan} <> 'BH'))"
 
 
+def first_treatment(codes: CodeSets) -> str:
+    """CTEs `tx` (the days with a service of a discipline: billed lines, evaluations included,
+    and notes of known discipline, resolved else the code's) and `first_tx` (each plan's first
+    such day within its dates, Pub. 100-02 ch. 15 §220.1.3 B), for a query whose CTE `p` holds
+    the plans: plan_row, patient_id, pd (discipline), cert_start, cert_end."""
+    return f"""
+        tx AS (
+            SELECT patient_id, service_date, ld AS d FROM l WHERE units > 0
+            UNION
+            SELECT patient_id, service_date, coalesce(nd, {code_discipline(codes)}) FROM n
+            WHERE coalesce(nd, {code_discipline(codes)}) IS NOT NULL),
+        first_tx AS (
+            SELECT p.plan_row, min(tx.service_date) AS first_tx
+            FROM p JOIN tx ON tx.patient_id = p.patient_id AND {plan_ok("tx.d", "p.pd")}
+             AND tx.service_date BETWEEN p.cert_start AND p.cert_end
+            GROUP BY ALL)"""
+
+
 @dataclass(frozen=True)
 class PeerContext:
     """What a peer reads: the folder of Parquet exports (claims, notes, plans, providers) and the
@@ -67,6 +86,11 @@ class PeerContext:
         return (self.folder / f"{export}.parquet").exists()
 
 
+def columns(table: str) -> list[str]:
+    """The column names of a table expression (`ctx.table(...)`)."""
+    return [row[0] for row in duckdb.execute(f"DESCRIBE SELECT * FROM {table}").fetchall()]
+
+
 def setup(ctx: PeerContext) -> list[str]:
     """Temp tables `l` (every claim column and the line's discipline `ld`) and `n` (every note
     column but the text, the resolved discipline `nd` and `billed`: a line billing units of the
@@ -75,8 +99,7 @@ def setup(ctx: PeerContext) -> list[str]:
     claims, notes = ctx.table("claims"), ctx.table("notes")
     explicit = (
         "CASE WHEN discipline IN ('PT', 'OT', 'SLP', 'BH') THEN discipline END"
-        if "discipline"
-        in duckdb.sql(f"DESCRIBE SELECT * FROM {notes}").df()["column_name"].tolist()
+        if "discipline" in columns(notes)
         else "NULL"
     )
     lines = f"""
@@ -116,3 +139,23 @@ def setup(ctx: PeerContext) -> list[str]:
                         OR (nd IS NOT NULL AND b_unknown), false) AS billed
         FROM r"""
     return [lines, resolved]
+
+
+def profile_groups(
+    ctx: PeerContext, rule_id: str, when: Callable[[dict[str, Any]], bool] = lambda p: True
+) -> list[tuple[dict[str, Any], str]]:
+    """(parameters, SQL list of payer types) per distinct configuration of `rule_id` among the
+    profiles that enable it (and whose parameters satisfy `when`), as the engine groups them."""
+    groups: dict[str, tuple[dict[str, Any], set[str]]] = {}
+    for profile in ctx.profiles.values():
+        settings = profile.rules[rule_id]
+        if settings.enabled and profile.payer_types and when(settings.params):
+            key = repr(sorted(settings.params.items()))
+            groups.setdefault(key, (settings.params, set()))[1].update(profile.payer_types)
+    return [(params, sql_list(payers)) for params, payers in groups.values()]
+
+
+def union(parts: list[str], rule_id: str) -> str:
+    """The statements of each configuration, one after the other (none: no row)."""
+    empty = f"SELECT NULL::VARCHAR, NULL::BIGINT, '{rule_id}' WHERE false"
+    return "\nUNION ALL\n".join(f"({part})" for part in parts) or empty

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from tests.benchmarks.duckdb_peer.base import (
     PeerContext,
-    code_discipline,
     documents,
+    first_treatment,
     plan_ok,
     sql_list,
 )
@@ -145,18 +145,7 @@ def statements(ctx: PeerContext) -> dict[str, str]:
             SELECT row_number() OVER () AS plan_row, patient_id, discipline AS pd,
                    cert_start, cert_end
             FROM {plans}),
-        -- days with a service of a discipline: billed lines (evaluations included) and notes
-        -- of known discipline (resolved, else the code's)
-        tx AS (
-            SELECT patient_id, service_date, ld AS d FROM l WHERE units > 0
-            UNION
-            SELECT patient_id, service_date, coalesce(nd, {code_discipline(codes)}) FROM n
-            WHERE coalesce(nd, {code_discipline(codes)}) IS NOT NULL),
-        first_tx AS (
-            SELECT p.plan_row, min(tx.service_date) AS first_tx
-            FROM p JOIN tx ON tx.patient_id = p.patient_id AND {plan_ok("tx.d", "p.pd")}
-             AND tx.service_date BETWEEN p.cert_start AND p.cert_end
-            GROUP BY ALL),
+        {first_treatment(codes)},
         pf AS (
             SELECT p.*,
                    least(p.cert_end, coalesce(f.first_tx + {max_cert_days - 1}, p.cert_end))

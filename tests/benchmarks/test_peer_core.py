@@ -1,5 +1,5 @@
-"""The DuckDB baseline flags the same lines as our rules, and the lines the manuals' examples
-expect, on a handful of edge cases the generated data holds only rarely."""
+"""The DuckDB peer flags the same lines as our rules, and the core families flag the lines the
+manuals' examples expect, on a handful of edge cases the generated data holds only rarely."""
 
 from __future__ import annotations
 
@@ -104,5 +104,8 @@ def test_baseline_flags_what_the_rules_and_the_manuals_flag(tmp_path: Path) -> N
         "TIME-MISSING": ["TM|2"],
         "POC-EXPIRED": ["POC1|3"],
     }
-    assert ours == expected
-    assert {k: v for k, v in base.items() if v} == expected
+    core = ("UNITS-8MIN", "OVERLAP-TIMED", "POC-MISSING", "POC-EXPIRED", "TIME-MISSING")
+    assert {k: v for k, v in ours.items() if k in core} == expected
+    # the other rules fire on these rows too (no signature dates, one provider's overlapping
+    # days): whatever they flag, the peer flags the same lines
+    assert {k: v for k, v in base.items() if v} == ours

@@ -1,0 +1,109 @@
+"""The provider-scoped overlap rules as DuckDB SQL, following the rule docstrings in
+checks/rules/overlap.py: OVERLAP-PROVIDER and OVERLAP-DAY-CAP. Both look at a provider's whole
+day, every payer's lines and notes included, and flag the lines of the payers whose profile
+enables them.
+
+Times are whole minutes of the day, intervals half-open [start, end): touching notes do not
+overlap, and a note whose end is not after its start takes part in no comparison.
+"""
+
+from __future__ import annotations
+
+from tests.benchmarks.duckdb_peer.base import (
+    PeerContext,
+    documents,
+    profile_groups,
+    sql_list,
+    union,
+)
+
+
+def _provider(ctx: PeerContext, m: int, payers: str) -> str:
+    """A note row sharing at least `m` minutes with the merged time of another patient of the
+    same provider and day (Pub. 100-02 ch. 15 §220.2), its service's lines flagged."""
+    one_on_one = sql_list(ctx.codes.one_on_one)
+    return f"""
+        WITH iv AS (
+            SELECT patient_id, provider_npi, service_date, procedure_code, nd,
+                   hour(start_time) * 60 + minute(start_time) AS s,
+                   hour(end_time) * 60 + minute(end_time) AS e
+            FROM n
+            WHERE procedure_code IN {one_on_one} AND start_time IS NOT NULL
+              AND end_time IS NOT NULL),
+        rows AS (SELECT * FROM iv WHERE e > s),
+        -- a patient's own overlapping or touching notes are one stretch of time with the
+        -- therapist: a new stretch starts after the latest end so far
+        starts AS (
+            SELECT *, coalesce(s > max(e) OVER (
+                PARTITION BY provider_npi, service_date, patient_id ORDER BY s, e
+                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), true)::INT AS new
+            FROM rows),
+        numbered AS (
+            SELECT *, sum(new) OVER (
+                PARTITION BY provider_npi, service_date, patient_id ORDER BY s, e
+                ROWS UNBOUNDED PRECEDING) AS block
+            FROM starts),
+        blocks AS (
+            SELECT provider_npi, service_date, patient_id, min(s) AS cs, max(e) AS ce
+            FROM numbered GROUP BY provider_npi, service_date, patient_id, block
+            HAVING max(e) - min(s) >= {m}),
+        hit AS (
+            SELECT DISTINCT r.patient_id, r.service_date, r.procedure_code, r.nd
+            FROM rows r JOIN blocks b
+              ON b.provider_npi = r.provider_npi AND b.service_date = r.service_date
+             AND b.patient_id <> r.patient_id
+             AND b.cs <= r.e - {m} AND b.ce >= r.s + {m}
+            WHERE r.e - r.s >= {m})
+        SELECT DISTINCT l.claim_id, l.line_number, 'OVERLAP-PROVIDER' FROM l
+        JOIN hit ON hit.patient_id = l.patient_id AND hit.service_date = l.service_date
+                AND hit.procedure_code = l.procedure_code AND {documents("l.ld", "hit.nd")}
+        WHERE l.units > 0 AND l.payer_type IN {payers}"""
+
+
+def _day_cap(ctx: PeerContext, cap: int, unit: int, payers: str) -> str:
+    """The timed lines of a rendering provider's day, in the order of their notes' start times
+    (none last, then claim and line), whose running minutes pass the cap (OIG OEI-04-09-00540)."""
+    timed = sql_list(ctx.codes.timed)
+    return f"""
+        WITH t AS (
+            SELECT claim_id, line_number, patient_id, rendering_npi, service_date,
+                   procedure_code, payer_type, ld, units
+            FROM l WHERE units > 0 AND procedure_code IN {timed}),
+        over AS (
+            SELECT rendering_npi, service_date FROM t GROUP BY ALL
+            HAVING sum(units) * {unit} > {cap}),
+        tl AS (
+            SELECT t.* FROM t
+            JOIN over ON over.rendering_npi IS NOT DISTINCT FROM t.rendering_npi
+                     AND over.service_date = t.service_date),
+        -- the earliest start among the notes documenting the line
+        starts AS (
+            SELECT tl.claim_id, tl.line_number, min(n.start_time) AS note_start
+            FROM tl JOIN n ON n.patient_id = tl.patient_id AND n.service_date = tl.service_date
+                          AND n.procedure_code = tl.procedure_code AND {documents("tl.ld", "n.nd")}
+            GROUP BY ALL),
+        r AS (
+            SELECT tl.claim_id, tl.line_number, tl.payer_type,
+                   sum(tl.units * {unit}) OVER (
+                       PARTITION BY tl.rendering_npi, tl.service_date
+                       ORDER BY s.note_start NULLS LAST, tl.claim_id, tl.line_number
+                       ROWS UNBOUNDED PRECEDING) AS running
+            FROM tl LEFT JOIN starts s USING (claim_id, line_number))
+        SELECT claim_id, line_number, 'OVERLAP-DAY-CAP' FROM r
+        WHERE payer_type IN {payers} AND running > {cap}"""
+
+
+def statements(ctx: PeerContext) -> dict[str, str]:
+    """OVERLAP-PROVIDER and OVERLAP-DAY-CAP, one statement per configuration of the profiles."""
+    provider = [
+        _provider(ctx, params["min_overlap_minutes"], payers)
+        for params, payers in profile_groups(ctx, "OVERLAP-PROVIDER")
+    ]
+    day_cap = [
+        _day_cap(ctx, params["cap_minutes"], params["unit_minutes"], payers)
+        for params, payers in profile_groups(ctx, "OVERLAP-DAY-CAP")
+    ]
+    return {
+        "OVERLAP-PROVIDER": union(provider, "OVERLAP-PROVIDER"),
+        "OVERLAP-DAY-CAP": union(day_cap, "OVERLAP-DAY-CAP"),
+    }
