@@ -66,7 +66,11 @@ class StagePeaks:
 
 
 def audit(data: Path, out: Path) -> dict[str, Any]:
-    from flows.run import stages
+    """One audit in the order of `therapy-audit run` (flows/cli/entry.py): the Great
+    Expectations worker first, then the audit's imports, the options, the stages."""
+    from flows.expectations.runner import start_worker
+
+    start_worker()
     from flows.run.direct import run_direct
     from flows.run.settings import settings
 
@@ -79,7 +83,6 @@ def audit(data: Path, out: Path) -> dict[str, Any]:
         out,
         providers=providers if providers.exists() else None,
     )
-    stages.start_ge_preload()  # as run_audit does
     peaks = StagePeaks()
     outputs = run_direct(s, peaks)
     total = time.perf_counter() - start
