@@ -19,6 +19,10 @@ from schemas.bounds import DATE_MAX, DATE_MIN
 from schemas.contract import ROLES
 
 code_col = pl.col("procedure_code")
+# An assistant's minutes count towards the lines of the discipline its notes document (a PTA's
+# CQ is a PT modifier, Pub. 100-04 ch. 5 §20.1), and each payer's claim carries its own units:
+# a service's lines pool by discipline and payer, never across them.
+POOL = (SERVICE_ID, "discipline", "payer_type")
 
 
 def _assistants(data: AuditData, modifiers: dict[str, str]) -> pl.LazyFrame:
@@ -105,16 +109,18 @@ def assistant_mod_missing(
     assistant (whole 15 minutes to whoever furnished them, then each remaining unit to whoever
     furnished more of its minutes; an assistant's note without minutes counts as one unit).
 
-    The units the service's lines bill with the modifier are subtracted; the shortfall falls on
-    the lines without it, later-billed first. Such units are paid at 85 % (BBA 2018 §53107), so
+    The units the service's lines of that discipline and payer bill with the modifier are
+    subtracted (an OT's 97110 the same day owes nothing to a PTA's PT minutes; a dual-eligible's
+    Medicare and Medicaid claims each carry their own units); the shortfall falls on the lines
+    without it, later-billed first. Such units are paid at 85 % (BBA 2018 §53107), so
     the amount at risk is 15 % of the shortfall units' share of the line's paid amount, none
     before the reduction's first year. Needs the providers export; off in the Medicaid and
     commercial profiles (a Medicare payment rule).
     """
     assistants = _assistants(data, assistant_modifiers).cache()
     lines = billed_lines(data).select(
-        *LINE_KEY, SERVICE_ID, "rendering_npi", "discipline", "procedure_code", "modifiers",
-        "note_minutes", "units", "service_date",
+        *LINE_KEY, SERVICE_ID, "payer_type", "rendering_npi", "discipline", "procedure_code",
+        "modifiers", "note_minutes", "units", "service_date",
     ).cache()  # fmt: skip
     carried = pl.col("modifiers").fill_null("").str.split(":").list.contains(pl.col("expected"))
     rendered = (
@@ -132,29 +138,29 @@ def assistant_mod_missing(
     services = (
         lines.join(notes, on=SERVICE_ID, how="inner")
         .filter(documents_line(pl.col("_note_discipline")))
-        .group_by(*LINE_KEY, SERVICE_ID, "role", "expected")
+        .group_by(*LINE_KEY, *POOL, "role", "expected")
         .agg(
             pl.col("minutes").sum().alias("assistant"),
             pl.col("minutes").is_null().any().alias("unknown"),
             pl.col("note_minutes").first().fill_null(0).alias("total"),
         )
-        .group_by(SERVICE_ID, "role", "expected")
+        .group_by(*POOL, "role", "expected")
         .agg(pl.max("assistant", "total"), pl.col("unknown").any())
     )
-    billed = pl.col("units").sum().over(SERVICE_ID, "expected")
-    with_modifier = pl.col("units").filter(carried).sum().over(SERVICE_ID, "expected")
+    billed = pl.col("units").sum().over(*POOL, "expected")
+    with_modifier = pl.col("units").filter(carried).sum().over(*POOL, "expected")
     therapist = (pl.col("total") - pl.col("assistant")).clip(lower_bound=0)
     need = _units_needed(pl.col("assistant"), therapist, billed)
     need = pl.when(pl.col("unknown")).then(pl.max_horizontal(need, 1)).otherwise(need)
     documented = (
-        lines.join(services, on=SERVICE_ID, how="inner")
+        lines.join(services, on=list(POOL), how="inner", nulls_equal=True)
         .with_columns(
             need=need, billed=billed, with_modifier=with_modifier.fill_null(0), _carried=carried
         )
         .with_columns(shortfall=(pl.col("need") - pl.col("with_modifier")).clip(lower_bound=0))
         .filter(~pl.col("_carried") & (pl.col("shortfall") > 0))
         .with_columns(
-            short=attributed_excess(pl.col("shortfall"), key=(SERVICE_ID, "expected")),
+            short=attributed_excess(pl.col("shortfall"), key=(*POOL, "expected")),
             who=pl.format(
                 "{} notes ({}); {} of the service's {} need {}, {} billed with it",
                 pl.col("role"),

@@ -204,9 +204,10 @@ def _ama(
 
 
 # the allowances: an untimed code per discipline and provider too (Transmittal 1019; null for
-# per-session codes), an MUE per provider (CMS NCCI)
-UNTIMED_KEY = (SERVICE_ID, "_discipline", "_provider")
-MUE_KEY = (SERVICE_ID, "rendering_npi")
+# per-session codes), an MUE per provider (CMS NCCI). Each payer's claims carry their own: a
+# dual-eligible's session billed to Medicare and to Medicaid is one unit on each claim.
+UNTIMED_KEY = (SERVICE_ID, "payer_type", "_discipline", "_provider")
+MUE_KEY = (SERVICE_ID, "payer_type", "rendering_npi")
 
 
 @rule(
@@ -237,7 +238,8 @@ def units_untimed(data: AuditData, *, max_units_per_day: int) -> pl.LazyFrame:
     provider, discipline, date and patient (Transmittal 1019): a PT and an OT each billing 97150
     the same day is clean. Lines without a discipline (GP/GO/GN, else the code's) share one apart
     from PT/OT/SLP lines. Per-session H-codes are 1 per patient, day and code whoever rendered
-    them (state manuals). Units of one allowance are pooled across claim lines."""
+    them (state manuals). Units of one allowance are pooled across claim lines of one payer type:
+    the same session billed to Medicare and to Medicaid for a dual-eligible is counted on each."""
     untimed = pl.col("code_class") == "untimed"
     over_max = (pl.col("billed") - max_units_per_day).clip(0)
     lines = (
@@ -288,9 +290,10 @@ def units_mue(data: AuditData) -> pl.LazyFrame:
     """Units of a code one provider billed for one patient and day above the MUE.
 
     An MUE counts the same provider's units for the same beneficiary and date (CMS NCCI): two
-    clinicians' (rendering providers') lines are counted apart. The MUE of the service year
-    applies, else the latest earlier year's, else (before the table) the latest year's. Codes
-    without an MUE in the table are not checked.
+    clinicians' (rendering providers') lines are counted apart, and so are the claims of two
+    payer types (Medicare's MUEs edit Medicare claims; Medicaid NCCI has its own). The MUE of
+    the service year applies, else the latest earlier year's, else (before the table) the latest
+    year's. Codes without an MUE in the table are not checked.
     """
     lines = billed_lines(data).cache()
     # units per service by one group_by; only services above their MUE (a few) are split by

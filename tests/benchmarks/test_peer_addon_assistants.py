@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import pytest
 
 from tests.benchmarks.duckdb_peer import addon, assistants
 from tests.benchmarks.test_peer_core import D, _write
@@ -108,10 +107,6 @@ def test_assistant_units_carry_cq_or_co(tmp_path: Path) -> None:
     assert peer == ASSISTANT_EXPECTED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="our rule counts a service's lines of every discipline against the PTA's minutes",
-)
 def test_a_pta_service_does_not_put_cq_on_the_ot_line(tmp_path: Path) -> None:
     # the PTA furnished all 30 PT minutes of 97110 and the PT line carries CQ; an OT billed
     # 97110 the same day from her own 30 minutes: CQ is a PT modifier (Pub. 100-04 ch. 5

@@ -3,7 +3,8 @@ billed lines short of the CQ (PTA) or CO (OTA) units their service needs. Every 
 assistant rendered needs it; for a service an assistant's notes document in part, the units CMS's
 per-unit method gives the assistant (whole 15 minutes to whoever furnished them, then each
 remaining unit to whoever furnished more of its minutes; CY 2022 PFS final rule), less the units
-billed with the modifier, charged to the lines without it, later-billed first. Needs the
+billed with the modifier, charged to the lines without it, later-billed first; a service's lines
+pool by discipline and payer. Needs the
 providers export (roles); the rule is a Medicare payment rule, off in the other profiles.
 """
 
@@ -30,7 +31,7 @@ def _statement(ctx: PeerContext, modifiers: dict[str, str], payers: str) -> str:
             QUALIFY row_number() OVER (PARTITION BY npi ORDER BY file_row_number) = 1),
         b AS (
             SELECT claim_id, line_number, patient_id, service_date, procedure_code, ld,
-                   rendering_npi, modifiers, units
+                   payer_type, rendering_npi, modifiers, units
             FROM l WHERE units > 0 AND payer_type IN {payers}),
         rendered AS (
             SELECT b.claim_id, b.line_number FROM b JOIN asst ON asst.npi = b.rendering_npi
@@ -42,7 +43,8 @@ def _statement(ctx: PeerContext, modifiers: dict[str, str], payers: str) -> str:
         -- per line: the minutes of the assistant's notes that document it, and of all its notes
         per_line AS (
             SELECT b.claim_id, b.line_number, b.patient_id, b.service_date, b.procedure_code,
-                   b.ld, an.role, an.expected, coalesce(sum(an.minutes), 0) AS assistant,
+                   b.ld, b.payer_type, an.role, an.expected,
+                   coalesce(sum(an.minutes), 0) AS assistant,
                    bool_or(an.minutes IS NULL) AS unknown
             FROM b JOIN an
               ON an.patient_id = b.patient_id AND an.service_date = b.service_date
@@ -55,8 +57,10 @@ def _statement(ctx: PeerContext, modifiers: dict[str, str], payers: str) -> str:
             JOIN n ON n.patient_id = x.patient_id AND n.service_date = x.service_date
                   AND n.procedure_code = x.procedure_code AND {documents("x.ld", "n.nd")}
             GROUP BY ALL),
+        -- a service's lines pool by discipline and payer (Pub. 100-04 ch. 5 §20.1: CQ is a
+        -- PT modifier, CO an OT one; each payer's claim carries its own units)
         svc AS (
-            SELECT patient_id, service_date, procedure_code, role, expected,
+            SELECT patient_id, service_date, procedure_code, ld, payer_type, role, expected,
                    max(assistant) AS a, max(total) AS t0, bool_or(unknown) AS unknown
             FROM per_line JOIN total USING (claim_id, line_number)
             GROUP BY ALL),
@@ -67,10 +71,11 @@ def _statement(ctx: PeerContext, modifiers: dict[str, str], payers: str) -> str:
                    sum(b.units) OVER w AS billed,
                    sum(CASE WHEN {carried.format("svc.expected")} THEN b.units ELSE 0 END)
                        OVER w AS with_modifier,
-                   b.patient_id, b.service_date, b.procedure_code
-            FROM b JOIN svc USING (patient_id, service_date, procedure_code)
-            WINDOW w AS (PARTITION BY b.patient_id, b.service_date, b.procedure_code,
-                         svc.expected)),
+                   b.patient_id, b.service_date, b.procedure_code, b.ld, b.payer_type
+            FROM b JOIN svc USING (patient_id, service_date, procedure_code, payer_type)
+            WHERE b.ld IS NOT DISTINCT FROM svc.ld
+            WINDOW w AS (PARTITION BY b.patient_id, b.service_date, b.procedure_code, b.ld,
+                         b.payer_type, svc.expected)),
         -- whole 15 minutes to whoever furnished them, then a remaining unit to whoever
         -- furnished more of its minutes (a tie goes to the assistant)
         u AS (
@@ -90,7 +95,8 @@ def _statement(ctx: PeerContext, modifiers: dict[str, str], payers: str) -> str:
                    greatest(CASE WHEN unknown THEN greatest(need0, 1) ELSE need0 END
                             - with_modifier, 0) AS shortfall,
                    coalesce(sum(units) OVER (
-                       PARTITION BY patient_id, service_date, procedure_code, expected
+                       PARTITION BY patient_id, service_date, procedure_code, ld, payer_type,
+                                    expected
                        {BEFORE}), 0) AS before
             FROM need
             WHERE NOT carried

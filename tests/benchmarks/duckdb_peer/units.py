@@ -2,9 +2,9 @@
 UNITS-8MIN with the AMA/CPT midpoint method (the payers whose profile says so: each code and
 discipline on its own), UNITS-UNTIMED, UNITS-MUE and UNITS-SESSION-MIN.
 
-Units pool per patient, date and code among the lines of the payers a rule runs for with one
-configuration (the engine runs a rule once per distinct configuration of the profiles); a key's
-excess goes to its later-billed lines first (claim_id, line_number descending).
+Units pool per patient, date, code and payer type among the lines of the payers a rule runs for
+with one configuration (the engine runs a rule once per distinct configuration of the profiles);
+a key's excess goes to its later-billed lines first (claim_id, line_number descending).
 """
 
 from __future__ import annotations
@@ -93,7 +93,8 @@ def _untimed(ctx: PeerContext) -> str:
         # code once per patient and day whoever rendered it
         parts.append(f"""
         WITH b AS (
-            SELECT claim_id, line_number, patient_id, service_date, procedure_code, units,
+            SELECT claim_id, line_number, patient_id, service_date, procedure_code, payer_type,
+                   units,
                    CASE WHEN procedure_code IN {sql_list(untimed)} THEN coalesce(ld, 'none')
                    END AS kd,
                    CASE WHEN procedure_code IN {sql_list(untimed)} THEN rendering_npi END AS kp
@@ -101,16 +102,18 @@ def _untimed(ctx: PeerContext) -> str:
             WHERE units > 0 AND payer_type IN {payers}
               AND procedure_code IN {sql_list(untimed | per_session)}),
         k AS (
-            SELECT patient_id, service_date, procedure_code, kd, kp, sum(units) AS billed
+            SELECT patient_id, service_date, procedure_code, payer_type, kd, kp,
+                   sum(units) AS billed
             FROM b GROUP BY ALL HAVING sum(units) > {most}),
         la AS (
             SELECT b.claim_id, b.line_number, b.units, k.billed,
                    coalesce(sum(b.units) OVER (
-                       PARTITION BY b.patient_id, b.service_date, b.procedure_code, b.kd, b.kp
+                       PARTITION BY b.patient_id, b.service_date, b.procedure_code,
+                                    b.payer_type, b.kd, b.kp
                        {BEFORE}), 0) AS before
             FROM b JOIN k
               ON k.patient_id = b.patient_id AND k.service_date = b.service_date
-             AND k.procedure_code = b.procedure_code
+             AND k.procedure_code = b.procedure_code AND k.payer_type = b.payer_type
              AND k.kd IS NOT DISTINCT FROM b.kd AND k.kp IS NOT DISTINCT FROM b.kp)
         SELECT claim_id, line_number, 'UNITS-UNTIMED' FROM la
         WHERE least(units, greatest(billed - {most} - before, 0)) > 0""")
@@ -123,7 +126,7 @@ def _mue(ctx: PeerContext) -> str:
         parts.append(f"""
         WITH b AS (
             SELECT claim_id, line_number, patient_id, service_date, procedure_code,
-                   rendering_npi, units, year(service_date) AS sy
+                   payer_type, rendering_npi, units, year(service_date) AS sy
             FROM l
             WHERE units > 0 AND payer_type IN {payers}
               AND procedure_code IN (SELECT procedure_code FROM units_mue)),
@@ -134,9 +137,9 @@ def _mue(ctx: PeerContext) -> str:
             FROM (SELECT DISTINCT procedure_code, sy FROM b) s
             JOIN units_mue t USING (procedure_code)
             GROUP BY ALL),
-        -- one provider's units for one patient, date and code (CMS NCCI)
+        -- one provider's units for one patient, date and code on one payer's claims (NCCI)
         k AS (
-            SELECT patient_id, service_date, procedure_code, rendering_npi, sy,
+            SELECT patient_id, service_date, procedure_code, payer_type, rendering_npi, sy,
                    sum(units) AS billed
             FROM b GROUP BY ALL),
         over AS (
@@ -146,10 +149,10 @@ def _mue(ctx: PeerContext) -> str:
             SELECT b.claim_id, b.line_number, b.units, over.billed - over.mue AS excess,
                    coalesce(sum(b.units) OVER (
                        PARTITION BY b.patient_id, b.service_date, b.procedure_code,
-                                    b.rendering_npi
+                                    b.payer_type, b.rendering_npi
                        {BEFORE}), 0) AS before
             FROM b JOIN over
-              USING (patient_id, service_date, procedure_code, rendering_npi))
+              USING (patient_id, service_date, procedure_code, payer_type, rendering_npi))
         SELECT claim_id, line_number, 'UNITS-MUE' FROM la
         WHERE least(units, greatest(excess - before, 0)) > 0""")
     return union(parts, "UNITS-MUE")

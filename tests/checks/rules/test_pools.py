@@ -1,0 +1,116 @@
+"""Whose lines share an allowance, through the engine with the shipped profiles: each payer's
+claims carry their own units (a dual-eligible's session billed to Medicare and to Medicaid), and
+an assistant's minutes count towards the lines of the discipline they document.
+
+The engine runs a rule once for the profiles that configure it alike, so these cases can only be
+seen through it: a rule run for one profile never sees another payer's lines in scope.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+import pytest
+
+from checks.engine import run_rules
+from checks.registry import all_rules
+from tests.support.rulekit import (
+    CLAIM_SCHEMA,
+    NOTE_SCHEMA,
+    NPI_A,
+    NPI_B,
+    PLAN_SCHEMA,
+    claim,
+    mue_table,
+    note,
+    plan,
+    provider,
+    shipped_profiles,
+)
+
+PROFILES = shipped_profiles()
+NCCI = (
+    "CMS NCCI MUEs edit one payer's claims (Medicare's; Medicaid NCCI has its own): the units "
+    "of the same provider, beneficiary and date on that payer's claims"
+)
+T1019 = "CMS Pub. 100-04 Transmittal 1019: untimed codes once per provider, discipline, date"
+CQ = (
+    "CMS Pub. 100-04 ch. 5 §20.1: CQ marks a PT assistant's services, CO an OT assistant's; "
+    "BBA 2018 §53107"
+)
+NPI_PTA = "1999999991"
+
+
+@dataclass(frozen=True)
+class Pool:
+    name: str
+    source: str
+    rule_id: str
+    claims: list[dict]
+    notes: list[dict]
+    expected: set[tuple[str, int]]
+    providers: list[dict] | None = None
+
+
+def _dual(code: str, units: int, mods: str | None = "GP") -> list[dict]:
+    """One session billed to Medicare (C1) and to Medicaid (C2) for a dual-eligible."""
+    return [
+        claim("C1", 1, code=code, units=units, mods=mods, payer="medicare"),
+        claim("C2", 1, code=code, units=units, mods=mods, payer="medicaid"),
+    ]
+
+
+PTA = provider(NPI_PTA, "PTA", discipline="PT", supervising=NPI_A)
+PT = provider(NPI_A, "PT", discipline="PT")
+OT = provider(NPI_B, "OT", discipline="OT")
+
+# fmt: off
+CASES = [
+    # the MUE of 97110 is 6 a day: 4 units on each claim are 8 when pooled
+    Pool("dual-eligible 97110 within the MUE on each payer's claim", NCCI, "UNITS-MUE",
+         _dual("97110", 4), [note(end="10:00", minutes=60)], set()),
+    Pool("dual-eligible 97110 over the MUE on the Medicare claim", NCCI, "UNITS-MUE",
+         [claim("C1", 1, units=7, payer="medicare"), claim("C2", 1, units=6, payer="medicaid")],
+         [note(end="10:45", minutes=105)], {("C1", 1)}),
+    Pool("dual-eligible 97150 once on each payer's claim", T1019, "UNITS-UNTIMED",
+         _dual("97150", 1), [note(code="97150")], set()),
+    Pool("97150 twice on the Medicare claims, once on Medicaid's", T1019, "UNITS-UNTIMED",
+         [claim("C1", 1, code="97150", payer="medicare"),
+          claim("C3", 1, code="97150", payer="medicare"),
+          claim("C2", 1, code="97150", payer="medicaid")],
+         [note(code="97150")], {("C3", 1)}),
+    Pool("PTA's PT minutes billed GP:CQ, an OT's own 97110 the same day", CQ,
+         "ASSISTANT-MOD-MISSING",
+         [claim("C1", 1, units=2, mods="GP:CQ", npi=NPI_A),
+          claim("C1", 2, units=2, mods="GO", npi=NPI_B)],
+         [note("N1", npi=NPI_PTA, end="09:30", minutes=30, discipline="PT"),
+          note("N2", npi=NPI_B, start="10:00", end="10:30", minutes=30, discipline="OT")],
+         set(), providers=[PTA, PT, OT]),
+    Pool("PTA's PT minutes billed GP without CQ, an OT's 97110 the same day", CQ,
+         "ASSISTANT-MOD-MISSING",
+         [claim("C1", 1, units=2, mods="GP", npi=NPI_A),
+          claim("C1", 2, units=2, mods="GO", npi=NPI_B)],
+         [note("N1", npi=NPI_PTA, end="09:30", minutes=30, discipline="PT"),
+          note("N2", npi=NPI_B, start="10:00", end="10:30", minutes=30, discipline="OT")],
+         {("C1", 1)}, providers=[PTA, PT, OT]),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_pool(case: Pool) -> None:
+    plans = [plan(f"PL-{d}", discipline=d) for d in ("PT", "OT")]
+    providers = None if case.providers is None else pl.LazyFrame(case.providers)
+    raw, runs, _ = run_rules(
+        pl.LazyFrame(case.claims, schema=CLAIM_SCHEMA),
+        pl.LazyFrame(case.notes, schema=NOTE_SCHEMA),
+        pl.LazyFrame(plans, schema=PLAN_SCHEMA),
+        profiles=PROFILES,
+        mue=mue_table(),
+        rules={case.rule_id: all_rules()[case.rule_id]},
+        providers=providers,
+    )
+    assert runs[case.rule_id].error is None, case.source
+    flagged = set(raw.select("claim_id", "line_number").rows())
+    assert flagged == case.expected, case.source
