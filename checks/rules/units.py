@@ -1,8 +1,7 @@
 """Unit rules: 8-minute rule, untimed codes, Medically Unlikely Edits, per-session minimums.
-
 Every rule here looks only at in-scope lines that billed units (units > 0), pools the units of one
-patient, date of service and code (checks/attribution.py), charges the excess to the later line.
-"""
+patient, date of service, code and payer type (checks/attribution.py), charges the excess to the
+later line."""
 
 from __future__ import annotations
 
@@ -204,8 +203,7 @@ def _ama(
 
 
 # the allowances: an untimed code per discipline and provider too (Transmittal 1019; null for
-# per-session codes), an MUE per provider (CMS NCCI). Each payer's claims carry their own: a
-# dual-eligible's session billed to Medicare and to Medicaid is one unit on each claim.
+# per-session codes), an MUE per provider (CMS NCCI); each payer type's claims their own
 UNTIMED_KEY = (SERVICE_ID, "payer_type", "_discipline", "_provider")
 MUE_KEY = (SERVICE_ID, "payer_type", "rendering_npi")
 
@@ -238,8 +236,8 @@ def units_untimed(data: AuditData, *, max_units_per_day: int) -> pl.LazyFrame:
     provider, discipline, date and patient (Transmittal 1019): a PT and an OT each billing 97150
     the same day is clean. Lines without a discipline (GP/GO/GN, else the code's) share one apart
     from PT/OT/SLP lines. Per-session H-codes are 1 per patient, day and code whoever rendered
-    them (state manuals). Units of one allowance are pooled across claim lines of one payer type:
-    the same session billed to Medicare and to Medicaid for a dual-eligible is counted on each."""
+    them (state manuals). Units are pooled across the claim lines of one payer type: a
+    dual-eligible's session billed to Medicare and to Medicaid is one unit on each claim."""
     untimed = pl.col("code_class") == "untimed"
     over_max = (pl.col("billed") - max_units_per_day).clip(0)
     lines = (
@@ -296,8 +294,7 @@ def units_mue(data: AuditData) -> pl.LazyFrame:
     year's. Codes without an MUE in the table are not checked.
     """
     lines = billed_lines(data).cache()
-    # units per service by one group_by; only services above their MUE (a few) are split by
-    # provider below, since a provider's units never exceed its service's
+    # units per service first: only services above their MUE (a few) are split by provider
     service = (SERVICE_ID, "procedure_code", "service_date")
     single, several = split_by_lines(lines.select(*service, "units"), data)
     keys = pl.concat(
