@@ -250,26 +250,46 @@ def overlap_day_cap(data: AuditData, *, cap_minutes: int, unit_minutes: int) -> 
     OIG OEI-04-09-00540 treats more than 8 hours of therapy billed by one provider in a day as
     questionable (state reviews used 12 hours). Billed minutes are units x
     `unit_minutes` of the timed lines of the claim's rendering provider and date, over every
-    payer. The day's lines are taken in the order of their notes' start times (lines without
+    payer; a service billed to two payer types (a dual-eligible's session on a Medicare and a
+    Medicaid claim) is the provider's time once, counted on the payer type billing the most of
+    its units. The day's lines are taken in the order of their notes' start times (lines without
     times last, then by claim and line number); the lines whose running total exceeds
-    `cap_minutes` are the minutes beyond the cap and are reported as whole lines. Exactly
-    `cap_minutes` is not reported.
+    `cap_minutes` are the minutes beyond the cap and are reported as whole lines, every payer's
+    claim of such a session among them. Exactly `cap_minutes` is not reported.
     """
     g = ["rendering_npi", "service_date"]
     billed = pl.col("units") * unit_minutes
     timed = data.lines.filter((pl.col("code_class") == "timed") & (pl.col("units") > 0)).cache()
-    # only the provider-days over the cap (a few) are sorted into their running totals
+    # only the provider-days over the cap on every line's minutes (a few) are counted once per
+    # service and sorted into their running totals
     over = (
         timed.group_by(g).agg(billed.sum().alias("_total")).filter(pl.col("_total") > cap_minutes)
     )
+    service = [*g, "patient_id", "procedure_code"]
+    payer_units = pl.col("units").sum().over([*service, "payer_type"])
+    counting = (
+        pl.col("payer_type")
+        .sort_by([payer_units, pl.col("payer_type")], descending=[True, False])
+        .first()
+        .over(service)
+    )
+    counted = pl.when(pl.col("payer_type") == counting).then(billed).otherwise(0)
     return (
         timed.join(over.select(g), on=g, how="semi")
+        .with_columns(_counted=counted)
+        .filter(pl.col("_counted").sum().over(g) > cap_minutes)
         .sort([*g, "note_start", "claim_id", "line_number"], nulls_last=True)
         .with_columns(
-            running=billed.cum_sum().over(g),
-            day_total=billed.sum().over(g),
+            running=pl.col("_counted").cum_sum().over(g),
+            day_total=pl.col("_counted").sum().over(g),
         )
-        .filter(pl.col("in_scope") & (pl.col("running") > cap_minutes))
+        # another payer's claim of a session goes with the copy that counts, wherever it sorts
+        .with_columns(
+            _past=pl.when(pl.col("_counted") > 0)
+            .then(pl.col("running"))
+            .otherwise(pl.col("running").max().over(service))
+        )
+        .filter(pl.col("in_scope") & (pl.col("_past") > cap_minutes))
         .with_columns(
             supported_units=pl.lit(None, dtype=pl.Int64),
             excess_units=pl.lit(None, dtype=pl.Int64),
@@ -284,7 +304,7 @@ def overlap_day_cap(data: AuditData, *, cap_minutes: int, unit_minutes: int) -> 
                 "provider={}; day total {} min; running total {}→{} min; cap {} min",
                 pl.col("rendering_npi"),
                 pl.col("day_total"),
-                pl.col("running") - billed,
+                pl.col("running") - pl.col("_counted"),
                 pl.col("running"),
                 pl.lit(cap_minutes),
             ),

@@ -107,8 +107,23 @@ def test_overlap_day_cap(tmp_path: Path) -> None:
     visit("P3-a", "P3", "medicaid", 4, at[7])
     visit("P3-b", "P3", "commercial", 2, at[8])
     visit("P3-c", "P3", "medicare", 1, at[9])
+
+    # P4: five dual-eligible hours, each billed to Medicare and to Medicaid, are 300 minutes of
+    # the provider's day, not 600; P5: four hours, then five dual-eligible ones: the ninth
+    # passes 480, and both its claims are reported
+    def dual(pid: str, npi: str, start: str) -> None:
+        for payer, suffix in (("medicare", "a"), ("medicaid", "b")):
+            claims.append((f"{pid}{suffix}", 1, pid, npi, payer, D, "97110", "GP", 4))
+        notes.append(_note(pid, npi, "97110", start, f"{start[:2]}:59"))
+
+    for i in range(5):
+        dual(f"P4-{i}", "P4", at[i])
+    for i in range(4):
+        visit(f"P5-{i}", "P5", "medicare", 4, at[i])
+    for i in range(4, 9):
+        dual(f"P5-{i}", "P5", at[i])
     write(tmp_path, claims, notes)
     ours, peer = flagged(tmp_path, overlap, ["OVERLAP-DAY-CAP"])
-    expected = {"OVERLAP-DAY-CAP": {"P2-|1", "P3-b|1", "P3-c|1"}}
+    expected = {"OVERLAP-DAY-CAP": {"P2-|1", "P3-b|1", "P3-c|1", "P5-8a|1", "P5-8b|1"}}
     assert ours == expected
     assert peer == expected

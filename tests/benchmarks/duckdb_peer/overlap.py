@@ -65,13 +65,23 @@ def _day_cap(ctx: PeerContext, cap: int, unit: int, payers: str) -> str:
     (none last, then claim and line), whose running minutes pass the cap (OIG OEI-04-09-00540)."""
     timed = sql_list(ctx.codes.timed)
     return f"""
-        WITH t AS (
+        WITH t0 AS (
             SELECT claim_id, line_number, patient_id, rendering_npi, service_date,
-                   procedure_code, payer_type, ld, units
+                   procedure_code, payer_type, ld, units,
+                   sum(units) OVER (PARTITION BY rendering_npi, service_date, patient_id,
+                                    procedure_code, payer_type) AS pu
             FROM l WHERE units > 0 AND procedure_code IN {timed}),
+        -- a session billed to two payer types is the provider's time once: on the payer type
+        -- billing the most of its units (a dual-eligible's Medicare and Medicaid claims)
+        t AS (
+            SELECT *,
+                   CASE WHEN payer_type = first(payer_type ORDER BY pu DESC, payer_type) OVER (
+                       PARTITION BY rendering_npi, service_date, patient_id, procedure_code)
+                        THEN units * {unit} ELSE 0 END AS counted
+            FROM t0),
         over AS (
             SELECT rendering_npi, service_date FROM t GROUP BY ALL
-            HAVING sum(units) * {unit} > {cap}),
+            HAVING sum(counted) > {cap}),
         tl AS (
             SELECT t.* FROM t
             JOIN over ON over.rendering_npi IS NOT DISTINCT FROM t.rendering_npi
@@ -82,15 +92,23 @@ def _day_cap(ctx: PeerContext, cap: int, unit: int, payers: str) -> str:
             FROM tl JOIN n ON n.patient_id = tl.patient_id AND n.service_date = tl.service_date
                           AND n.procedure_code = tl.procedure_code AND {documents("tl.ld", "n.nd")}
             GROUP BY ALL),
-        r AS (
-            SELECT tl.claim_id, tl.line_number, tl.payer_type,
-                   sum(tl.units * {unit}) OVER (
+        r0 AS (
+            SELECT tl.claim_id, tl.line_number, tl.payer_type, tl.counted, tl.rendering_npi,
+                   tl.service_date, tl.patient_id, tl.procedure_code,
+                   sum(tl.counted) OVER (
                        PARTITION BY tl.rendering_npi, tl.service_date
                        ORDER BY s.note_start NULLS LAST, tl.claim_id, tl.line_number
                        ROWS UNBOUNDED PRECEDING) AS running
-            FROM tl LEFT JOIN starts s USING (claim_id, line_number))
+            FROM tl LEFT JOIN starts s USING (claim_id, line_number)),
+        -- another payer's claim of a session goes with the copy that counts
+        r AS (
+            SELECT *,
+                   CASE WHEN counted > 0 THEN running
+                        ELSE max(running) OVER (PARTITION BY rendering_npi, service_date,
+                                                patient_id, procedure_code) END AS past
+            FROM r0)
         SELECT claim_id, line_number, 'OVERLAP-DAY-CAP' FROM r
-        WHERE payer_type IN {payers} AND running > {cap}"""
+        WHERE payer_type IN {payers} AND past > {cap}"""
 
 
 def statements(ctx: PeerContext) -> dict[str, str]:

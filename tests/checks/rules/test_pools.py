@@ -40,6 +40,27 @@ CQ = (
     "BBA 2018 §53107"
 )
 NPI_PTA = "1999999991"
+OEI = (
+    "OIG OEI-04-09-00540: over 8 hours of therapy billed by one provider in a day is "
+    "questionable; one session billed to Medicare and to Medicaid is one session of time"
+)
+
+
+def _sessions(first: int, count: int, *, dual: bool) -> tuple[list[dict], list[dict]]:
+    """`count` one-hour 97110 sessions of one provider, a patient each, from 08:00 + `first`
+    hours; a dual-eligible's is billed to Medicare (claim a) and Medicaid (claim b)."""
+    claims, notes = [], []
+    for i in range(first, first + count):
+        payers = ("medicare", "medicaid") if dual else ("medicare",)
+        for payer, suffix in zip(payers, "ab", strict=False):
+            claims.append(claim(f"C{i}{suffix}", 1, patient=f"P{i}", units=4, payer=payer))
+        notes.append(note(f"N{i}", patient=f"P{i}", start=f"{8 + i:02d}:00",
+                          end=f"{9 + i:02d}:00", minutes=60))  # fmt: skip
+    return claims, notes
+
+
+_DUAL5 = _sessions(0, 5, dual=True)
+_SOLO4, _DUAL_LATE = _sessions(0, 4, dual=False), _sessions(4, 5, dual=True)
 
 
 @dataclass(frozen=True)
@@ -94,6 +115,11 @@ CASES = [
          [note("N1", npi=NPI_PTA, end="09:30", minutes=30, discipline="PT"),
           note("N2", npi=NPI_B, start="10:00", end="10:30", minutes=30, discipline="OT")],
          {("C1", 1)}, providers=[PTA, PT, OT]),
+    Pool("five dual-eligible hours billed to two payers: 300 minutes, not 600", OEI,
+         "OVERLAP-DAY-CAP", *_DUAL5, set()),
+    Pool("four hours, then five dual-eligible ones: the ninth passes 480 on both claims", OEI,
+         "OVERLAP-DAY-CAP", _SOLO4[0] + _DUAL_LATE[0], _SOLO4[1] + _DUAL_LATE[1],
+         {("C8a", 1), ("C8b", 1)}),
 ]
 # fmt: on
 
