@@ -7,7 +7,7 @@ from __future__ import annotations
 import polars as pl
 
 from checks.attribution import attributed_excess
-from checks.base import LINE_ID, MATCH_KEY, AuditData, billed_lines, documents_line
+from checks.base import LINE_ID, MATCH_KEY, SERVICE_ID, AuditData, billed_lines, documents_line
 from checks.declare import Param, rule
 from checks.intervals import (
     groups_with_overlap,
@@ -260,25 +260,27 @@ def overlap_day_cap(data: AuditData, *, cap_minutes: int, unit_minutes: int) -> 
     g = ["rendering_npi", "service_date"]
     billed = pl.col("units") * unit_minutes
     timed = data.lines.filter((pl.col("code_class") == "timed") & (pl.col("units") > 0)).cache()
-    # only the provider-days over the cap on every line's minutes (a few) are counted once per
-    # service and sorted into their running totals
+    # only the provider-days over the cap on every line's minutes (a few) are sorted into their
+    # running totals, each service counted once
     over = (
         timed.group_by(g).agg(billed.sum().alias("_total")).filter(pl.col("_total") > cap_minutes)
     )
-    service = [*g, "patient_id", "procedure_code"]
-    payer_units = pl.col("units").sum().over([*service, "payer_type"])
-    counting = (
-        pl.col("payer_type")
-        .sort_by([payer_units, pl.col("payer_type")], descending=[True, False])
-        .first()
-        .over(service)
-    )
-    counted = pl.when(pl.col("payer_type") == counting).then(billed).otherwise(0)
+    service = [*g, SERVICE_ID]
+    # one window per step: a window nested in another's expression runs once per group
     return (
         timed.join(over.select(g), on=g, how="semi")
-        .with_columns(_counted=counted)
-        .filter(pl.col("_counted").sum().over(g) > cap_minutes)
         .sort([*g, "note_start", "claim_id", "line_number"], nulls_last=True)
+        .with_columns(_payer_units=pl.col("units").sum().over([*service, "payer_type"]))
+        .with_columns(_most=pl.col("_payer_units").max().over(service))
+        .with_columns(
+            _counting=pl.when(pl.col("_payer_units") == pl.col("_most"))
+            .then(pl.col("payer_type"))
+            .min()
+            .over(service)
+        )
+        .with_columns(
+            _counted=pl.when(pl.col("payer_type") == pl.col("_counting")).then(billed).otherwise(0)
+        )
         .with_columns(
             running=pl.col("_counted").cum_sum().over(g),
             day_total=pl.col("_counted").sum().over(g),
