@@ -21,8 +21,9 @@ from schemas.contract import ROLES
 code_col = pl.col("procedure_code")
 # An assistant's minutes count towards the lines of the discipline its notes document (a PTA's
 # CQ is a PT modifier, Pub. 100-04 ch. 5 §20.1), and each payer's claim carries its own units:
-# a service's lines pool by discipline and payer, never across them.
-POOL = (SERVICE_ID, "discipline", "payer_type")
+# a service's lines pool by discipline and payer, never across them. A line of unknown
+# discipline pools with the service's one known discipline (its own pool when there are more).
+POOL = (SERVICE_ID, "_pool_discipline", "payer_type")
 
 
 def _assistants(data: AuditData, modifiers: dict[str, str]) -> pl.LazyFrame:
@@ -36,6 +37,13 @@ def _assistants(data: AuditData, modifiers: dict[str, str]) -> pl.LazyFrame:
         )
         .unique(subset="npi", keep="first")
     )
+
+
+def _pool_discipline() -> pl.Expr:
+    """The line's discipline, else the one known discipline of its service's lines."""
+    known = pl.col("discipline")
+    lo, hi = known.min().over(SERVICE_ID), known.max().over(SERVICE_ID)
+    return pl.coalesce(known, pl.when(lo == hi).then(lo))
 
 
 def _units_needed(assistant: pl.Expr, therapist: pl.Expr, billed: pl.Expr) -> pl.Expr:
@@ -135,8 +143,14 @@ def assistant_mod_missing(
     notes = data.notes.join(
         assistants.rename({"npi": "provider_npi"}), on="provider_npi", how="inner"
     ).select(SERVICE_ID, "role", "expected", "minutes", _note_discipline="discipline")
+    # the lines of those services only (a few), with the discipline each pools under
+    assisted = (
+        lines.join(notes.select(SERVICE_ID).unique(), on=SERVICE_ID, how="semi")
+        .with_columns(_pool_discipline=_pool_discipline())
+        .cache()
+    )
     services = (
-        lines.join(notes, on=SERVICE_ID, how="inner")
+        assisted.join(notes, on=SERVICE_ID, how="inner")
         .filter(documents_line(pl.col("_note_discipline")))
         .group_by(*LINE_KEY, *POOL, "role", "expected")
         .agg(
@@ -153,7 +167,7 @@ def assistant_mod_missing(
     need = _units_needed(pl.col("assistant"), therapist, billed)
     need = pl.when(pl.col("unknown")).then(pl.max_horizontal(need, 1)).otherwise(need)
     documented = (
-        lines.join(services, on=list(POOL), how="inner", nulls_equal=True)
+        assisted.join(services, on=list(POOL), how="inner", nulls_equal=True)
         .with_columns(
             need=need, billed=billed, with_modifier=with_modifier.fill_null(0), _carried=carried
         )

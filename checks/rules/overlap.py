@@ -285,29 +285,45 @@ def overlap_day_cap(data: AuditData, *, cap_minutes: int, unit_minutes: int) -> 
             running=pl.col("_counted").cum_sum().over(g),
             day_total=pl.col("_counted").sum().over(g),
         )
-        # another payer's claim of a session goes with the copy that counts, wherever it sorts
+        # another payer's claim of a session goes with the claim that counts it, wherever it
+        # sorts: past the cap when that claim's running total is
         .with_columns(
             _past=pl.when(pl.col("_counted") > 0)
             .then(pl.col("running"))
-            .otherwise(pl.col("running").max().over(service))
+            .otherwise(pl.when(pl.col("_counted") > 0).then(pl.col("running")).max().over(service))
         )
         .filter(pl.col("in_scope") & (pl.col("_past") > cap_minutes))
         .with_columns(
             supported_units=pl.lit(None, dtype=pl.Int64),
             excess_units=pl.lit(None, dtype=pl.Int64),
-            message=pl.format(
-                "This line brings the rendering provider's timed minutes billed on this day to "
-                "{}, beyond the {}-minute daily cap ({} minutes billed that day in all).",
-                pl.col("running"),
-                pl.lit(cap_minutes),
-                pl.col("day_total"),
+            message=pl.when(pl.col("_counted") > 0)
+            .then(
+                pl.format(
+                    "This line brings the rendering provider's timed minutes billed on this day "
+                    "to {}, beyond the {}-minute daily cap ({} minutes billed that day in all).",
+                    pl.col("running"),
+                    pl.lit(cap_minutes),
+                    pl.col("day_total"),
+                )
+            )
+            .otherwise(
+                pl.format(
+                    "This line bills again a session counted on the {} claim, whose minutes "
+                    "bring the rendering provider's day to {}, beyond the {}-minute daily cap "
+                    "({} minutes billed that day in all).",
+                    pl.col("_counting"),
+                    pl.col("_past"),
+                    pl.lit(cap_minutes),
+                    pl.col("day_total"),
+                )
             ),
             evidence=pl.format(
-                "provider={}; day total {} min; running total {}→{} min; cap {} min",
+                "provider={}; day total {} min; running total {} min; cap {} min",
                 pl.col("rendering_npi"),
                 pl.col("day_total"),
-                pl.col("running") - pl.col("_counted"),
-                pl.col("running"),
+                pl.when(pl.col("_counted") > 0)
+                .then(pl.format("{}→{}", pl.col("running") - pl.col("_counted"), pl.col("running")))
+                .otherwise(pl.format("{} on the {} claim", pl.col("_past"), pl.col("_counting"))),
                 pl.lit(cap_minutes),
             ),
         )

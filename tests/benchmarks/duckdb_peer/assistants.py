@@ -31,8 +31,12 @@ def _statement(ctx: PeerContext, modifiers: dict[str, str], payers: str) -> str:
             QUALIFY row_number() OVER (PARTITION BY npi ORDER BY file_row_number) = 1),
         b AS (
             SELECT claim_id, line_number, patient_id, service_date, procedure_code, ld,
-                   payer_type, rendering_npi, modifiers, units
-            FROM l WHERE units > 0 AND payer_type IN {payers}),
+                   payer_type, rendering_npi, modifiers, units,
+                   -- a line of unknown discipline pools with its service's one known one
+                   coalesce(ld, CASE WHEN min(ld) OVER s = max(ld) OVER s THEN min(ld) OVER s
+                                END) AS pd
+            FROM l WHERE units > 0 AND payer_type IN {payers}
+            WINDOW s AS (PARTITION BY patient_id, service_date, procedure_code)),
         rendered AS (
             SELECT b.claim_id, b.line_number FROM b JOIN asst ON asst.npi = b.rendering_npi
             WHERE NOT {carried.format("asst.expected")}),
@@ -43,7 +47,7 @@ def _statement(ctx: PeerContext, modifiers: dict[str, str], payers: str) -> str:
         -- per line: the minutes of the assistant's notes that document it, and of all its notes
         per_line AS (
             SELECT b.claim_id, b.line_number, b.patient_id, b.service_date, b.procedure_code,
-                   b.ld, b.payer_type, an.role, an.expected,
+                   b.ld, b.pd, b.payer_type, an.role, an.expected,
                    coalesce(sum(an.minutes), 0) AS assistant,
                    bool_or(an.minutes IS NULL) AS unknown
             FROM b JOIN an
@@ -60,7 +64,7 @@ def _statement(ctx: PeerContext, modifiers: dict[str, str], payers: str) -> str:
         -- a service's lines pool by discipline and payer (Pub. 100-04 ch. 5 §20.1: CQ is a
         -- PT modifier, CO an OT one; each payer's claim carries its own units)
         svc AS (
-            SELECT patient_id, service_date, procedure_code, ld, payer_type, role, expected,
+            SELECT patient_id, service_date, procedure_code, pd, payer_type, role, expected,
                    max(assistant) AS a, max(total) AS t0, bool_or(unknown) AS unknown
             FROM per_line JOIN total USING (claim_id, line_number)
             GROUP BY ALL),
@@ -71,10 +75,10 @@ def _statement(ctx: PeerContext, modifiers: dict[str, str], payers: str) -> str:
                    sum(b.units) OVER w AS billed,
                    sum(CASE WHEN {carried.format("svc.expected")} THEN b.units ELSE 0 END)
                        OVER w AS with_modifier,
-                   b.patient_id, b.service_date, b.procedure_code, b.ld, b.payer_type
+                   b.patient_id, b.service_date, b.procedure_code, b.pd, b.payer_type
             FROM b JOIN svc USING (patient_id, service_date, procedure_code, payer_type)
-            WHERE b.ld IS NOT DISTINCT FROM svc.ld
-            WINDOW w AS (PARTITION BY b.patient_id, b.service_date, b.procedure_code, b.ld,
+            WHERE b.pd IS NOT DISTINCT FROM svc.pd
+            WINDOW w AS (PARTITION BY b.patient_id, b.service_date, b.procedure_code, b.pd,
                          b.payer_type, svc.expected)),
         -- whole 15 minutes to whoever furnished them, then a remaining unit to whoever
         -- furnished more of its minutes (a tie goes to the assistant)
@@ -95,7 +99,7 @@ def _statement(ctx: PeerContext, modifiers: dict[str, str], payers: str) -> str:
                    greatest(CASE WHEN unknown THEN greatest(need0, 1) ELSE need0 END
                             - with_modifier, 0) AS shortfall,
                    coalesce(sum(units) OVER (
-                       PARTITION BY patient_id, service_date, procedure_code, ld, payer_type,
+                       PARTITION BY patient_id, service_date, procedure_code, pd, payer_type,
                                     expected
                        {BEFORE}), 0) AS before
             FROM need

@@ -100,12 +100,13 @@ def _day_cap(ctx: PeerContext, cap: int, unit: int, payers: str) -> str:
                        ORDER BY s.note_start NULLS LAST, tl.claim_id, tl.line_number
                        ROWS UNBOUNDED PRECEDING) AS running
             FROM tl LEFT JOIN starts s USING (claim_id, line_number)),
-        -- another payer's claim of a session goes with the copy that counts
+        -- another payer's claim of a session is past the cap when the claim counting it is
         r AS (
             SELECT *,
                    CASE WHEN counted > 0 THEN running
-                        ELSE max(running) OVER (PARTITION BY rendering_npi, service_date,
-                                                patient_id, procedure_code) END AS past
+                        ELSE max(CASE WHEN counted > 0 THEN running END) OVER (
+                            PARTITION BY rendering_npi, service_date, patient_id,
+                                         procedure_code) END AS past
             FROM r0)
         SELECT claim_id, line_number, 'OVERLAP-DAY-CAP' FROM r
         WHERE payer_type IN {payers} AND past > {cap}"""

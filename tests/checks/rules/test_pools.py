@@ -115,11 +115,38 @@ CASES = [
          [note("N1", npi=NPI_PTA, end="09:30", minutes=30, discipline="PT"),
           note("N2", npi=NPI_B, start="10:00", end="10:30", minutes=30, discipline="OT")],
          {("C1", 1)}, providers=[PTA, PT, OT]),
+    # 97110 has no discipline of its own: the line without GP pools with the GP line, so the
+    # PTA's 30 of 60 minutes need CQ on 2 of the service's 4 units, not on 2 of each line's
+    Pool("PTA 30 + PT 30 min, one line GP and one without a modifier", CQ,
+         "ASSISTANT-MOD-MISSING",
+         [claim("C1", 1, units=2, mods="GP", npi=NPI_A),
+          claim("C1", 2, units=2, mods=None, npi=NPI_A)],
+         [note("N1", npi=NPI_PTA, end="09:30", minutes=30, discipline="PT"),
+          note("N2", npi=NPI_A, start="09:30", end="10:00", minutes=30, discipline="PT")],
+         {("C1", 2)}, providers=[PTA, PT, OT]),
     Pool("five dual-eligible hours billed to two payers: 300 minutes, not 600", OEI,
          "OVERLAP-DAY-CAP", *_DUAL5, set()),
     Pool("four hours, then five dual-eligible ones: the ninth passes 480 on both claims", OEI,
          "OVERLAP-DAY-CAP", _SOLO4[0] + _DUAL_LATE[0], _SOLO4[1] + _DUAL_LATE[1],
          {("C8a", 1), ("C8b", 1)}),
+    # seven hours, then lines without note times (sorted by claim): P1's Medicaid claim counts
+    # its session and reaches 480 exactly; P2's passes the cap; P1's Medicare copy sorts after
+    # P2 but its session, counted at 480, is within the cap
+    Pool("a copy sorting after another session is judged by its own session", OEI,
+         "OVERLAP-DAY-CAP",
+         _sessions(0, 7, dual=False)[0]
+         + [claim("D1", 1, patient="Q1", units=4, payer="medicaid"),
+            claim("D2", 1, patient="Q2", units=4, payer="medicare"),
+            claim("D3", 1, patient="Q1", units=4, payer="medicare")],
+         _sessions(0, 7, dual=False)[1], {("D2", 1)}),
+    Pool("a session billed 5 units to Medicare and 2 to Medicaid counts the Medicare 75", OEI,
+         "OVERLAP-DAY-CAP",
+         _sessions(0, 7, dual=False)[0]
+         + [claim("E1", 1, patient="Q1", units=2, payer="medicaid"),
+            claim("E2", 1, patient="Q1", units=5, payer="medicare")],
+         _sessions(0, 7, dual=False)[1]
+         + [note("NQ", patient="Q1", start="15:00", end="16:15", minutes=75)],
+         {("E1", 1), ("E2", 1)}),
 ]
 # fmt: on
 
