@@ -111,7 +111,9 @@ def overlap_timed(data: AuditData, *, unit_minutes: int, min_minutes: int) -> pl
         .then(0)
         .otherwise((pl.col("distinct") + unit_minutes - min_minutes) // unit_minutes)
     )
-    code = [*MATCH_KEY, "discipline"]
+    # each payer type's claims carry their own units (a dual-eligible's session on a Medicare and
+    # a Medicaid claim), as in the unit rules
+    code = [*MATCH_KEY, "discipline", "payer_type"]
     return (
         _on_lines(data, per_service, ("shared_minutes", "interval_minutes"))
         .with_columns(
@@ -122,8 +124,8 @@ def overlap_timed(data: AuditData, *, unit_minutes: int, min_minutes: int) -> pl
             supported=supported.cast(pl.Int64),
             billed=pl.col("units").sum().over(code).cast(pl.Int64),
         )
-        # units of one patient, date, code and discipline are pooled across claim lines and the
-        # excess is charged to the later-billed line first, as the unit rules do
+        # units of one patient, date, code, discipline and payer type are pooled across claim
+        # lines and the excess is charged to the later-billed line first, as the unit rules do
         # (checks/attribution.py)
         .with_columns(
             excess_units=attributed_excess(

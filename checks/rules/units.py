@@ -1,7 +1,7 @@
 """Unit rules: 8-minute rule, untimed codes, Medically Unlikely Edits, per-session minimums.
 Every rule here looks only at in-scope lines that billed units (units > 0), pools the units of one
-patient, date of service, code and payer type (checks/attribution.py), charges the excess to the
-later line."""
+patient, date of service and code (the allowances per payer type too; checks/attribution.py),
+charges the excess to the later line."""
 
 from __future__ import annotations
 
@@ -289,9 +289,9 @@ def units_mue(data: AuditData) -> pl.LazyFrame:
 
     An MUE counts the same provider's units for the same beneficiary and date (CMS NCCI): two
     clinicians' (rendering providers') lines are counted apart, and so are the claims of two
-    payer types (Medicare's MUEs edit Medicare claims; Medicaid NCCI has its own). The MUE of
-    the service year applies, else the latest earlier year's, else (before the table) the latest
-    year's. Codes without an MUE in the table are not checked.
+    payer types (Medicare's MUEs edit Medicare claims; every payer's lines are held to the one
+    table shipped, data/reference/mue.csv). The MUE of the service year applies, else the latest
+    earlier year's, else (before the table) the latest year's. Codes without one are not checked.
     """
     lines = billed_lines(data).cache()
     # units per service first: only services above their MUE (a few) are split by provider

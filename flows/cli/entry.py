@@ -19,12 +19,19 @@ _AUDITS = frozenset({"run", "demo"})
 _NOT_NOW = frozenset({"--no-expectations", "-h", "--help"})
 
 
+def _no_expectations(arg: str) -> bool:
+    """`--no-expectations` or a prefix argparse takes for it (`--no-exp`)."""
+    return len(arg) >= len("--no-e") and "--no-expectations".startswith(arg)
+
+
 def wants_expectations(argv: Sequence[str]) -> bool:
     """True when `argv` (without the program name) asks for an audit with the dataset
-    expectations. A guess from the words alone: a wrong True costs one worker killed at exit, a
-    wrong False only the head start."""
+    expectations. A guess from the words alone: a wrong True costs a worker importing at low
+    priority until the command exits, a wrong False only the head start."""
     command = next((a for a in argv if not a.startswith("-")), None)
-    return command in _AUDITS and not _NOT_NOW.intersection(argv)
+    if command not in _AUDITS or _NOT_NOW.intersection(argv):
+        return False
+    return not any(_no_expectations(a) for a in argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

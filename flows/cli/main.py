@@ -108,7 +108,7 @@ def _audit(
         from flows.run.direct import run_direct
 
         if checked.expectations:
-            stages.start_ge_preload()  # overlaps GE's slow import with reading the exports
+            stages.start_ge_preload()  # done already by the console script (flows/cli/entry.py)
         return run_direct(checked, console_progress(args.quiet))
     keep_prefect_local()
     from flows.run.prefect_flow import audit_flow  # imports Prefect (seconds)

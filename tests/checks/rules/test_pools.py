@@ -167,3 +167,29 @@ def test_pool(case: Pool) -> None:
     assert runs[case.rule_id].error is None, case.source
     flagged = set(raw.select("claim_id", "line_number").rows())
     assert flagged == case.expected, case.source
+
+
+def test_overlapping_time_is_charged_on_each_payers_claim() -> None:
+    """A dual-eligible's 97530 starting 15 minutes into the 97110 (30 minutes each), both billed
+    2 units to Medicare (C1) and to Medicaid (C2): the 97530's 15 distinct minutes support 1
+    unit, so each claim's 97530 line bills 1 unit too many (Pub. 100-04 ch. 5 §20.2), not 3 on
+    the later claim and none on the other."""
+    claims = [
+        claim(c, n, code=code, units=2, payer=payer)
+        for c, payer in (("C1", "medicare"), ("C2", "medicaid"))
+        for n, code in ((1, "97110"), (2, "97530"))
+    ]
+    notes = [
+        note("N1", code="97110", start="09:00", end="09:30", minutes=30),
+        note("N2", code="97530", start="09:15", end="09:45", minutes=30),
+    ]
+    raw, _, _ = run_rules(
+        pl.LazyFrame(claims, schema=CLAIM_SCHEMA),
+        pl.LazyFrame(notes, schema=NOTE_SCHEMA),
+        pl.LazyFrame([plan()], schema=PLAN_SCHEMA),
+        profiles=PROFILES,
+        mue=mue_table(),
+        rules={"OVERLAP-TIMED": all_rules()["OVERLAP-TIMED"]},
+    )
+    excess = {(c, n): e for c, n, e in raw.select("claim_id", "line_number", "excess_units").rows()}
+    assert excess == {("C1", 2): 1, ("C2", 2): 1}
