@@ -38,6 +38,11 @@ def line_discipline(codes: CodeSets) -> str:
         ELSE {code_discipline(codes)} END"""
 
 
+# a note's start and end as minutes of the day, the note time columns' resolution
+NOTE_MINUTES = """hour(start_time) * 60 + minute(start_time) AS s,
+                   hour(end_time) * 60 + minute(end_time) AS e"""
+
+
 # a note of discipline `n` documents a line of discipline `l` (either unknown: it does)
 def documents(line: str, note: str) -> str:
     return f"({line} IS NULL OR {note} IS NULL OR {line} = {note})"

@@ -8,6 +8,7 @@ first treatment under the plan), TIME-MISSING.
 from __future__ import annotations
 
 from tests.benchmarks.duckdb_peer.base import (
+    NOTE_MINUTES,
     PeerContext,
     documents,
     first_treatment,
@@ -122,8 +123,7 @@ def statements(ctx: PeerContext) -> dict[str, str]:
     overlap = f"""
         WITH iv AS (
             SELECT patient_id, service_date, procedure_code, note_id, nd,
-                   hour(start_time) * 60 + minute(start_time) AS s,
-                   hour(end_time) * 60 + minute(end_time) AS e
+                   {NOTE_MINUTES}
             FROM n
             WHERE procedure_code IN {one_on_one} AND start_time IS NOT NULL
               AND end_time IS NOT NULL AND end_time > start_time),

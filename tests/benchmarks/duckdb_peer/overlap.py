@@ -10,6 +10,7 @@ overlap, and a note whose end is not after its start takes part in no comparison
 from __future__ import annotations
 
 from tests.benchmarks.duckdb_peer.base import (
+    NOTE_MINUTES,
     PeerContext,
     documents,
     profile_groups,
@@ -25,8 +26,7 @@ def _provider(ctx: PeerContext, m: int, payers: str) -> str:
     return f"""
         WITH iv AS (
             SELECT patient_id, provider_npi, service_date, procedure_code, nd,
-                   hour(start_time) * 60 + minute(start_time) AS s,
-                   hour(end_time) * 60 + minute(end_time) AS e
+                   {NOTE_MINUTES}
             FROM n
             WHERE procedure_code IN {one_on_one} AND start_time IS NOT NULL
               AND end_time IS NOT NULL),
