@@ -3,7 +3,8 @@ claims carry their own units (a dual-eligible's session billed to Medicare and t
 an assistant's minutes count towards the lines of the discipline they document.
 
 The engine runs a rule once for the profiles that configure it alike, so these cases can only be
-seen through it: a rule run for one profile never sees another payer's lines in scope.
+seen through it: a rule run for one profile never sees another payer's lines in scope. (Named
+POOLS, not CASES: the rule catalogue's truth tables are rulekit Cases run one rule at a time.)
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ PT = provider(NPI_A, "PT", discipline="PT")
 OT = provider(NPI_B, "OT", discipline="OT")
 
 # fmt: off
-CASES = [
+POOLS = [
     # the MUE of 97110 is 6 a day: 4 units on each claim are 8 when pooled
     Pool("dual-eligible 97110 within the MUE on each payer's claim", NCCI, "UNITS-MUE",
          _dual("97110", 4), [note(end="10:00", minutes=60)], set()),
@@ -151,7 +152,7 @@ CASES = [
 # fmt: on
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+@pytest.mark.parametrize("case", POOLS, ids=lambda c: c.name)
 def test_pool(case: Pool) -> None:
     plans = [plan(f"PL-{d}", discipline=d) for d in ("PT", "OT")]
     providers = None if case.providers is None else pl.LazyFrame(case.providers)
