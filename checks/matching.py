@@ -7,7 +7,7 @@ patient id, days since the earliest date and a code number, each in as many bits
 — and the discipline into three more bits: the notes are sorted on that key once, only keys with
 several notes are grouped, and each line finds its key by binary search. The packed service stays
 on the lines as SERVICE_ID for the rules that pool units per service. When the parts do not fit in
-KEY_BITS (more than ~2^37 patient ids, dates a million years apart), `match_ids` says so and the
+KEY_BITS (more than ~2^35 patient ids, dates a million years apart), `match_ids` says so and the
 services are numbered by ranking the three columns instead, which gives the same answer.
 
 Disciplines: nearly every service is billed and documented by one discipline; its lines then match
@@ -38,9 +38,10 @@ from checks.base import (
 )
 from checks.disciplines import DISCIPLINE_NUMBER, lookup, numbers, resolve
 
-# The packed service's width: four bits short of UInt64, so that the discipline's three bits fit
-# after it and every multiplier fits in one. A wider key falls back to ranking the columns.
-KEY_BITS = 60
+# The packed service's width: six bits short of UInt64, so that the discipline's three bits and
+# the unit rules' payer type's two fit after it (checks/rules/_timed.py widened) and every
+# multiplier fits in one. A wider key falls back to ranking the columns.
+KEY_BITS = 58
 DISCIPLINE_BITS = 3
 _PATIENT, _DAY, _CODE = "_match_patient", "_match_day", "_match_code"
 _KEY = "_match_key"

@@ -10,6 +10,7 @@ import polars as pl
 
 from checks.attribution import units_text
 from checks.base import NOTE_BILLED, SERVICE_ID, AuditData
+from schemas.contract import PAYER_TYPES
 
 # the CMS pool key: one patient, one date, one discipline (Pub. 100-04 Ch. 5 §20.2)
 POOL_KEY = ("patient_id", "service_date", "_pool")
@@ -44,6 +45,24 @@ def pool_of(key: pl.Expr, per_code: Sequence[str]) -> pl.Expr:
 
 # a line's discipline as a number, so one code of one discipline is one integer key
 _DISCIPLINE_KEY = {NO_DISCIPLINE: 0, "PT": 1, "OT": 2, "SLP": 3, "BH": 4}
+# each payer type's claims pool apart (a dual-eligible's Medicare and Medicaid claims of one
+# session each against the day's minutes): a number per payer type within each pool and service
+PAYER_SPAN = len(PAYER_TYPES)
+
+
+def payer_key(payer: pl.Expr) -> pl.Expr:
+    numbers = {p: i for i, p in enumerate(PAYER_TYPES)}
+    return payer.replace_strict(numbers, default=0, return_dtype=pl.UInt64)
+
+
+def widened(per_code: Sequence[str]) -> dict[str, pl.Expr]:
+    """SERVICE_ID and the pool number widened by the line's payer type (`_pk`) and discipline
+    (`_dk`): one code of one discipline and payer type is one integer key (the packed SERVICE_ID
+    leaves room for both, checks/matching.py KEY_BITS)."""
+    return {
+        SERVICE_ID: (pl.col(SERVICE_ID) * PAYER_SPAN + pl.col("_pk")) * 8 + pl.col("_dk"),
+        "_pool": pool_of(pl.col("_dk"), per_code) * PAYER_SPAN + pl.col("_pk").cast(pl.Int64),
+    }
 
 
 def discipline_key(discipline: pl.Expr) -> pl.Expr:
@@ -122,7 +141,14 @@ def cms_excess(
             day_billed=billed.sum(),
             _over_cap=(billed > pl.col("cap")).any(),
         )
-        .join(unbilled_minutes(data, per_code), on=pool, how="left")
+        # a note has no payer: its unbilled minutes count in every payer type's pool of its day
+        .with_columns(_base=pl.col("_pool") // PAYER_SPAN)
+        .join(
+            unbilled_minutes(data, per_code).rename({"_pool": "_base"}),
+            on=["patient_id", "service_date", "_base"],
+            how="left",
+        )
+        .drop("_base")
         .with_columns(
             unbilled=pl.col("unbilled").fill_null(0),
             day_minutes=pl.col("billed_minutes") + pl.col("unbilled").fill_null(0),

@@ -17,9 +17,10 @@ from checks.rules._timed import (
     finish,
     minutes_documented,
     note_noun,
-    pool_of,
+    payer_key,
     pooled_billed_text,
     timed_units,
+    widened,
 )
 from schemas.bounds import UNITS_MAX
 from schemas.contract import PROCEDURE_CODE_PATTERN
@@ -78,21 +79,18 @@ def units_8min(
     supports are flagged: first each code's units above its cap, then the rest of the day's
     excess, charged to the codes billed furthest beyond their own minutes. Codes in `per_code`
     form a pool of their own. Lines of one code and day billed under two disciplines are two
-    codes here, each with its own notes and pool.
+    codes here, each with its own notes and pool; so are two payer types' (a dual-eligible's
+    Medicare and Medicaid claims of one session, each held to the day's minutes).
     """
     if method not in ("cms", "ama"):
         raise ValueError(f"UNITS-8MIN: method must be 'cms' or 'ama', not {method!r}")
     disc = pl.col("discipline")
-    # one code of one discipline: SERVICE_ID widened by the line's discipline, so the shared
-    # helpers that pool and attribute per SERVICE_ID keep the disciplines apart
-    widen = {
-        SERVICE_ID: pl.col(SERVICE_ID) * 8 + pl.col("_dk"),
-        "_pool": pool_of(pl.col("_dk"), per_code),
-    }
+    widen = widened(per_code)  # the shared helpers pool and attribute per (widened) SERVICE_ID
     timed = minutes_documented(billed_lines(data).filter(pl.col("code_class") == "timed")).select(
         SERVICE_ID,
         *MATCH_KEY,
         *LINE_KEY,
+        "payer_type",
         "units",
         "discipline",
         "note_minutes",
@@ -101,7 +99,9 @@ def units_8min(
         "rows_discipline_unknown",
     )
     single, several = (
-        part.with_columns(_dk=discipline_key(disc)).with_columns(**widen)
+        part.with_columns(
+            _dk=discipline_key(disc), _pk=payer_key(pl.col("payer_type"))
+        ).with_columns(**widen)
         for part in split_by_lines(timed, data)
     )
     lines = pl.concat([single, several]).cache()

@@ -194,3 +194,31 @@ def test_overlapping_time_is_charged_on_each_payers_claim() -> None:
     )
     excess = {(c, n): e for c, n, e in raw.select("claim_id", "line_number", "excess_units").rows()}
     assert excess == {("C1", 2): 1, ("C2", 2): 1}
+
+
+@pytest.mark.parametrize(
+    ("medicare_units", "expected"),
+    [(2, {}), (3, {("C1", 1): 1})],
+    ids=["each claim within the minutes", "the Medicare claim one unit over"],
+)
+def test_the_8_minute_rule_holds_each_payers_claim_to_the_days_minutes(
+    medicare_units: int, expected: dict[tuple[str, int], int]
+) -> None:
+    """Under one profile for every line (`--profile medicare`), a dual-eligible's 30 minutes of
+    97110 support 2 units (Pub. 100-04 ch. 5 §20.2) on the Medicare claim and 2 on the Medicaid
+    claim of the same session: the two claims are not 4 units against 2."""
+    claims = [
+        claim("C1", 1, units=medicare_units, payer="medicare"),
+        claim("C2", 1, units=2, payer="medicaid"),
+    ]
+    raw, _, _ = run_rules(
+        pl.LazyFrame(claims, schema=CLAIM_SCHEMA),
+        pl.LazyFrame([note(end="09:30", minutes=30)], schema=NOTE_SCHEMA),
+        pl.LazyFrame([plan()], schema=PLAN_SCHEMA),
+        profiles=PROFILES,
+        override=PROFILES["medicare"],
+        mue=mue_table(),
+        rules={"UNITS-8MIN": all_rules()["UNITS-8MIN"]},
+    )
+    excess = {(c, n): e for c, n, e in raw.select("claim_id", "line_number", "excess_units").rows()}
+    assert excess == expected
