@@ -45,9 +45,9 @@ def _line_stats(lines: pl.DataFrame, keys: pl.Series) -> pl.DataFrame:
     """For each of `keys` (a service), what its lines (`lines`: s, ld, billed) hold: `lo` the
     lowest known discipline, `hi` the highest discipline (0 included), `unknown` whether a line's
     is unknown and `billed` whether one bills units; nulls for a service without lines."""
-    # service, discipline and billed packed into one integer (s < 2^60, ld < 8) and sorted as
-    # values: one service's lines are then a run in discipline order, grouped by the sorted fast
-    # path, far cheaper than an arg_sort and gathers of three columns
+    # service, discipline and billed packed into one integer (s < 2^58 by KEY_BITS, ld < 8) and
+    # sorted as values: one service's lines are then a run in discipline order, grouped by the
+    # sorted fast path, far cheaper than an arg_sort and gathers of three columns
     packed = (
         lines.lazy()
         .select(

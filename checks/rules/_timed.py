@@ -12,7 +12,7 @@ from checks.attribution import units_text
 from checks.base import NOTE_BILLED, SERVICE_ID, AuditData
 from schemas.contract import PAYER_TYPES
 
-# the CMS pool key: one patient, one date, one discipline (Pub. 100-04 Ch. 5 §20.2)
+# the CMS pool key: one patient, date, discipline and payer type (Pub. 100-04 Ch. 5 §20.2)
 POOL_KEY = ("patient_id", "service_date", "_pool")
 # a line without a discipline pools with the other discipline-less lines of its day, never with
 # PT/OT/SLP lines; "" cannot be a discipline (schemas/contract.py DISCIPLINES)
@@ -91,9 +91,10 @@ def discipline_text() -> pl.Expr:
 
 
 def unbilled_minutes(data: AuditData, per_code: Sequence[str]) -> pl.LazyFrame:
-    """Per pool, the minutes of timed note rows that no line billing units documents: they count
-    in the day's total (Pub. 100-04 ch. 5 §20.2, Example 5). A row whose discipline stays unknown
-    pools with the lines it matches only, so an unbilled one is left out."""
+    """Per pool without the payer type (a note has none), the minutes of timed note rows that no
+    line billing units documents: they count in the day's total (Pub. 100-04 ch. 5 §20.2,
+    Example 5). A row whose discipline stays unknown pools with the lines it matches only, so an
+    unbilled one is left out."""
     code = pl.col("procedure_code")
     disc = pl.col("discipline")
     return (
@@ -125,9 +126,9 @@ def cms_excess(
     unit_minutes: int,
     min_minutes: int,
 ) -> pl.LazyFrame:
-    """`rows` (one per code and discipline: billed, minutes, cap, POOL_KEY) of the pools billed
-    beyond their day's units or a code's cap, with `code_excess`, `day_minutes`, `unbilled`,
-    `day_units` and `day_billed`."""
+    """`rows` (one per code, discipline and payer type: billed, minutes, cap, POOL_KEY) of the
+    pools billed beyond their day's units or a code's cap, with `code_excess`, `day_minutes`,
+    `unbilled`, `day_units` and `day_billed`."""
     pool = list(POOL_KEY)
     m, billed = pl.col("minutes"), pl.col("billed")
     cap_excess = pl.col("cap_excess")

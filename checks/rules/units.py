@@ -45,7 +45,7 @@ code_col = pl.col("procedure_code")
         Param(
             "method",
             "cms",
-            "'cms' total-time (pooled per patient, day, discipline) or 'ama'",
+            "'cms' total-time (pooled per patient, day, discipline, payer type) or 'ama'",
             choices=("cms", "ama"),
         ),
         Param("unit_minutes", 15, "minutes in one timed unit", minimum=1, maximum=60),

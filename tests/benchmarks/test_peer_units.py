@@ -163,3 +163,21 @@ def test_unit_rules_flag_what_the_sources_expect(tmp_path: Path) -> None:
     ours, peer = flagged_both(tmp_path, set(EXPECTED), units)
     assert ours == EXPECTED
     assert peer == EXPECTED
+
+
+def test_ama_units_stay_with_each_payer_types_claim(tmp_path: Path) -> None:
+    """The commercial profile's two payer types (commercial, other) each carry their own units
+    under the AMA midpoint: 30 minutes support 2 units on each claim of one session."""
+    claims = [
+        ("Y1", 1, "Y1", "A", "commercial", D, "97110", "GP", 2),
+        ("Y1o", 1, "Y1", "A", "other", D, "97110", "GP", 2),
+        ("Y2", 1, "Y2", "A", "commercial", D, "97110", "GP", 2),
+        ("Y2o", 1, "Y2", "A", "other", D, "97110", "GP", 3),
+    ]
+    notes = [
+        ("y1", "Y1", "A", D, "97110", "09:00", "09:30", 30, "PT"),
+        ("y2", "Y2", "A", D, "97110", "09:00", "09:30", 30, "PT"),
+    ]
+    _write(tmp_path, claims, notes)
+    ours, peer = flagged_both(tmp_path, {"UNITS-8MIN"}, units)
+    assert ours == peer == {"UNITS-8MIN": ["Y2o|1"]}

@@ -43,11 +43,11 @@ def _ama(ctx: PeerContext) -> str:
         unit, least_minutes = params["unit_minutes"], params["min_minutes"]
         parts.append(f"""
         WITH lk AS (
-            SELECT patient_id, service_date, procedure_code, coalesce(ld, '') AS kd,
-                   any_value(ld) AS ld, sum(units) AS b
+            SELECT patient_id, service_date, procedure_code, payer_type,
+                   coalesce(ld, '') AS kd, any_value(ld) AS ld, sum(units) AS b
             FROM l
             WHERE units > 0 AND procedure_code IN {timed} AND payer_type IN {payers}
-            GROUP BY patient_id, service_date, procedure_code, kd),
+            GROUP BY patient_id, service_date, procedure_code, payer_type, kd),
         -- the notes of these services only
         ns AS (
             SELECT patient_id, service_date, procedure_code, nd, sum(minutes) AS m,
@@ -56,7 +56,7 @@ def _ama(ctx: PeerContext) -> str:
             GROUP BY ALL),
         -- one code of one discipline, every note row it matches documenting minutes
         k AS (
-            SELECT lk.patient_id, lk.service_date, lk.procedure_code, lk.kd,
+            SELECT lk.patient_id, lk.service_date, lk.procedure_code, lk.payer_type, lk.kd,
                    any_value(lk.b) AS b, sum(ns.m) AS m
             FROM lk JOIN ns
               ON ns.patient_id = lk.patient_id AND ns.service_date = lk.service_date
@@ -70,11 +70,13 @@ def _ama(ctx: PeerContext) -> str:
         la AS (
             SELECT l.claim_id, l.line_number, l.units, ke.excess,
                    coalesce(sum(l.units) OVER (
-                       PARTITION BY l.patient_id, l.service_date, l.procedure_code, ke.kd
+                       PARTITION BY l.patient_id, l.service_date, l.procedure_code,
+                                    l.payer_type, ke.kd
                        {BEFORE}), 0) AS before
             FROM l JOIN ke
               ON ke.patient_id = l.patient_id AND ke.service_date = l.service_date
-             AND ke.procedure_code = l.procedure_code AND ke.kd = coalesce(l.ld, '')
+             AND ke.procedure_code = l.procedure_code AND ke.payer_type = l.payer_type
+             AND ke.kd = coalesce(l.ld, '')
             WHERE l.units > 0 AND l.payer_type IN {payers} AND ke.excess > 0)
         SELECT claim_id, line_number, 'UNITS-8MIN' FROM la
         WHERE least(units, greatest(excess - before, 0)) > 0""")

@@ -222,3 +222,45 @@ def test_the_8_minute_rule_holds_each_payers_claim_to_the_days_minutes(
     )
     excess = {(c, n): e for c, n, e in raw.select("claim_id", "line_number", "excess_units").rows()}
     assert excess == expected
+
+
+def _units_8min(claims: list[dict], notes: list[dict], **kw: object) -> dict:
+    raw, _, _ = run_rules(
+        pl.LazyFrame(claims, schema=CLAIM_SCHEMA),
+        pl.LazyFrame(notes, schema=NOTE_SCHEMA),
+        pl.LazyFrame([plan()], schema=PLAN_SCHEMA),
+        profiles=PROFILES,
+        mue=mue_table(),
+        rules={"UNITS-8MIN": all_rules()["UNITS-8MIN"]},
+        **kw,  # type: ignore[arg-type]
+    )
+    return {(c, n): e for c, n, e in raw.select("claim_id", "line_number", "excess_units").rows()}
+
+
+def test_unbilled_minutes_count_in_every_payer_types_pool() -> None:
+    """Pub. 100-04 ch. 5 §20.2 Example 5: documented timed minutes nobody billed count in the
+    day's total. 30 minutes of 97110 and 15 of 97140 (not billed) are 45 minutes, 3 units: a
+    dual-eligible's Medicare and Medicaid claims of 97110 x 3 are each within them."""
+    claims = [
+        claim("C1", 1, units=3, payer="medicare"),
+        claim("C2", 1, units=3, payer="medicaid"),
+    ]
+    notes = [
+        note("N1", end="09:30", minutes=30),
+        note("N2", code="97140", start="09:30", end="09:45", minutes=15),
+    ]
+    assert _units_8min(claims, notes, override=PROFILES["medicare"]) == {}
+
+
+def test_the_commercial_profiles_payer_types_keep_their_own_units() -> None:
+    """The shipped commercial profile covers payer types commercial and other (AMA midpoint):
+    a session billed 2 units on each's claim against 30 documented minutes (2 units) is clean;
+    3 units on the other payer's claim are one too many."""
+    notes = [note(end="09:30", minutes=30)]
+    both = [
+        claim("C1", 1, units=2, mods="GP", payer="commercial"),
+        claim("C2", 1, units=2, mods="GP", payer="other"),
+    ]
+    assert _units_8min(both, notes) == {}
+    over = [both[0], claim("C2", 1, units=3, mods="GP", payer="other")]
+    assert _units_8min(over, notes) == {("C2", 1): 1}
