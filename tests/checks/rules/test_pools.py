@@ -152,19 +152,36 @@ POOLS = [
 # fmt: on
 
 
+def _run(
+    rule_id: str,
+    claims: list[dict],
+    notes: list[dict],
+    plans: list[dict] | None = None,
+    **kw: object,
+) -> tuple[pl.DataFrame, dict]:
+    """One rule through the engine with the shipped profiles: raw rows and the rule runs."""
+    raw, runs, _ = run_rules(
+        pl.LazyFrame(claims, schema=CLAIM_SCHEMA),
+        pl.LazyFrame(notes, schema=NOTE_SCHEMA),
+        pl.LazyFrame(plans or [plan()], schema=PLAN_SCHEMA),
+        profiles=PROFILES,
+        mue=mue_table(),
+        rules={rule_id: all_rules()[rule_id]},
+        **kw,  # type: ignore[arg-type]
+    )
+    return raw, runs
+
+
+def _excess(rule_id: str, claims: list[dict], notes: list[dict], **kw: object) -> dict:
+    raw, _ = _run(rule_id, claims, notes, **kw)
+    return {(c, n): e for c, n, e in raw.select("claim_id", "line_number", "excess_units").rows()}
+
+
 @pytest.mark.parametrize("case", POOLS, ids=lambda c: c.name)
 def test_pool(case: Pool) -> None:
     plans = [plan(f"PL-{d}", discipline=d) for d in ("PT", "OT")]
     providers = None if case.providers is None else pl.LazyFrame(case.providers)
-    raw, runs, _ = run_rules(
-        pl.LazyFrame(case.claims, schema=CLAIM_SCHEMA),
-        pl.LazyFrame(case.notes, schema=NOTE_SCHEMA),
-        pl.LazyFrame(plans, schema=PLAN_SCHEMA),
-        profiles=PROFILES,
-        mue=mue_table(),
-        rules={case.rule_id: all_rules()[case.rule_id]},
-        providers=providers,
-    )
+    raw, runs = _run(case.rule_id, case.claims, case.notes, plans, providers=providers)
     assert runs[case.rule_id].error is None, case.source
     flagged = set(raw.select("claim_id", "line_number").rows())
     assert flagged == case.expected, case.source
@@ -184,16 +201,7 @@ def test_overlapping_time_is_charged_on_each_payers_claim() -> None:
         note("N1", code="97110", start="09:00", end="09:30", minutes=30),
         note("N2", code="97530", start="09:15", end="09:45", minutes=30),
     ]
-    raw, _, _ = run_rules(
-        pl.LazyFrame(claims, schema=CLAIM_SCHEMA),
-        pl.LazyFrame(notes, schema=NOTE_SCHEMA),
-        pl.LazyFrame([plan()], schema=PLAN_SCHEMA),
-        profiles=PROFILES,
-        mue=mue_table(),
-        rules={"OVERLAP-TIMED": all_rules()["OVERLAP-TIMED"]},
-    )
-    excess = {(c, n): e for c, n, e in raw.select("claim_id", "line_number", "excess_units").rows()}
-    assert excess == {("C1", 2): 1, ("C2", 2): 1}
+    assert _excess("OVERLAP-TIMED", claims, notes) == {("C1", 2): 1, ("C2", 2): 1}
 
 
 @pytest.mark.parametrize(
@@ -211,30 +219,8 @@ def test_the_8_minute_rule_holds_each_payers_claim_to_the_days_minutes(
         claim("C1", 1, units=medicare_units, payer="medicare"),
         claim("C2", 1, units=2, payer="medicaid"),
     ]
-    raw, _, _ = run_rules(
-        pl.LazyFrame(claims, schema=CLAIM_SCHEMA),
-        pl.LazyFrame([note(end="09:30", minutes=30)], schema=NOTE_SCHEMA),
-        pl.LazyFrame([plan()], schema=PLAN_SCHEMA),
-        profiles=PROFILES,
-        override=PROFILES["medicare"],
-        mue=mue_table(),
-        rules={"UNITS-8MIN": all_rules()["UNITS-8MIN"]},
-    )
-    excess = {(c, n): e for c, n, e in raw.select("claim_id", "line_number", "excess_units").rows()}
-    assert excess == expected
-
-
-def _units_8min(claims: list[dict], notes: list[dict], **kw: object) -> dict:
-    raw, _, _ = run_rules(
-        pl.LazyFrame(claims, schema=CLAIM_SCHEMA),
-        pl.LazyFrame(notes, schema=NOTE_SCHEMA),
-        pl.LazyFrame([plan()], schema=PLAN_SCHEMA),
-        profiles=PROFILES,
-        mue=mue_table(),
-        rules={"UNITS-8MIN": all_rules()["UNITS-8MIN"]},
-        **kw,  # type: ignore[arg-type]
-    )
-    return {(c, n): e for c, n, e in raw.select("claim_id", "line_number", "excess_units").rows()}
+    notes = [note(end="09:30", minutes=30)]
+    assert _excess("UNITS-8MIN", claims, notes, override=PROFILES["medicare"]) == expected
 
 
 def test_unbilled_minutes_count_in_every_payer_types_pool() -> None:
@@ -249,7 +235,7 @@ def test_unbilled_minutes_count_in_every_payer_types_pool() -> None:
         note("N1", end="09:30", minutes=30),
         note("N2", code="97140", start="09:30", end="09:45", minutes=15),
     ]
-    assert _units_8min(claims, notes, override=PROFILES["medicare"]) == {}
+    assert _excess("UNITS-8MIN", claims, notes, override=PROFILES["medicare"]) == {}
 
 
 def test_the_commercial_profiles_payer_types_keep_their_own_units() -> None:
@@ -261,6 +247,6 @@ def test_the_commercial_profiles_payer_types_keep_their_own_units() -> None:
         claim("C1", 1, units=2, mods="GP", payer="commercial"),
         claim("C2", 1, units=2, mods="GP", payer="other"),
     ]
-    assert _units_8min(both, notes) == {}
+    assert _excess("UNITS-8MIN", both, notes) == {}
     over = [both[0], claim("C2", 1, units=3, mods="GP", payer="other")]
-    assert _units_8min(over, notes) == {("C2", 1): 1}
+    assert _excess("UNITS-8MIN", over, notes) == {("C2", 1): 1}
