@@ -153,7 +153,9 @@ def assemble_result(
     order, whichever pass ran it), the lines and claims audited."""
     rules = all_rules() if rules is None else rules
     return AuditResult(
-        findings=assemble(results.raw, claims.lazy(), fee_schedule),
+        findings=results.findings
+        if results.findings is not None
+        else assemble(results.raw, claims.lazy(), fee_schedule),
         runs={k: results.runs.get(k, RuleRun(k)) for k in rules},
         lines_audited=claims.height,
         claims_audited=count_claims(claims),

@@ -28,6 +28,9 @@ class RulesOutput:
     lines_by_profile: dict[str, int] = field(default_factory=dict)
     # checks.measures.provider_measures, when the pass was asked for them
     providers: pl.DataFrame | None = None
+    # the findings already assembled from `raw` (checks.assemble.assemble, a partitioned run
+    # assembles each partition's while its lines are in memory): `raw` is then empty
+    findings: pl.DataFrame | None = None
 
 
 def merge_runs(rule_id: str, runs: Sequence[RuleRun]) -> RuleRun:

@@ -6,6 +6,7 @@ flow (the partitions are Prefect tasks on the DaskTaskRunner)."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from schemas.errors import InputError
@@ -47,3 +48,44 @@ def dask_flow_options(args: argparse.Namespace) -> dict[str, Any]:
     address = getattr(args, "dask_address", None) or None
     partitions = args.partitions if args.partitions is not None else DEFAULT_PARTITIONS
     return {"partitions": partitions, "dask_address": address}
+
+
+def add_partition_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--patient-partitions",
+        type=int,
+        metavar="N",
+        help="cut the exports into N patient partitions in a work folder and read, validate "
+        "and audit one at a time, for inputs larger than memory; 1 = one pass in memory "
+        "(default: one pass while the claims fit in half the memory available, else enough "
+        "partitions; the findings are the same either way)",
+    )
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        metavar="DIR",
+        help="where a partitioned run keeps its work folder, which holds the rows as read and "
+        "is removed when the run ends (default: the system's temporary folder)",
+    )
+
+
+def patient_partitions(args: argparse.Namespace, claims: Path, prefect: bool) -> int:
+    """The patient partitions of the run (1: one pass); InputError for a bad choice. A command
+    without the option (demo) runs in one pass."""
+    if "patient_partitions" not in args:
+        return 1
+    asked = args.patient_partitions
+    if asked is not None and asked < 1:
+        raise InputError("--patient-partitions must be at least 1")
+    if prefect:
+        if asked is not None and asked > 1:
+            raise InputError(
+                "--patient-partitions runs in the direct mode: not with --orchestrate, "
+                "--partitions, --dask-address or PREFECT_API_URL"
+            )
+        return 1
+    if asked is not None:
+        return asked
+    from flows.scale.sizing import claim_lines, memory_available, partitions_for
+
+    return partitions_for(claim_lines(claims), memory_available())

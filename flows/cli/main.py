@@ -18,7 +18,14 @@ from typing import Any
 from checks.profile import ProfileError
 from data import SAMPLE
 from flows.cli.console import print_audit
-from flows.cli.dask_options import add_dask_options, dask_flow_options, wants_dask
+from flows.cli.dask_options import (
+    add_dask_options,
+    add_partition_options,
+    dask_flow_options,
+    patient_partitions,
+    wants_dask,
+)
+from flows.cli.generate import add_generate_parser
 from flows.cli.options import (
     REDACT_HELP,
     add_audit_options,
@@ -64,6 +71,7 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
     add_packet_options(parser)
     add_audit_options(parser)
     add_dask_options(parser)
+    add_partition_options(parser)
     parser.set_defaults(handler=_cmd_run)
 
 
@@ -103,12 +111,18 @@ def _audit(
     checked = settings(
         claims, notes, plans, args.out, providers=providers, remits=remits, **options
     )
-    if not use_prefect(args.orchestrate or wants_dask(args)):
+    prefect = use_prefect(args.orchestrate or wants_dask(args))
+    cut = patient_partitions(args, claims, prefect)
+    if not prefect:
         from flows.cli.progress import console_progress
         from flows.run.direct import run_direct
 
         if checked.expectations:
             stages.start_ge_preload()  # done already by the console script (flows/cli/entry.py)
+        if cut > 1:
+            from flows.run.partitioned import run_partitioned
+
+            return run_partitioned(checked, cut, console_progress(args.quiet), args.work_dir)
         return run_direct(checked, console_progress(args.quiet))
     keep_prefect_local()
     from flows.run.prefect_flow import audit_flow  # imports Prefect (seconds)
@@ -261,53 +275,6 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_generate_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "generate",
-        help="write synthetic claims, notes, plans and providers with ground-truth labels",
-        description=(
-            "Write synthetic claims, notes, plans and providers exports and labels (which line "
-            "carries "
-            "which violation) for a multi-provider PT/OT/behavioral-health practice. Same "
-            "seed, same bytes."
-        ),
-    )
-    parser.add_argument("--lines", type=int, required=True, metavar="N", help="about N lines")
-    parser.add_argument(
-        "--seed",
-        type=int,
-        default=1,
-        metavar="S",
-        help="random seed (default 1): same seed, same files",
-    )
-    parser.add_argument(
-        "--out", type=Path, required=True, metavar="DIR", help="folder for the generated exports"
-    )
-    parser.add_argument(
-        "--format",
-        choices=("parquet", "csv", "x12"),
-        default="parquet",
-        help="file format of the exports (default parquet); x12: claims as an 837P file and "
-        "their payments as an 835 file, the rest CSV",
-    )
-    parser.add_argument("--clean", action="store_true", help="inject no violations")
-    parser.set_defaults(handler=_cmd_generate)
-
-
-def _cmd_generate(args: argparse.Namespace) -> int:
-    from flows.synth.generate import generate
-
-    if args.lines < 1:
-        raise InputError("--lines must be at least 1")
-    g = generate(args.lines, args.seed, args.out, args.format, clean=args.clean)
-    print(
-        f"{PROG} generate: {fmt_int(g.claims)} claim lines, {fmt_int(g.notes)} note rows, "
-        f"{fmt_int(g.plans)} plans, {fmt_int(g.providers)} providers, "
-        f"{fmt_int(g.labels)} labelled violations in {g.out}"
-    )
-    return 0
-
-
 def _add_validate_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "validate",
@@ -368,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_run_parser(subparsers)
     _add_validate_parser(subparsers)
-    _add_generate_parser(subparsers)
+    add_generate_parser(subparsers)
     _add_demo_parser(subparsers)
     _add_serve_parser(subparsers)
     add_packet_parser(subparsers)

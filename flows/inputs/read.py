@@ -36,6 +36,7 @@ from flows.inputs.formats import (
     one_format,
     reader_for,
 )
+from flows.inputs.formats.base import FileRead
 from flows.inputs.mapping import ExportMapping, SourceMapping, match_headers
 from flows.inputs.rows import blank_rows, constant, row_numbers
 from flows.inputs.transform import Sources, find_sources, keep_mask, mapped_column
@@ -107,9 +108,21 @@ def _refuse_duplicate_headers(label: str, path: Path, headers: list[str], read: 
             raise InputError(f"{label} has more than one column named '{header}'")
 
 
-def _read_source(export: str, path: Path, name: str, spec: ExportMapping) -> SourceFile:
+def read_source(
+    export: str,
+    path: Path,
+    name: str,
+    spec: ExportMapping,
+    found: FileRead | None = None,
+    first_row: int = 1,
+) -> SourceFile:
+    """One file read and mapped (None `found`: read whole by its format's reader). The cut of a
+    large file (flows/scale/cut.py) passes each slice it read as `found`, numbered from
+    `first_row`, the slice's first row in the file."""
     label = f"{export} file '{path}'"
-    found = reader_for(path)(label, path, spec)
+    whole = found is None  # a slice without data rows is no verdict on its file: the cut's
+    if found is None:
+        found = reader_for(path)(label, path, spec)
     df, encoding, numbers, problems = found.frame, found.encoding, found.row_numbers, found.problems
     if {SOURCE_FILE, SOURCE_ROW} & set(df.columns):
         raise InputError(f"{label} has a column named {SOURCE_FILE} or {SOURCE_ROW} (reserved)")
@@ -118,13 +131,13 @@ def _read_source(export: str, path: Path, name: str, spec: ExportMapping) -> Sou
         numbered = numbers.alias(SOURCE_ROW).to_frame().hstack(df)
         original = numbered
     elif df.width:
-        numbered = row_numbers(df, SOURCE_ROW).to_frame().hstack(df)
+        numbered = row_numbers(df, SOURCE_ROW, first_row).to_frame().hstack(df)
         blank = blank_rows(df)
         original = numbered if blank is None else numbered.filter(~blank)
     else:
-        numbered = row_numbers(df, SOURCE_ROW).to_frame().hstack(df)
+        numbered = row_numbers(df, SOURCE_ROW, first_row).to_frame().hstack(df)
         original = numbered.clear()
-    if original.height == 0:
+    if original.height == 0 and whole:
         raise InputError(f"{label} has no data rows")
     header_map = match_headers(export, label, df.columns, spec)
     sources = find_sources(label, df.columns, spec)
@@ -153,7 +166,7 @@ def _read_source(export: str, path: Path, name: str, spec: ExportMapping) -> Sou
     )
 
 
-def _contract_frame(export: str, source: SourceFile, spec: ExportMapping) -> pl.DataFrame:
+def contract_frame(export: str, source: SourceFile, spec: ExportMapping) -> pl.DataFrame:
     frame = source.original
     columns = []
     for c in COLUMNS[export]:
@@ -163,7 +176,7 @@ def _contract_frame(export: str, source: SourceFile, spec: ExportMapping) -> pl.
     return pl.DataFrame([*columns, frame.get_column(SOURCE_ROW)])
 
 
-def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame:
+def concat_frames(frames: list[pl.DataFrame]) -> pl.DataFrame:
     """Stack per-file frames; a column whose type differs between files becomes text (and is
     parsed by normalize like CSV text), so no file's values are coerced away."""
     if len(frames) == 1:
@@ -183,7 +196,7 @@ def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame:
     return pl.concat(aligned, how="vertical")
 
 
-def _list_files(export: str, root: Path) -> list[Path]:
+def list_files(export: str, root: Path) -> list[Path]:
     if not root.exists():
         raise InputError(f"{export} path '{root}' does not exist")
     if root.is_dir():
@@ -199,25 +212,31 @@ def _list_files(export: str, root: Path) -> list[Path]:
     return [root]
 
 
+def export_spec(export: str, files: list[Path], mapping: SourceMapping | None) -> ExportMapping:
+    """The mapping's part for the export's files."""
+    spec = (mapping or SourceMapping()).for_export(export)
+    if is_x12(files[0]):
+        # X12 rows come under the contract's names, text in the guides' formats: of a mapping
+        # only what applies to such rows is kept (constants, value maps, row filters)
+        return ExportMapping(constants=spec.constants, values=spec.values, filters=spec.filters)
+    return spec
+
+
 def read_export(
     export: str, path: str | os.PathLike[str], mapping: SourceMapping | None = None
 ) -> RawExport:
     """Read `path` (a file or a folder of files) as `export`; see the module doc for naming."""
     if export not in COLUMNS:
         raise ValueError(f"unknown export {export!r}; expected one of {sorted(COLUMNS)}")
-    spec = (mapping or SourceMapping()).for_export(export)
     root = Path(path)
-    files = _list_files(export, root)
-    if is_x12(files[0]):
-        # X12 rows come under the contract's names, text in the guides' formats: of a mapping
-        # only what applies to such rows is kept (constants, value maps, row filters)
-        spec = ExportMapping(constants=spec.constants, values=spec.values, filters=spec.filters)
+    files = list_files(export, root)
+    spec = export_spec(export, files, mapping)
     # abspath (not resolve): "." still gets its folder name, symlinks are not followed.
     folder = Path(os.path.abspath(root)).name if root.is_dir() else None
     sources = tuple(
-        _read_source(export, f, f"{folder}/{f.name}" if folder else f.name, spec) for f in files
+        read_source(export, f, f"{folder}/{f.name}" if folder else f.name, spec) for f in files
     )
-    frame = _concat([_contract_frame(export, s, spec) for s in sources])
+    frame = concat_frames([contract_frame(export, s, spec) for s in sources])
     return RawExport(
         export=export, path=root, frame=frame, files=sources, formats=dict(spec.formats)
     )

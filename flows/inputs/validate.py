@@ -51,14 +51,15 @@ from typing import Any
 import polars as pl
 
 from checks.measures import note_text_hashes
+from flows.inputs.counts import export_summary, summarize
 from flows.inputs.mapping import SourceMapping, load_mapping
 from flows.inputs.quarantine import export_quarantine, stack_quarantine, write_quarantine
 from flows.inputs.read import RawExport, read_export
 from flows.outputs.atomic import begin_run, write_text
-from flows.outputs.files import QUARANTINE_CSV, QUARANTINE_PARQUET, VALIDATION_JSON
-from schemas.contract import ALL_EXPORTS, COLUMNS, SOURCE_FILE, SOURCE_ROW, VALID_NPI
-from schemas.normalize import MINUTES_DERIVED, normalize
-from schemas.validate import ValidationResult, reason_category, validate_export
+from flows.outputs.files import VALIDATION_JSON
+from schemas.contract import COLUMNS, SOURCE_FILE, SOURCE_ROW, VALID_NPI
+from schemas.normalize import normalize
+from schemas.validate import ValidationResult, validate_export
 
 NOTE_TEXT = "note_text"
 SOURCE_COLUMNS = ("_source_file", "_source_row")
@@ -98,7 +99,7 @@ class ValidationSummary:
         no accepted row (every row quarantined or filtered out by the mapping)."""
         out = {e: f"no {e} export given" for e in self.absent}
         for export in ("notes", "plans"):
-            if export not in out and getattr(self, export).height == 0:
+            if export not in out and self.results[export].rows_accepted == 0:
                 out[export] = f"the {export} export has no accepted rows"
         return out
 
@@ -158,65 +159,6 @@ def export_paths(
     return {e: p for e, p in given.items() if p is not None}
 
 
-def _by_reason(problems: pl.DataFrame) -> pl.DataFrame:
-    return (
-        problems.group_by("source_file", reason_category(pl.col("reason")).alias("category"))
-        .agg(pl.len().alias("n"))
-        .sort(["source_file", "n", "category"], descending=[False, True, False])
-    )
-
-
-def _reason_counts(by_reason: pl.DataFrame) -> dict[str, int]:
-    totals = (
-        by_reason.group_by("category")
-        .agg(pl.col("n").sum())
-        .sort(["n", "category"], descending=[True, False])
-    )
-    return dict(totals.iter_rows())
-
-
-def _export_summary(raw: RawExport, result: ValidationResult) -> dict[str, Any]:
-    by_reason = _by_reason(result.problems)
-    warned = _by_reason(result.warnings)
-    counts = {row["source_file"]: row for row in result.by_file.iter_rows(named=True)}
-    files = []
-    for source in raw.files:
-        row = counts.get(source.name, {})
-        mine = by_reason.filter(pl.col("source_file") == source.name)
-        files.append(
-            {
-                "source_file": source.name,
-                "format": source.format,
-                "encoding": source.encoding,
-                "rows_read": row.get("rows_read", 0) + source.filtered_rows,
-                "rows_accepted": row.get("rows_accepted", 0),
-                "rows_quarantined": row.get("rows_quarantined", 0),
-                "rows_filtered": source.filtered_rows,
-                "blank_rows_skipped": source.blank_rows,
-                "problems": int(mine["n"].sum()),
-                "problems_by_reason": _reason_counts(mine),
-                "warnings": int(warned.filter(pl.col("source_file") == source.name)["n"].sum()),
-            }
-        )
-    filtered = rows_filtered(raw)
-    summary: dict[str, Any] = {
-        "input": str(raw.path),
-        "rows_read": result.rows_read + filtered,
-        "rows_accepted": result.rows_accepted,
-        "rows_quarantined": result.rows_quarantined,
-        "rows_filtered": filtered,
-        "blank_rows_skipped": sum(s.blank_rows for s in raw.files),
-        "problems": result.problems.height,
-        "problems_by_reason": _reason_counts(by_reason),
-        "warnings": result.warnings.height,
-        "warnings_by_reason": _reason_counts(warned),
-        "files": files,
-    }
-    if MINUTES_DERIVED in result.accepted.columns:
-        summary[MINUTES_DERIVED] = int(result.accepted[MINUTES_DERIVED].sum())
-    return summary
-
-
 def _empty(export: str) -> pl.DataFrame:
     """An export with the contract's columns as text and no rows (an export not given)."""
     names = [c.name for c in COLUMNS[export]]
@@ -262,38 +204,6 @@ def validate_raw(
     return validate_export(export, typed, failures, warn=warn)
 
 
-def rows_filtered(raw: RawExport) -> int:
-    """Rows of the export the mapping's row filter dropped (counted, never audited)."""
-    return sum(s.filtered_rows for s in raw.files)
-
-
-def summarize(
-    described: dict[str, dict[str, Any]],
-    results: dict[str, ValidationResult],
-    mapping: SourceMapping | None,
-) -> dict[str, Any]:
-    """The content of validation.json (see the module doc); `described`: each export's part
-    (_export_summary)."""
-    exports = {e: described[e] for e in ALL_EXPORTS if e in described}
-    problems = sum(r.problems.height for r in results.values())
-    return {
-        "mapping": None
-        if mapping is None
-        else {"name": mapping.name, "file": None if mapping.path is None else str(mapping.path)},
-        "npi_check": "quarantine" if mapping is None else mapping.npi_check,
-        "totals": {
-            "rows_read": sum(e["rows_read"] for e in exports.values()),
-            "rows_accepted": sum(r.rows_accepted for r in results.values()),
-            "rows_quarantined": sum(r.rows_quarantined for r in results.values()),
-            "rows_filtered": sum(e["rows_filtered"] for e in exports.values()),
-            "problems": problems,
-            "warnings": sum(r.warnings.height for r in results.values()),
-        },
-        "quarantine": {"csv": QUARANTINE_CSV, "parquet": QUARANTINE_PARQUET, "problems": problems},
-        "exports": exports,
-    }
-
-
 def validate_inputs(
     claims: PathLike,
     notes: PathLike | None,
@@ -330,9 +240,6 @@ def validate_raws(
     # masked extracts: an NPI failing its check digit is counted, not quarantined
     warn = npi_warnings(mapping)
 
-    def check(export: str) -> ValidationResult:
-        return validate_raw(export, raws.get(export), warn)
-
     def checked(export: str) -> tuple[ValidationResult, pl.DataFrame | None, dict[str, Any]]:
         """One export checked, its quarantine and validation.json part taken, and its rows
         released from `raws` at once: the exports read together hold several gigabytes at ten
@@ -340,7 +247,7 @@ def validate_raws(
         raw = raws[export]
         result = validate_raw(export, raw, warn)
         part = export_quarantine(raw, result, hide_broken=redacted)
-        described = _export_summary(raw, result)
+        described = export_summary(raw, result)
         raws[export] = raw.released()
         return result, part, described
 
@@ -354,9 +261,26 @@ def validate_raws(
     quarantine = stack_quarantine({e: d[1] for e, d in done.items()})
     described = {e: d[2] for e, d in done.items()}
     del done
+    paths = {(e, f.name): f.path for e, raw in raws.items() for f in raw.files}
+    return validated(results, quarantine, described, out_dir, mapping, paths)
+
+
+def validated(
+    results: dict[str, ValidationResult],
+    quarantine: pl.DataFrame,
+    described: dict[str, dict[str, Any]],
+    out_dir: PathLike,
+    mapping: SourceMapping | None,
+    source_paths: dict[tuple[str, str], Path],
+) -> ValidationSummary:
+    """The exports checked (results, their quarantine and validation.json parts), written to
+    `out_dir`: validate_raws and the partitioned run (flows/scale/validate.py) end here."""
+    warn = npi_warnings(mapping)
     # an evidence export not given: the same path over no rows gives the audit a frame of the
     # accepted columns (the rules read empty notes as no notes), never counted or reported
-    stand_ins = {e: check(e).accepted for e in ("notes", "plans") if e not in raws}
+    stand_ins = {
+        e: validate_raw(e, None, warn).accepted for e in ("notes", "plans") if e not in results
+    }
     # No rule, report or export reads the accepted rows' source file and row once the contract
     # has checked them (the counts per file are taken above; the quarantine took its rows'
     # origin and original values in `checked`), nor the note text, which left one hash per row
@@ -364,7 +288,8 @@ def validate_raws(
     # they leave here.
     for export, result in list(results.items()):
         unread = [c for c in (NOTE_TEXT, *SOURCE_COLUMNS) if c in result.accepted.columns]
-        results[export] = dataclasses.replace(result, accepted=result.accepted.drop(unread))
+        if unread:
+            results[export] = dataclasses.replace(result, accepted=result.accepted.drop(unread))
     for export, frame in list(stand_ins.items()):
         unread = [c for c in (NOTE_TEXT, *SOURCE_COLUMNS) if c in frame.columns]
         stand_ins[export] = frame.drop(unread)
@@ -389,5 +314,5 @@ def validate_raws(
         summary=summary,
         providers=results["providers"].accepted if "providers" in results else None,
         remits=results["remits"].accepted if "remits" in results else None,
-        source_paths={(e, f.name): f.path for e, raw in raws.items() for f in raw.files},
+        source_paths=source_paths,
     )

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from checks.engine import AuditResult
+from checks.merge import RulesOutput
 from flows.inputs.mapping import SourceMapping
 from flows.inputs.validate import ValidationSummary
 from flows.outputs.audited import Audited
@@ -159,11 +160,25 @@ def run_direct(s: RunSettings, progress: Progress = SILENT) -> AuditOutputs:
                 on_rule=progress.rule_done,
             )
         progress.stage("rules", timings["rules"], rules_counts(rules.runs))
-        results = None
-        if expected is not None:
-            results, timings["expectations"] = expected.result()
-            met = sum(1 for e in results if e["success"])
-            progress.stage("expectations", timings["expectations"], f"{met} of {len(results)} met")
+        return finish(s, validation, rules, expected, timings, progress, "direct")
+
+
+def finish(
+    s: RunSettings,
+    validation: ValidationSummary,
+    rules: RulesOutput,
+    expected: Future[tuple[list[dict[str, Any]], float]] | None,
+    timings: dict[str, float],
+    progress: Progress,
+    mode: str,
+) -> AuditOutputs:
+    """The stages after the rules, with the expectations `expected` to wait for: findings,
+    report, history and run.json (the direct and the partitioned runs end here)."""
+    results = None
+    if expected is not None:
+        results, timings["expectations"] = expected.result()
+        met = sum(1 for e in results if e["success"])
+        progress.stage("expectations", timings["expectations"], f"{met} of {len(results)} met")
     with timer(timings, "findings"):
         audited = findings(validation, rules, results, s)
         written = stages.write("findings", audited)
@@ -179,14 +194,14 @@ def run_direct(s: RunSettings, progress: Progress = SILENT) -> AuditOutputs:
     run_json = write_run_json(
         s.out_dir,
         run_id=s.run_id,
-        mode="direct",
+        mode=mode,
         started_at=s.started_at,
         inputs=inputs,
         options=run_options(s),
         timings=timings,
         stages=stages.STAGES,
     )
-    return outputs(audited, written, run_json, "direct", timings)
+    return outputs(audited, written, run_json, mode, timings)
 
 
 def outputs(

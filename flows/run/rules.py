@@ -64,7 +64,7 @@ def run_families(
     # the scorecard's figures come from the lines already matched, not from a second grouping
     scorecard = None
     if measures:
-        audited = matched if period is None else _in_period(matched, period)
+        audited = matched if period is None else in_period_lines(matched, period)
         scorecard = provider_measures(audited, profiles, override)
     raw, runs, by_profile = run_matched(
         matched,
@@ -80,7 +80,7 @@ def run_families(
     return RulesOutput(raw, runs, by_profile, scorecard)
 
 
-def _in_period(matched: Matched, period: Period) -> Matched:
+def in_period_lines(matched: Matched, period: Period) -> Matched:
     """The matched lines of the period only: the scorecard measures the lines audited."""
     return replace(matched, lines=matched.lines.lazy().filter(in_period(period)).collect())
 

@@ -108,11 +108,13 @@ def _split(frame: pl.DataFrame, by: pl.Expr, k: int) -> list[pl.DataFrame]:
 
 def provider_groups(claims: pl.LazyFrame, notes: pl.LazyFrame) -> pl.DataFrame:
     """`npi` -> `group` (the smallest NPI of its group) for every provider who shares a match
-    key with another one; a provider missing here is a group of one.
+    key with another one; a provider missing here is a group of one."""
+    return groups_of(provider_edges(claims, notes))
 
-    The edges are star-shaped (each NPI of a shared key to the key's smallest NPI) and labels
-    are propagated by taking the smallest label of the neighbours until none changes: one
-    round per step of the longest path, and only providers who share keys take part."""
+
+def provider_edges(claims: pl.LazyFrame, notes: pl.LazyFrame) -> pl.DataFrame:
+    """(npi, other): each NPI of a match key shared by several providers, to the key's smallest
+    NPI. A match key is one patient's, so the edges of patient partitions are those of all."""
     npis = pl.concat(
         [
             claims.select(*MATCH_KEY, npi=pl.col("rendering_npi")),
@@ -124,12 +126,19 @@ def provider_groups(claims: pl.LazyFrame, notes: pl.LazyFrame) -> pl.DataFrame:
         .agg(lo=pl.col("npi").min(), hi=pl.col("npi").max())
         .filter(pl.col("lo") != pl.col("hi"))
     )
-    star = (
+    return (
         npis.join(shared.select(*MATCH_KEY, "lo"), on=list(MATCH_KEY), how="inner")
         .select("npi", other="lo")
         .filter(pl.col("npi") != pl.col("other"))
+        .unique()
         .collect()
     )
+
+
+def groups_of(star: pl.DataFrame) -> pl.DataFrame:
+    """Connected components of the star-shaped edges: labels are propagated by taking the
+    smallest label of the neighbours until none changes, one round per step of the longest
+    path, and only providers who share keys take part."""
     edges = pl.concat([star, star.select(npi="other", other="npi")], how="vertical").unique()
     labels = edges.select("npi").unique().with_columns(group=pl.col("npi"))
     while True:
@@ -244,9 +253,9 @@ def run_partition(
 
 
 def unmet_inputs(
-    claims: pl.DataFrame,
-    notes: pl.DataFrame,
-    plans: pl.DataFrame,
+    claims: pl.DataFrame | pl.LazyFrame,
+    notes: pl.DataFrame | pl.LazyFrame,
+    plans: pl.DataFrame | pl.LazyFrame,
     *,
     providers: pl.DataFrame | None,
     reference: Reference | None,

@@ -29,6 +29,7 @@ from tests.support.paths import ROOT
 
 CACHE = ROOT / "bench-cache"
 REPEATS = 5
+PARTITION_LINES = 1_250_000  # the partitioned runs' lines per partition
 LARGE_REPEATS = 3
 STAGES = ("read", "validate", "expectations", "rules", "findings", "report", "history")
 PEAK_STAGES = ("read", "validate", "rules", "findings", "report", "history")
@@ -177,6 +178,42 @@ def run(sizes: list[int]) -> tuple[str, dict[str, Any]]:
     return table, results
 
 
+def partitioned(sizes: list[int], results: dict[int, Any]) -> str:
+    """The partitioned run (flows/run/partitioned.py) of every size from 1M lines, in
+    partitions of about PARTITION_LINES lines: its process wall, peak RSS per stage and whether
+    findings.csv is the one-pass run's, byte for byte."""
+    rows = []
+    for n in [s for s in sizes if s >= 1_000_000]:
+        k = max(1, math.ceil(n / PARTITION_LINES))
+        with tempfile.TemporaryDirectory() as tmp:
+            cut = _measure("audit", str(dataset(n)), tmp, str(k))
+        results[n]["partitioned"] = cut
+        t, peaks = cut["timings"], cut.get("stage_peak_mb", {})
+        same = cut["findings_sha256"] == results[n]["audit"]["findings_sha256"]
+        rows.append(
+            "| {:,} | {} | {} | {} | {:.1f} | {} | {} |".format(
+                cut["lines"],
+                k,
+                " | ".join(fmt_s(t.get(s)) for s in STAGES),
+                fmt_s(cut["wall_s"]),
+                cut["peak_rss_mb"] / 1024,
+                " | ".join(_gb(peaks.get(s)) for s in PEAK_STAGES),
+                "yes" if same else "**NO**",
+            )
+        )
+    if not rows:
+        return ""
+    header = (
+        "| lines | partitions | "
+        + " | ".join(STAGES)
+        + " | process wall s | peak RSS GB | "
+        + " | ".join(f"{s} GB" for s in PEAK_STAGES)
+        + " | findings.csv as one pass |\n"
+        "|---:|---:|" + "---:|" * (len(STAGES) + 2 + len(PEAK_STAGES)) + ":---:|"
+    )
+    return "Partitioned runs (`--patient-partitions`):\n\n" + header + "\n" + "\n".join(rows)
+
+
 def _gb(mb: float | None) -> str:
     return "–" if mb is None else f"{mb / 1024:.1f}"
 
@@ -209,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     table, results = run(sizes)
+    cut_table = partitioned(sizes, results)
     demo = demo_cold()
     checks = {"demo cold (s)": demo}
     # end to end = the process's whole life, interpreter start and imports included
@@ -239,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
             f"Benchmark on {time.strftime('%Y-%m-%d')} ({machine})",
             "",
             table,
+            "",
+            cut_table,
             "",
             scaling(results),
             "",

@@ -9,6 +9,7 @@ Prints one JSON object on stdout.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import resource
@@ -65,13 +66,15 @@ class StagePeaks:
         return None
 
 
-def audit(data: Path, out: Path) -> dict[str, Any]:
+def audit(data: Path, out: Path, partitions: int = 0) -> dict[str, Any]:
     """One audit in the order of `therapy-audit run` (flows/cli/entry.py): the Great
-    Expectations worker first, then the audit's imports, the options, the stages."""
+    Expectations worker first, then the audit's imports, the options, the stages. `partitions`:
+    a partitioned run (flows/run/partitioned.py) in that many patient partitions (0: one pass)."""
     from flows.expectations.runner import start_worker
 
     start_worker()
     from flows.run.direct import run_direct
+    from flows.run.partitioned import run_partitioned
     from flows.run.settings import settings
 
     start = time.perf_counter()
@@ -84,7 +87,7 @@ def audit(data: Path, out: Path) -> dict[str, Any]:
         providers=providers if providers.exists() else None,
     )
     peaks = StagePeaks()
-    outputs = run_direct(s, peaks)
+    outputs = run_partitioned(s, partitions, peaks) if partitions else run_direct(s, peaks)
     total = time.perf_counter() - start
     from flows.expectations import runner as ge_runner
 
@@ -95,6 +98,7 @@ def audit(data: Path, out: Path) -> dict[str, Any]:
         "total_s": total,
         "timings": timings,
         "lines": outputs.summary["lines_audited"],
+        "findings_sha256": hashlib.sha256(outputs.findings_csv.read_bytes()).hexdigest(),
         "findings": outputs.summary["findings"],
         "peak_rss_mb": peak_rss_mb(),
         "stage_peak_mb": peaks.peaks,
@@ -151,7 +155,7 @@ def duckdb(data: Path) -> dict[str, Any]:
 def main(argv: list[str]) -> int:
     kind, data = argv[0], Path(argv[1])
     if kind == "audit":
-        result = audit(data, Path(argv[2]))
+        result = audit(data, Path(argv[2]), int(argv[3]) if len(argv) > 3 else 0)
     elif kind == "rules":
         result = rules(data)
     elif kind == "duckdb":

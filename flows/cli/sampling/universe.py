@@ -14,10 +14,11 @@ from typing import Any
 
 import polars as pl
 
+from flows.inputs.counts import rows_filtered
 from flows.inputs.mapping import load_mapping
 from flows.inputs.read import read_export
 from flows.inputs.redact import KEY_ENV, redact_raw
-from flows.inputs.validate import npi_warnings, rows_filtered, validate_raw
+from flows.inputs.validate import npi_warnings, validate_raw
 from flows.run.record import RUN_JSON
 from flows.schedule.drop import parse_period
 from flows.state.history import describe_inputs

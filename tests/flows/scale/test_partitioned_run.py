@@ -1,0 +1,206 @@
+"""The partitioned run (flows/run/partitioned.py): the exports cut into patient partitions on disk
+and validated and audited one partition at a time write the same findings.csv, quarantine.csv,
+validation.json and summary.json as one pass in memory, whatever the number of partitions, with
+Parquet files read in slices, claim-line keys repeated under patients of different partitions,
+blank rows, redaction, an audit period and a claims-only audit; the work folder is gone after
+the run, failed or not. No Prefect."""
+
+from __future__ import annotations
+
+import filecmp
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from flows.cli.main import main
+from flows.run.direct import run_direct
+from flows.run.partitioned import run_partitioned
+from flows.run.settings import settings
+from flows.scale.cut import cut_export
+from flows.scale.partitions import bucket
+from flows.scale.sizing import BYTES_PER_LINE_IN_MEMORY, partitions_for
+from flows.synth.generate import generate
+from schemas.errors import InputError
+from tests.support.paths import SAMPLE_INPUTS, SAMPLE_PROVIDERS
+
+SAME = ("findings.csv", "quarantine.csv", "validation.json", "summary.json")
+GB = 1024**3
+
+
+def both(tmp: Path, claims, notes, plans, k: int, slice_rows: int = 1_000_000, **options):
+    """One pass and the partitioned run of the same inputs; the partitioned run's work folder."""
+    options = {"history": False, "expectations": False, **options}
+    work = tmp / "work"
+    work.mkdir(parents=True)
+    one = run_direct(settings(claims, notes, plans, tmp / "one", **options))
+    cut = run_partitioned(
+        settings(claims, notes, plans, tmp / "cut", **options), k, work_dir=work,
+        slice_rows=slice_rows,
+    )  # fmt: skip
+    for name in SAME:
+        assert filecmp.cmp(tmp / "one" / name, tmp / "cut" / name, shallow=False), name
+    assert list(work.iterdir()) == []  # the work folder is removed
+    return one, cut
+
+
+@pytest.mark.parametrize("k", [1, 3, 7])
+def test_the_sample_in_partitions_is_the_sample_in_one_pass(tmp_path: Path, k: int) -> None:
+    one, cut = both(tmp_path, *SAMPLE_INPUTS, k, providers=SAMPLE_PROVIDERS)
+    assert one.summary["findings"] > 0
+    assert cut.mode == "partitioned"
+
+
+def test_generated_parquet_read_in_slices(tmp_path: Path) -> None:
+    """The generator's exports (every violation it plants, a providers export) as Parquet files
+    read 997 rows at a time: slices cross row groups and patients."""
+    generate(4_000, 3, tmp_path / "data")
+    data = tmp_path / "data"
+    one, _ = both(
+        tmp_path, data / "claims.parquet", data / "notes.parquet", data / "plans.parquet", 5,
+        slice_rows=997, providers=data / "providers.parquet",
+    )  # fmt: skip
+    assert one.summary["findings"] > 100
+
+
+def _two_partitions(k: int) -> tuple[str, str]:
+    """Two patient ids in different partitions of k."""
+    ids = pl.Series("patient_id", [f"P{i}" for i in range(50)])
+    parts = ids.to_frame().select("patient_id", part=bucket("patient_id", k))
+    a = parts.row(0)
+    b = parts.filter(pl.col("part") != a[1]).row(0)
+    return a[0], b[0]
+
+
+def _claims_csv(path: Path, rows: list[str]) -> Path:
+    header = (
+        "claim_id,line_number,patient_id,rendering_npi,payer_type,payer_id,service_date,"
+        "procedure_code,modifiers,units,charge_amount,paid_amount,allowed_amount"
+    )
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_key_repeated_under_patients_of_two_partitions_is_quarantined_as_in_one_pass(
+    tmp_path: Path,
+) -> None:
+    """The contract sets aside every row of a repeated (claim_id, line_number): the copies
+    billed under patients of different partitions meet in one partition, also when the key is
+    written differently (" C1" and "C1", "01" and "1"); other lines stay with their patients."""
+    a, b = _two_partitions(4)
+    line = "1000000004,medicare,MCR,2026-03-02,97110,GP,{units},120.00,80.00,90.00"
+    claims = _claims_csv(
+        tmp_path / "claims.csv",
+        [
+            f"C1,1,{a}," + line.format(units=2),
+            f" C1 ,01,{b}," + line.format(units=3),  # the same key, cleaned
+            f"C1,2,{b}," + line.format(units=5),  # another line of the claim: accepted
+            f"C2,1,{a}," + line.format(units=9),  # accepted, past the 8-minute rule
+            f"C3,1,{b}," + line.format(units=1),
+            ",,,,,,,,,,,,",  # blank: skipped and counted
+        ],
+    )
+    one, _ = both(tmp_path, claims, None, None, 4)
+    exports = one.validation.summary["exports"]["claims"]
+    assert exports["rows_quarantined"] == 2
+    assert exports["blank_rows_skipped"] == 1
+
+
+def test_redacted_period_and_claims_only_runs(tmp_path: Path, monkeypatch) -> None:
+    """One redaction key for the run (the pseudonyms of every partition agree), an audit period
+    (lines outside it counted, not audited), no notes or plans export."""
+    monkeypatch.setenv("THERAPY_AUDIT_REDACT_KEY", "partitioned-test-key")
+    claims, notes, plans = SAMPLE_INPUTS
+    both(tmp_path / "r", claims, notes, plans, 3, redact=True, period="2026-02-01..2026-04-30")
+    both(tmp_path / "c", claims, None, None, 2)
+
+
+def test_the_expectations_judge_the_whole_store(tmp_path: Path) -> None:
+    one, cut = both(tmp_path, *SAMPLE_INPUTS, 3, expectations=True)
+    assert one.summary["expectations"] == cut.summary["expectations"]
+
+
+def test_a_failed_cut_leaves_no_work_folder(tmp_path: Path) -> None:
+    claims, _, plans = SAMPLE_INPUTS
+    empty = tmp_path / "notes.csv"
+    empty.write_text("note_id,patient_id\n", encoding="utf-8")
+    work = tmp_path / "work"
+    work.mkdir()
+    s = settings(claims, empty, plans, tmp_path / "out", history=False, expectations=False)
+    with pytest.raises(InputError, match="no data rows"):
+        run_partitioned(s, 3, work_dir=work)
+    assert list(work.iterdir()) == []
+
+
+def test_a_slice_of_blank_rows_is_no_verdict_on_its_file(tmp_path: Path) -> None:
+    """A Parquet file whose first slice is all blank rows still has data rows."""
+    claims = pl.read_csv(SAMPLE_INPUTS[0], infer_schema=False)
+    blank = pl.DataFrame({c: [None] * 5 for c in claims.columns}, schema=claims.schema)
+    path = tmp_path / "claims.parquet"
+    pl.concat([blank, claims]).write_parquet(path, row_group_size=5)
+    cut = cut_export("claims", path, None, 2, tmp_path / "work", slice_rows=5)
+    assert cut.files[0].source.blank_rows == 5
+    rows = sum(cut.partition(k).frame.height for k in range(2))
+    assert rows == claims.height
+
+
+@pytest.mark.parametrize(
+    ("lines", "available", "expected"),
+    [
+        (0, 16 * GB, 1),
+        (1_000_000, 16 * GB, 1),
+        # one pass while its peak stays under half the memory available
+        (int(8 * GB / BYTES_PER_LINE_IN_MEMORY), 16 * GB, 1),
+        (int(8 * GB / BYTES_PER_LINE_IN_MEMORY) + 1, 16 * GB, 6),
+        # else partitions of a tenth of it
+        (100_000_000, 24 * GB, 30),
+    ],
+)
+def test_partitions_follow_the_memory_available(lines: int, available: int, expected: int) -> None:
+    assert partitions_for(lines, available) == expected
+
+
+def test_the_command_line_refuses_bad_partitions(tmp_path: Path, capsys) -> None:
+    claims = SAMPLE_INPUTS[0]
+    base = ["run", "--claims", str(claims), "--out", str(tmp_path / "out"), "--no-history"]
+    assert main([*base, "--patient-partitions", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["therapy-audit: error: --patient-partitions must be at least 1"]
+    assert main([*base, "--patient-partitions", "2", "--orchestrate"]) == 2
+    assert "direct mode" in capsys.readouterr().err
+
+
+def test_the_command_line_runs_in_partitions(tmp_path: Path, capsys) -> None:
+    claims, notes, plans = SAMPLE_INPUTS
+    work = tmp_path / "work"
+    work.mkdir()
+    args = [
+        "run", "--claims", str(claims), "--notes", str(notes), "--plans", str(plans),
+        "--out", str(tmp_path / "out"), "--no-history", "--no-expectations",
+        "--patient-partitions", "3", "--work-dir", str(work),
+    ]  # fmt: skip
+    assert main(args) == 0
+    assert "(partitioned mode, run " in capsys.readouterr().out
+    assert (tmp_path / "out" / "findings.csv").exists()
+    assert list(work.iterdir()) == []
+
+
+def test_a_provider_rule_sees_the_notes_of_a_patient_billed_nothing(tmp_path: Path) -> None:
+    """OVERLAP-PROVIDER sweeps a therapist's day over all of her patients: the note of a patient
+    with no claim line (in a partition of its own, which runs no patient rule) still overlaps
+    the one-on-one session billed for another patient (CMS Pub. 100-02, Ch. 15, 220.3)."""
+    a, b = _two_partitions(3)
+    line = "1000000004,medicare,MCR,2026-03-02,97110,GP,2,120.00,80.00,90.00"
+    claims = _claims_csv(tmp_path / "claims.csv", [f"C1,1,{a},{line}"])
+    notes = tmp_path / "notes.csv"
+    header = (
+        "note_id,patient_id,provider_npi,service_date,procedure_code,start_time,end_time,"
+        "minutes,signed_at,note_text,discipline,note_type"
+    )
+    rows = [
+        f"N1,{a},1000000004,2026-03-02,97110,09:00,09:30,30,2026-03-02 12:00:00,Exercise.,PT,",
+        f"N2,{b},1000000004,2026-03-02,97110,09:10,09:40,30,2026-03-02 12:00:00,Exercise.,PT,",
+    ]
+    notes.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    one, _ = both(tmp_path, claims, notes, None, 3)
+    assert one.summary["by_rule"]["OVERLAP-PROVIDER"]["findings"] == 1
