@@ -27,7 +27,7 @@ from checks.period import Period
 from checks.registry import all_rules
 from flows.run.context import RunContext
 from flows.run.rules import in_period_lines
-from flows.scale.cut import BUCKET
+from flows.scale.cut import BUCKET, WORK_COMPRESSION
 from flows.scale.partitions import (
     PATIENT,
     PROVIDER,
@@ -60,7 +60,9 @@ def _provider_pieces(part: Partition, labels: pl.DataFrame, k: int, folder: Path
         for (j,), piece in labelled.drop("_group").partition_by(BUCKET, as_dict=True).items():
             where = folder / export / f"{BUCKET}={j}"
             where.mkdir(parents=True, exist_ok=True)
-            piece.drop(BUCKET).write_parquet(where / f"{part.index:05d}.parquet")
+            piece.drop(BUCKET).write_parquet(
+                where / f"{part.index:05d}.parquet", compression=WORK_COMPRESSION
+            )
 
 
 def _part(folder: Path, k: int, empty: pl.DataFrame) -> pl.DataFrame:

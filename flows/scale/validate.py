@@ -36,7 +36,7 @@ from flows.inputs.validate import (
     validate_raw,
     validated,
 )
-from flows.scale.cut import CutExport
+from flows.scale.cut import WORK_COMPRESSION, CutExport
 from flows.scale.partitions import provider_edges
 from schemas.normalize import MINUTES_DERIVED
 from schemas.validate import BY_FILE_SCHEMA, PROBLEM_SCHEMA, ValidationResult
@@ -185,7 +185,7 @@ def validate_partitions(
                 path = store.file(export, k)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 kept[export] = _accepted(result, remits)
-                kept[export].write_parquet(path)
+                kept[export].write_parquet(path, compression=WORK_COMPRESSION)
             store.edges.append(_edges(kept))
     for export, c in cut.items():
         results[export] = gathered[export].result(export)

@@ -22,7 +22,9 @@ from flows.scale.partitions import bucket
 from flows.scale.sizing import BYTES_PER_LINE_IN_MEMORY, partitions_for
 from flows.synth.generate import generate
 from schemas.errors import InputError
+from tests.flows.inputs.test_mapping_transform import MAPPING, ROW
 from tests.support.paths import SAMPLE_INPUTS, SAMPLE_PROVIDERS
+from tests.support.rows import write_csv_text
 
 SAME = ("findings.csv", "quarantine.csv", "validation.json", "summary.json")
 GB = 1024**3
@@ -204,3 +206,34 @@ def test_a_provider_rule_sees_the_notes_of_a_patient_billed_nothing(tmp_path: Pa
     notes.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
     one, _ = both(tmp_path, claims, notes, None, 3)
     assert one.summary["by_rule"]["OVERLAP-PROVIDER"]["findings"] == 1
+
+
+def test_x12_claims_with_remittances(tmp_path: Path) -> None:
+    """An 837P read whole (its reader numbers segments and knows its broken lines) and the
+    835's paid amounts on each partition's claim lines."""
+    generate(1_500, 5, tmp_path / "data", "x12")
+    data = tmp_path / "data"
+    one, _ = both(
+        tmp_path, data / "claims.837", data / "notes.csv", data / "plans.csv", 4,
+        remits=data / "remits.835",
+    )  # fmt: skip
+    assert one.summary["inputs"]["remits"]["rows_accepted"] > 0
+
+
+def test_a_mapped_folder_with_row_filters(tmp_path: Path) -> None:
+    """A payer extract in two files under its own headers, a value map, joined modifiers, a date
+    format and a row filter: the filtered rows are counted per file as in one pass."""
+    folder = tmp_path / "claims"
+    folder.mkdir()
+    a, b = _two_partitions(3)
+    rows = [
+        {**ROW, "CLM": f"C{i}", "MBR": (a, b)[i % 2], "TYPE": ("CHARGE", "PAYMENT")[i % 3 == 0]}
+        for i in range(12)
+    ]
+    write_csv_text(folder / "2026-01.csv", rows[:7])
+    write_csv_text(folder / "2026-02.csv", rows[7:])
+    mapping = tmp_path / "m.toml"
+    text = MAPPING + '\n[[claims.filter]]\ncolumn = "type"\nop = "=="\nvalue = "CHARGE"\n'
+    mapping.write_text(text, encoding="utf-8")
+    one, _ = both(tmp_path, folder, None, None, 3, mapping=mapping)
+    assert one.validation.summary["exports"]["claims"]["rows_filtered"] == 4
