@@ -122,7 +122,7 @@ def run_audit(
     return run_direct(s)
 
 
-def _timed_expectations(
+def timed_expectations(
     validation: ValidationSummary, s: RunSettings
 ) -> tuple[list[dict[str, Any]], float]:
     timings: dict[str, float] = {}
@@ -150,7 +150,7 @@ def run_direct(s: RunSettings, progress: Progress = SILENT) -> AuditOutputs:
         del raws
         validation = with_remits(validation.rechunked())
         if s.expectations:
-            expected = pool.submit(_timed_expectations, validation, s)
+            expected = pool.submit(timed_expectations, validation, s)
         with timer(timings, "rules"):
             rules = rules_isolated(
                 validation,

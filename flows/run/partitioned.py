@@ -3,11 +3,12 @@ and read, validated and audited one partition at a time (flows/scale/cut.py, val
 store_rules.py); the findings, report and history stages then run as in the direct mode
 (flows/run/direct.finish), over the accepted rows read back from the store.
 
-Same outputs as the direct mode: findings.csv, the quarantine and validation.json are the same
-bytes (tests/flows/test_partitioned.py). What stays whole in memory: one partition of the rows
-read at a time, the findings, and for the last stages the accepted claim lines and notes without
-note text. The work folder (the rows as read, cut) is in the system's temporary folder unless
-`work_dir` says where, and is removed when the run ends, failed or not.
+Same outputs as the direct mode: findings.csv, the quarantine, validation.json and summary.json
+are the same bytes (tests/flows/scale/test_partitioned_run.py). What is whole in memory: one
+partition of the rows read at a time, the findings, and for the last stages the accepted claim
+lines and the notes' ids, providers, dates and text hashes. The work folder (the rows as read,
+cut) is in the system's temporary folder unless `work_dir` says where, and is removed when the
+run ends, failed or not.
 """
 
 from __future__ import annotations
@@ -15,15 +16,17 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
+
+import polars as pl
 
 from checks.measures import TEXT_HASH
 from flows.inputs.redact import redaction_key
 from flows.inputs.validate import X12_ONLY, ValidationSummary
 from flows.run import stages
-from flows.run.direct import AuditOutputs, _timed_expectations, finish
+from flows.run.direct import AuditOutputs, finish, timed_expectations
 from flows.run.progress import SILENT, Progress
 from flows.run.progress_counts import rules_counts, validate_counts
 from flows.run.record import timer
@@ -54,10 +57,12 @@ def _collected(
     out = {}
     for export in CUT_EXPORTS:
         scan = frames.scan(export)
+        names = scan.collect_schema().names()
         wanted = None if columns is None else columns[export]
-        if wanted is not None:
-            scan = scan.select(c for c in wanted if c in scan.collect_schema().names())
-        out[export] = scan.collect().rechunk()
+        kept = names if wanted is None else [c for c in wanted if c in names]
+        # a column at a time, each made one chunk as it is read: the whole frame read in the
+        # store's chunks and then copied into one would hold both copies at once
+        out[export] = pl.DataFrame([scan.select(c).collect().to_series().rechunk() for c in kept])
     claims = out["claims"]
     # as ValidationSummary.rechunked: an X12-only column no line fills is not kept
     blank = [c for c in X12_ONLY if c in claims.columns and claims[c].null_count() == claims.height]
@@ -80,51 +85,50 @@ def run_partitioned(
     expected: Future[tuple[list[dict[str, Any]], float]] | None = None
     work = Path(tempfile.mkdtemp(prefix="therapy-audit-work-", dir=work_dir))
     try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit") as pool:
-            with timer(timings, "read"):
-                paths = s.export_paths()
-                cut = {
-                    e: cut_export(e, p, s.mapping, partitions, work / "read", slice_rows)
-                    for e, p in paths.items()
-                    if e in CUT_EXPORTS
-                }
-                whole = {
-                    e: stages.ingest(e, p, s.mapping)
-                    for e, p in paths.items()
-                    if e not in CUT_EXPORTS
-                }
-            files = sum(len(c.files) for c in cut.values()) + sum(
-                len(r.files) for r in whole.values()
+        with timer(timings, "read"):
+            paths = s.export_paths()
+            cut = {
+                e: cut_export(e, p, s.mapping, partitions, work / "read", slice_rows)
+                for e, p in paths.items()
+                if e in CUT_EXPORTS
+            }
+            whole = {
+                e: stages.ingest(e, p, s.mapping) for e, p in paths.items() if e not in CUT_EXPORTS
+            }
+        files = sum(len(c.files) for c in cut.values()) + sum(len(r.files) for r in whole.values())
+        progress.stage(
+            "read",
+            timings["read"],
+            f"{fmt_int(files)} files in {fmt_int(partitions)} partitions",
+        )
+        with timer(timings, "validate"):
+            store = Store(work / "accepted", partitions)
+            key = redaction_key() if s.redact else None
+            validation = validate_partitions(cut, whole, s.out_dir, store, s.mapping, key)
+            del key, cut, whole
+            remove(work / "read")
+        progress.stage("validate", timings["validate"], validate_counts(validation.summary))
+        frames = StoreFrames(store, {"notes": validation.notes, "plans": validation.plans})
+        if s.expectations:
+            # before the rules, not beside them: the few columns they read are freed before
+            # the first partition is, and their second of work does not share its memory
+            pruned = with_rows(validation, _collected(frames, EXPECTED_COLUMNS))
+            expected = Future()
+            expected.set_result(timed_expectations(pruned, s))
+            del pruned
+        with timer(timings, "rules"):
+            rules = store_rules(
+                frames,
+                s.context,
+                work / "providers",
+                absent=validation.unavailable,
+                period=s.period,
+                providers=validation.providers,
             )
-            progress.stage(
-                "read",
-                timings["read"],
-                f"{fmt_int(files)} files in {fmt_int(partitions)} partitions",
-            )
-            with timer(timings, "validate"):
-                store = Store(work / "accepted", partitions)
-                key = redaction_key() if s.redact else None
-                validation = validate_partitions(cut, whole, s.out_dir, store, s.mapping, key)
-                del key, cut, whole
-                remove(work / "read")
-            progress.stage("validate", timings["validate"], validate_counts(validation.summary))
-            frames = StoreFrames(store, {"notes": validation.notes, "plans": validation.plans})
-            if s.expectations:
-                pruned = with_rows(validation, _collected(frames, EXPECTED_COLUMNS))
-                expected = pool.submit(_timed_expectations, pruned, s)
-            with timer(timings, "rules"):
-                rules = store_rules(
-                    frames,
-                    s.context,
-                    work / "providers",
-                    absent=validation.unavailable,
-                    period=s.period,
-                    providers=validation.providers,
-                )
-            progress.stage("rules", timings["rules"], rules_counts(rules.runs))
-            # the report reads the notes for the cloned-notes measure only; packets read all
-            kept = None if s.packets else FINAL_COLUMNS
-            whole_rows: ValidationSummary = with_rows(validation, _collected(frames, kept))
-            return finish(s, whole_rows, rules, expected, timings, progress, "partitioned")
+        progress.stage("rules", timings["rules"], rules_counts(rules.runs))
+        # the report reads the notes for the cloned-notes measure only; packets read all
+        kept = None if s.packets else FINAL_COLUMNS
+        whole_rows: ValidationSummary = with_rows(validation, _collected(frames, kept))
+        return finish(s, whole_rows, rules, expected, timings, progress, "partitioned")
     finally:
         remove(work)

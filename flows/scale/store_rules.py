@@ -1,13 +1,15 @@
 """The rules of a cut audit: every rule over the validated store (flows/scale/validate.py), one
 partition in memory at a time, with the answer of one engine pass.
 
-The patient-level rules run over the store's own patient partitions. The provider-scope rules
-need every line and note of a group of providers who meet on a match key: the store's claims
-and notes are written once more, cut by provider group (flows/scale/partitions.provider_groups,
-the cut the Dask rules make), and each provider partition is read in turn. The rules' unmet
-needs (a column no row fills, an export without accepted rows) are judged once over the whole
-store, as one pass judges them, so no partition decides alone. The partitions' answers are
-merged as the Dask run's are (checks/merge.py).
+One pass over the store's patient partitions runs the patient-level rules on each, assembles its
+findings while its lines are in memory (checks/assemble.py: every line a finding names is one of
+the partition's), takes its providers' scorecard measures, and writes its lines and notes out
+again by provider group, for the two provider-level rules. The groups (providers who meet on a
+match key, flows/scale/partitions.groups_of) come from the edges validation collected from each
+partition, so no pass over the store is needed to find them. Each provider partition is then
+read and audited in turn. The rules' unmet needs (a column no row fills, an export without
+accepted rows) are judged once over the whole store, as one pass judges them, so no partition
+decides alone; the partitions' statuses are merged as the Dask run's are (checks/merge.py).
 """
 
 from __future__ import annotations
@@ -38,8 +40,6 @@ from flows.scale.partitions import (
 )
 from flows.scale.validate import Store
 from schemas.findings import FINDINGS_ORDER, FINDINGS_SCHEMA
-
-EVIDENCE = ("notes", "plans")
 
 
 def _lines(path: Path) -> int:
