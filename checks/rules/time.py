@@ -198,7 +198,9 @@ def time_invalid(data: AuditData, *, max_span_minutes: int, minutes_tolerance: i
     per_line = rows.group_by(LINE_KEY).agg(
         procedure_code=code_col.first(),
         n_rows=pl.len(),
+        # in the order of the rows' texts (by note id), not the order the rows came in
         reasons=pl.col("reasons")
+        .sort_by("row_text")
         .list.explode(keep_nulls=False, empty_as_null=False)
         .unique(maintain_order=True),
         row_text=pl.col("row_text").sort().str.join("; "),

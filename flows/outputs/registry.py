@@ -46,9 +46,10 @@ def _atomic(output: Output, audited: Audited) -> Path:
     return final
 
 
-def write_outputs(stage: str, audited: Audited) -> dict[str, Path]:
-    """Write the outputs of `stage` that this run wants, two at a time (the writers spend most
-    of their time in polars, zlib or file I/O, which release the GIL); file name -> path."""
+def write_outputs(stage: str, audited: Audited, at_once: int = 2) -> dict[str, Path]:
+    """Write the outputs of `stage` that this run wants, `at_once` at a time (the writers spend
+    most of their time in polars, zlib or file I/O, which release the GIL; a partitioned run,
+    short of memory rather than time, writes one at a time); file name -> path."""
     if stage not in STAGES:
         raise ValueError(f"unknown output stage {stage!r}: one of {STAGES}")
     chosen = [o for o in OUTPUTS if o.stage == stage and o.wanted(audited)]
@@ -57,6 +58,6 @@ def write_outputs(stage: str, audited: Audited) -> dict[str, Path]:
     audited.settings.out_dir.mkdir(parents=True, exist_ok=True)
     if stage == "report":
         audited.run_info  # noqa: B018  (computed once here, before two writers share it)
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="outputs") as pool:
+    with ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="outputs") as pool:
         jobs = {o.file: pool.submit(_atomic, o, audited) for o in chosen}
         return {name: job.result() for name, job in jobs.items()}

@@ -171,9 +171,11 @@ def finish(
     timings: dict[str, float],
     progress: Progress,
     mode: str,
+    at_once: int = 2,
 ) -> AuditOutputs:
     """The stages after the rules, with the expectations `expected` to wait for: findings,
-    report, history and run.json (the direct and the partitioned runs end here)."""
+    report, history and run.json (the direct and the partitioned runs end here), the outputs
+    written `at_once` at a time."""
     results = None
     if expected is not None:
         results, timings["expectations"] = expected.result()
@@ -181,10 +183,10 @@ def finish(
         progress.stage("expectations", timings["expectations"], f"{met} of {len(results)} met")
     with timer(timings, "findings"):
         audited = findings(validation, rules, results, s)
-        written = stages.write("findings", audited)
+        written = stages.write("findings", audited, at_once)
     progress.stage("findings", timings["findings"], findings_counts(audited.summary))
     with timer(timings, "report"):
-        written |= stages.write("report", audited)
+        written |= stages.write("report", audited, at_once)
     if s.report:
         progress.stage("report", timings["report"], "report.html, findings.xlsx")
     with timer(timings, "history"):

@@ -13,16 +13,22 @@ run ends, failed or not.
 
 from __future__ import annotations
 
+import dataclasses
+import multiprocessing
 import os
+import pickle
+import queue
 import tempfile
 from collections.abc import Mapping
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 
+from checks.engine import describe_failure
 from checks.measures import TEXT_HASH
+from checks.merge import RulesOutput
 from flows.inputs.redact import redaction_key
 from flows.inputs.validate import X12_ONLY, ValidationSummary
 from flows.run import stages
@@ -31,11 +37,13 @@ from flows.run.progress import SILENT, Progress
 from flows.run.progress_counts import rules_counts, validate_counts
 from flows.run.record import timer
 from flows.run.settings import RunSettings
-from flows.scale.cut import CUT_EXPORTS, DEFAULT_SLICE_ROWS, cut_export, remove
+from flows.scale.cut import CUT_EXPORTS, DEFAULT_SLICE_ROWS, WORK_COMPRESSION, cut_export, remove
 from flows.scale.store_rules import StoreFrames, store_rules
 from flows.scale.validate import Store, validate_partitions, with_rows
 from reports.formatting import fmt_int
+from schemas.findings import FINDINGS_SCHEMA
 
+FINDINGS = "findings.parquet"  # in the work folder: the worker's findings
 # what the dataset expectations read of each export (checks/dataset_metrics.py)
 EXPECTED_COLUMNS: dict[str, tuple[str, ...] | None] = {
     "claims": ("procedure_code", "service_date", "units"),
@@ -70,65 +78,148 @@ def _collected(
     return out
 
 
+class _Forward:
+    """The worker's progress, sent to the run's process as it happens."""
+
+    def __init__(self, events: Any) -> None:
+        self.events = events
+
+    def stage(self, name: str, seconds: float, detail: str = "") -> None:
+        self.events.put(("stage", (name, seconds, detail)))
+
+    def rule_done(self, done: int, total: int) -> None:
+        return None
+
+
+def partition_stages(
+    s: RunSettings,
+    partitions: int,
+    work: Path,
+    slice_rows: int,
+    progress: Progress,
+) -> tuple[ValidationSummary, RulesOutput, dict[str, float]]:
+    """Cut, validate and audit in partitions under `work`; the findings are left in
+    `work`/FINDINGS (the rules output's `findings` is None)."""
+    timings: dict[str, float] = {}
+    with timer(timings, "read"):
+        paths = s.export_paths()
+        cut = {
+            e: cut_export(e, p, s.mapping, partitions, work / "read", slice_rows)
+            for e, p in paths.items()
+            if e in CUT_EXPORTS
+        }
+        whole = {
+            e: stages.ingest(e, p, s.mapping) for e, p in paths.items() if e not in CUT_EXPORTS
+        }
+    files = sum(len(c.files) for c in cut.values()) + sum(len(r.files) for r in whole.values())
+    cut_into = f"{fmt_int(files)} files cut into {fmt_int(partitions)} partitions"
+    progress.stage("read", timings["read"], cut_into)
+    with timer(timings, "validate"):
+        store = Store(work / "accepted", partitions)
+        key = redaction_key() if s.redact else None
+        validation = validate_partitions(cut, whole, s.out_dir, store, s.mapping, key)
+        del key, cut, whole
+        remove(work / "read")
+    progress.stage("validate", timings["validate"], validate_counts(validation.summary))
+    frames = StoreFrames(store, {"notes": validation.notes, "plans": validation.plans})
+    with timer(timings, "rules"):
+        rules = store_rules(
+            frames,
+            s.context,
+            work / "providers",
+            absent=validation.unavailable,
+            period=s.period,
+            providers=validation.providers,
+        )
+    progress.stage("rules", timings["rules"], rules_counts(rules.runs))
+    found = rules.findings if rules.findings is not None else pl.DataFrame(schema=FINDINGS_SCHEMA)
+    found.write_parquet(work / FINDINGS, compression=WORK_COMPRESSION)
+    return validation, dataclasses.replace(rules, findings=None), timings
+
+
+def _worker(s: RunSettings, partitions: int, work: Path, slice_rows: int, events: Any) -> None:
+    """The worker process: partition_stages, its answer or its exception sent back."""
+    try:
+        events.put(("done", partition_stages(s, partitions, work, slice_rows, _Forward(events))))
+    except BaseException as exc:
+        try:
+            pickle.dumps(exc)
+        except Exception:
+            exc = RuntimeError(describe_failure(exc))
+        events.put(("error", exc))
+
+
+def _in_worker(
+    s: RunSettings, partitions: int, work: Path, slice_rows: int, progress: Progress
+) -> tuple[ValidationSummary, RulesOutput, dict[str, float]]:
+    """partition_stages in a process of its own: the memory its partitions took goes back to
+    the system when it ends, and the run's process starts the last stages without it. Its
+    progress is shown as it happens; its exception is raised here."""
+    context = multiprocessing.get_context("spawn")  # polars' threads do not survive a fork
+    events = context.Queue()
+    worker = context.Process(
+        target=_worker,
+        args=(s, partitions, work, slice_rows, events),
+        name="therapy-audit-partitions",
+    )
+    worker.start()
+    try:
+        while True:
+            try:
+                kind, payload = events.get(timeout=0.5)
+            except queue.Empty:
+                if not worker.is_alive():
+                    code = worker.exitcode
+                    raise RuntimeError(
+                        f"the partition worker ended without an answer (exit code {code})"
+                    ) from None
+                continue
+            if kind == "stage":
+                progress.stage(*payload)
+            elif kind == "error":
+                raise payload
+            else:
+                return cast(tuple[ValidationSummary, RulesOutput, dict[str, float]], payload)
+    finally:
+        worker.join(timeout=5)
+        if worker.is_alive():
+            worker.kill()
+            worker.join()
+
+
 def run_partitioned(
     s: RunSettings,
     partitions: int,
     progress: Progress = SILENT,
     work_dir: str | os.PathLike[str] | None = None,
     slice_rows: int = DEFAULT_SLICE_ROWS,
+    *,
+    worker: bool = True,
 ) -> AuditOutputs:
     """Every stage of one run over `partitions` patient partitions (at least 1); `slice_rows`:
-    rows of a Parquet file read at a time."""
+    rows of a Parquet file read at a time; `worker`: the cut, validation and rules in a process
+    of their own (False: in this one)."""
     if partitions < 1:
         raise ValueError("a partitioned run needs at least one partition")
-    timings: dict[str, float] = {}
-    expected: Future[tuple[list[dict[str, Any]], float]] | None = None
     work = Path(tempfile.mkdtemp(prefix="therapy-audit-work-", dir=work_dir))
     try:
-        with timer(timings, "read"):
-            paths = s.export_paths()
-            cut = {
-                e: cut_export(e, p, s.mapping, partitions, work / "read", slice_rows)
-                for e, p in paths.items()
-                if e in CUT_EXPORTS
-            }
-            whole = {
-                e: stages.ingest(e, p, s.mapping) for e, p in paths.items() if e not in CUT_EXPORTS
-            }
-        files = sum(len(c.files) for c in cut.values()) + sum(len(r.files) for r in whole.values())
-        progress.stage(
-            "read",
-            timings["read"],
-            f"{fmt_int(files)} files in {fmt_int(partitions)} partitions",
+        run = _in_worker if worker else partition_stages
+        validation, rules, timings = run(s, partitions, work, slice_rows, progress)
+        frames = StoreFrames(
+            Store(work / "accepted", partitions),
+            {"notes": validation.notes, "plans": validation.plans},
         )
-        with timer(timings, "validate"):
-            store = Store(work / "accepted", partitions)
-            key = redaction_key() if s.redact else None
-            validation = validate_partitions(cut, whole, s.out_dir, store, s.mapping, key)
-            del key, cut, whole
-            remove(work / "read")
-        progress.stage("validate", timings["validate"], validate_counts(validation.summary))
-        frames = StoreFrames(store, {"notes": validation.notes, "plans": validation.plans})
+        expected: Future[tuple[list[dict[str, Any]], float]] | None = None
         if s.expectations:
-            # before the rules, not beside them: the few columns they read are freed before
-            # the first partition is, and their second of work does not share its memory
+            # the few columns they judge, read and freed before the last stages read theirs
             pruned = with_rows(validation, _collected(frames, EXPECTED_COLUMNS))
             expected = Future()
             expected.set_result(timed_expectations(pruned, s))
             del pruned
-        with timer(timings, "rules"):
-            rules = store_rules(
-                frames,
-                s.context,
-                work / "providers",
-                absent=validation.unavailable,
-                period=s.period,
-                providers=validation.providers,
-            )
-        progress.stage("rules", timings["rules"], rules_counts(rules.runs))
+        rules = dataclasses.replace(rules, findings=pl.read_parquet(work / FINDINGS))
         # the report reads the notes for the cloned-notes measure only; packets read all
         kept = None if s.packets else FINAL_COLUMNS
-        whole_rows: ValidationSummary = with_rows(validation, _collected(frames, kept))
-        return finish(s, whole_rows, rules, expected, timings, progress, "partitioned")
+        whole_rows = with_rows(validation, _collected(frames, kept))
+        return finish(s, whole_rows, rules, expected, timings, progress, "partitioned", 1)
     finally:
         remove(work)

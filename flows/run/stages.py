@@ -90,9 +90,10 @@ def expectations(validation: ValidationSummary, s: RunSettings) -> list[dict[str
         ]
 
 
-def write(stage: str, audited: Audited) -> dict[str, Path]:
-    """The outputs of `stage` ("findings" or "report") that this run wants, written atomically."""
-    return write_outputs(stage, audited)
+def write(stage: str, audited: Audited, at_once: int = 2) -> dict[str, Path]:
+    """The outputs of `stage` ("findings" or "report") that this run wants, written atomically,
+    `at_once` at a time."""
+    return write_outputs(stage, audited, at_once)
 
 
 def record_history(

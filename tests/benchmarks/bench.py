@@ -46,6 +46,8 @@ SCALE_GOALS = {
     "1M process wall (s)": 5.0,
     "10M process wall (s)": 30.0,
     "10M peak RSS, scale goal (GB)": 4.0,
+    "10M partitioned process wall (s)": 30.0,
+    "10M partitioned, largest process's peak (GB)": 4.0,
     "100M process wall (s)": 480.0,
     "100M peak RSS (GB)": 12.0,
 }
@@ -191,27 +193,32 @@ def partitioned(sizes: list[int], results: dict[int, Any]) -> str:
         t, peaks = cut["timings"], cut.get("stage_peak_mb", {})
         same = cut["findings_sha256"] == results[n]["audit"]["findings_sha256"]
         rows.append(
-            "| {:,} | {} | {} | {} | {:.1f} | {} | {} |".format(
+            "| {:,} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
                 cut["lines"],
                 k,
                 " | ".join(fmt_s(t.get(s)) for s in STAGES),
                 fmt_s(cut["wall_s"]),
-                cut["peak_rss_mb"] / 1024,
-                " | ".join(_gb(peaks.get(s)) for s in PEAK_STAGES),
+                _gb(cut.get("worker_peak_mb")),
+                _gb(cut.get("own_peak_mb")),
+                _gb(peaks.get("findings")),
+                _gb(peaks.get("report")),
                 "yes" if same else "**NO**",
             )
         )
     if not rows:
         return ""
     header = (
-        "| lines | partitions | "
-        + " | ".join(STAGES)
-        + " | process wall s | peak RSS GB | "
-        + " | ".join(f"{s} GB" for s in PEAK_STAGES)
-        + " | findings.csv as one pass |\n"
-        "|---:|---:|" + "---:|" * (len(STAGES) + 2 + len(PEAK_STAGES)) + ":---:|"
+        "| lines | partitions | " + " | ".join(STAGES) + " | process wall s | worker peak GB "
+        "| run process peak GB | findings GB | report GB | findings.csv as one pass |\n"
+        "|---:|---:|" + "---:|" * (len(STAGES) + 5) + ":---:|"
     )
-    return "Partitioned runs (`--patient-partitions`):\n\n" + header + "\n" + "\n".join(rows)
+    return (
+        "Partitioned runs (`--patient-partitions`; read, validate and rules run in a worker "
+        "process, whose peak is the largest child's, the expectations worker's included):\n\n"
+        + header
+        + "\n"
+        + "\n".join(rows)
+    )
 
 
 def _gb(mb: float | None) -> str:
@@ -263,6 +270,12 @@ def main(argv: list[str] | None = None) -> int:
             checks[f"{label} process wall (s)"] = results[n]["audit"]["wall_s"]
     if 10_000_000 in results:
         checks["10M peak RSS, scale goal (GB)"] = results[10_000_000]["audit"]["peak_rss_mb"] / 1024
+    cut = results.get(10_000_000, {}).get("partitioned")
+    if cut is not None:  # the scale goals met by the partitioned run instead, if at all
+        checks["10M partitioned process wall (s)"] = cut["wall_s"]
+        checks["10M partitioned, largest process's peak (GB)"] = (
+            max(cut["own_peak_mb"], cut["worker_peak_mb"]) / 1024
+        )
     if 100_000_000 in results:
         checks["100M peak RSS (GB)"] = results[100_000_000]["audit"]["peak_rss_mb"] / 1024
     goals.update(SCALE_GOALS)

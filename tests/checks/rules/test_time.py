@@ -192,6 +192,19 @@ def test_time_invalid_names_every_reason() -> None:
     assert "N2 08:00–13:00 minutes=60" in row["evidence"]
 
 
+def test_time_invalid_says_the_same_whatever_the_notes_order() -> None:
+    """The reasons come in the order of the notes' ids, not of the rows as exported (the order
+    of the rows is no part of the record: found by the any-row-order property)."""
+    notes = [
+        note("N3", start="08:00", end="08:03", minutes=0),
+        note("N5", start="08:00", end="08:00", minutes=None),
+    ]
+    one = run_rule("TIME-INVALID", make_data([claim()], notes))
+    other = run_rule("TIME-INVALID", make_data([claim()], notes[::-1]))
+    assert one["message"].to_list() == other["message"].to_list()
+    assert one["message"][0].index("records 0 minutes") < one["message"][0].index("ends at or")
+
+
 def _line(payer: str, code: str = "97110", mods: str | None = "GP", **kw) -> dict:
     return claim(payer=payer, code=code, mods=mods, units=2, **kw)
 

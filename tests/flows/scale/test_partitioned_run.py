@@ -30,15 +30,19 @@ SAME = ("findings.csv", "quarantine.csv", "validation.json", "summary.json")
 GB = 1024**3
 
 
-def both(tmp: Path, claims, notes, plans, k: int, slice_rows: int = 1_000_000, **options):
-    """One pass and the partitioned run of the same inputs; the partitioned run's work folder."""
+def both(
+    tmp: Path, claims, notes, plans, k: int, slice_rows: int = 1_000_000, worker: bool = True,
+    **options,
+):  # fmt: skip
+    """One pass and the partitioned run of the same inputs (its first stages in a worker
+    process unless `worker` is False); the work folder must be gone after it."""
     options = {"history": False, "expectations": False, **options}
     work = tmp / "work"
     work.mkdir(parents=True)
     one = run_direct(settings(claims, notes, plans, tmp / "one", **options))
     cut = run_partitioned(
         settings(claims, notes, plans, tmp / "cut", **options), k, work_dir=work,
-        slice_rows=slice_rows,
+        slice_rows=slice_rows, worker=worker,
     )  # fmt: skip
     for name in SAME:
         assert filecmp.cmp(tmp / "one" / name, tmp / "cut" / name, shallow=False), name
@@ -55,12 +59,13 @@ def test_the_sample_in_partitions_is_the_sample_in_one_pass(tmp_path: Path, k: i
 
 def test_generated_parquet_read_in_slices(tmp_path: Path) -> None:
     """The generator's exports (every violation it plants, a providers export) as Parquet files
-    read 997 rows at a time: slices cross row groups and patients."""
+    read 997 rows at a time: slices cross row groups and patients. In this process, as a
+    library caller may ask."""
     generate(4_000, 3, tmp_path / "data")
     data = tmp_path / "data"
     one, _ = both(
         tmp_path, data / "claims.parquet", data / "notes.parquet", data / "plans.parquet", 5,
-        slice_rows=997, providers=data / "providers.parquet",
+        slice_rows=997, worker=False, providers=data / "providers.parquet",
     )  # fmt: skip
     assert one.summary["findings"] > 100
 
