@@ -19,7 +19,7 @@ import os
 import pickle
 import queue
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, cast
@@ -41,6 +41,7 @@ from flows.scale.cut import CUT_EXPORTS, DEFAULT_SLICE_ROWS, WORK_COMPRESSION, c
 from flows.scale.store_rules import StoreFrames, store_rules
 from flows.scale.validate import Store, validate_partitions, with_rows
 from reports.formatting import fmt_int
+from schemas.errors import InputError
 from schemas.findings import FINDINGS_SCHEMA
 
 FINDINGS = "findings.parquet"  # in the work folder: the worker's findings
@@ -149,8 +150,13 @@ def _worker(s: RunSettings, partitions: int, work: Path, slice_rows: int, events
         events.put(("error", exc))
 
 
-def _in_worker(
-    s: RunSettings, partitions: int, work: Path, slice_rows: int, progress: Progress
+def in_worker(
+    s: RunSettings,
+    partitions: int,
+    work: Path,
+    slice_rows: int,
+    progress: Progress,
+    target: Callable[..., None] = _worker,
 ) -> tuple[ValidationSummary, RulesOutput, dict[str, float]]:
     """partition_stages in a process of its own: the memory its partitions took goes back to
     the system when it ends, and the run's process starts the last stages without it. Its
@@ -158,7 +164,7 @@ def _in_worker(
     context = multiprocessing.get_context("spawn")  # polars' threads do not survive a fork
     events = context.Queue()
     worker = context.Process(
-        target=_worker,
+        target=target,
         args=(s, partitions, work, slice_rows, events),
         name="therapy-audit-partitions",
     )
@@ -169,9 +175,11 @@ def _in_worker(
                 kind, payload = events.get(timeout=0.5)
             except queue.Empty:
                 if not worker.is_alive():
-                    code = worker.exitcode
-                    raise RuntimeError(
-                        f"the partition worker ended without an answer (exit code {code})"
+                    # killed (by the system short of memory, most often): one line, exit 2
+                    raise InputError(
+                        f"the partition worker stopped before it finished (exit code "
+                        f"{worker.exitcode}): if the machine ran out of memory, run again with "
+                        "more --patient-partitions"
                     ) from None
                 continue
             if kind == "stage":
@@ -203,7 +211,7 @@ def run_partitioned(
         raise ValueError("a partitioned run needs at least one partition")
     work = Path(tempfile.mkdtemp(prefix="therapy-audit-work-", dir=work_dir))
     try:
-        run = _in_worker if worker else partition_stages
+        run = in_worker if worker else partition_stages
         validation, rules, timings = run(s, partitions, work, slice_rows, progress)
         frames = StoreFrames(
             Store(work / "accepted", partitions),

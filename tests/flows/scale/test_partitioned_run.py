@@ -8,6 +8,7 @@ the run, failed or not. No Prefect."""
 from __future__ import annotations
 
 import filecmp
+import os
 from pathlib import Path
 
 import polars as pl
@@ -15,7 +16,8 @@ import pytest
 
 from flows.cli.main import main
 from flows.run.direct import run_direct
-from flows.run.partitioned import run_partitioned
+from flows.run.partitioned import in_worker, run_partitioned
+from flows.run.progress import SILENT
 from flows.run.settings import settings
 from flows.scale.cut import cut_export
 from flows.scale.partitions import bucket
@@ -242,3 +244,14 @@ def test_a_mapped_folder_with_row_filters(tmp_path: Path) -> None:
     mapping.write_text(text, encoding="utf-8")
     one, _ = both(tmp_path, folder, None, None, 3, mapping=mapping)
     assert one.validation.summary["exports"]["claims"]["rows_filtered"] == 4
+
+
+def _dies(*_: object) -> None:
+    """A worker the system stops (as the kernel's out-of-memory killer does)."""
+    os._exit(9)
+
+
+def test_a_worker_that_dies_is_one_line(tmp_path: Path) -> None:
+    s = settings(*SAMPLE_INPUTS, tmp_path / "out", history=False, expectations=False)
+    with pytest.raises(InputError, match=r"exit code 9.*more --patient-partitions"):
+        in_worker(s, 2, tmp_path, 1_000, SILENT, target=_dies)
