@@ -1,14 +1,15 @@
 """The partitioned run: an audit too large for memory, cut once into patient partitions on disk
 and read, validated and audited one partition at a time (flows/scale/cut.py, validate.py,
-store_rules.py); the findings, report and history stages then run as in the direct mode
-(flows/run/direct.finish), over the accepted rows read back from the store.
+store_rules.py), in a spawned worker process whose memory goes back to the system when it ends;
+the expectations, findings, report and history stages then run in the run's own process as in
+the direct mode (flows/run/direct.finish), over the columns they read of the accepted rows.
 
 Same outputs as the direct mode: findings.csv, the quarantine, validation.json and summary.json
-are the same bytes (tests/flows/scale/test_partitioned_run.py). What is whole in memory: one
-partition of the rows read at a time, the findings, and for the last stages the accepted claim
-lines and the notes' ids, providers, dates and text hashes. The work folder (the rows as read,
-cut) is in the system's temporary folder unless `work_dir` says where, and is removed when the
-run ends, failed or not.
+are the same bytes (tests/flows/scale/test_partitioned_run.py). What is whole in memory: in the
+worker, one partition of the rows at a time; in the run's process, the findings, the accepted
+claim lines and the notes' ids, providers, dates and text hashes. The work folder (the rows as
+read, cut; the accepted rows; the worker's findings) is in the system's temporary folder unless
+`work_dir` says where, and is removed when the run ends, failed or not.
 """
 
 from __future__ import annotations

@@ -14,10 +14,12 @@ What a partition holds, and why the findings are those of one pass:
 A file is read by its format's reader, Parquet in slices of `slice_rows` rows (row groups a slice
 does not touch are skipped), the other formats whole. Each slice is read and mapped as
 flows/inputs/read.py reads a file (its row numbers, blank rows, mapping filters and the file's
-own values for the quarantine), and its rows as read are written with their partition; once
-every file is cut, each file's rows are written again as one Parquet folder per partition
-(`_bucket=K`). The work folder holds the rows as read, patient ids and note text among them:
-it lives in the system's temporary folder (or --work-dir) and is removed when the run ends.
+own values for the quarantine), and its rows as read go to one Parquet file per partition it
+touches (`<file>/_bucket=K/slice-N.parquet`). The claim lines keep their partition and key
+hashes, so that once every claims file is cut the repeated keys found across partitions are
+read into the partition where they meet (CutExport.rows) without writing anything again. The
+work folder holds the rows as read, patient ids and note text among them: it lives in the
+system's temporary folder (or --work-dir) and is removed when the run ends.
 """
 
 from __future__ import annotations
