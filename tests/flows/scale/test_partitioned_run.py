@@ -48,6 +48,10 @@ def both(
     )  # fmt: skip
     for name in SAME:
         assert filecmp.cmp(tmp / "one" / name, tmp / "cut" / name, shallow=False), name
+    # the report's scorecard measures, added up over the partitions (exact: counts and minutes)
+    measured = [r.result.providers for r in (one, cut)]
+    assert measured[0] is not None and measured[1] is not None
+    assert measured[1].sort("provider_npi").equals(measured[0].sort("provider_npi"))
     assert list(work.iterdir()) == []  # the work folder is removed
     return one, cut
 
