@@ -13,6 +13,7 @@ import polars as pl
 from checks.base import SERVICE_ID, modifier_discipline
 from checks.engine import Matched
 from checks.matching import match
+from checks.period import Period, in_period
 from checks.profile import Profile
 from schemas.text import as_text
 
@@ -47,13 +48,17 @@ def timed_line(profiles: dict[str, Profile]) -> pl.Expr:
 
 
 def provider_measures(
-    matched: Matched, profiles: dict[str, Profile], override: Profile | None = None
+    matched: Matched,
+    profiles: dict[str, Profile],
+    override: Profile | None = None,
+    period: Period | None = None,
 ) -> pl.DataFrame:
     """One row per rendering provider (MEASURES_SCHEMA), as reports.metrics.exports_measures
     computes them from the exports: a service's documented minutes (the sum over its notes;
-    none = 0) count once per provider billing it, however many of its lines do."""
+    none = 0) count once per provider billing it, however many of its lines do. With an audit
+    `period`, of the lines audited only (the others are matched as context)."""
     active = {override.name: override} if override is not None else profiles
-    lines = matched.lines.lazy()
+    lines = matched.lines.lazy().filter(in_period(period))
     timed = service_measures(lines, timed_line(active))
     return per_provider(lines, timed)
 

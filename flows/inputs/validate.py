@@ -109,7 +109,7 @@ class ValidationSummary:
         it to the claims and the notes, a second copy in the rules stage); the runners call this
         once the raw exports are freed, so the one copy made here never sits beside them."""
         results = {
-            e: dataclasses.replace(r, accepted=_unused_dropped(e, r.accepted).rechunk())
+            e: dataclasses.replace(r, accepted=unused_dropped(e, r.accepted).rechunk())
             for e, r in self.results.items()
         }
         providers = results["providers"].accepted if "providers" in results else None
@@ -130,7 +130,7 @@ class ValidationSummary:
 X12_ONLY = ("line_control", "line_note")
 
 
-def _unused_dropped(export: str, accepted: pl.DataFrame) -> pl.DataFrame:
+def unused_dropped(export: str, accepted: pl.DataFrame) -> pl.DataFrame:
     """`accepted` without the X12-only claims columns when no row fills them: a text column holds
     16 bytes per row even when blank, a third of a gigabyte at ten million lines."""
     if export != "claims":

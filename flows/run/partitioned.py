@@ -31,7 +31,7 @@ from checks.engine import describe_failure
 from checks.measures import TEXT_HASH
 from checks.merge import RulesOutput
 from flows.inputs.redact import redaction_key
-from flows.inputs.validate import X12_ONLY, ValidationSummary
+from flows.inputs.validate import ValidationSummary, unused_dropped
 from flows.run import stages
 from flows.run.direct import AuditOutputs, finish, timed_expectations
 from flows.run.progress import SILENT, Progress
@@ -73,10 +73,8 @@ def _collected(
         # a column at a time, each made one chunk as it is read: the whole frame read in the
         # store's chunks and then copied into one would hold both copies at once
         out[export] = pl.DataFrame([scan.select(c).collect().to_series().rechunk() for c in kept])
-    claims = out["claims"]
     # as ValidationSummary.rechunked: an X12-only column no line fills is not kept
-    blank = [c for c in X12_ONLY if c in claims.columns and claims[c].null_count() == claims.height]
-    out["claims"] = claims.drop(blank)
+    out["claims"] = unused_dropped("claims", out["claims"])
     return out
 
 
@@ -151,6 +149,19 @@ def _worker(s: RunSettings, partitions: int, work: Path, slice_rows: int, events
         events.put(("error", exc))
 
 
+def _lost(code: int | None) -> Exception:
+    """What a worker that ended without an answer means: killed by a signal (by the system short
+    of memory, most often), one line and exit 2; an exit of its own, a process that could not
+    start the worker (a caller's main module must be safe to import, as multiprocessing's spawn
+    requires)."""
+    if code is not None and code < 0:
+        return InputError(
+            f"the partition worker was stopped by signal {-code} before it finished: if the "
+            "machine ran out of memory, run again with more --patient-partitions"
+        )
+    return RuntimeError(f"the partition worker ended without an answer (exit code {code})")
+
+
 def in_worker(
     s: RunSettings,
     partitions: int,
@@ -176,12 +187,7 @@ def in_worker(
                 kind, payload = events.get(timeout=0.5)
             except queue.Empty:
                 if not worker.is_alive():
-                    # killed (by the system short of memory, most often): one line, exit 2
-                    raise InputError(
-                        f"the partition worker stopped before it finished (exit code "
-                        f"{worker.exitcode}): if the machine ran out of memory, run again with "
-                        "more --patient-partitions"
-                    ) from None
+                    raise _lost(worker.exitcode) from None
                 continue
             if kind == "stage":
                 progress.stage(*payload)

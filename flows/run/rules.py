@@ -13,15 +13,14 @@ families' answers are put together by checks.merge.merge_results.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 import polars as pl
 
 from checks.declare import Rule
-from checks.engine import FAILED, Matched, RuleRun, describe_failure, match, run_matched
+from checks.engine import FAILED, RuleRun, describe_failure, match, run_matched
 from checks.measures import provider_measures
 from checks.merge import RulesOutput, merge_results
-from checks.period import Period, in_period
+from checks.period import Period
 from checks.registry import all_rules
 from checks.registry import families as rule_families
 from flows.inputs.validate import ValidationSummary
@@ -64,8 +63,7 @@ def run_families(
     # the scorecard's figures come from the lines already matched, not from a second grouping
     scorecard = None
     if measures:
-        audited = matched if period is None else in_period_lines(matched, period)
-        scorecard = provider_measures(audited, profiles, override)
+        scorecard = provider_measures(matched, profiles, override, period)
     raw, runs, by_profile = run_matched(
         matched,
         profiles=profiles,
@@ -78,11 +76,6 @@ def run_families(
         on_rule=on_rule,
     )
     return RulesOutput(raw, runs, by_profile, scorecard)
-
-
-def in_period_lines(matched: Matched, period: Period) -> Matched:
-    """The matched lines of the period only: the scorecard measures the lines audited."""
-    return replace(matched, lines=matched.lines.lazy().filter(in_period(period)).collect())
 
 
 def failed_families(families: tuple[str, ...] | list[str], error: str) -> RulesOutput:

@@ -37,7 +37,8 @@ import polars as pl
 
 from checks.base import MATCH_KEY
 from checks.declare import Rule
-from checks.engine import FAILED, RuleRun, run_rules
+from checks.engine import FAILED, RuleRun, match, run_matched
+from checks.measures import provider_measures
 from checks.merge import RulesOutput, merge_results
 from checks.needs import providers_frame, unmet_needs
 from checks.period import Period
@@ -229,27 +230,36 @@ def run_partition(
     providers: pl.DataFrame | None = None,
     reference: Reference | None = None,
     unmet: dict[str, str] | None = None,
+    measures: bool = False,
 ) -> RulesOutput:
     """One engine pass over one partition (what a Dask worker runs); `rules` to look the
     partition's rule ids up in (default: the declared rules); `period` the audit period;
     `providers` the whole providers export (small: every partition gets all of it);
     `reference` the reference tables; `unmet` the needs unmet over all the data (unmet_inputs),
-    so that a partition whose own notes happen to be blank in a column does not decide alone."""
+    so that a partition whose own notes happen to be blank in a column does not decide alone;
+    `measures`: also the partition's scorecard measures, from the lines it matched."""
     rules = all_rules() if rules is None else rules
-    raw, runs, by_profile = run_rules(
+    chosen = {r: rules[r] for r in part.rule_ids}  # an unknown id raises before any work
+    matched = match(
         part.claims.lazy(),
         part.notes.lazy(),
         part.plans.lazy(),
         profiles=profiles,
+        override=override,
+        period=period,
+    )
+    scorecard = provider_measures(matched, profiles, override, period) if measures else None
+    raw, runs, by_profile = run_matched(
+        matched,
+        profiles=profiles,
         mue=mue.lazy(),
         override=override,
-        rules={r: rules[r] for r in part.rule_ids},
-        period=period,
+        rules=chosen,
         providers=None if providers is None else providers.lazy(),
         reference=reference,
         unmet=unmet,
     )
-    return RulesOutput(raw, runs, by_profile)
+    return RulesOutput(raw, runs, by_profile, scorecard)
 
 
 def unmet_inputs(

@@ -22,13 +22,12 @@ import polars as pl
 
 from checks.assemble import assemble
 from checks.declare import Rule
-from checks.engine import FAILED, Matched, match, run_matched
-from checks.measures import MEASURES_SCHEMA, provider_measures
+from checks.engine import FAILED
+from checks.measures import MEASURES_SCHEMA
 from checks.merge import RulesOutput, merge_results
-from checks.period import Period
+from checks.period import Period, in_period
 from checks.registry import all_rules
 from flows.run.context import RunContext
-from flows.run.rules import in_period_lines
 from flows.scale.cut import BUCKET, WORK_COMPRESSION
 from flows.scale.partitions import (
     PATIENT,
@@ -36,6 +35,7 @@ from flows.scale.partitions import (
     Partition,
     bucket,
     groups_of,
+    run_partition,
     unmet_inputs,
 )
 from flows.scale.validate import Store
@@ -163,29 +163,23 @@ def store_rules(
     scored = _Scorecard()
 
     def run(part: Partition, measured: bool) -> None:
-        matched = match(
-            part.claims.lazy(),
-            part.notes.lazy(),
-            part.plans.lazy(),
+        out = run_partition(
+            part,
             profiles=context.profiles,
+            mue=context.mue,
             override=context.override,
+            rules=rules,
             period=period,
-        )
-        if measured:
-            scored.add(matched if period is None else in_period_lines(matched, period), context)
-        raw, runs, by_profile = run_matched(
-            matched,
-            profiles=context.profiles,
-            mue=context.mue.lazy(),
-            override=context.override,
-            rules={r: rules[r] for r in part.rule_ids},
-            providers=None if providers is None else providers.lazy(),
+            providers=providers,
             reference=context.reference,
             unmet=unmet,
+            measures=measured,
         )
+        if out.providers is not None:
+            scored.add(out.providers, part.claims.filter(in_period(period)))
         # assembled while the partition's lines are in memory: each flagged line is one of them
-        found.append(assemble(raw, part.claims.lazy(), context.fee_schedule.lazy()))
-        outputs.append(RulesOutput(pl.DataFrame(), runs, by_profile))
+        found.append(assemble(out.raw, part.claims.lazy(), context.fee_schedule.lazy()))
+        outputs.append(dataclasses.replace(out, raw=pl.DataFrame(), providers=None))
         kinds.append(part.kind)
 
     labels = _labels(frames.store) if provider else None
@@ -215,10 +209,10 @@ class _Scorecard:
         self.parts: list[pl.DataFrame] = []
         self.claims: list[pl.DataFrame] = []
 
-    def add(self, matched: Matched, context: RunContext) -> None:
-        self.parts.append(provider_measures(matched, context.profiles, context.override))
-        pairs = matched.lines.lazy().select("rendering_npi", "claim_id").unique().collect()
-        self.claims.append(pairs)
+    def add(self, measures: pl.DataFrame, lines: pl.DataFrame) -> None:
+        """One partition's measures and its audited `lines`."""
+        self.parts.append(measures)
+        self.claims.append(lines.select("rendering_npi", "claim_id").unique())
 
     def measures(self) -> pl.DataFrame:
         if not self.parts:

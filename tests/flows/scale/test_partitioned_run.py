@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import filecmp
 import os
+import signal
 from pathlib import Path
 
 import polars as pl
@@ -250,12 +251,18 @@ def test_a_mapped_folder_with_row_filters(tmp_path: Path) -> None:
     assert one.validation.summary["exports"]["claims"]["rows_filtered"] == 4
 
 
-def _dies(*_: object) -> None:
-    """A worker the system stops (as the kernel's out-of-memory killer does)."""
-    os._exit(9)
+def _killed(*_: object) -> None:
+    """A worker the system stops, as the kernel's out-of-memory killer does (SIGKILL)."""
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
-def test_a_worker_that_dies_is_one_line(tmp_path: Path) -> None:
+def _exits(*_: object) -> None:
+    os._exit(3)
+
+
+def test_a_worker_the_system_kills_is_one_line(tmp_path: Path) -> None:
     s = settings(*SAMPLE_INPUTS, tmp_path / "out", history=False, expectations=False)
-    with pytest.raises(InputError, match=r"exit code 9.*more --patient-partitions"):
-        in_worker(s, 2, tmp_path, 1_000, SILENT, target=_dies)
+    with pytest.raises(InputError, match=r"signal 9 .*more --patient-partitions"):
+        in_worker(s, 2, tmp_path, 1_000, SILENT, target=_killed)
+    with pytest.raises(RuntimeError, match=r"without an answer \(exit code 3\)"):
+        in_worker(s, 2, tmp_path, 1_000, SILENT, target=_exits)
