@@ -22,6 +22,7 @@ from flows.cli.dask_options import (
     add_dask_options,
     add_partition_options,
     dask_flow_options,
+    partitions_on_dask,
     patient_partitions,
     wants_dask,
 )
@@ -111,7 +112,8 @@ def _audit(
     checked = settings(
         claims, notes, plans, args.out, providers=providers, remits=remits, **options
     )
-    prefect = use_prefect(args.orchestrate or wants_dask(args))
+    on_dask = partitions_on_dask(args)
+    prefect = use_prefect(args.orchestrate or (wants_dask(args) and on_dask is None))
     cut = patient_partitions(args, claims, prefect)
     if not prefect:
         from flows.cli.progress import console_progress
@@ -122,7 +124,8 @@ def _audit(
         if cut > 1:
             from flows.run.partitioned import run_partitioned
 
-            return run_partitioned(checked, cut, console_progress(args.quiet), args.work_dir)
+            progress = console_progress(args.quiet)
+            return run_partitioned(checked, cut, progress, args.work_dir, dask_address=on_dask)
         return run_direct(checked, console_progress(args.quiet))
     keep_prefect_local()
     from flows.run.prefect_flow import audit_flow  # imports Prefect (seconds)

@@ -9,11 +9,14 @@ are the same bytes (tests/flows/scale/test_partitioned_run.py). What is whole in
 worker, one partition of the rows at a time; in the run's process, the findings, the accepted
 claim lines and the notes' ids, providers, dates and text hashes. The work folder (the rows as
 read, cut; the accepted rows; the worker's findings) is in the system's temporary folder unless
-`work_dir` says where, and is removed when the run ends, failed or not.
+`work_dir` says where, and is removed when the run ends, failed or not. With a Dask scheduler's
+address, each partition's validation and rules are tasks on its workers, which must share the
+work folder (flows/scale/mapper.py); the worker process only cuts and adds up.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import multiprocessing
 import os
@@ -39,6 +42,7 @@ from flows.run.progress_counts import rules_counts, validate_counts
 from flows.run.record import timer
 from flows.run.settings import RunSettings
 from flows.scale.cut import CUT_EXPORTS, DEFAULT_SLICE_ROWS, WORK_COMPRESSION, cut_export, remove
+from flows.scale.mapper import PartitionMap, dask_map, local_map
 from flows.scale.store_rules import StoreFrames, store_rules
 from flows.scale.validate import Store, validate_partitions, with_rows
 from reports.formatting import fmt_int
@@ -97,9 +101,24 @@ def partition_stages(
     work: Path,
     slice_rows: int,
     progress: Progress,
+    dask_address: str | None = None,
 ) -> tuple[ValidationSummary, RulesOutput, dict[str, float]]:
     """Cut, validate and audit in partitions under `work`; the findings are left in
-    `work`/FINDINGS (the rules output's `findings` is None)."""
+    `work`/FINDINGS (the rules output's `findings` is None). With `dask_address`, each
+    partition's validation and rules run on that Dask cluster, whose workers share `work`."""
+    with contextlib.ExitStack() as stack:
+        mapper = stack.enter_context(dask_map(dask_address)) if dask_address else local_map
+        return _stages(s, partitions, work, slice_rows, progress, mapper)
+
+
+def _stages(
+    s: RunSettings,
+    partitions: int,
+    work: Path,
+    slice_rows: int,
+    progress: Progress,
+    mapper: PartitionMap,
+) -> tuple[ValidationSummary, RulesOutput, dict[str, float]]:
     timings: dict[str, float] = {}
     with timer(timings, "read"):
         paths = s.export_paths()
@@ -117,7 +136,7 @@ def partition_stages(
     with timer(timings, "validate"):
         store = Store(work / "accepted", partitions)
         key = redaction_key() if s.redact else None
-        validation = validate_partitions(cut, whole, s.out_dir, store, s.mapping, key)
+        validation = validate_partitions(cut, whole, s.out_dir, store, s.mapping, key, mapper)
         del key, cut, whole
         remove(work / "read")
     progress.stage("validate", timings["validate"], validate_counts(validation.summary))
@@ -130,6 +149,7 @@ def partition_stages(
             absent=validation.unavailable,
             period=s.period,
             providers=validation.providers,
+            mapper=mapper,
         )
     progress.stage("rules", timings["rules"], rules_counts(rules.runs))
     found = rules.findings if rules.findings is not None else pl.DataFrame(schema=FINDINGS_SCHEMA)
@@ -137,10 +157,19 @@ def partition_stages(
     return validation, dataclasses.replace(rules, findings=None), timings
 
 
-def _worker(s: RunSettings, partitions: int, work: Path, slice_rows: int, events: Any) -> None:
+def _worker(
+    s: RunSettings,
+    partitions: int,
+    work: Path,
+    slice_rows: int,
+    dask_address: str | None,
+    events: Any,
+) -> None:
     """The worker process: partition_stages, its answer or its exception sent back."""
     try:
-        events.put(("done", partition_stages(s, partitions, work, slice_rows, _Forward(events))))
+        progress = _Forward(events)
+        done = partition_stages(s, partitions, work, slice_rows, progress, dask_address)
+        events.put(("done", done))
     except BaseException as exc:
         try:
             pickle.dumps(exc)
@@ -168,6 +197,7 @@ def in_worker(
     work: Path,
     slice_rows: int,
     progress: Progress,
+    dask_address: str | None = None,
     target: Callable[..., None] = _worker,
 ) -> tuple[ValidationSummary, RulesOutput, dict[str, float]]:
     """partition_stages in a process of its own: the memory its partitions took goes back to
@@ -177,7 +207,7 @@ def in_worker(
     events = context.Queue()
     worker = context.Process(
         target=target,
-        args=(s, partitions, work, slice_rows, events),
+        args=(s, partitions, work, slice_rows, dask_address, events),
         name="therapy-audit-partitions",
     )
     worker.start()
@@ -210,16 +240,18 @@ def run_partitioned(
     slice_rows: int = DEFAULT_SLICE_ROWS,
     *,
     worker: bool = True,
+    dask_address: str | None = None,
 ) -> AuditOutputs:
     """Every stage of one run over `partitions` patient partitions (at least 1); `slice_rows`:
     rows of a Parquet file read at a time; `worker`: the cut, validation and rules in a process
-    of their own (False: in this one)."""
+    of their own (False: in this one); `dask_address`: each partition's validation and rules on
+    that Dask scheduler's workers, which must reach `work_dir` (flows/scale/mapper.py)."""
     if partitions < 1:
         raise ValueError("a partitioned run needs at least one partition")
     work = Path(tempfile.mkdtemp(prefix="therapy-audit-work-", dir=work_dir))
     try:
         run = in_worker if worker else partition_stages
-        validation, rules, timings = run(s, partitions, work, slice_rows, progress)
+        validation, rules, timings = run(s, partitions, work, slice_rows, progress, dask_address)
         frames = StoreFrames(
             Store(work / "accepted", partitions),
             {"notes": validation.notes, "plans": validation.plans},

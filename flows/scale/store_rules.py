@@ -10,12 +10,17 @@ partition, so no pass over the store is needed to find them. Each provider parti
 read and audited in turn. The rules' unmet needs (a column no row fills, an export without
 accepted rows) are judged once over the whole store, as one pass judges them, so no partition
 decides alone; the partitions' statuses are merged as the Dask run's are (checks/merge.py).
+
+Each partition is one job (PartitionRules) for patient_task or provider_task, which read the
+work folder and send back a small answer, so the jobs run here or on a Dask cluster whose
+workers share the folder (flows/scale/mapper.py); the answers are added up here in partition
+order either way.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -29,6 +34,7 @@ from checks.period import Period, in_period
 from checks.registry import all_rules
 from flows.run.context import RunContext
 from flows.scale.cut import BUCKET, WORK_COMPRESSION
+from flows.scale.mapper import PartitionMap, local_map
 from flows.scale.partitions import (
     PATIENT,
     PROVIDER,
@@ -92,37 +98,91 @@ class StoreFrames:
         return self.scan(export).head(0).collect()
 
 
-def _patient_parts(
-    frames: StoreFrames, rule_ids: tuple[str, ...], every: bool
-) -> Iterator[tuple[Partition, bool]]:
-    """(partition, whether its rules run), one at a time: only the one being run is in memory.
-    A partition without claim lines runs no rule (no rule flags anything but a claim line; a
-    store without any line runs the first, for the statuses); with `every`, it is still read,
-    for the notes the provider rules see."""
-    store = frames.store
-    lines = [_lines(store.file("claims", k)) for k in range(store.partitions)]
-    ran = [k for k, n in enumerate(lines) if n] or [0]
-    for k in range(store.partitions) if every else ran:
-        claims, notes = frames.read("claims", k), frames.read("notes", k)
-        part = Partition(PATIENT, k, claims, notes, frames.read("plans", k), rule_ids)
-        yield part, k in ran
+@dataclass(frozen=True)
+class RuleInputs:
+    """What every partition's rules need besides its rows: sent with each job."""
+
+    context: RunContext
+    rules: dict[str, Rule]
+    unmet: dict[str, str]
+    period: Period | None
+    providers: pl.DataFrame | None
 
 
-def _provider_parts(
-    frames: StoreFrames, rule_ids: tuple[str, ...], work: Path
-) -> Iterator[Partition]:
-    """The provider partitions _provider_pieces wrote, one at a time."""
-    k = frames.store.partitions
-    empty = {e: frames.empty(e) for e in ("claims", "notes")}
-    with_lines = [j for j in range(k) if (work / "claims" / f"{BUCKET}={j}").is_dir()] or [0]
-    for j in with_lines:
-        lines = _part(work / "claims", j, empty["claims"])
-        written = _part(work / "notes", j, empty["notes"])
-        # no provider rule reads plans today; the plans of the partition's patients keep a
-        # future one from seeing a patient without them (as flows/scale/partitions.py)
-        patients = pl.concat([lines.select("patient_id"), written.select("patient_id")]).unique()
-        plans = frames.scan("plans").join(patients.lazy(), on="patient_id", how="semi").collect()
-        yield Partition(PROVIDER, j, lines, written, plans, rule_ids)
+@dataclass(frozen=True)
+class PartitionRules:
+    """One partition's rules (patient: `kind` PATIENT and `k` its index; provider: PROVIDER and
+    the provider partition's index), as patient_task and provider_task run them."""
+
+    kind: str
+    k: int
+    frames: StoreFrames
+    rule_ids: tuple[str, ...]
+    inputs: RuleInputs
+    work: Path
+    runs: bool = True  # False: a patient partition without lines, read for its notes only
+    labels: pl.DataFrame | None = None  # npi -> provider group: write the provider pieces
+
+
+@dataclass(frozen=True)
+class PartitionAnswer:
+    """What a partition's task sends back: its statuses, findings and scorecard pieces (None
+    when its rules did not run)."""
+
+    kind: str
+    output: RulesOutput | None = None
+    findings: pl.DataFrame | None = None
+    measures: pl.DataFrame | None = None
+    claims: pl.DataFrame | None = None  # (rendering_npi, claim_id) of its audited lines
+
+
+def _answer(job: PartitionRules, part: Partition, measured: bool) -> PartitionAnswer:
+    i = job.inputs
+    out = run_partition(
+        part,
+        profiles=i.context.profiles,
+        mue=i.context.mue,
+        override=i.context.override,
+        rules=i.rules,
+        period=i.period,
+        providers=i.providers,
+        reference=i.context.reference,
+        unmet=i.unmet,
+        measures=measured,
+    )
+    pairs = None
+    if out.providers is not None:
+        audited = part.claims.filter(in_period(i.period))
+        pairs = audited.select("rendering_npi", "claim_id").unique()
+    # assembled while the partition's lines are in memory: each flagged line is one of them
+    found = assemble(out.raw, part.claims.lazy(), i.context.fee_schedule.lazy())
+    slim = dataclasses.replace(out, raw=pl.DataFrame(), providers=None)
+    return PartitionAnswer(part.kind, slim, found, out.providers, pairs)
+
+
+def patient_task(job: PartitionRules) -> PartitionAnswer:
+    """A patient partition read from the store, its rules run when it has lines, and its lines
+    and notes written to their provider partitions when provider rules will run."""
+    frames, k = job.frames, job.k
+    claims, notes = frames.read("claims", k), frames.read("notes", k)
+    part = Partition(PATIENT, k, claims, notes, frames.read("plans", k), job.rule_ids)
+    answer = _answer(job, part, measured=True) if job.runs else PartitionAnswer(PATIENT)
+    if job.labels is not None:
+        _provider_pieces(part, job.labels, frames.store.partitions, job.work)
+    return answer
+
+
+def provider_task(job: PartitionRules) -> PartitionAnswer:
+    """A provider partition read from the pieces the patient partitions wrote, and its rules."""
+    frames, j = job.frames, job.k
+    lines = _part(job.work / "claims", j, frames.empty("claims"))
+    written = _part(job.work / "notes", j, frames.empty("notes"))
+    # no provider rule reads plans today; the plans of the partition's patients keep a future
+    # one from seeing a patient without them (as flows/scale/partitions.py)
+    patients = pl.concat([lines.select("patient_id"), written.select("patient_id")]).unique()
+    plans = frames.scan("plans").join(patients.lazy(), on="patient_id", how="semi").collect()
+    part = Partition(PROVIDER, j, lines, written, plans, job.rule_ids)
+    return _answer(job, part, measured=False)
 
 
 def _labels(store: Store) -> pl.DataFrame:
@@ -142,9 +202,11 @@ def store_rules(
     period: Period | None = None,
     providers: pl.DataFrame | None = None,
     rules: dict[str, Rule] | None = None,
+    mapper: PartitionMap = local_map,
 ) -> RulesOutput:
     """Every rule over the store, one partition at a time; `work` takes the provider cut;
-    `absent` the evidence exports unavailable (ValidationSummary.unavailable)."""
+    `absent` the evidence exports unavailable (ValidationSummary.unavailable); `mapper` where
+    the partitions run (flows/scale/mapper.py)."""
     rules = all_rules() if rules is None else rules
     unmet = unmet_inputs(
         frames.scan("claims"),
@@ -155,47 +217,39 @@ def store_rules(
         rules=rules,
         absent=absent,
     )
+    inputs = RuleInputs(context, rules, unmet, period, providers)
     patient = tuple(r for r, rule in rules.items() if not rule.provider_scope)
     provider = tuple(r for r, rule in rules.items() if rule.provider_scope)
-    outputs: list[RulesOutput] = []
-    kinds: list[str] = []
-    found: list[pl.DataFrame] = []
-    scored = _Scorecard()
-
-    def run(part: Partition, measured: bool) -> None:
-        out = run_partition(
-            part,
-            profiles=context.profiles,
-            mue=context.mue,
-            override=context.override,
-            rules=rules,
-            period=period,
-            providers=providers,
-            reference=context.reference,
-            unmet=unmet,
-            measures=measured,
-        )
-        if out.providers is not None:
-            scored.add(out.providers, part.claims.filter(in_period(period)))
-        # assembled while the partition's lines are in memory: each flagged line is one of them
-        found.append(assemble(out.raw, part.claims.lazy(), context.fee_schedule.lazy()))
-        outputs.append(dataclasses.replace(out, raw=pl.DataFrame(), providers=None))
-        kinds.append(part.kind)
-
-    labels = _labels(frames.store) if provider else None
-    for part, runs_rules in _patient_parts(frames, patient, every=labels is not None):
-        if patient and runs_rules:
-            run(part, measured=True)
-        if labels is not None:
-            _provider_pieces(part, labels, frames.store.partitions, work)
+    store = frames.store
+    # A partition without claim lines runs no rule (no rule flags anything but a claim line; a
+    # store without any line runs the first, for the statuses); while provider rules are to
+    # run, it is still read, for the notes they see.
+    lines = [_lines(store.file("claims", k)) for k in range(store.partitions)]
+    ran = [k for k, n in enumerate(lines) if n] or [0]
+    labels = _labels(store) if provider else None
+    every = range(store.partitions) if labels is not None else ran
+    runs = bool(patient)
+    jobs = [
+        PartitionRules(PATIENT, k, frames, patient, inputs, work, runs and k in ran, labels)
+        for k in every
+    ]
+    answers = list(mapper(patient_task, jobs))
     if provider:
-        for part in _provider_parts(frames, provider, work):
-            run(part, measured=False)
-    merged = merge_results(outputs, kinds)
+        k = store.partitions
+        written = [j for j in range(k) if (work / "claims" / f"{BUCKET}={j}").is_dir()] or [0]
+        jobs = [PartitionRules(PROVIDER, j, frames, provider, inputs, work) for j in written]
+        answers += mapper(provider_task, jobs)
+    ran_answers = [a for a in answers if a.output is not None]
+    merged = merge_results([a.output for a in ran_answers], [a.kind for a in ran_answers])
     # as merge_results does with raw rows: a rule that failed in any partition keeps none
     failed = [r for r, run in merged.runs.items() if run.status == FAILED]
+    found = [a.findings for a in ran_answers if a.findings is not None]
     findings = pl.concat([pl.DataFrame(schema=FINDINGS_SCHEMA), *found])
     findings = findings.filter(~pl.col("rule_id").is_in(failed)).sort(FINDINGS_ORDER)
+    scored = _Scorecard()
+    for a in ran_answers:
+        if a.measures is not None and a.claims is not None:
+            scored.add(a.measures, a.claims)
     return dataclasses.replace(merged, providers=scored.measures(), findings=findings)
 
 
@@ -209,17 +263,17 @@ class _Scorecard:
         self.parts: list[pl.DataFrame] = []
         self.claims: list[pl.DataFrame] = []
 
-    def add(self, measures: pl.DataFrame, lines: pl.DataFrame) -> None:
-        """One partition's measures and its audited `lines`."""
+    def add(self, measures: pl.DataFrame, claims: pl.DataFrame) -> None:
+        """One partition's measures and the (rendering_npi, claim_id) of its audited lines."""
         self.parts.append(measures)
-        self.claims.append(lines.select("rendering_npi", "claim_id").unique())
+        self.claims.append(claims)
 
     def measures(self) -> pl.DataFrame:
         if not self.parts:
             return pl.DataFrame(schema=MEASURES_SCHEMA)
+        # n_unique counts a claim seen in two partitions once: no unique() of the pairs first
         claims = (
             pl.concat(self.claims)
-            .unique()
             .group_by(pl.col("rendering_npi").alias("provider_npi"))
             .agg(pl.col("claim_id").n_unique().alias("claims"))
         )

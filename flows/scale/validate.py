@@ -9,6 +9,9 @@ warnings, per-file counts and the quarantine's rows are kept, and put together a
 one pass gives them: problems in (file, row, column, reason) order, counts summed per file, the
 files' blank and filtered rows from the cut. The providers and remits exports are small and
 validated whole. quarantine.csv and validation.json are then those of one pass.
+
+A partition's check is one job (PartitionCheck -> check_partition -> PartitionChecked), run here
+or on a Dask cluster that shares the work folder (flows/scale/mapper.py).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from flows.inputs.validate import (
     validated,
 )
 from flows.scale.cut import WORK_COMPRESSION, CutExport
+from flows.scale.mapper import PartitionMap, local_map
 from flows.scale.partitions import provider_edges
 from schemas.normalize import MINUTES_DERIVED
 from schemas.validate import BY_FILE_SCHEMA, PROBLEM_SCHEMA, ValidationResult
@@ -57,7 +61,8 @@ class _Gathered:
     minutes_derived: int = 0
     accepted_schema: pl.Schema | None = None
 
-    def add(self, result: ValidationResult, part: pl.DataFrame | None) -> None:
+    def add(self, checked: _Checked) -> None:
+        result, part = checked.result, checked.quarantine
         self.problems.append(result.problems)
         self.warnings.append(result.warnings)
         self.by_file.append(result.by_file)
@@ -65,8 +70,7 @@ class _Gathered:
             self.quarantine.append(part)
         self.rows_read += result.rows_read
         self.rows_accepted += result.rows_accepted
-        if MINUTES_DERIVED in result.accepted.columns:
-            self.minutes_derived += int(result.accepted[MINUTES_DERIVED].sum())
+        self.minutes_derived += checked.minutes_derived
         if self.accepted_schema is None:
             self.accepted_schema = result.accepted.schema
 
@@ -144,6 +148,66 @@ def _accepted(result: ValidationResult, remits: pl.DataFrame | None) -> pl.DataF
     return accepted
 
 
+@dataclass(frozen=True)
+class _Checked:
+    """One export of one partition as checked: its result without the accepted rows (they are
+    in the store), its quarantine rows and how many of its minutes were derived from times."""
+
+    result: ValidationResult
+    quarantine: pl.DataFrame | None
+    minutes_derived: int
+
+
+@dataclass(frozen=True)
+class PartitionChecked:
+    """What check_partition sends back: small, whatever the partition's size."""
+
+    exports: dict[str, _Checked]
+    edges: pl.DataFrame
+    paths: dict[tuple[str, str], Path]
+
+
+@dataclass(frozen=True)
+class PartitionCheck:
+    """One partition's validation: everything check_partition needs, so that it can run on
+    another machine that shares the work folder."""
+
+    cut: dict[str, CutExport]
+    k: int
+    store: Store
+    warn: frozenset[str] | None
+    key: bytes | None
+    remits: pl.DataFrame | None
+
+
+def check_partition(job: PartitionCheck) -> PartitionChecked:
+    """Partition `job.k` of the cut exports read, redacted when asked, checked (its exports side
+    by side), its accepted rows written to the store and its provider edges taken."""
+    raws = {e: c.partition(job.k) for e, c in job.cut.items()}
+    if job.key is not None:
+        raws = {e: redact_raw(r, job.key) for e, r in raws.items()}
+    # the files' names (redacted or not) are the same in every partition
+    paths = {(e, f.name): f.path for e, r in raws.items() for f in r.files} if job.k == 0 else {}
+    redacted = job.key is not None
+    answers, kept = {}, {}
+    with ThreadPoolExecutor(max_workers=len(raws) or 1, thread_name_prefix="validate") as pool:
+        checked = {e: pool.submit(_check, r, job.warn, redacted) for e, r in raws.items()}
+        del raws
+        for export, future in checked.items():
+            result, part = future.result()
+            accepted = result.accepted
+            minutes = (
+                int(accepted[MINUTES_DERIVED].sum()) if MINUTES_DERIVED in accepted.columns else 0
+            )
+            path = job.store.file(export, job.k)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            kept[export] = _accepted(result, job.remits)
+            kept[export].write_parquet(path, compression=WORK_COMPRESSION)
+            slim = dataclasses.replace(result, accepted=accepted.clear())
+            answers[export] = _Checked(slim, part, minutes)
+    return PartitionChecked(answers, _edges(kept), paths)
+
+
 def validate_partitions(
     cut: dict[str, CutExport],
     whole: dict[str, RawExport],
@@ -151,11 +215,14 @@ def validate_partitions(
     store: Store,
     mapping: SourceMapping | None = None,
     key: bytes | None = None,
+    mapper: PartitionMap = local_map,
 ) -> ValidationSummary:
     """Validate the cut exports partition by partition into `store`, and the exports read
     `whole` (providers, remits) at once; write quarantine.csv and validation.json to `out_dir`
-    as one pass would. `key`: the run's redaction key (None: no redaction). The summary's
-    claims, notes and plans frames are empty: the accepted rows are in the store."""
+    as one pass would. `key`: the run's redaction key (None: no redaction); `mapper`: where the
+    partitions are checked (flows/scale/mapper.py: here, one at a time, or on a Dask cluster).
+    The summary's claims, notes and plans frames are empty: the accepted rows are in the
+    store."""
     warn = npi_warnings(mapping)
     redacted = key is not None
     results: dict[str, ValidationResult] = {}
@@ -169,24 +236,13 @@ def validate_partitions(
         paths |= {(export, f.name): f.path for f in raw.files}
     remits = results["remits"].accepted if "remits" in results else None
     gathered = {e: _Gathered() for e in cut}
-    with ThreadPoolExecutor(max_workers=len(cut) or 1, thread_name_prefix="validate") as pool:
-        for k in range(store.partitions):
-            raws = {e: c.partition(k) for e, c in cut.items()}
-            if key is not None:
-                raws = {e: redact_raw(r, key) for e, r in raws.items()}
-            if k == 0:
-                paths |= {(e, f.name): f.path for e, r in raws.items() for f in r.files}
-            checked = {e: pool.submit(_check, r, warn, redacted) for e, r in raws.items()}
-            del raws
-            kept = {}
-            for export, future in checked.items():
-                result, part = future.result()
-                gathered[export].add(result, part)
-                path = store.file(export, k)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                kept[export] = _accepted(result, remits)
-                kept[export].write_parquet(path, compression=WORK_COMPRESSION)
-            store.edges.append(_edges(kept))
+    slim = Store(store.folder, store.partitions)  # what a partition's check needs of the store
+    jobs = [PartitionCheck(cut, k, slim, warn, key, remits) for k in range(store.partitions)]
+    for checked in mapper(check_partition, jobs):
+        for export, answer in checked.exports.items():
+            gathered[export].add(answer)
+        store.edges.append(checked.edges)
+        paths |= checked.paths
     for export, c in cut.items():
         results[export] = gathered[export].result(export)
         parts[export] = gathered[export].quarantined()

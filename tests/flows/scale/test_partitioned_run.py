@@ -35,17 +35,18 @@ GB = 1024**3
 
 def both(
     tmp: Path, claims, notes, plans, k: int, slice_rows: int = 1_000_000, worker: bool = True,
-    **options,
+    dask_address: str | None = None, **options,
 ):  # fmt: skip
     """One pass and the partitioned run of the same inputs (its first stages in a worker
-    process unless `worker` is False); the work folder must be gone after it."""
+    process unless `worker` is False; its partitions on the Dask scheduler at `dask_address`
+    when given); the work folder must be gone after it."""
     options = {"history": False, "expectations": False, **options}
     work = tmp / "work"
     work.mkdir(parents=True)
     one = run_direct(settings(claims, notes, plans, tmp / "one", **options))
     cut = run_partitioned(
         settings(claims, notes, plans, tmp / "cut", **options), k, work_dir=work,
-        slice_rows=slice_rows, worker=worker,
+        slice_rows=slice_rows, worker=worker, dask_address=dask_address,
     )  # fmt: skip
     for name in SAME:
         assert filecmp.cmp(tmp / "one" / name, tmp / "cut" / name, shallow=False), name

@@ -1,0 +1,67 @@
+"""Where a partitioned run's per-partition work runs: here, one partition at a time, or on a Dask
+cluster, one task per partition. Both give the answers in the partitions' order, one at a time,
+so the run reduces them the same way whichever ran them (flows/scale/validate.py,
+flows/scale/store_rules.py).
+
+On a cluster the workers read and write the run's work folder themselves: it must be on storage
+they share with the machine that starts the run (a local cluster's workers share its disk).
+What a task receives (the cut's file list, the profiles, the run's redaction key when the run
+redacts) and sends back (counts, quarantine rows, findings) goes over Dask's connections, in
+the clear unless the cluster is set up with TLS: use only workers on machines you would keep
+the exports on. Importing this module imports neither Dask nor distributed; dask_map does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+from schemas.errors import InputError
+
+T = TypeVar("T")
+R = TypeVar("R")
+CONNECT_TIMEOUT = "20s"  # how long the scheduler is waited for before the run gives up
+# (function, jobs) -> the function's answers, in the jobs' order
+PartitionMap = Callable[[Callable[[Any], Any], Sequence[Any]], Iterator[Any]]
+
+
+def local_map(fn: Callable[[T], R], jobs: Sequence[T]) -> Iterator[R]:
+    """One job after the other in this process, each started when the answer before it has
+    been taken: only one partition's rows are in memory at a time."""
+    return map(fn, jobs)
+
+
+@contextlib.contextmanager
+def dask_map(address: str) -> Iterator[PartitionMap]:
+    """A PartitionMap on the Dask scheduler at `address`: every job submitted at once (the
+    scheduler gives each worker as many as it has threads), the answers taken in order and
+    released as they are. A scheduler that cannot be reached is one line (InputError); a task
+    that raises raises here, as it would have in this process."""
+    from distributed import Client
+
+    logger = logging.getLogger("distributed")
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))  # a line per worker event is noise here
+    try:
+        try:
+            client = Client(address, set_as_default=False, timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError) as exc:
+            raise InputError(
+                f"the Dask scheduler at {address} could not be reached ({type(exc).__name__})"
+            ) from None
+
+        def run(fn: Callable[[Any], Any], jobs: Sequence[Any]) -> Iterator[Any]:
+            futures = client.map(fn, list(jobs), pure=False)
+            try:
+                for future in futures:
+                    yield future.result()
+                    future.release()
+            finally:
+                client.cancel(futures)
+
+        with client:
+            yield run
+    finally:
+        logger.setLevel(level)

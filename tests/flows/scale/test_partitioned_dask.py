@@ -1,0 +1,102 @@
+"""The partitioned run with its partitions on a Dask cluster (flows/scale/mapper.py): each
+partition's validation and rules run as tasks on worker processes that share the work folder,
+and the outputs are the bytes of one pass in memory, as the same run's are without a cluster
+(tests/flows/scale/test_partitioned_run.py). No Prefect: the partitioned run is the direct
+mode's."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from distributed import Client, LocalCluster, get_task_stream
+
+from flows.cli.main import main
+from flows.scale import mapper
+from flows.synth.generate import generate
+from schemas.errors import InputError
+from tests.flows.scale.test_partitioned_run import both
+from tests.support.paths import SAMPLE_INPUTS, SAMPLE_PROVIDERS
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    """A cluster of two worker processes: every job and answer is pickled between processes,
+    as on machines of their own."""
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster:  # fmt: skip
+        yield cluster.scheduler_address
+
+
+@pytest.mark.parametrize("k", [1, 4])
+def test_the_sample_on_a_cluster_is_the_sample_in_one_pass(
+    tmp_path: Path, scheduler: str, k: int
+) -> None:
+    with Client(scheduler) as client, get_task_stream(client) as stream:
+        one, cut = both(
+            tmp_path, *SAMPLE_INPUTS, k, worker=False, dask_address=scheduler,
+            providers=SAMPLE_PROVIDERS,
+        )  # fmt: skip
+    by_rule = one.summary["by_rule"]
+    # provider-scope rules with findings: their partitions ran on the cluster too
+    assert by_rule["OVERLAP-PROVIDER"]["findings"] and by_rule["OVERLAP-DAY-CAP"]["findings"]
+    assert cut.mode == "partitioned"
+    # one task per partition for the validation and for each kind of rules, all on workers
+    ran = Counter(str(t["key"]).split("-")[0] for t in stream.data)
+    assert ran["check_partition"] == k and ran["patient_task"] == k
+    assert 1 <= ran["provider_task"] <= k
+
+
+def test_generated_exports_redacted_with_a_period_on_a_cluster(
+    tmp_path: Path, scheduler: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The generator's exports read in slices, redacted and with an audit period, from the
+    spawned worker process as the command runs it. The key is set here only, where the run
+    starts: the workers, started before it, pseudonymise with the key each job carries."""
+    monkeypatch.setenv("THERAPY_AUDIT_REDACT_KEY", "dask-test-key")
+    data = tmp_path / "data"
+    generate(3_000, 5, data)
+    one, _ = both(
+        tmp_path, data / "claims.parquet", data / "notes.parquet", data / "plans.parquet", 3,
+        slice_rows=1_201, dask_address=scheduler, providers=data / "providers.parquet",
+        redact=True, period="2026-01-01..2026-06-30",
+    )  # fmt: skip
+    assert one.summary["findings"] > 50
+
+
+def test_an_unreachable_scheduler_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(mapper, "CONNECT_TIMEOUT", "1s")
+    start = time.perf_counter()
+    refused = r"^the Dask scheduler at tcp://127\.0\.0\.1:9 could not be reached"
+    with pytest.raises(InputError, match=refused), mapper.dask_map("tcp://127.0.0.1:9"):
+        pass
+    assert time.perf_counter() - start < 15
+
+
+def test_the_command_line_runs_its_partitions_on_a_cluster(
+    tmp_path: Path, scheduler: str, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """--patient-partitions with --dask-address is the partitioned run on that cluster, not
+    the Prefect flow's Dask rules stage; with --partitions it is still refused."""
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    claims, notes, plans = SAMPLE_INPUTS
+    work = tmp_path / "work"
+    work.mkdir()
+    args = [
+        "run", "--claims", str(claims), "--notes", str(notes), "--plans", str(plans),
+        "--no-history", "--no-expectations", "--patient-partitions", "3",
+        "--work-dir", str(work), "--dask-address", scheduler,
+    ]  # fmt: skip
+    assert main([*args, "--out", str(tmp_path / "out")]) == 0
+    assert "(partitioned mode, run " in capsys.readouterr().out
+    assert list(work.iterdir()) == []
+    assert main([*args, "--out", str(tmp_path / "o2"), "--partitions", "3"]) == 2
+    assert "direct mode" in capsys.readouterr().err
