@@ -8,7 +8,7 @@ Same outputs as the direct mode: findings.csv, the quarantine, validation.json a
 are the same bytes (tests/flows/scale/test_partitioned_run.py). What is whole in memory: in the
 worker, one partition of the rows at a time; in the run's process, the findings, the accepted
 claim lines and the notes' ids, providers, dates and text hashes. The work folder (the rows as
-read, cut; the accepted rows; the worker's findings) is in the system's temporary folder unless
+read, cut; the accepted rows; each partition's findings) is in the system's temporary folder unless
 `work_dir` says where, and is removed when the run ends, failed or not. With a Dask scheduler's
 address, each partition's validation and rules are tasks on its workers, which must share the
 work folder (flows/scale/mapper.py); the worker process only cuts and adds up.
@@ -41,15 +41,14 @@ from flows.run.progress import SILENT, Progress
 from flows.run.progress_counts import rules_counts, validate_counts
 from flows.run.record import timer
 from flows.run.settings import RunSettings
-from flows.scale.cut import CUT_EXPORTS, DEFAULT_SLICE_ROWS, WORK_COMPRESSION, cut_export, remove
+from flows.scale.cut import CUT_EXPORTS, DEFAULT_SLICE_ROWS, cut_export, remove
 from flows.scale.mapper import PartitionMap, dask_map, local_map
-from flows.scale.store_rules import StoreFrames, store_rules
+from flows.scale.store_rules import StoreFrames, read_findings, store_rules
 from flows.scale.validate import Store, validate_partitions, with_rows
 from reports.formatting import fmt_int
 from schemas.errors import InputError
-from schemas.findings import FINDINGS_SCHEMA
 
-FINDINGS = "findings.parquet"  # in the work folder: the worker's findings
+FINDINGS = "findings"  # in the work folder: each partition's findings (read_findings)
 # what the dataset expectations read of each export (checks/dataset_metrics.py)
 EXPECTED_COLUMNS: dict[str, tuple[str, ...] | None] = {
     "claims": ("procedure_code", "service_date", "units"),
@@ -146,15 +145,14 @@ def _stages(
             frames,
             s.context,
             work / "providers",
+            work / FINDINGS,
             absent=validation.unavailable,
             period=s.period,
             providers=validation.providers,
             mapper=mapper,
         )
     progress.stage("rules", timings["rules"], rules_counts(rules.runs))
-    found = rules.findings if rules.findings is not None else pl.DataFrame(schema=FINDINGS_SCHEMA)
-    found.write_parquet(work / FINDINGS, compression=WORK_COMPRESSION)
-    return validation, dataclasses.replace(rules, findings=None), timings
+    return validation, rules, timings
 
 
 def _worker(
@@ -263,7 +261,7 @@ def run_partitioned(
             expected = Future()
             expected.set_result(timed_expectations(pruned, s))
             del pruned
-        rules = dataclasses.replace(rules, findings=pl.read_parquet(work / FINDINGS))
+        rules = dataclasses.replace(rules, findings=read_findings(work / FINDINGS, rules))
         # the report reads the notes for the cloned-notes measure only; packets read all
         kept = None if s.packets else FINAL_COLUMNS
         whole_rows = with_rows(validation, _collected(frames, kept))

@@ -119,7 +119,8 @@ class PartitionRules:
     frames: StoreFrames
     rule_ids: tuple[str, ...]
     inputs: RuleInputs
-    work: Path
+    work: Path  # the provider cut
+    found: Path  # where its findings are written (read_findings)
     runs: bool = True  # False: a patient partition without lines, read for its notes only
     labels: pl.DataFrame | None = None  # npi -> provider group: write the provider pieces
 
@@ -131,7 +132,6 @@ class PartitionAnswer:
 
     kind: str
     output: RulesOutput | None = None
-    findings: pl.DataFrame | None = None
     measures: pl.DataFrame | None = None
     claims: pl.DataFrame | None = None  # (rendering_npi, claim_id) of its audited lines
 
@@ -154,10 +154,27 @@ def _answer(job: PartitionRules, part: Partition, measured: bool) -> PartitionAn
     if out.providers is not None:
         audited = part.claims.filter(in_period(i.period))
         pairs = audited.select("rendering_npi", "claim_id").unique()
-    # assembled while the partition's lines are in memory: each flagged line is one of them
+    # assembled while the partition's lines are in memory (each flagged line is one of them),
+    # and written where the run's process reads them all: neither the worker that runs the
+    # partitions nor the answers carry them
     found = assemble(out.raw, part.claims.lazy(), i.context.fee_schedule.lazy())
+    job.found.mkdir(parents=True, exist_ok=True)
+    found.write_parquet(
+        job.found / f"{part.kind}-{part.index:05d}.parquet", compression=WORK_COMPRESSION
+    )
     slim = dataclasses.replace(out, raw=pl.DataFrame(), providers=None)
-    return PartitionAnswer(part.kind, slim, found, out.providers, pairs)
+    return PartitionAnswer(part.kind, slim, out.providers, pairs)
+
+
+def read_findings(found: Path, output: RulesOutput) -> pl.DataFrame:
+    """Every partition's findings that store_rules wrote to `found`, in the findings' order,
+    without those of a rule that failed in any partition (as merge_results drops raw rows)."""
+    failed = [r for r, run in output.runs.items() if run.status == FAILED]
+    files = sorted(found.glob("*.parquet")) if found.is_dir() else []
+    if not files:
+        return pl.DataFrame(schema=FINDINGS_SCHEMA)
+    scan = pl.scan_parquet(files).filter(~pl.col("rule_id").is_in(failed))
+    return pl.concat([pl.DataFrame(schema=FINDINGS_SCHEMA), scan.collect()]).sort(FINDINGS_ORDER)
 
 
 def patient_task(job: PartitionRules) -> PartitionAnswer:
@@ -197,6 +214,7 @@ def store_rules(
     frames: StoreFrames,
     context: RunContext,
     work: Path,
+    found: Path,
     *,
     absent: dict[str, str],
     period: Period | None = None,
@@ -204,9 +222,10 @@ def store_rules(
     rules: dict[str, Rule] | None = None,
     mapper: PartitionMap = local_map,
 ) -> RulesOutput:
-    """Every rule over the store, one partition at a time; `work` takes the provider cut;
-    `absent` the evidence exports unavailable (ValidationSummary.unavailable); `mapper` where
-    the partitions run (flows/scale/mapper.py)."""
+    """Every rule over the store, one partition at a time; `work` takes the provider cut and
+    `found` the partitions' findings (read_findings: the output's `findings` is None); `absent`
+    the evidence exports unavailable (ValidationSummary.unavailable); `mapper` where the
+    partitions run (flows/scale/mapper.py)."""
     rules = all_rules() if rules is None else rules
     unmet = unmet_inputs(
         frames.scan("claims"),
@@ -230,27 +249,22 @@ def store_rules(
     every = range(store.partitions) if labels is not None else ran
     runs = bool(patient)
     jobs = [
-        PartitionRules(PATIENT, k, frames, patient, inputs, work, runs and k in ran, labels)
+        PartitionRules(PATIENT, k, frames, patient, inputs, work, found, runs and k in ran, labels)
         for k in every
     ]
     answers = list(mapper(patient_task, jobs))
     if provider:
         k = store.partitions
         written = [j for j in range(k) if (work / "claims" / f"{BUCKET}={j}").is_dir()] or [0]
-        jobs = [PartitionRules(PROVIDER, j, frames, provider, inputs, work) for j in written]
+        jobs = [PartitionRules(PROVIDER, j, frames, provider, inputs, work, found) for j in written]
         answers += mapper(provider_task, jobs)
     ran_answers = [a for a in answers if a.output is not None]
     merged = merge_results([a.output for a in ran_answers], [a.kind for a in ran_answers])
-    # as merge_results does with raw rows: a rule that failed in any partition keeps none
-    failed = [r for r, run in merged.runs.items() if run.status == FAILED]
-    found = [a.findings for a in ran_answers if a.findings is not None]
-    findings = pl.concat([pl.DataFrame(schema=FINDINGS_SCHEMA), *found])
-    findings = findings.filter(~pl.col("rule_id").is_in(failed)).sort(FINDINGS_ORDER)
     scored = _Scorecard()
     for a in ran_answers:
         if a.measures is not None and a.claims is not None:
             scored.add(a.measures, a.claims)
-    return dataclasses.replace(merged, providers=scored.measures(), findings=findings)
+    return dataclasses.replace(merged, providers=scored.measures(), findings=None)
 
 
 class _Scorecard:

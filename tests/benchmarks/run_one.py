@@ -9,6 +9,7 @@ Prints one JSON object on stdout.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import json
@@ -66,10 +67,11 @@ class StagePeaks:
         return None
 
 
-def audit(data: Path, out: Path, partitions: int = 0) -> dict[str, Any]:
+def audit(data: Path, out: Path, partitions: int = 0, dask: bool = False) -> dict[str, Any]:
     """One audit in the order of `therapy-audit run` (flows/cli/entry.py): the Great
     Expectations worker first, then the audit's imports, the options, the stages. `partitions`:
-    a partitioned run (flows/run/partitioned.py) in that many patient partitions (0: one pass)."""
+    a partitioned run (flows/run/partitioned.py) in that many patient partitions (0: one pass);
+    `dask`: its partitions on a local Dask cluster started first (not counted in `total_s`)."""
     from flows.expectations.runner import start_worker
 
     start_worker()
@@ -87,8 +89,21 @@ def audit(data: Path, out: Path, partitions: int = 0) -> dict[str, Any]:
         providers=providers if providers.exists() else None,
     )
     peaks = StagePeaks()
-    outputs = run_partitioned(s, partitions, peaks) if partitions else run_direct(s, peaks)
-    total = time.perf_counter() - start
+    with contextlib.ExitStack() as stack:
+        address = None
+        if dask:
+            from distributed import LocalCluster
+
+            from flows.scale.cluster import local_cluster_kwargs
+
+            cluster = stack.enter_context(LocalCluster(**local_cluster_kwargs(partitions)))
+            address = cluster.scheduler_address
+            start = time.perf_counter()
+        if partitions:
+            outputs = run_partitioned(s, partitions, peaks, dask_address=address)
+        else:
+            outputs = run_direct(s, peaks)
+        total = time.perf_counter() - start
     from flows.expectations import runner as ge_runner
 
     ge_runner.stop_worker()  # so that its peak RSS counts in RUSAGE_CHILDREN
@@ -155,7 +170,8 @@ def duckdb(data: Path) -> dict[str, Any]:
 def main(argv: list[str]) -> int:
     kind, data = argv[0], Path(argv[1])
     if kind == "audit":
-        result = audit(data, Path(argv[2]), int(argv[3]) if len(argv) > 3 else 0)
+        partitions = int(argv[3]) if len(argv) > 3 else 0
+        result = audit(data, Path(argv[2]), partitions, dask=argv[4:5] == ["dask"])
     elif kind == "rules":
         result = rules(data)
     elif kind == "duckdb":

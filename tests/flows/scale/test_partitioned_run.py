@@ -7,6 +7,7 @@ the run, failed or not. No Prefect."""
 
 from __future__ import annotations
 
+import dataclasses
 import filecmp
 import os
 import signal
@@ -15,11 +16,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from checks.registry import all_rules
 from flows.cli.main import main
+from flows.run import rules as run_rules_module
 from flows.run.direct import run_direct
 from flows.run.partitioned import in_worker, run_partitioned
 from flows.run.progress import SILENT
 from flows.run.settings import settings
+from flows.scale import store_rules as store_rules_module
 from flows.scale.cut import cut_export
 from flows.scale.partitions import bucket
 from flows.scale.sizing import BYTES_PER_LINE_IN_MEMORY, partitions_for
@@ -267,3 +271,24 @@ def test_a_worker_the_system_kills_is_one_line(tmp_path: Path) -> None:
         in_worker(s, 2, tmp_path, 1_000, SILENT, target=_killed)
     with pytest.raises(RuntimeError, match=r"without an answer \(exit code 3\)"):
         in_worker(s, 2, tmp_path, 1_000, SILENT, target=_exits)
+
+
+def test_a_rule_failing_in_one_partition_leaves_none_of_its_findings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rule that raises on one patient's lines "failed to run" in one pass; in partitions it
+    raises in one partition only, and the findings the others wrote of it are dropped too."""
+    victim = sorted(pl.read_csv(SAMPLE_INPUTS[0], infer_schema=False)["patient_id"])[0]
+    real = all_rules()["UNITS-8MIN"]
+
+    def fails_for_one_patient(data, **params):
+        if data.lines.filter(pl.col("patient_id") == victim).collect().height:
+            raise ZeroDivisionError("boom")
+        return real.func(data, **params)
+
+    rules = {**all_rules(), "UNITS-8MIN": dataclasses.replace(real, func=fails_for_one_patient)}
+    for module in (run_rules_module, store_rules_module):
+        monkeypatch.setattr(module, "all_rules", lambda: rules)
+    _, cut = both(tmp_path, *SAMPLE_INPUTS, 3, worker=False)
+    assert cut.summary["by_rule"]["UNITS-8MIN"]["status"] == "failed to run"
+    assert "UNITS-8MIN" not in set(cut.result.findings["rule_id"])
