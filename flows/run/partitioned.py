@@ -246,7 +246,8 @@ def run_partitioned(
     that Dask scheduler's workers, which must reach `work_dir` (flows/scale/mapper.py)."""
     if partitions < 1:
         raise ValueError("a partitioned run needs at least one partition")
-    work = Path(tempfile.mkdtemp(prefix="therapy-audit-work-", dir=work_dir))
+    # absolute: a Dask worker resolves the paths it is sent from a folder of its own
+    work = Path(tempfile.mkdtemp(prefix="therapy-audit-work-", dir=work_dir)).resolve()
     try:
         run = in_worker if worker else partition_stages
         validation, rules, timings = run(s, partitions, work, slice_rows, progress, dask_address)

@@ -37,8 +37,9 @@ def local_map(fn: Callable[[T], R], jobs: Sequence[T]) -> Iterator[R]:
 def dask_map(address: str) -> Iterator[PartitionMap]:
     """A PartitionMap on the Dask scheduler at `address`: every job submitted at once (the
     scheduler gives each worker as many as it has threads), the answers taken in order and
-    released as they are. A scheduler that cannot be reached is one line (InputError); a task
-    that raises raises here, as it would have in this process."""
+    released as they are. A scheduler that cannot be reached, or a worker that does not see the
+    work folder, is one line (InputError); a task that raises otherwise raises here, as it would
+    have in this process."""
     from distributed import Client
 
     logger = logging.getLogger("distributed")
@@ -56,7 +57,15 @@ def dask_map(address: str) -> Iterator[PartitionMap]:
             futures = client.map(fn, list(jobs), pure=False)
             try:
                 for future in futures:
-                    yield future.result()
+                    try:
+                        yield future.result()
+                    except FileNotFoundError:
+                        # the work folder was written here: a worker that cannot see it is on
+                        # a machine that does not share it
+                        raise InputError(
+                            "a Dask worker could not find a file of the run's work folder: "
+                            "--work-dir must be a folder the workers share"
+                        ) from None
                     future.release()
             finally:
                 client.cancel(futures)

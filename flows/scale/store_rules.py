@@ -127,8 +127,8 @@ class PartitionRules:
 
 @dataclass(frozen=True)
 class PartitionAnswer:
-    """What a partition's task sends back: its statuses, findings and scorecard pieces (None
-    when its rules did not run)."""
+    """What a partition's task sends back: its rules' statuses and its scorecard pieces (None
+    when its rules did not run); its findings it wrote to the work folder."""
 
     kind: str
     output: RulesOutput | None = None

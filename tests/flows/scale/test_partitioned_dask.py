@@ -80,20 +80,35 @@ def test_an_unreachable_scheduler_is_one_line(
     assert time.perf_counter() - start < 15
 
 
+def _read_missing(path: str) -> int:
+    return Path(path).stat().st_size
+
+
+def test_a_worker_that_does_not_see_the_work_folder_is_one_line(scheduler: str) -> None:
+    """A worker on a machine that does not share --work-dir finds none of its files."""
+    with (
+        pytest.raises(InputError, match=r"--work-dir must be a folder the workers share$"),
+        mapper.dask_map(scheduler) as on_cluster,
+    ):
+        list(on_cluster(_read_missing, ["/nonexistent/therapy-audit-work/claims.parquet"]))
+
+
 def test_the_command_line_runs_its_partitions_on_a_cluster(
     tmp_path: Path, scheduler: str, capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     """--patient-partitions with --dask-address is the partitioned run on that cluster, not
-    the Prefect flow's Dask rules stage; with --partitions it is still refused."""
+    the Prefect flow's Dask rules stage; with --partitions it is still refused. The work folder
+    is given relative to this process's folder, which the workers do not share."""
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
     claims, notes, plans = SAMPLE_INPUTS
     work = tmp_path / "work"
     work.mkdir()
     args = [
         "run", "--claims", str(claims), "--notes", str(notes), "--plans", str(plans),
         "--no-history", "--no-expectations", "--patient-partitions", "3",
-        "--work-dir", str(work), "--dask-address", scheduler,
+        "--work-dir", "work", "--dask-address", scheduler,
     ]  # fmt: skip
     assert main([*args, "--out", str(tmp_path / "out")]) == 0
     assert "(partitioned mode, run " in capsys.readouterr().out
