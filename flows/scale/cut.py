@@ -18,6 +18,8 @@ own values for the quarantine), and its rows as read go to one Parquet file per 
 touches (`<file>/_bucket=K/slice-N.parquet`). The claim lines keep their partition and key
 hashes, so that once every claims file is cut the repeated keys found across partitions are
 read into the partition where they meet (CutExport.rows) without writing anything again. The
+repeated keys are found one shard of keys at a time (as many shards as partitions, every copy of
+a key in one shard), so that finding them holds about one partition's keys, not every line's. The
 work folder holds the rows as read, patient ids and note text among them: it lives in the
 system's temporary folder (or --work-dir) and is removed when the run ends.
 """
@@ -56,6 +58,7 @@ CUT_EXPORTS = ("claims", "notes", "plans")
 BUCKET = "_bucket"
 _KEYS = ("_key1", "_key2")  # two 64-bit hashes of a claim line's (claim_id, line_number)
 _TO = "_to"
+KEYS = "_keys"  # beside a claims export's files: their key hashes by shard (_write_keys)
 DEFAULT_SLICE_ROWS = 1_000_000
 # the work folder's files are written once and read once or twice, on the same disk: LZ4 costs
 # a fraction of the CPU of Parquet's default zstd
@@ -173,6 +176,18 @@ def _patients(export: str, frame: pl.DataFrame, formats: dict[str, str], k: int)
     return out
 
 
+def _write_keys(labelled: pl.DataFrame, k: int, keys: Path, name: str) -> None:
+    """A claims slice's key hashes and partitions, written to `k` shards by key (`keys`/<shard>):
+    every copy of a key lands in one shard, so the repeated keys are found a shard at a time."""
+    rows = labelled.select(*_KEYS, BUCKET).drop_nulls(_KEYS[0])
+    shard = (pl.col(_KEYS[0]) % k).cast(pl.Int32).alias("_shard")
+    by_shard = rows.with_columns(shard).partition_by("_shard", as_dict=True, maintain_order=False)
+    for (j,), piece in by_shard.items():
+        where = keys / str(j)
+        where.mkdir(parents=True, exist_ok=True)
+        piece.drop("_shard").write_parquet(where / name, compression=WORK_COMPRESSION)
+
+
 def _cut_file(
     export: str,
     path: Path,
@@ -184,6 +199,7 @@ def _cut_file(
 ) -> CutFile:
     label = f"{export} file '{path}'"
     folder.mkdir(parents=True)
+    keys = folder.parent / KEYS / folder.name
     first: SourceFile | None = None
     blank = filtered = rows = 0
     problems: list[pl.DataFrame] = []
@@ -209,6 +225,8 @@ def _cut_file(
                 # a claim line keeps its partition and key hashes for the moves (CutExport.rows)
                 kept = part if export == "claims" else part.drop(BUCKET)
                 kept.write_parquet(where / f"slice-{i:06d}.parquet", compression=WORK_COMPRESSION)
+            if export == "claims":
+                _write_keys(labelled, k, keys, f"slice-{i:06d}.parquet")
     if first is None or rows == 0:
         raise InputError(f"{label} has no data rows")
     whole = dataclasses.replace(
@@ -221,23 +239,25 @@ def _cut_file(
     return CutFile(whole, folder)
 
 
-def _moves(files: list[CutFile]) -> pl.DataFrame:
-    """Claim-line keys found in more than one partition -> the lowest of them."""
-    scans = [
-        pl.scan_parquet(f.folder / "*" / "*.parquet", hive_partitioning=False).select(
-            *_KEYS, BUCKET
+def _moves(keys: Path, k: int) -> pl.DataFrame:
+    """Claim-line keys found in more than one partition -> the lowest of them, one key shard
+    (_write_keys) at a time: a grouping of every line's key at once would hold them all (about
+    a gigabyte per ten million lines)."""
+    found = [pl.DataFrame(schema={_KEYS[0]: pl.UInt64, _KEYS[1]: pl.UInt64, _TO: pl.Int32})]
+    for j in range(k):
+        shard = list(keys.glob(f"*/{j}/*.parquet"))
+        if not shard:
+            continue
+        found.append(
+            pl.scan_parquet(shard, hive_partitioning=False)
+            .group_by(_KEYS)
+            .agg(pl.col(BUCKET).min().alias(_TO), pl.col(BUCKET).n_unique().alias("_n"))
+            .filter(pl.col("_n") > 1)
+            .select(*_KEYS, _TO)
+            .collect()
         )
-        for f in files
-    ]
-    return (
-        pl.concat(scans)
-        .drop_nulls(_KEYS[0])
-        .group_by(_KEYS)
-        .agg(pl.col(BUCKET).min().alias(_TO), pl.col(BUCKET).n_unique().alias("_n"))
-        .filter(pl.col("_n") > 1)
-        .select(*_KEYS, _TO)
-        .collect()
-    )
+    remove(keys)
+    return pl.concat(found)
 
 
 def cut_export(
@@ -261,7 +281,7 @@ def cut_export(
     for i, f in enumerate(files):
         name = f"{folder}/{f.name}" if folder else f.name
         cut.append(_cut_file(export, f, name, spec, k, work / export / f"{i:05d}", slice_rows))
-    moves = _moves(cut) if export == "claims" else None
+    moves = _moves(work / export / KEYS, k) if export == "claims" else None
     return CutExport(export, root, dict(spec.formats), spec, tuple(cut), moves)
 
 
