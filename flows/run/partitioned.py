@@ -26,7 +26,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import polars as pl
 
@@ -42,7 +42,7 @@ from flows.run.progress_counts import rules_counts, validate_counts
 from flows.run.record import timer
 from flows.run.settings import RunSettings
 from flows.scale.cut import CUT_EXPORTS, DEFAULT_SLICE_ROWS, cut_export, remove
-from flows.scale.mapper import PartitionMap, dask_map, local_map
+from flows.scale.mapper import PartitionMap, WorkMark, dask_map, local_map
 from flows.scale.store_rules import StoreFrames, read_findings, store_rules
 from flows.scale.validate import Store, validate_partitions, with_rows
 from reports.formatting import fmt_int
@@ -94,6 +94,21 @@ class _Forward:
         return None
 
 
+class Staged(NamedTuple):
+    """What the cut, validation and rules leave for the last stages: the rules output's
+    `findings` is None, its rows are in `findings` (files of the work folder)."""
+
+    validation: ValidationSummary
+    rules: RulesOutput
+    timings: dict[str, float]
+    findings: list[Path]
+
+
+def _stored(s: RunSettings) -> tuple[str, ...]:
+    """The exports of the run that the store holds."""
+    return tuple(e for e in s.export_paths() if e in CUT_EXPORTS)
+
+
 def partition_stages(
     s: RunSettings,
     partitions: int,
@@ -101,9 +116,8 @@ def partition_stages(
     slice_rows: int,
     progress: Progress,
     dask_address: str | None = None,
-) -> tuple[ValidationSummary, RulesOutput, dict[str, float]]:
-    """Cut, validate and audit in partitions under `work`; the findings are left in
-    `work`/FINDINGS (the rules output's `findings` is None). With `dask_address`, each
+) -> Staged:
+    """Cut, validate and audit in partitions under `work`. With `dask_address`, each
     partition's validation and rules run on that Dask cluster, whose workers share `work`."""
     with contextlib.ExitStack() as stack:
         mapper = stack.enter_context(dask_map(dask_address)) if dask_address else local_map
@@ -117,8 +131,9 @@ def _stages(
     slice_rows: int,
     progress: Progress,
     mapper: PartitionMap,
-) -> tuple[ValidationSummary, RulesOutput, dict[str, float]]:
+) -> Staged:
     timings: dict[str, float] = {}
+    mark = WorkMark.create(work)
     with timer(timings, "read"):
         paths = s.export_paths()
         cut = {
@@ -133,15 +148,15 @@ def _stages(
     cut_into = f"{fmt_int(files)} files cut into {fmt_int(partitions)} partitions"
     progress.stage("read", timings["read"], cut_into)
     with timer(timings, "validate"):
-        store = Store(work / "accepted", partitions)
+        store = Store(work / "accepted", partitions, _stored(s))
         key = redaction_key() if s.redact else None
-        validation = validate_partitions(cut, whole, s.out_dir, store, s.mapping, key, mapper)
+        validation = validate_partitions(cut, whole, s.out_dir, store, s.mapping, key, mapper, mark)
         del key, cut, whole
         remove(work / "read")
     progress.stage("validate", timings["validate"], validate_counts(validation.summary))
     frames = StoreFrames(store, {"notes": validation.notes, "plans": validation.plans})
     with timer(timings, "rules"):
-        rules = store_rules(
+        rules, found = store_rules(
             frames,
             s.context,
             work / "providers",
@@ -150,9 +165,10 @@ def _stages(
             period=s.period,
             providers=validation.providers,
             mapper=mapper,
+            mark=mark,
         )
     progress.stage("rules", timings["rules"], rules_counts(rules.runs))
-    return validation, rules, timings
+    return Staged(validation, rules, timings, found)
 
 
 def _worker(
@@ -197,7 +213,7 @@ def in_worker(
     progress: Progress,
     dask_address: str | None = None,
     target: Callable[..., None] = _worker,
-) -> tuple[ValidationSummary, RulesOutput, dict[str, float]]:
+) -> Staged:
     """partition_stages in a process of its own: the memory its partitions took goes back to
     the system when it ends, and the run's process starts the last stages without it. Its
     progress is shown as it happens; its exception is raised here."""
@@ -222,7 +238,7 @@ def in_worker(
             elif kind == "error":
                 raise payload
             else:
-                return cast(tuple[ValidationSummary, RulesOutput, dict[str, float]], payload)
+                return cast(Staged, payload)
     finally:
         worker.join(timeout=5)
         if worker.is_alive():
@@ -250,9 +266,10 @@ def run_partitioned(
     work = Path(tempfile.mkdtemp(prefix="therapy-audit-work-", dir=work_dir)).resolve()
     try:
         run = in_worker if worker else partition_stages
-        validation, rules, timings = run(s, partitions, work, slice_rows, progress, dask_address)
+        staged = run(s, partitions, work, slice_rows, progress, dask_address)
+        validation, rules, timings = staged.validation, staged.rules, staged.timings
         frames = StoreFrames(
-            Store(work / "accepted", partitions),
+            Store(work / "accepted", partitions, _stored(s)),
             {"notes": validation.notes, "plans": validation.plans},
         )
         expected: Future[tuple[list[dict[str, Any]], float]] | None = None
@@ -262,7 +279,7 @@ def run_partitioned(
             expected = Future()
             expected.set_result(timed_expectations(pruned, s))
             del pruned
-        rules = dataclasses.replace(rules, findings=read_findings(work / FINDINGS, rules))
+        rules = dataclasses.replace(rules, findings=read_findings(staged.findings, rules))
         # the report reads the notes for the cloned-notes measure only; packets read all
         kept = None if s.packets else FINAL_COLUMNS
         whole_rows = with_rows(validation, _collected(frames, kept))

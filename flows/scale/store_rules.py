@@ -34,7 +34,7 @@ from checks.period import Period, in_period
 from checks.registry import all_rules
 from flows.run.context import RunContext
 from flows.scale.cut import BUCKET, WORK_COMPRESSION
-from flows.scale.mapper import PartitionMap, local_map
+from flows.scale.mapper import PartitionMap, WorkMark, local_map
 from flows.scale.partitions import (
     PATIENT,
     PROVIDER,
@@ -47,14 +47,13 @@ from flows.scale.partitions import (
 from flows.scale.validate import Store
 from schemas.findings import FINDINGS_ORDER, FINDINGS_SCHEMA
 
-
-def _lines(path: Path) -> int:
-    return int(pl.scan_parquet(path).select(pl.len()).collect().item()) if path.exists() else 0
+Piece = tuple[str, int, Path]  # (claims or notes, provider partition, file)
 
 
-def _provider_pieces(part: Partition, labels: pl.DataFrame, k: int, folder: Path) -> None:
+def _provider_pieces(part: Partition, labels: pl.DataFrame, k: int, folder: Path) -> list[Piece]:
     """A patient partition's lines and notes written to the provider partitions of their
     providers' groups (`labels`: npi -> group), while the partition is in memory."""
+    pieces = []
     for export, frame, npi in (
         ("claims", part.claims, "rendering_npi"),
         ("notes", part.notes, "provider_npi"),
@@ -65,18 +64,16 @@ def _provider_pieces(part: Partition, labels: pl.DataFrame, k: int, folder: Path
         )
         for (j,), piece in labelled.drop("_group").partition_by(BUCKET, as_dict=True).items():
             where = folder / export / f"{BUCKET}={j}"
-            where.mkdir(parents=True, exist_ok=True)
-            piece.drop(BUCKET).write_parquet(
-                where / f"{part.index:05d}.parquet", compression=WORK_COMPRESSION
-            )
+            where.mkdir(exist_ok=True)  # in the folder store_rules made: never its parents
+            written = where / f"{part.index:05d}.parquet"
+            piece.drop(BUCKET).write_parquet(written, compression=WORK_COMPRESSION)
+            pieces.append((export, int(j), written))
+    return pieces
 
 
-def _part(folder: Path, k: int, empty: pl.DataFrame) -> pl.DataFrame:
-    where = folder / f"{BUCKET}={k}"
-    if not where.is_dir():
-        return empty
-    # in patient-partition order, as the store was written
-    return pl.read_parquet(where / "*.parquet", hive_partitioning=False)
+def _read(files: tuple[Path, ...], empty: pl.DataFrame) -> pl.DataFrame:
+    # in patient-partition order, as the pieces were written
+    return pl.read_parquet(list(files), hive_partitioning=False) if files else empty
 
 
 class StoreFrames:
@@ -86,7 +83,7 @@ class StoreFrames:
         self.store, self.stand_ins = store, stand_ins
 
     def has(self, export: str) -> bool:
-        return (self.store.folder / export).is_dir()
+        return export in self.store.exports
 
     def scan(self, export: str) -> pl.LazyFrame:
         return self.store.scan(export) if self.has(export) else self.stand_ins[export].lazy()
@@ -121,8 +118,10 @@ class PartitionRules:
     inputs: RuleInputs
     work: Path  # the provider cut
     found: Path  # where its findings are written (read_findings)
+    mark: WorkMark
     runs: bool = True  # False: a patient partition without lines, read for its notes only
     labels: pl.DataFrame | None = None  # npi -> provider group: write the provider pieces
+    pieces: dict[str, tuple[Path, ...]] | None = None  # a provider partition's, by export
 
 
 @dataclass(frozen=True)
@@ -134,6 +133,8 @@ class PartitionAnswer:
     output: RulesOutput | None = None
     measures: pl.DataFrame | None = None
     claims: pl.DataFrame | None = None  # (rendering_npi, claim_id) of its audited lines
+    findings: Path | None = None
+    pieces: tuple[Piece, ...] = ()  # a patient partition's provider pieces
 
 
 def _answer(job: PartitionRules, part: Partition, measured: bool) -> PartitionAnswer:
@@ -158,19 +159,16 @@ def _answer(job: PartitionRules, part: Partition, measured: bool) -> PartitionAn
     # and written where the run's process reads them all: neither the worker that runs the
     # partitions nor the answers carry them
     found = assemble(out.raw, part.claims.lazy(), i.context.fee_schedule.lazy())
-    job.found.mkdir(parents=True, exist_ok=True)
-    found.write_parquet(
-        job.found / f"{part.kind}-{part.index:05d}.parquet", compression=WORK_COMPRESSION
-    )
+    written = job.found / f"{part.kind}-{part.index:05d}.parquet"
+    found.write_parquet(written, compression=WORK_COMPRESSION)
     slim = dataclasses.replace(out, raw=pl.DataFrame(), providers=None)
-    return PartitionAnswer(part.kind, slim, out.providers, pairs)
+    return PartitionAnswer(part.kind, slim, out.providers, pairs, written)
 
 
-def read_findings(found: Path, output: RulesOutput) -> pl.DataFrame:
-    """Every partition's findings that store_rules wrote to `found`, in the findings' order,
-    without those of a rule that failed in any partition (as merge_results drops raw rows)."""
+def read_findings(files: list[Path], output: RulesOutput) -> pl.DataFrame:
+    """The partitions' findings `files` (store_rules), in the findings' order, without those of
+    a rule that failed in any partition (as merge_results drops raw rows)."""
     failed = [r for r, run in output.runs.items() if run.status == FAILED]
-    files = sorted(found.glob("*.parquet")) if found.is_dir() else []
     if not files:
         return pl.DataFrame(schema=FINDINGS_SCHEMA)
     scan = pl.scan_parquet(files).filter(~pl.col("rule_id").is_in(failed))
@@ -180,20 +178,23 @@ def read_findings(found: Path, output: RulesOutput) -> pl.DataFrame:
 def patient_task(job: PartitionRules) -> PartitionAnswer:
     """A patient partition read from the store, its rules run when it has lines, and its lines
     and notes written to their provider partitions when provider rules will run."""
+    job.mark.check()
     frames, k = job.frames, job.k
     claims, notes = frames.read("claims", k), frames.read("notes", k)
     part = Partition(PATIENT, k, claims, notes, frames.read("plans", k), job.rule_ids)
     answer = _answer(job, part, measured=True) if job.runs else PartitionAnswer(PATIENT)
     if job.labels is not None:
-        _provider_pieces(part, job.labels, frames.store.partitions, job.work)
+        pieces = _provider_pieces(part, job.labels, frames.store.partitions, job.work)
+        answer = dataclasses.replace(answer, pieces=tuple(pieces))
     return answer
 
 
 def provider_task(job: PartitionRules) -> PartitionAnswer:
     """A provider partition read from the pieces the patient partitions wrote, and its rules."""
-    frames, j = job.frames, job.k
-    lines = _part(job.work / "claims", j, frames.empty("claims"))
-    written = _part(job.work / "notes", j, frames.empty("notes"))
+    job.mark.check()
+    frames, j, pieces = job.frames, job.k, job.pieces or {}
+    lines = _read(pieces.get("claims", ()), frames.empty("claims"))
+    written = _read(pieces.get("notes", ()), frames.empty("notes"))
     # no provider rule reads plans today; the plans of the partition's patients keep a future
     # one from seeing a patient without them (as flows/scale/partitions.py)
     patients = pl.concat([lines.select("patient_id"), written.select("patient_id")]).unique()
@@ -221,11 +222,13 @@ def store_rules(
     providers: pl.DataFrame | None = None,
     rules: dict[str, Rule] | None = None,
     mapper: PartitionMap = local_map,
-) -> RulesOutput:
-    """Every rule over the store, one partition at a time; `work` takes the provider cut and
-    `found` the partitions' findings (read_findings: the output's `findings` is None); `absent`
-    the evidence exports unavailable (ValidationSummary.unavailable); `mapper` where the
-    partitions run (flows/scale/mapper.py)."""
+    mark: WorkMark | None = None,
+) -> tuple[RulesOutput, list[Path]]:
+    """Every rule over the store, one partition at a time, and the files of their findings
+    (read_findings: the output's `findings` is None); `work` takes the provider cut and `found`
+    the findings; `absent` the evidence exports unavailable (ValidationSummary.unavailable);
+    `mapper` where the partitions run (flows/scale/mapper.py); `mark` the work folder's
+    (default: made in `found`)."""
     rules = all_rules() if rules is None else rules
     unmet = unmet_inputs(
         frames.scan("claims"),
@@ -240,23 +243,34 @@ def store_rules(
     patient = tuple(r for r, rule in rules.items() if not rule.provider_scope)
     provider = tuple(r for r, rule in rules.items() if rule.provider_scope)
     store = frames.store
+    # the folders the tasks write into, made here: a task makes none (PartitionRules.mark)
+    for folder in (found, work / "claims", work / "notes"):
+        folder.mkdir(parents=True, exist_ok=True)
+    mark = WorkMark.create(found) if mark is None else mark
+    sent = StoreFrames(store.slim(), frames.stand_ins)
     # A partition without claim lines runs no rule (no rule flags anything but a claim line; a
     # store without any line runs the first, for the statuses); while provider rules are to
     # run, it is still read, for the notes they see.
-    lines = [_lines(store.file("claims", k)) for k in range(store.partitions)]
-    ran = [k for k, n in enumerate(lines) if n] or [0]
+    ran = [k for k, n in enumerate(store.lines) if n] or [0]
     labels = _labels(store) if provider else None
     every = range(store.partitions) if labels is not None else ran
     runs = bool(patient)
     jobs = [
-        PartitionRules(PATIENT, k, frames, patient, inputs, work, found, runs and k in ran, labels)
+        PartitionRules(PATIENT, k, sent, patient, inputs, work, found, mark, runs and k in ran,
+                       labels)
         for k in every
-    ]
+    ]  # fmt: skip
     answers = list(mapper(patient_task, jobs))
     if provider:
-        k = store.partitions
-        written = [j for j in range(k) if (work / "claims" / f"{BUCKET}={j}").is_dir()] or [0]
-        jobs = [PartitionRules(PROVIDER, j, frames, provider, inputs, work, found) for j in written]
+        by_part: dict[int, dict[str, list[Path]]] = {}
+        for export, j, path in (p for a in answers for p in a.pieces):
+            by_part.setdefault(j, {}).setdefault(export, []).append(path)
+        written = sorted(j for j, pieces in by_part.items() if "claims" in pieces) or [0]
+        jobs = [
+            PartitionRules(PROVIDER, j, sent, provider, inputs, work, found, mark,
+                           pieces={e: tuple(f) for e, f in by_part.get(j, {}).items()})
+            for j in written
+        ]  # fmt: skip
         answers += mapper(provider_task, jobs)
     ran_answers = [a for a in answers if a.output is not None]
     merged = merge_results([a.output for a in ran_answers], [a.kind for a in ran_answers])
@@ -264,7 +278,8 @@ def store_rules(
     for a in ran_answers:
         if a.measures is not None and a.claims is not None:
             scored.add(a.measures, a.claims)
-    return dataclasses.replace(merged, providers=scored.measures(), findings=None)
+    files = [a.findings for a in ran_answers if a.findings is not None]
+    return dataclasses.replace(merged, providers=scored.measures(), findings=None), files
 
 
 class _Scorecard:

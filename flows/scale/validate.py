@@ -40,7 +40,7 @@ from flows.inputs.validate import (
     validated,
 )
 from flows.scale.cut import WORK_COMPRESSION, CutExport
-from flows.scale.mapper import PartitionMap, local_map
+from flows.scale.mapper import PartitionMap, WorkMark, local_map
 from flows.scale.partitions import provider_edges
 from schemas.normalize import MINUTES_DERIVED
 from schemas.validate import BY_FILE_SCHEMA, PROBLEM_SCHEMA, ValidationResult
@@ -106,12 +106,16 @@ class _Gathered:
 
 @dataclass(frozen=True)
 class Store:
-    """The accepted rows of a cut audit, one Parquet file per export and partition, and the
-    providers who meet on a match key in each partition (flows/scale/partitions.provider_edges)."""
+    """The accepted rows of a cut audit, one Parquet file per export (of `exports`) and
+    partition; once validated, the accepted claim lines of each partition and the providers who
+    meet on a match key in each (flows/scale/partitions.provider_edges). Its files are named,
+    never listed: on storage shared between machines a listing may lag behind another's writes."""
 
     folder: Path
     partitions: int
+    exports: tuple[str, ...]
     edges: list[pl.DataFrame] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
 
     def file(self, export: str, k: int) -> Path:
         return self.folder / export / f"{k:05d}.parquet"
@@ -120,7 +124,11 @@ class Store:
         return pl.read_parquet(self.file(export, k))
 
     def scan(self, export: str) -> pl.LazyFrame:
-        return pl.scan_parquet(self.folder / export / "*.parquet")
+        return pl.scan_parquet([self.file(export, k) for k in range(self.partitions)])
+
+    def slim(self) -> Store:
+        """What a partition's job needs of the store: its place, not what validation found."""
+        return Store(self.folder, self.partitions, self.exports)
 
 
 def _check(
@@ -165,6 +173,7 @@ class PartitionChecked:
     exports: dict[str, _Checked]
     edges: pl.DataFrame
     paths: dict[tuple[str, str], Path]
+    lines: int  # its accepted claim lines
 
 
 @dataclass(frozen=True)
@@ -178,11 +187,13 @@ class PartitionCheck:
     warn: frozenset[str] | None
     key: bytes | None
     remits: pl.DataFrame | None
+    mark: WorkMark
 
 
 def check_partition(job: PartitionCheck) -> PartitionChecked:
     """Partition `job.k` of the cut exports read, redacted when asked, checked (its exports side
     by side), its accepted rows written to the store and its provider edges taken."""
+    job.mark.check()
     raws = {e: c.partition(job.k) for e, c in job.cut.items()}
     if job.key is not None:
         raws = {e: redact_raw(r, job.key) for e, r in raws.items()}
@@ -199,13 +210,14 @@ def check_partition(job: PartitionCheck) -> PartitionChecked:
             minutes = (
                 int(accepted[MINUTES_DERIVED].sum()) if MINUTES_DERIVED in accepted.columns else 0
             )
-            path = job.store.file(export, job.k)
-            path.parent.mkdir(parents=True, exist_ok=True)
+            # into the folder the run made (validate_partitions): a task that outlives a
+            # failed run finds it gone and writes nothing
             kept[export] = _accepted(result, job.remits)
-            kept[export].write_parquet(path, compression=WORK_COMPRESSION)
+            kept[export].write_parquet(job.store.file(export, job.k), compression=WORK_COMPRESSION)
             slim = dataclasses.replace(result, accepted=accepted.clear())
             answers[export] = _Checked(slim, part, minutes)
-    return PartitionChecked(answers, _edges(kept), paths)
+    lines = kept["claims"].height if "claims" in kept else 0
+    return PartitionChecked(answers, _edges(kept), paths, lines)
 
 
 def validate_partitions(
@@ -216,11 +228,13 @@ def validate_partitions(
     mapping: SourceMapping | None = None,
     key: bytes | None = None,
     mapper: PartitionMap = local_map,
+    mark: WorkMark | None = None,
 ) -> ValidationSummary:
     """Validate the cut exports partition by partition into `store`, and the exports read
     `whole` (providers, remits) at once; write quarantine.csv and validation.json to `out_dir`
     as one pass would. `key`: the run's redaction key (None: no redaction); `mapper`: where the
-    partitions are checked (flows/scale/mapper.py: here, one at a time, or on a Dask cluster).
+    partitions are checked (flows/scale/mapper.py: here, one at a time, or on a Dask cluster);
+    `mark`: the work folder's (default: made in the store's folder).
     The summary's claims, notes and plans frames are empty: the accepted rows are in the
     store."""
     warn = npi_warnings(mapping)
@@ -236,12 +250,17 @@ def validate_partitions(
         paths |= {(export, f.name): f.path for f in raw.files}
     remits = results["remits"].accepted if "remits" in results else None
     gathered = {e: _Gathered() for e in cut}
-    slim = Store(store.folder, store.partitions)  # what a partition's check needs of the store
-    jobs = [PartitionCheck(cut, k, slim, warn, key, remits) for k in range(store.partitions)]
+    for export in cut:
+        (store.folder / export).mkdir(parents=True, exist_ok=True)
+    if mark is None:
+        mark = WorkMark.create(store.folder)
+    slim = store.slim()
+    jobs = [PartitionCheck(cut, k, slim, warn, key, remits, mark) for k in range(store.partitions)]
     for checked in mapper(check_partition, jobs):
         for export, answer in checked.exports.items():
             gathered[export].add(answer)
         store.edges.append(checked.edges)
+        store.lines.append(checked.lines)
         paths |= checked.paths
     for export, c in cut.items():
         results[export] = gathered[export].result(export)

@@ -79,6 +79,13 @@ def audit(data: Path, out: Path, partitions: int = 0, dask: bool = False) -> dic
     from flows.run.partitioned import run_partitioned
     from flows.run.settings import settings
 
+    cluster = None
+    if dask:  # started before the clock: a cluster is there before the run, as a user's is
+        from distributed import LocalCluster
+
+        from flows.scale.cluster import local_cluster_kwargs
+
+        cluster = LocalCluster(**local_cluster_kwargs(partitions))
     start = time.perf_counter()
     providers = data / "providers.parquet"
     s = settings(
@@ -89,16 +96,8 @@ def audit(data: Path, out: Path, partitions: int = 0, dask: bool = False) -> dic
         providers=providers if providers.exists() else None,
     )
     peaks = StagePeaks()
-    with contextlib.ExitStack() as stack:
-        address = None
-        if dask:
-            from distributed import LocalCluster
-
-            from flows.scale.cluster import local_cluster_kwargs
-
-            cluster = stack.enter_context(LocalCluster(**local_cluster_kwargs(partitions)))
-            address = cluster.scheduler_address
-            start = time.perf_counter()
+    with cluster if cluster is not None else contextlib.nullcontext():
+        address = None if cluster is None else cluster.scheduler_address
         if partitions:
             outputs = run_partitioned(s, partitions, peaks, dask_address=address)
         else:

@@ -6,16 +6,20 @@ mode's."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import dask
 import pytest
 from distributed import Client, LocalCluster, get_task_stream
 
 from flows.cli.main import main
 from flows.scale import mapper
+from flows.scale.mapper import WorkMark
 from flows.synth.generate import generate
 from schemas.errors import InputError
 from tests.flows.scale.test_partitioned_run import both
@@ -85,12 +89,49 @@ def _read_missing(path: str) -> int:
 
 
 def test_a_worker_that_does_not_see_the_work_folder_is_one_line(scheduler: str) -> None:
-    """A worker on a machine that does not share --work-dir finds none of its files."""
+    """A worker on a machine that does not share --work-dir: every task checks the run's mark
+    before it reads (an empty partition is not an error to the reader), and a file it does not
+    find is the same line."""
+    elsewhere = WorkMark(Path("/nonexistent/therapy-audit-work/.mark"), "token")
+    jobs: list[tuple[Callable[[Any], Any], Any]] = [
+        (WorkMark.check, elsewhere),
+        (_read_missing, "/nonexistent/therapy-audit-work/claims.parquet"),
+    ]
+    for fn, job in jobs:
+        with (
+            pytest.raises(InputError, match=r"--work-dir must be a folder the workers share$"),
+            mapper.dask_map(scheduler) as on_cluster,
+        ):
+            list(on_cluster(fn, [job]))
+
+
+def _die(_: object) -> None:
+    os._exit(1)  # as the system stops a worker out of memory: no answer, no exception
+
+
+def test_a_worker_lost_while_it_runs_a_partition_is_one_line() -> None:
     with (
-        pytest.raises(InputError, match=r"--work-dir must be a folder the workers share$"),
-        mapper.dask_map(scheduler) as on_cluster,
-    ):
-        list(on_cluster(_read_missing, ["/nonexistent/therapy-audit-work/claims.parquet"]))
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        pytest.raises(InputError, match=r"^a Dask worker was lost .* more --patient-partitions"),
+        mapper.dask_map(cluster.scheduler_address) as on_cluster,
+    ):  # fmt: skip
+        list(on_cluster(_die, [None]))
+
+
+def test_a_run_whose_work_folder_the_tasks_cannot_see_stops(tmp_path: Path) -> None:
+    """The mark each job carries: a task run after its run removed the folder (or on a machine
+    without it) stops before it reads or writes anything."""
+    work = tmp_path / "work"
+    work.mkdir()
+    mark = WorkMark.create(work)
+    mark.check()
+    (work / mark.path.name).write_text("another run", encoding="ascii")
+    with pytest.raises(InputError, match="--work-dir must be a folder the workers share"):
+        mark.check()
 
 
 def test_the_command_line_runs_its_partitions_on_a_cluster(

@@ -286,6 +286,13 @@ def test_a_rule_failing_in_one_partition_leaves_none_of_its_findings(
             raise ZeroDivisionError("boom")
         return real.func(data, **params)
 
+    # the rule flags lines of patients outside the victim's partition, which the partitioned
+    # run must drop as well
+    flagged = run_direct(settings(*SAMPLE_INPUTS, tmp_path / "real", history=False))
+    patients = flagged.result.findings.filter(pl.col("rule_id") == "UNITS-8MIN")["patient_id"]
+    parts = patients.to_frame().select(bucket("patient_id", 3))["patient_id"]
+    victims = pl.Series([victim]).to_frame("patient_id").select(bucket("patient_id", 3))
+    assert set(parts) - set(victims["patient_id"])
     rules = {**all_rules(), "UNITS-8MIN": dataclasses.replace(real, func=fails_for_one_patient)}
     for module in (run_rules_module, store_rules_module):
         monkeypatch.setattr(module, "all_rules", lambda: rules)
