@@ -114,7 +114,7 @@ def test_a_worker_lost_while_it_runs_a_partition_is_one_line() -> None:
         dask.config.set({"distributed.scheduler.allowed-failures": 0}),
         LocalCluster(
             n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address=":0",  # the module's cluster may hold the default port
         ) as cluster,
         pytest.raises(InputError, match=r"^a Dask worker was lost .* more --patient-partitions"),
         mapper.dask_map(cluster.scheduler_address) as on_cluster,
