@@ -17,6 +17,7 @@ from checks.engine import AuditResult, RuleRun, run_rules
 from checks.merge import RulesOutput
 from checks.profile import Profile
 from checks.registry import all_rules
+from checks.rows import Lines, line_count
 from schemas.findings import FINDINGS_COLUMNS, FINDINGS_ORDER, FINDINGS_SCHEMA
 
 # the claims' optional note on how a line was read or paid (schemas/contract.py, checks/remits.py)
@@ -129,11 +130,14 @@ def assemble(raw: pl.DataFrame, claims: pl.LazyFrame, fee_schedule: pl.LazyFrame
     )
 
 
-def count_claims(claims: pl.DataFrame) -> int:
+def count_claims(claims: Lines) -> int:
     """Distinct claim ids. Exports list a claim's lines together (ours come sorted), and then
     the count is the number of runs of equal ids, found in one pass over neighbours, ten times
     faster than hashing every id. Any other order is hashed, on the streaming engine's
-    threads."""
+    threads; a scan is grouped as it is read, which holds the distinct ids only."""
+    if isinstance(claims, pl.LazyFrame):
+        distinct = claims.select("claim_id").group_by("claim_id").agg()
+        return int(distinct.select(pl.len()).collect(engine="streaming").item())
     if not claims.height:
         return 0
     ids = claims.get_column("claim_id")
@@ -143,7 +147,7 @@ def count_claims(claims: pl.DataFrame) -> int:
 
 
 def assemble_result(
-    claims: pl.DataFrame,
+    claims: Lines,
     results: RulesOutput,
     fee_schedule: pl.LazyFrame,
     rules: Mapping[str, Rule] | None = None,
@@ -157,7 +161,7 @@ def assemble_result(
         if results.findings is not None
         else assemble(results.raw, claims.lazy(), fee_schedule),
         runs={k: results.runs.get(k, RuleRun(k)) for k in rules},
-        lines_audited=claims.height,
+        lines_audited=line_count(claims),
         claims_audited=count_claims(claims),
         lines_by_profile=results.lines_by_profile,
         providers=results.providers,

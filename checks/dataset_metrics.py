@@ -20,6 +20,8 @@ from typing import Any
 
 import polars as pl
 
+from checks.rows import Lines, engine_of, line_count
+
 # the expectations judged once per timed code, on the per-code frame (the others on one row)
 CODE_COLUMNS = ("mean_units", "share_above")
 
@@ -61,40 +63,50 @@ def share(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
 
 
-def date_stats(frame: pl.DataFrame, period: tuple[date, date] | None) -> dict[str, Any]:
+def date_stats(frame: Lines, period: tuple[date, date] | None) -> dict[str, Any]:
     """Rows with a service date outside `period` (inclusive; none without a period), and the
     first and last service dates."""
     d = pl.col("service_date")
     outside = ~d.is_between(period[0], period[1]) if period else pl.lit(False)
-    lo, hi, n = frame.select(d.min(), d.max().alias("hi"), outside.sum().alias("n")).row(0)
+    lo, hi, n, rows = (
+        frame.lazy()
+        .select(d.min(), d.max().alias("hi"), outside.sum().alias("n"), pl.len().alias("rows"))
+        .collect(engine=engine_of(frame))
+        .row(0)
+    )
     n = int(n or 0)
     return {
-        "share": share(n, frame.height),
+        "share": share(n, rows),
         "rows_outside": n,
         "min": lo.isoformat() if lo else None,
         "max": hi.isoformat() if hi else None,
-        "rows": frame.height,
+        "rows": rows,
     }
 
 
-def unknown_stats(frame: pl.DataFrame, known: frozenset[str]) -> dict[str, Any]:
+def unknown_stats(frame: Lines, known: frozenset[str]) -> dict[str, Any]:
     """Rows whose procedure code is not in `known`, and the ten most frequent such codes."""
-    unknown = frame.select("procedure_code").filter(~pl.col("procedure_code").is_in(list(known)))
-    top = (
-        unknown.group_by("procedure_code")
+    per_code = (
+        frame.lazy()
+        .select("procedure_code")
+        .filter(~pl.col("procedure_code").is_in(list(known)))
+        .group_by("procedure_code")
         .len()
         .sort(["len", "procedure_code"], descending=[True, False])
-        .head(10)  # enough to name the culprits; rows_unknown says how many lines
+        .collect(engine=engine_of(frame))
     )
+    unknown = int(per_code["len"].sum())
+    rows = line_count(frame)
     return {
-        "share": share(unknown.height, frame.height),
-        "rows_unknown": unknown.height,
-        "codes": top["procedure_code"].to_list(),
-        "rows": frame.height,
+        "share": share(unknown, rows),
+        "rows_unknown": unknown,
+        # enough to name the culprits; rows_unknown says how many lines
+        "codes": per_code["procedure_code"].head(10).to_list(),
+        "rows": rows,
     }
 
 
-def timed_units(claims: pl.DataFrame, timed: frozenset[str], cfg: dict[str, Any]) -> pl.DataFrame:
+def timed_units(claims: Lines, timed: frozenset[str], cfg: dict[str, Any]) -> pl.DataFrame:
     """One row per timed code billed: lines, mean units, lines and share above the cap.
 
     Codes with fewer than min_lines lines get null mean/share: GE treats null as missing, not
@@ -115,12 +127,12 @@ def timed_units(claims: pl.DataFrame, timed: frozenset[str], cfg: dict[str, Any]
             pl.when(judged).then(pl.col("lines_above") / pl.col("lines")).alias("share_above"),
         )
         .sort("procedure_code")
-        .collect()
+        .collect(engine=engine_of(claims))
     )
 
 
 def specs(
-    frames: dict[str, pl.DataFrame],
+    frames: Mapping[str, Lines],
     period: tuple[date, date] | None,
     cfg: dict[str, Any],
     known: frozenset[str],
@@ -133,14 +145,19 @@ def specs(
     source = "given"
     if period is None:
         d = pl.col("service_date")
-        lo, hi = claims.select(d.min(), d.max().alias("hi")).row(0)
+        lo, hi = (
+            claims.lazy()
+            .select(d.min(), d.max().alias("hi"))
+            .collect(engine=engine_of(claims))
+            .row(0)
+        )
         period = (lo, hi) if lo is not None else None
         source = "derived from the claim service dates"
 
     def row_count(e: str) -> Spec:
         lo, hi = cfg.get(f"row_counts.{e}.min"), cfg.get(f"row_counts.{e}.max")
         bounds = {"min": lo, "max": hi}
-        return Spec(e, "row_count", f"{e}__rows", lo, hi, bounds, {"rows": frames[e].height})
+        return Spec(e, "row_count", f"{e}__rows", lo, hi, bounds, {"rows": line_count(frames[e])})
 
     def unknown_codes(e: str) -> Spec:
         limit = cfg["unknown_codes.max_share"]
@@ -166,9 +183,10 @@ def specs(
     lo_mean, hi_mean = cfg["timed_units.min_mean"], cfg["timed_units.max_mean"]
     cap, above = cfg["timed_units.max_units_per_line"], cfg["timed_units.max_share_above"]
     missing = pl.col("start_time").is_null() | pl.col("end_time").is_null()
-    no_times = int(notes.select(missing.sum()).item() or 0)
+    no_times = int(notes.lazy().select(missing.sum()).collect(engine=engine_of(notes)).item() or 0)
     limit = cfg["notes_without_times.max_share"]
-    times = {"share": share(no_times, notes.height), "rows_without_times": no_times}
+    note_rows = line_count(notes)
+    times = {"share": share(no_times, note_rows), "rows_without_times": no_times}
     return [
         row_count("claims"),
         unknown_codes("claims"),
@@ -179,7 +197,7 @@ def specs(
         in_period("claims"),
         row_count("notes"),
         Spec("notes", "without_times_share", "notes__without_times_share", None, limit,
-             {"max_share": limit}, {**times, "rows": notes.height}),
+             {"max_share": limit}, {**times, "rows": note_rows}),
         unknown_codes("notes"),
         in_period("notes"),
         row_count("plans"),

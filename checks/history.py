@@ -15,6 +15,7 @@ import polars as pl
 
 from checks.assemble import claim_line_of
 from checks.dispositions import MARK_SCHEMA
+from checks.rows import Lines, engine_of
 from checks.summary import line_totals, money
 
 STATUSES = ("new", "persisting", "resolved")
@@ -72,7 +73,7 @@ class HistoryDiff:
 def finding_statuses(
     current: pl.DataFrame,
     previous: pl.DataFrame | None,
-    audited: pl.DataFrame | None = None,
+    audited: Lines | None = None,
     unchecked: Collection[str] = (),
 ) -> pl.DataFrame:
     """New (now, not before), persisting (both) and resolved (before, not now) finding ids.
@@ -95,11 +96,13 @@ def finding_statuses(
     if unchecked:
         gone = gone.filter(~pl.col("rule_id").is_in(list(unchecked)))
     if audited is not None:
-        line = audited.select("claim_id", "line_number")
+        line = audited.lazy().select("claim_id", "line_number")
         gone = (
-            gone.with_columns(claim_line_of("finding_id"))
+            gone.lazy()
+            .with_columns(claim_line_of("finding_id"))
             .join(line, on=["claim_id", "line_number"], how="semi", nulls_equal=True)
             .drop("claim_id", "line_number")
+            .collect(engine=engine_of(audited))
         )
     gone = gone.sort("finding_id").select(
         "finding_id", pl.lit("resolved").alias("status"), *COLUMNS[1:]

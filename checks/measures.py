@@ -15,6 +15,7 @@ from checks.engine import Matched
 from checks.matching import match
 from checks.period import Period, in_period
 from checks.profile import Profile
+from checks.rows import Engine
 from schemas.text import as_text
 
 NOTE_COLUMNS = {
@@ -166,10 +167,11 @@ def note_text_hashes(text: pl.Series) -> pl.Series:
     return pl.concat(parts).to_series()
 
 
-def cloned_documentation(notes: pl.LazyFrame) -> pl.DataFrame:
+def cloned_documentation(notes: pl.LazyFrame, engine: Engine = "auto") -> pl.DataFrame:
     """Per note provider (CLONED_SCHEMA): the notes (note_id) with text, those whose text
     repeats another note's word for word (after normalisation: every row of the note alike),
-    and their share. Empty when the notes carry no TEXT_HASH values."""
+    and their share. Empty when the notes carry no TEXT_HASH values. `engine`: streaming over
+    a scan of the notes (checks/rows.py)."""
     if TEXT_HASH not in notes.collect_schema().names():
         return pl.DataFrame(schema=CLONED_SCHEMA)
     hashed = pl.col(TEXT_HASH)
@@ -192,16 +194,18 @@ def cloned_documentation(notes: pl.LazyFrame) -> pl.DataFrame:
         .agg(notes_with_text=pl.len(), cloned_notes=pl.col("cloned").sum())
         .with_columns(cloned_share=pl.col("cloned_notes") / pl.col("notes_with_text"))
         .sort("provider_npi")
-        .collect()
+        .collect(engine=engine)
         .cast(CLONED_SCHEMA)
     )
 
 
-def with_cloned_documentation(measures: pl.DataFrame, notes: pl.LazyFrame) -> pl.DataFrame:
+def with_cloned_documentation(
+    measures: pl.DataFrame, notes: pl.LazyFrame, engine: Engine = "auto"
+) -> pl.DataFrame:
     """`measures` (one row per provider_npi) with CLONED_SCHEMA's columns of each provider's
     notes: 0 notes with text (share null) for a provider without any, or when the notes carry
     no TEXT_HASH (no note text given, or left out by --redact)."""
-    cloned = cloned_documentation(notes)
+    cloned = cloned_documentation(notes, engine)
     return measures.join(cloned, on="provider_npi", how="left").with_columns(
         pl.col("notes_with_text", "cloned_notes").fill_null(0)
     )

@@ -13,8 +13,11 @@ a day is wholly inside or wholly outside the period.
 from __future__ import annotations
 
 from datetime import date
+from typing import overload
 
 import polars as pl
+
+from checks.rows import Lines, line_count
 
 Period = tuple[date, date]
 
@@ -32,10 +35,19 @@ def in_period(period: Period | None) -> pl.Expr:
     )
 
 
-def split_period(claims: pl.DataFrame, period: Period | None) -> tuple[pl.DataFrame, int]:
+@overload
+def split_period(claims: pl.DataFrame, period: Period | None) -> tuple[pl.DataFrame, int]: ...
+@overload
+def split_period(claims: pl.LazyFrame, period: Period | None) -> tuple[pl.LazyFrame, int]: ...
+@overload
+def split_period(claims: Lines, period: Period | None) -> tuple[Lines, int]: ...
+def split_period(claims: Lines, period: Period | None) -> tuple[Lines, int]:
     """(the claim lines of `period`, how many lines fall outside it); without a period the
-    claims themselves and 0, untouched."""
+    claims themselves and 0, untouched. A scan stays a scan, filtered as it is read."""
     if period is None:
         return claims, 0
-    kept = claims.lazy().filter(in_period(period)).collect()
-    return kept, claims.height - kept.height
+    if isinstance(claims, pl.LazyFrame):
+        kept = claims.filter(in_period(period))
+        return kept, line_count(claims) - line_count(kept)
+    frame = claims.lazy().filter(in_period(period)).collect()
+    return frame, claims.height - frame.height

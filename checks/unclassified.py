@@ -16,6 +16,7 @@ import polars as pl
 
 from checks.declare import Rule
 from checks.profile import Profile
+from checks.rows import Lines, engine_of
 
 # enough codes to name the culprits; `codes` says how many there are
 TOP = 10
@@ -30,7 +31,7 @@ def classified(profiles: Iterable[Profile]) -> frozenset[str]:
 
 
 def unclassified_codes(
-    lines: pl.DataFrame,
+    lines: Lines,
     profiles: Iterable[Profile],
     rules: Mapping[str, Rule],
     ran: Collection[str] | None = None,
@@ -47,7 +48,7 @@ def unclassified_codes(
         .group_by("procedure_code")
         .len()
         .sort(["len", "procedure_code"], descending=[True, False])
-        .collect()
+        .collect(engine=engine_of(lines))
     )
     return {
         "lines": int(counts["len"].sum()),

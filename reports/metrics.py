@@ -19,6 +19,7 @@ from checks.measures import (
     service_measures,
     with_cloned_documentation,
 )
+from checks.rows import Lines, collected, engine_of, line_count
 from checks.summary import line_totals
 
 LINE = ("claim_id", "line_number")
@@ -82,13 +83,14 @@ def by_month(findings: pl.DataFrame, lines: pl.DataFrame | None = None) -> pl.Da
     return _by(lines, "month").sort("key")
 
 
-def service_period(claims: pl.DataFrame) -> tuple[dt.date, dt.date] | None:
+def service_period(claims: Lines) -> tuple[dt.date, dt.date] | None:
     """First and last date of service of the audited lines (None when there are none)."""
-    if claims.height == 0:
-        return None
-    dates = claims.select(
-        pl.col("service_date").min().alias("lo"), pl.col("service_date").max().alias("hi")
-    ).row(0)
+    dates = (
+        claims.lazy()
+        .select(pl.col("service_date").min().alias("lo"), pl.col("service_date").max().alias("hi"))
+        .collect(engine=engine_of(claims))
+        .row(0)
+    )
     return (dates[0], dates[1]) if dates[0] is not None else None
 
 
@@ -137,8 +139,8 @@ def exports_measures(
 
 
 def provider_scorecard(
-    claims: pl.DataFrame,
-    notes: pl.DataFrame,
+    claims: Lines,
+    notes: Lines,
     findings: pl.DataFrame,
     timed_codes: Mapping[str, Collection[str]],
     *,
@@ -162,12 +164,12 @@ def provider_scorecard(
     `notes_given` False (a claims-only run): documented minutes are unknown, not 0, and no
     provider is flagged for them.
     """
-    if claims.height == 0:
+    if line_count(claims) == 0:
         return pl.DataFrame(schema=SCORECARD_SCHEMA)
     if measures is None:
-        measures = exports_measures(claims, notes, timed_codes)
+        measures = exports_measures(collected(claims), collected(notes), timed_codes)
     # a measure beside the findings, not a finding: identical short notes are common
-    measures = with_cloned_documentation(measures, notes.lazy())
+    measures = with_cloned_documentation(measures, notes.lazy(), engine=engine_of(notes))
     flagged = (
         per_line(findings)
         .lazy()

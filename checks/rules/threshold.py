@@ -11,6 +11,7 @@ import polars as pl
 from checks.base import LINE_KEY, NULL_INT, AuditData, CodeSets, line_discipline, rule_output
 from checks.declare import RISK_SHARE_COLUMN, Param, rule
 from checks.reference import Reference, latest_rows
+from checks.rows import Engine
 from schemas.contract import PAYER_TYPES
 
 # PT and SLP spending counts toward one threshold, OT toward another (Pub. 100-04 Ch. 5 §10.3)
@@ -200,11 +201,13 @@ def beneficiaries_past_review(
     *,
     coinsurance: float = 0.20,
     payer_types: tuple[str, ...] = ("medicare",),
+    engine: Engine = "auto",
 ) -> pl.DataFrame:
     """Beneficiaries whose allowed PT+SLP or OT spending in the export passes the year's
     targeted medical-review threshold ($3,000; Pub. 100-04 Ch. 5 §10.3), for the report:
     patient_id, year, group, allowed (the year's total), review_threshold; largest first.
-    `claims`: validated claim lines; a line's discipline from GP/GO/GN, else its code's."""
+    `claims`: validated claim lines; a line's discipline from GP/GO/GN, else its code's.
+    `engine`: streaming over a scan of the lines (checks/rows.py)."""
     if reference.thresholds is None:
         return pl.DataFrame(
             schema={
@@ -230,5 +233,5 @@ def beneficiaries_past_review(
             pl.col("patient_id").cast(pl.String), "year", "group", "allowed", "review_threshold"
         )
         .sort("allowed", "patient_id", "year", "group", descending=[True, False, False, False])
-        .collect()
+        .collect(engine=engine)
     )

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from checks.rows import Engine
 from checks.sampling.frame import cents, unit_lines
 from checks.sampling.quantiles import two_sided_t
 
@@ -64,10 +65,13 @@ def claim_differences(lines: pl.LazyFrame, findings: pl.LazyFrame) -> pl.LazyFra
 
 
 def expected_exposure(
-    lines: pl.LazyFrame, findings: pl.LazyFrame, sample_size: int = SAMPLE_SIZE
+    lines: pl.LazyFrame,
+    findings: pl.LazyFrame,
+    sample_size: int = SAMPLE_SIZE,
+    engine: Engine = "auto",
 ) -> Exposure | None:
     """The exposure of the paid claims in `lines` (the claim lines audited) given `findings`;
-    None when no claim was paid."""
+    None when no claim was paid. `engine`: streaming over a scan of the lines (checks/rows.py)."""
     diff = claim_differences(lines, findings)
     stats = (
         diff.select(
@@ -77,7 +81,7 @@ def expected_exposure(
             (pl.col("d") > 0).sum().alias("errors"),
             (pl.col("d") / 100).std(ddof=1).fill_null(0.0).alias("sd"),
         )
-        .collect()
+        .collect(engine=engine)
         .row(0, named=True)
     )
     size = int(stats["n"])

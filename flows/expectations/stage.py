@@ -52,19 +52,18 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
 from checks.dataset_metrics import CODE_COLUMNS, describe, specs, timed_units
 from checks.profile import Profile
+from checks.rows import Lines
 from flows.expectations.config import known_code_sets, load_config
 from flows.expectations.runner import Check, evaluate
 from flows.run.config import default_profiles
 
 
 def run_expectations(
-    claims: pl.DataFrame,
-    notes: pl.DataFrame,
-    plans: pl.DataFrame,
+    claims: Lines,
+    notes: Lines,
+    plans: Lines,
     *,
     period: tuple[date, date] | None = None,
     config_path: Path | None = None,
@@ -74,7 +73,8 @@ def run_expectations(
 ) -> list[dict[str, Any]]:
     """Run every dataset expectation; results in a fixed order (see the module docstring).
     `profiles`: whose codes are known and timed (default: the shipped profiles); `absent`: the
-    exports not given (a claims-only audit), whose expectations are left out rather than failed."""
+    exports not given (a claims-only audit), whose expectations are left out rather than failed.
+    Each export in memory or scanned (checks/rows.py): a scan is reduced as it is read."""
     cfg = load_config(config_path)
     known, timed = known_code_sets(default_profiles().values() if profiles is None else profiles)
     if known_codes is not None:

@@ -14,8 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
 from checks.assemble import assemble_result
 from checks.dispositions import apply_dispositions
 from checks.engine import FAILED, FINDINGS, NOT_APPLICABLE, PASSED, AuditResult
@@ -23,10 +21,11 @@ from checks.history import status_rows
 from checks.merge import RulesOutput
 from checks.period import Period, split_period
 from checks.registry import all_rules
+from checks.rows import Lines
 from checks.summary import build_summary, period_summary
 from checks.unclassified import unclassified_codes
 from flows.inputs.validate import ValidationSummary
-from flows.outputs.audited import Audited
+from flows.outputs.audited import Audited, Rows
 from flows.outputs.safe_csv import write_csv
 from flows.run.context import RunContext
 from flows.run.settings import RunSettings
@@ -41,7 +40,7 @@ def audit_result(
     validation: ValidationSummary,
     rules: RulesOutput,
     context: RunContext,
-    lines: pl.DataFrame | None = None,
+    lines: Lines | None = None,
 ) -> AuditResult:
     """Findings in the output contract from the merged rule results (checks/assemble.py, the
     same path as checks.assemble.audit); `findings` checks them against the contract. `lines`:
@@ -101,12 +100,16 @@ def findings(
     rules: RulesOutput,
     expectation_results: list[dict[str, Any]] | None,
     s: RunSettings,
+    rows: Rows | None = None,
 ) -> Audited:
     """Assemble the findings and check them against the contract, and build summary.json with
     the expectations, dispositions and the diff against the previous run of the scope. Writes
     nothing: a finding that breaks the contract or a rejected reviewed-findings or history file
-    leaves no partial outputs (flows/outputs/registry.py writes them afterwards)."""
-    lines, outside = split_period(validation.claims, s.period)
+    leaves no partial outputs (flows/outputs/registry.py writes them afterwards). `rows`: the
+    accepted claims and notes to read, when not the validation's own (a partitioned run's
+    store, scanned)."""
+    rows = Rows(validation.claims, validation.notes) if rows is None else rows
+    lines, outside = split_period(rows.claims, s.period)
     result = audit_result(validation, rules, s.context, lines)
     found = result.findings
     # the contract check (polars, GIL released) runs while this thread builds the summary
@@ -132,7 +135,7 @@ def findings(
         statuses, trend = diff.statuses, hist.trend(s.history, s.scope)
         summary["history"] = diff.to_dict()
     changes = Changes(statuses=statuses, trend=tuple(trend), marks=marks)
-    return Audited(s, validation, result, summary, changes, lines)
+    return Audited(s, validation, result, summary, changes, lines, rows.notes)
 
 
 # ------------------------------------------------------------- writers (flows/outputs/registry.py)

@@ -18,6 +18,7 @@ import polars as pl
 from checks.engine import timed_codes_by_payer
 from checks.period import in_period
 from checks.registry import all_rules
+from checks.rows import Lines, engine_of, payer_types
 from checks.sampling.exposure import expected_exposure
 from flows.inputs.validate import ValidationSummary
 from flows.outputs.files import EXPORT_FILES
@@ -61,9 +62,9 @@ def provider_names(validation: ValidationSummary) -> dict[str, str] | None:
     return dict(named.iter_rows()) or None
 
 
-def timed_codes(claims: pl.DataFrame, context: RunContext) -> dict[str, frozenset[str]]:
+def timed_codes(claims: Lines, context: RunContext) -> dict[str, frozenset[str]]:
     """payer_type -> timed codes of the profile its lines were audited under."""
-    payers = claims["payer_type"].unique().drop_nulls().to_list()
+    payers = payer_types(claims)
     return timed_codes_by_payer(payers, context.profiles, context.override)
 
 
@@ -98,11 +99,12 @@ def run_info(
     )
 
 
-def run_info_of(s: RunSettings, validation: ValidationSummary) -> RunInfo:
-    """The report's and the workbook's account of the run: id, time, inputs, profile, scope."""
+def run_info_of(s: RunSettings, validation: ValidationSummary, lines: Lines) -> RunInfo:
+    """The report's and the workbook's account of the run: id, time, inputs, profile, scope.
+    `lines`: the claim lines audited (every accepted line when the run has no period)."""
     extra = {"History scope": s.scope} if s.history is not None else {}
     # the audit period when the run has one, else the dates of service the claims span
-    period = s.period if s.period is not None else metrics.service_period(validation.claims)
+    period = s.period if s.period is not None else metrics.service_period(lines)
     return run_info(validation.summary, s.context.label, period, redacted=s.redact,
                     now=s.started_at, run_id=s.run_id, extra=extra,
                     audit_period=s.period is not None, flow_run=s.flow_run,
@@ -122,7 +124,7 @@ def write_page(audited: Audited, path: Path) -> None:
     s, validation, result = audited.settings, audited.validation, audited.result
     context = s.context
     # the notes of the lines audited: the cloned-notes measure covers the audit period only
-    notes = validation.notes if s.period is None else validation.notes.filter(in_period(s.period))
+    notes = audited.notes if s.period is None else audited.notes.filter(in_period(s.period))
     card = metrics.provider_scorecard(
         audited.lines,
         notes,
@@ -142,7 +144,9 @@ def write_page(audited: Audited, path: Path) -> None:
         changes=audited.changes,
         provider_names=provider_names(validation),
         past_review=past_review(audited.lines, context),
-        exposure=expected_exposure(audited.lines.lazy(), result.findings.lazy()),
+        exposure=expected_exposure(
+            audited.lines.lazy(), result.findings.lazy(), engine=engine_of(audited.lines)
+        ),
         packets=packet_links(packet_claims(audited)),
     )
     path.write_text(render_report(view), encoding="utf-8")

@@ -9,13 +9,15 @@ from typing import Any
 import polars as pl
 
 from checks.registry import all_rules
+from checks.rows import Lines, engine_of
+from checks.rows import payer_types as all_payer_types
 from checks.rules.threshold import beneficiaries_past_review
 from flows.run.context import RunContext
 
 KX_RULE = "KX-MISSING"
 
 
-def past_review(lines: pl.DataFrame, context: RunContext) -> pl.DataFrame | None:
+def past_review(lines: Lines, context: RunContext) -> pl.DataFrame | None:
     """patient_id, year, group, allowed, review_threshold of the beneficiaries past the review
     threshold in the audited `lines`; None when the run has no thresholds table or no profile
     (so the report leaves the list out rather than show an empty one that means nothing)."""
@@ -36,8 +38,8 @@ def past_review(lines: pl.DataFrame, context: RunContext) -> pl.DataFrame | None
     payer_types = list(params["payer_types"])
     if context.override is not None:
         # one profile audits every line, so every line counts as the rule's scope does
-        payer_types = lines["payer_type"].unique().drop_nulls().to_list()
-    if "modifiers" not in lines.columns:
+        payer_types = all_payer_types(lines)
+    if "modifiers" not in lines.collect_schema().names():
         # an optional column: a line without modifiers takes its code's discipline
         lines = lines.with_columns(pl.lit(None, dtype=pl.String).alias("modifiers"))
     return beneficiaries_past_review(
@@ -46,4 +48,5 @@ def past_review(lines: pl.DataFrame, context: RunContext) -> pl.DataFrame | None
         context.reference,
         coinsurance=float(params["coinsurance"]),
         payer_types=tuple(payer_types),
+        engine=engine_of(lines),
     )

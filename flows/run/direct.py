@@ -19,7 +19,7 @@ from checks.engine import AuditResult
 from checks.merge import RulesOutput
 from flows.inputs.mapping import SourceMapping
 from flows.inputs.validate import ValidationSummary
-from flows.outputs.audited import Audited
+from flows.outputs.audited import Audited, Rows
 from flows.outputs.files import (
     FINDINGS_CSV,
     FINDINGS_PARQUET,
@@ -123,11 +123,11 @@ def run_audit(
 
 
 def timed_expectations(
-    validation: ValidationSummary, s: RunSettings
+    validation: ValidationSummary, s: RunSettings, rows: Rows | None = None
 ) -> tuple[list[dict[str, Any]], float]:
     timings: dict[str, float] = {}
     with timer(timings, "expectations"):
-        results = stages.expectations(validation, s)
+        results = stages.expectations(validation, s, rows)
     return results, timings["expectations"]
 
 
@@ -172,17 +172,19 @@ def finish(
     progress: Progress,
     mode: str,
     at_once: int = 2,
+    rows: Rows | None = None,
 ) -> AuditOutputs:
     """The stages after the rules, with the expectations `expected` to wait for: findings,
     report, history and run.json (the direct and the partitioned runs end here), the outputs
-    written `at_once` at a time."""
+    written `at_once` at a time; `rows`: the claims and notes to read when not the validation's
+    (flows/outputs/findings.findings)."""
     results = None
     if expected is not None:
         results, timings["expectations"] = expected.result()
         met = sum(1 for e in results if e["success"])
         progress.stage("expectations", timings["expectations"], f"{met} of {len(results)} met")
     with timer(timings, "findings"):
-        audited = findings(validation, rules, results, s)
+        audited = findings(validation, rules, results, s, rows)
         written = stages.write("findings", audited, at_once)
     progress.stage("findings", timings["findings"], findings_counts(audited.summary))
     with timer(timings, "report"):

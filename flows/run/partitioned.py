@@ -2,12 +2,13 @@
 and read, validated and audited one partition at a time (flows/scale/cut.py, validate.py,
 store_rules.py), in a spawned worker process whose memory goes back to the system when it ends;
 the expectations, findings, report and history stages then run in the run's own process as in
-the direct mode (flows/run/direct.finish), over the columns they read of the accepted rows.
+the direct mode (flows/run/direct.finish), reading the accepted rows as a scan of the store
+(checks/rows.py): each query is reduced on polars' streaming engine as the files are read.
 
 Same outputs as the direct mode: findings.csv, the quarantine, validation.json and summary.json
 are the same bytes (tests/flows/scale/test_partitioned_run.py). What is whole in memory: in the
-worker, one partition of the rows at a time; in the run's process, the findings, the accepted
-claim lines and the notes' ids, providers, dates and text hashes. The work folder (the rows as
+worker, one partition of the rows at a time; in the run's process, the findings and the plans'
+patient ids (with --packets, every accepted row). The work folder (the rows as
 read, cut; the accepted rows; each partition's findings) is in the system's temporary folder unless
 `work_dir` says where, and is removed when the run ends, failed or not. With a Dask scheduler's
 address, each partition's validation and rules are tasks on its workers, which must share the
@@ -23,8 +24,8 @@ import os
 import pickle
 import queue
 import tempfile
-from collections.abc import Callable, Mapping
-from concurrent.futures import Future
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple, cast
 
@@ -35,6 +36,7 @@ from checks.measures import TEXT_HASH
 from checks.merge import RulesOutput
 from flows.inputs.redact import redaction_key
 from flows.inputs.validate import ValidationSummary, unused_dropped
+from flows.outputs.audited import Rows
 from flows.run import stages
 from flows.run.direct import AuditOutputs, finish, timed_expectations
 from flows.run.progress import SILENT, Progress
@@ -49,30 +51,16 @@ from reports.formatting import fmt_int
 from schemas.errors import InputError
 
 FINDINGS = "findings"  # in the work folder: each partition's findings (read_findings)
-# what the dataset expectations read of each export (checks/dataset_metrics.py)
-EXPECTED_COLUMNS: dict[str, tuple[str, ...] | None] = {
-    "claims": ("procedure_code", "service_date", "units"),
-    "notes": ("procedure_code", "service_date", "start_time", "end_time"),
-    "plans": ("patient_id",),
-}
-# what the findings, report and history stages read of each export (every claims column)
-FINAL_COLUMNS: dict[str, tuple[str, ...] | None] = {
-    "claims": None,
-    "notes": ("note_id", "provider_npi", "service_date", TEXT_HASH),
-    "plans": ("patient_id",),
-}
+# what the report reads of the notes (the cloned-notes measure)
+SCANNED_NOTES = ("note_id", "provider_npi", "service_date", TEXT_HASH)
 
 
-def _collected(
-    frames: StoreFrames, columns: Mapping[str, tuple[str, ...] | None] | None
-) -> dict[str, Any]:
-    """The store's claims, notes and plans in memory (only `columns` of each, when given)."""
+def _collected(frames: StoreFrames) -> dict[str, Any]:
+    """The store's claims, notes and plans in memory, every column (for --packets)."""
     out = {}
     for export in CUT_EXPORTS:
         scan = frames.scan(export)
-        names = scan.collect_schema().names()
-        wanted = None if columns is None else columns[export]
-        kept = names if wanted is None else [c for c in wanted if c in names]
+        kept = scan.collect_schema().names()
         # a column at a time, each made one chunk as it is read: the whole frame read in the
         # store's chunks and then copied into one would hold both copies at once
         out[export] = pl.DataFrame([scan.select(c).collect().to_series().rechunk() for c in kept])
@@ -246,6 +234,25 @@ def in_worker(
             worker.join()
 
 
+def _finish(
+    s: RunSettings,
+    validation: ValidationSummary,
+    rules: RulesOutput,
+    timings: dict[str, float],
+    progress: Progress,
+    rows: Rows | None,
+) -> AuditOutputs:
+    """The last stages, the expectations beside the findings as in the direct mode."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="expectations") as pool:
+        expected = pool.submit(timed_expectations, validation, s, rows) if s.expectations else None
+        if rows is not None:
+            # what the report reads of the notes: the cloned-notes measure's columns
+            named = rows.notes.collect_schema().names()
+            notes = rows.notes.lazy().select(c for c in SCANNED_NOTES if c in named)
+            rows = Rows(rows.claims, notes)
+        return finish(s, validation, rules, expected, timings, progress, "partitioned", 1, rows)
+
+
 def run_partitioned(
     s: RunSettings,
     partitions: int,
@@ -272,17 +279,22 @@ def run_partitioned(
             Store(work / "accepted", partitions, _stored(s)),
             {"notes": validation.notes, "plans": validation.plans},
         )
-        expected: Future[tuple[list[dict[str, Any]], float]] | None = None
-        if s.expectations:
-            # the few columns they judge, read and freed before the last stages read theirs
-            pruned = with_rows(validation, _collected(frames, EXPECTED_COLUMNS))
-            expected = Future()
-            expected.set_result(timed_expectations(pruned, s))
-            del pruned
         rules = dataclasses.replace(rules, findings=read_findings(staged.findings, rules))
-        # the report reads the notes for the cloned-notes measure only; packets read all
-        kept = None if s.packets else FINAL_COLUMNS
-        whole_rows = with_rows(validation, _collected(frames, kept))
-        return finish(s, whole_rows, rules, expected, timings, progress, "partitioned", 1)
+        if s.packets:
+            # a packet gathers a claim's every line, note and plan: the rows in memory
+            whole = with_rows(validation, _collected(frames))
+            return _finish(s, whole, rules, timings, progress, None)
+        # the expectations, findings, report and history read the store as a scan, reduced on
+        # the streaming engine as it is read: none of them holds every line
+        notes = frames.scan("notes")
+        planned = frames.scan("plans").select("patient_id").collect()
+        return _finish(
+            s,
+            with_rows(validation, {"plans": planned}),
+            rules,
+            timings,
+            progress,
+            Rows(frames.scan("claims"), notes),
+        )
     finally:
         remove(work)

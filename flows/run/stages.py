@@ -31,7 +31,7 @@ from flows.inputs.mapping import SourceMapping
 from flows.inputs.read import RawExport, read_export
 from flows.inputs.redact import redact_raw, redaction_key
 from flows.inputs.validate import ValidationSummary, validate_raws
-from flows.outputs.audited import Audited
+from flows.outputs.audited import Audited, Rows
 from flows.outputs.registry import write_outputs
 from flows.run.settings import PathLike, RunSettings
 from flows.state.history import describe_inputs, record_run
@@ -63,15 +63,19 @@ def validate(raws: dict[str, RawExport], s: RunSettings) -> ValidationSummary:
     return validate_raws(raws, s.out_dir, s.mapping, redacted=s.redact)
 
 
-def expectations(validation: ValidationSummary, s: RunSettings) -> list[dict[str, Any]]:
-    """Dataset expectations on the accepted rows. A crash inside GE does not stop the audit: it
-    becomes one failed result saying so."""
+def expectations(
+    validation: ValidationSummary, s: RunSettings, rows: Rows | None = None
+) -> list[dict[str, Any]]:
+    """Dataset expectations on the accepted rows (`rows`: the claims and notes when not the
+    validation's own, a partitioned run's store scanned). A crash inside GE does not stop the
+    audit: it becomes one failed result saying so."""
     from flows.expectations.stage import run_expectations  # GE itself is imported lazily there
 
+    rows = Rows(validation.claims, validation.notes) if rows is None else rows
     try:
         return run_expectations(
-            validation.claims,
-            validation.notes,
+            rows.claims,
+            rows.notes,
             validation.plans,
             period=s.period,
             profiles=s.context.profiles.values(),

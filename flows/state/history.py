@@ -58,6 +58,7 @@ import duckdb
 import polars as pl
 
 from checks.history import HistoryDiff, finding_statuses, run_totals
+from checks.rows import Lines
 from flows.inputs.formats import input_files
 from flows.run.provenance import program_version as current_version
 from flows.run.provenance import sha256_file
@@ -339,7 +340,7 @@ def compare_with_previous(
     scope: str,
     findings: pl.DataFrame,
     run_id: str,
-    audited: pl.DataFrame | None = None,
+    audited: Lines | None = None,
     unchecked: Collection[str] = (),
 ) -> HistoryDiff:
     """The previous run of `scope` read from the database, and the findings' statuses against
