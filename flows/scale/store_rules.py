@@ -48,6 +48,7 @@ from flows.scale.validate import Store
 from schemas.findings import FINDINGS_ORDER, FINDINGS_SCHEMA
 
 Piece = tuple[str, int, Path]  # (claims or notes, provider partition, file)
+PAIRS = "pairs"  # in the provider cut's folder: the scorecard's (provider, claim) pairs by shard
 
 
 def _provider_pieces(part: Partition, labels: pl.DataFrame, k: int, folder: Path) -> list[Piece]:
@@ -132,7 +133,7 @@ class PartitionAnswer:
     kind: str
     output: RulesOutput | None = None
     measures: pl.DataFrame | None = None
-    claims: pl.DataFrame | None = None  # (rendering_npi, claim_id) of its audited lines
+    pairs: tuple[Path, ...] = ()  # its audited lines' (rendering_npi, claim_id), by claim shard
     findings: Path | None = None
     pieces: tuple[Piece, ...] = ()  # a patient partition's provider pieces
 
@@ -151,10 +152,10 @@ def _answer(job: PartitionRules, part: Partition, measured: bool) -> PartitionAn
         unmet=i.unmet,
         measures=measured,
     )
-    pairs = None
+    pairs: list[Path] = []
     if out.providers is not None:
         audited = part.claims.filter(in_period(i.period))
-        pairs = audited.select("rendering_npi", "claim_id").unique()
+        pairs = _write_pairs(audited, job.frames.store.partitions, job.work / PAIRS, part.index)
     # assembled while the partition's lines are in memory (each flagged line is one of them),
     # and written where the run's process reads them all: neither the worker that runs the
     # partitions nor the answers carry them
@@ -162,7 +163,26 @@ def _answer(job: PartitionRules, part: Partition, measured: bool) -> PartitionAn
     written = job.found / f"{part.kind}-{part.index:05d}.parquet"
     found.write_parquet(written, compression=WORK_COMPRESSION)
     slim = dataclasses.replace(out, raw=pl.DataFrame(), providers=None)
-    return PartitionAnswer(part.kind, slim, out.providers, pairs, written)
+    return PartitionAnswer(part.kind, slim, out.providers, tuple(pairs), written)
+
+
+def _write_pairs(audited: pl.DataFrame, shards: int, folder: Path, k: int) -> list[Path]:
+    """The distinct (rendering_npi, claim_id) of a partition's audited lines, written by shard
+    of the claim id: every pair of one claim id, from whichever partitions, is in one shard,
+    so the claims of a provider are counted a shard at a time (_Scorecard)."""
+    pairs = audited.select("rendering_npi", "claim_id").unique()
+    written = []
+    for (s,), piece in (
+        pairs.with_columns(bucket("claim_id", shards).alias(BUCKET))
+        .partition_by(BUCKET, as_dict=True)
+        .items()
+    ):
+        where = folder / f"{BUCKET}={s}"
+        where.mkdir(exist_ok=True)  # in the folder store_rules made: never its parents
+        path = where / f"{k:05d}.parquet"
+        piece.drop(BUCKET).write_parquet(path, compression=WORK_COMPRESSION)
+        written.append(path)
+    return written
 
 
 def read_findings(files: list[Path], output: RulesOutput) -> pl.DataFrame:
@@ -244,7 +264,7 @@ def store_rules(
     provider = tuple(r for r, rule in rules.items() if rule.provider_scope)
     store = frames.store
     # the folders the tasks write into, made here: a task makes none (PartitionRules.mark)
-    for folder in (found, work / "claims", work / "notes"):
+    for folder in (found, work / "claims", work / "notes", work / PAIRS):
         folder.mkdir(parents=True, exist_ok=True)
     mark = WorkMark.create(found) if mark is None else mark
     sent = StoreFrames(store.slim(), frames.stand_ins)
@@ -276,8 +296,8 @@ def store_rules(
     merged = merge_results([a.output for a in ran_answers], [a.kind for a in ran_answers])
     scored = _Scorecard()
     for a in ran_answers:
-        if a.measures is not None and a.claims is not None:
-            scored.add(a.measures, a.claims)
+        if a.measures is not None:
+            scored.add(a.measures, a.pairs)
     files = [a.findings for a in ran_answers if a.findings is not None]
     return dataclasses.replace(merged, providers=scored.measures(), findings=None), files
 
@@ -286,26 +306,36 @@ class _Scorecard:
     """The scorecard's per-provider measures (checks/measures.provider_measures) of the patient
     partitions, added up: a service and its notes are one patient's, so each partition holds
     all of its lines; a provider's claims are counted over the (provider, claim) pairs of every
-    partition, so a claim id seen under two patients is still one claim."""
+    partition, so a claim id seen under two patients is still one claim. The pairs are read a
+    claim shard at a time (_write_pairs): what is in memory is one shard's, not every claim's."""
 
     def __init__(self) -> None:
         self.parts: list[pl.DataFrame] = []
-        self.claims: list[pl.DataFrame] = []
+        self.shards: dict[str, list[Path]] = {}
 
-    def add(self, measures: pl.DataFrame, claims: pl.DataFrame) -> None:
-        """One partition's measures and the (rendering_npi, claim_id) of its audited lines."""
+    def add(self, measures: pl.DataFrame, pairs: tuple[Path, ...]) -> None:
+        """One partition's measures and its files of (rendering_npi, claim_id) pairs."""
         self.parts.append(measures)
-        self.claims.append(claims)
+        for path in pairs:
+            self.shards.setdefault(path.parent.name, []).append(path)
+
+    def _claims(self) -> pl.DataFrame:
+        # n_unique counts a claim seen in two partitions once: no unique() of the pairs first
+        per_shard = [
+            pl.read_parquet(files)
+            .group_by(pl.col("rendering_npi").alias("provider_npi"))
+            .agg(pl.col("claim_id").n_unique().alias("claims"))
+            for _, files in sorted(self.shards.items())
+        ]
+        if not per_shard:
+            return pl.DataFrame(schema={"provider_npi": pl.String, "claims": pl.UInt32})
+        # a claim id is in one shard: the shards' counts add up
+        return pl.concat(per_shard).group_by("provider_npi").agg(pl.col("claims").sum())
 
     def measures(self) -> pl.DataFrame:
         if not self.parts:
             return pl.DataFrame(schema=MEASURES_SCHEMA)
-        # n_unique counts a claim seen in two partitions once: no unique() of the pairs first
-        claims = (
-            pl.concat(self.claims)
-            .group_by(pl.col("rendering_npi").alias("provider_npi"))
-            .agg(pl.col("claim_id").n_unique().alias("claims"))
-        )
+        claims = self._claims()
         summed = (
             pl.concat(self.parts)
             .group_by("provider_npi", maintain_order=True)

@@ -43,16 +43,21 @@ def both(
 ):  # fmt: skip
     """One pass and the partitioned run of the same inputs (its first stages in a worker
     process unless `worker` is False; its partitions on the Dask scheduler at `dask_address`
-    when given); the work folder must be gone after it."""
-    options = {"history": False, "expectations": False, **options}
+    when given); the work folder must be gone after it. Both runs have one id and start time,
+    so their report.html is the same page: the partitioned run's report reads the store as a
+    scan (scorecard, past review, exposure, dates of service) and must show the same figures."""
+    options = {"history": False, "expectations": False, "run_id": "same-run", **options}
     work = tmp / "work"
     work.mkdir(parents=True)
-    one = run_direct(settings(claims, notes, plans, tmp / "one", **options))
+    first = settings(claims, notes, plans, tmp / "one", **options)
+    one = run_direct(first)
     cut = run_partitioned(
-        settings(claims, notes, plans, tmp / "cut", **options), k, work_dir=work,
-        slice_rows=slice_rows, worker=worker, dask_address=dask_address,
+        dataclasses.replace(
+            settings(claims, notes, plans, tmp / "cut", **options), started_at=first.started_at
+        ),
+        k, work_dir=work, slice_rows=slice_rows, worker=worker, dask_address=dask_address,
     )  # fmt: skip
-    for name in SAME:
+    for name in (*SAME, "report.html") if first.report else SAME:
         assert filecmp.cmp(tmp / "one" / name, tmp / "cut" / name, shallow=False), name
     # the report's scorecard measures, added up over the partitions (exact: counts and minutes)
     measured = [r.result.providers for r in (one, cut)]
@@ -123,6 +128,25 @@ def test_a_key_repeated_under_patients_of_two_partitions_is_quarantined_as_in_on
     exports = one.validation.summary["exports"]["claims"]
     assert exports["rows_quarantined"] == 2
     assert exports["blank_rows_skipped"] == 1
+
+
+def test_a_claim_billed_under_patients_of_two_partitions_is_one_claim_of_its_provider(
+    tmp_path: Path,
+) -> None:
+    """The scorecard counts a provider's distinct claims: a claim id whose lines name patients
+    of two partitions (a payer reusing claim numbers across members, a merged export) is one
+    claim, as in one pass, though each partition sees a line of it."""
+    a, b = _two_partitions(4)
+    line = "1000000004,medicare,MCR,2026-03-02,97110,GP,1,40.00,30.00,35.00"
+    claims = _claims_csv(
+        tmp_path / "claims.csv",
+        [f"C1,1,{a},{line}", f"C1,2,{b},{line}", f"C2,1,{a},{line}", f"C3,1,{b},{line}"],
+    )
+    one, cut = both(tmp_path, claims, None, None, 4)
+    for run in (one, cut):
+        assert run.result.providers is not None
+        card = run.result.providers.filter(pl.col("provider_npi") == "1000000004")
+        assert card.select("lines", "claims").row(0) == (4, 3)
 
 
 def test_redacted_period_and_claims_only_runs(tmp_path: Path, monkeypatch) -> None:
