@@ -17,6 +17,7 @@ from checks.sampling.variable import appraise
 from flows.cli.sampling.draw import draw_sample, parse_size, plan_universe
 from flows.cli.sampling.render import appraisal_html, appraisal_json
 from flows.cli.sampling.worksheet import SINGLE, read_strata, read_worksheet
+from flows.outputs.atomic import write_text
 from schemas.contract import ALL_EXPORTS
 from schemas.errors import InputError
 
@@ -211,8 +212,8 @@ def _cmd_appraise(args: argparse.Namespace) -> int:
     result = appraise(samples, _universe(args, first_rows))
     data = appraisal_json(result, paired, args.worksheet.name)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "appraisal.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    (args.out / "appraisal.html").write_text(appraisal_html(data), encoding="utf-8")
+    write_text(args.out / "appraisal.html", appraisal_html(data))
+    write_text(args.out / "appraisal.json", json.dumps(data, indent=2) + "\n")
     if args.json:
         _print_json(data)
         return 0

@@ -40,6 +40,7 @@ from flows.cli.sampling.plan import (
     strata_json,
 )
 from flows.cli.sampling.universe import load_universe
+from flows.outputs.atomic import replacing, write_text
 from flows.outputs.safe_csv import write_csv
 from flows.outputs.xlsx.workbook import XLSX_OPTIONS, safe_text
 from flows.run.provenance import program_version, sha256_file
@@ -184,13 +185,17 @@ def draw_sample(
     chosen = drawn_rows(draws).join(frame, on=["stratum", "stratum_frame_number"])
     rows = prefill(chosen.lazy(), lines.lazy(), universe.findings.lazy()).collect()
     out.mkdir(parents=True, exist_ok=True)
-    write_csv(_frame_csv(frame), out / FRAME_CSV)
+    # the plan is written last and vouches for the files beside it (its frame's SHA-256): a
+    # previous draw's goes first, so that a draw that fails halfway leaves no plan at all
+    (out / PLAN_JSON).unlink(missing_ok=True)
+    _atomic_csv(_frame_csv(frame), out / FRAME_CSV)
     sample = _worksheet(rows.filter(pl.col("role") == "sample"))
     spare_rows = rows.filter(pl.col("role") == "spare").sort("stratum", "selection_order")
     spare_sheet = _worksheet(spare_rows).sort("stratum", "selection_order")
-    write_csv(sample, out / WORKSHEET_CSV)
-    write_csv(spare_sheet, out / SPARES_CSV)
-    write_workbook(out / WORKSHEET_XLSX, sample, spare_sheet)
+    _atomic_csv(sample, out / WORKSHEET_CSV)
+    _atomic_csv(spare_sheet, out / SPARES_CSV)
+    with replacing(out / WORKSHEET_XLSX) as partial:
+        write_workbook(partial, sample, spare_sheet)
     run = universe.run
     claims = run["inputs"]["claims"]
     options = run.get("options") or {}
@@ -261,9 +266,15 @@ def draw_sample(
         "universe_sizes": {d.stratum: d.frame_size for d in draws},
         "files": [FRAME_CSV, WORKSHEET_CSV, WORKSHEET_XLSX, SPARES_CSV, PLAN_JSON, PLAN_HTML],
     }
-    (out / PLAN_JSON).write_text(json.dumps(plan, indent=2) + "\n", encoding="utf-8")
-    (out / PLAN_HTML).write_text(plan_html(plan), encoding="utf-8")
+    write_text(out / PLAN_HTML, plan_html(plan))
+    write_text(out / PLAN_JSON, json.dumps(plan, indent=2) + "\n")
     return plan
+
+
+def _atomic_csv(frame: pl.DataFrame, final: Path) -> None:
+    """`frame` as CSV (formulas neutralised) under a temporary name, renamed into place."""
+    with replacing(final) as partial:
+        write_csv(frame, partial)
 
 
 def plan_universe(worksheet: Path) -> dict[str, int] | None:

@@ -4,6 +4,7 @@ exit 2 for every bad input."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import shutil
@@ -14,6 +15,7 @@ import pytest
 
 from checks.sampling.rng import random_numbers
 from flows.cli.main import main
+from flows.cli.sampling import draw as draw_module
 from flows.inputs.redact import KEY_ENV
 from flows.run.direct import AuditOutputs, run_audit
 from tests.support.paths import SAMPLE_INPUTS
@@ -295,3 +297,30 @@ def test_the_frame_takes_the_rows_the_audit_took(tmp_path: Path) -> None:
     assert (excluded["claim_lines_quarantined"], excluded["claim_lines_filtered"]) == (0, 5)
     paid = claims.head(55).filter(pl.col("paid_amount").cast(pl.Float64).fill_null(0) > 0)
     assert plan["frame"]["units"] == paid.height
+
+
+def test_a_draw_that_fails_halfway_leaves_no_plan_and_no_partial_file(
+    demo_run: AuditOutputs,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The sampling plan vouches for the files beside it: a draw into a folder that holds an
+    earlier one removes the earlier plan first and writes its own last, each file under a
+    temporary name renamed into place, so a disk that fills halfway (ENOSPC while the workbook
+    is written) leaves no plan beside a frame it does not describe, and no half-written file."""
+    audit, _ = _copied_audit(demo_run, tmp_path)
+    out = tmp_path / "o"
+    assert main(_draw(audit, tmp_path, "--size", "3")) == 0
+    assert (out / "sampling-plan.json").exists()
+    earlier = (out / "worksheet.xlsx").read_bytes()
+
+    def full_disk(path: Path, *_: object) -> None:
+        path.write_bytes(b"PK half a workbook")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(draw_module, "write_workbook", full_disk)
+    _fails(_draw(audit, tmp_path, "--size", "4"), capsys, "worksheet.xlsx")
+    assert not (out / "sampling-plan.json").exists()
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+    assert (out / "worksheet.xlsx").read_bytes() == earlier  # the earlier draw's, whole
