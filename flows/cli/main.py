@@ -133,6 +133,22 @@ def _audit(
     if checked.expectations:
         stages.start_ge_preload()  # after Prefect's import: overlaps the server's start-up
     history = options["history"]
+    if args.redact:
+        from flows.run.prepared import prepare
+
+        # Prefect keeps a flow run's parameters: none of them may name an input file
+        return audit_flow(
+            out=str(args.out),
+            prepared=prepare(checked),
+            scope=checked.scope,
+            history=checked.history is not None,
+            period=args.period,
+            redact=True,
+            expectations=checked.expectations,
+            report_limit=args.report_limit,
+            packets=options["packets"],
+            **dask_flow_options(args),
+        )
     return audit_flow(
         out=str(args.out),
         claims=str(claims),

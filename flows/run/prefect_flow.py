@@ -64,6 +64,7 @@ from flows.run.artifacts import publish_artifacts
 from flows.run.context import RunContext
 from flows.run.direct import AuditOutputs, outputs
 from flows.run.prefect_names import flow_run_link, flow_run_name
+from flows.run.prepared import take
 from flows.run.record import new_run_id, timer, write_run_json
 from flows.run.remits import with_remits
 from flows.run.rules import failed_families, run_families
@@ -253,7 +254,7 @@ def _family_result(family: str, future: Any) -> RulesOutput:
     persist_result=False,
 )
 def audit_flow(
-    out: str,
+    out: str | None = None,
     claims: str | None = None,
     notes: str | None = None,
     plans: str | None = None,
@@ -276,6 +277,7 @@ def audit_flow(
     providers: str | None = None,
     remits: str | None = None,
     packets: int = 0,
+    prepared: str | None = None,
 ) -> AuditOutputs:
     """One audit. Either `claims`, `notes` and `plans` (a file or folder each) into `out`, or
     `inputs`, a drop folder: its newest exports into `out/<run id>/`, the audit period being
@@ -284,7 +286,10 @@ def audit_flow(
     local cluster (`dask_cluster`: its LocalCluster options) (flows/scale/cluster.py).
     `providers`: the optional providers export (in a drop folder: its newest providers file, if
     any); `remits` likewise the optional remittances (835 files or a table). `packets`:
-    evidence packets for at most that many claims (flows/outputs/packets.py)."""
+    evidence packets for at most that many claims (flows/outputs/packets.py). `prepared`: the
+    command line's settings under --redact, kept in this process (flows/run/prepared.py): the
+    paths are then not among the flow run's parameters, and the options they settle are
+    ignored."""
     if expectations:
         stages.start_ge_preload()  # a served run starts here: overlap the import with ingest
     log = get_run_logger()
@@ -292,40 +297,31 @@ def audit_flow(
     run_id = run_id or new_run_id(started)
     timings: dict[str, float] = {}
     given, root = period, out
-    if inputs:
-        today = flow_run.get_scheduled_start_time().astimezone().date()
-        picked = select_task(
-            inputs, out, window, today, run_id, profile, scope, drop.parse_period(period)
-        )
-        claims = str(picked.exports["claims"])
-        notes, plans, providers, remits = (
-            None if picked.exports.get(e) is None else str(picked.exports[e])
-            for e in ("notes", "plans", "providers", "remits")
-        )
-        out, scope, given = str(picked.out_dir), picked.scope, drop.format_period(picked.period)
-    elif not claims:
-        raise InputError("give the claims (and optionally notes and plans), or a drop folder")
-    s = settings(
-        claims,
-        notes,
-        plans,
-        out,
-        profile=profile,
-        mapping=mapping,
-        redact=redact,
-        per_rule=report_limit,
-        scope=scope,
-        history=history,
-        reviewed=reviewed,
-        period=given,
-        expectations=expectations,
-        report=report,
-        run_id=run_id,
-        packets=packets,
-        now=started,
-        providers=providers,
-        remits=remits,
-    )
+    if prepared:
+        s = take(prepared)
+    else:
+        if out is None:
+            raise InputError("give the output folder (out)")
+        if inputs:
+            today = flow_run.get_scheduled_start_time().astimezone().date()
+            picked = select_task(
+                inputs, out, window, today, run_id, profile, scope, drop.parse_period(period)
+            )
+            claims = str(picked.exports["claims"])
+            notes, plans, providers, remits = (
+                None if picked.exports.get(e) is None else str(picked.exports[e])
+                for e in ("notes", "plans", "providers", "remits")
+            )
+            out = str(picked.out_dir)
+            scope, given = picked.scope, drop.format_period(picked.period)
+        elif not claims:
+            raise InputError("give the claims (and optionally notes and plans), or a drop folder")
+        s = settings(
+            claims, notes, plans, out, profile=profile, mapping=mapping, redact=redact,
+            per_rule=report_limit, scope=scope, history=history, reviewed=reviewed, period=given,
+            expectations=expectations, report=report, run_id=run_id, packets=packets,
+            now=started, providers=providers, remits=remits,
+        )  # fmt: skip
     s = replace(s, flow_run=flow_run_link())  # the report links back to this flow run
     with timer(timings, "read"):
         paths = s.export_paths()
@@ -372,7 +368,7 @@ def audit_flow(
         described = history_task(s, validation, audited)
     run_json = run_record_task(s, described, timings)
     publish_artifacts(s, audited.summary, written.get(REPORT_HTML))
-    if inputs:  # a drop-folder run (serve): its folder of runs gets an index of them all
+    if inputs and root:  # a drop-folder run (serve): its folder of runs gets an index of them all
         write_index(Path(root))
     summary = audited.summary
     failed = sum(1 for r in summary["by_rule"].values() if r["status"] == "failed to run")
@@ -383,6 +379,6 @@ def audit_flow(
         f"{summary['lines_with_findings']:,}",
         f"{summary['amount_at_risk']:,.2f}",
         failed,
-        s.out_dir,
+        "the --out folder" if s.redact else s.out_dir,
     )
     return outputs(audited, written, run_json, "prefect", timings)
