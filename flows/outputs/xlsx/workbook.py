@@ -16,7 +16,7 @@ import itertools
 import os
 import re
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -94,9 +94,12 @@ def _prefetched(chunks: Iterator[bytes]) -> Iterator[bytes]:
             yield chunk
 
 
-def _family_sheet(wb: Any, name: str, df: pl.DataFrame, formats: Mapping[str, Any]) -> None:
-    """The sheet's frame; its rows are streamed in afterwards (fill_rows). The review columns
-    hold no cell: their unlocked column format is what a reviewer's entry takes."""
+def _family_sheet(
+    wb: Any, name: str, df: pl.DataFrame, height: int, formats: Mapping[str, Any]
+) -> None:
+    """The sheet's frame for `height` rows of `df`'s columns; the rows are streamed in
+    afterwards (fill_rows). The review columns hold no cell: their unlocked column format is
+    what a reviewer's entry takes."""
     ws = wb.add_worksheet(name)
     for c, column in enumerate(df.columns):
         fmt = formats["date"] if df.schema[column] == pl.Date else None
@@ -107,7 +110,7 @@ def _family_sheet(wb: Any, name: str, df: pl.DataFrame, formats: Mapping[str, An
     for c, column in enumerate(REVIEW_COLUMNS, start=first):
         fmt = formats["review_date"] if column == "review_date" else formats["review"]
         ws.set_column(c, c, WIDTHS.get(column, 16), fmt)
-    last_row = max(df.height, 1)
+    last_row = max(height, 1)
     ws.data_validation(
         1,
         first,
@@ -126,9 +129,13 @@ def _family_sheet(wb: Any, name: str, df: pl.DataFrame, formats: Mapping[str, An
     ws.protect("", PROTECT_OPTIONS)
 
 
-def fill_rows(path: Path, bodies: Mapping[str, pl.DataFrame], styles: Mapping[str, int]) -> None:
+Body = Callable[[], pl.DataFrame]
+
+
+def fill_rows(path: Path, bodies: Mapping[str, Body], styles: Mapping[str, int]) -> None:
     """Rewrite the package at `path` with each sheet part in `bodies` (e.g.
-    "xl/worksheets/sheet2.xml") holding its frame's rows after the header row."""
+    "xl/worksheets/sheet2.xml") holding its frame's rows after the header row; each frame is
+    made when its sheet is written and dropped after it, so one sheet's rows are in memory."""
     tmp = path.with_name(path.name + ".part")
     try:
         _refill(path, tmp, bodies, styles)
@@ -137,9 +144,7 @@ def fill_rows(path: Path, bodies: Mapping[str, pl.DataFrame], styles: Mapping[st
         tmp.unlink(missing_ok=True)
 
 
-def _refill(
-    path: Path, tmp: Path, bodies: Mapping[str, pl.DataFrame], styles: Mapping[str, int]
-) -> None:
+def _refill(path: Path, tmp: Path, bodies: Mapping[str, Body], styles: Mapping[str, int]) -> None:
     with (
         zipfile.ZipFile(path) as src,
         open(tmp, "w+b") as fh,
@@ -147,7 +152,8 @@ def _refill(
     ):
         for info in src.infolist():
             data = src.read(info)
-            df = bodies.get(info.filename)
+            body = bodies.get(info.filename)
+            df = None if body is None else body()
             if df is None or df.is_empty():
                 dst.writestr(info, data)
                 continue
@@ -242,16 +248,32 @@ def write_xlsx(
     families = sorted(set(family_of.values()))
     sheets = sheet_names(families)
     action_of = {rule_id: r.get("action_label") or "" for rule_id, r in summary["by_rule"].items()}
-    # each finding carries its rule's recommended action (one column, no per-row Python)
-    safe = neutralise_formulas(findings).with_columns(
-        pl.col("rule_id")
-        .replace_strict(action_of, default="", return_dtype=pl.String)
-        .alias("recommended_action")
-    )
     family_col = pl.col("rule_id").replace_strict(
         family_of, default="other", return_dtype=pl.String
     )
-    parts: list[pl.DataFrame] = []
+    # each family's rows by their place in the findings: a sheet's rows are gathered only when
+    # the sheet is written (fill_rows), never every family's copy at once
+    grouped = (
+        findings.select(family_col.alias("family"))
+        .with_row_index("row")
+        .group_by("family")
+        .agg(pl.col("row").sort())  # in the findings' order
+    )
+    rows_of = {
+        family: grouped.filter(pl.col("family") == family).get_column("row").explode()
+        for family in grouped.get_column("family")
+    }
+
+    def body(rows: pl.Series) -> Body:
+        # each finding carries its rule's recommended action (one column, no per-row Python)
+        return lambda: neutralise_formulas(findings[rows]).with_columns(
+            pl.col("rule_id")
+            .replace_strict(action_of, default="", return_dtype=pl.String)
+            .alias("recommended_action")
+        )
+
+    columns = body(pl.Series("row", [], pl.UInt32))()  # the sheets' columns
+    parts: list[Body] = []
     wb = xlsxwriter.Workbook(str(path), XLSX_OPTIONS)
     try:
         formats = {
@@ -266,11 +288,12 @@ def write_xlsx(
         }
         _summary_sheet(wb, summary, run, sheets, formats)
         for family in families:
-            part = safe.filter(family_col == family)
-            for i, start in enumerate(range(0, max(part.height, 1), XLSX_MAX_ROWS)):
+            rows = rows_of.get(family, pl.Series("row", [], pl.UInt32))
+            for i, start in enumerate(range(0, max(rows.len(), 1), XLSX_MAX_ROWS)):
                 name = sheets[family] if i == 0 else f"{sheets[family][:25]} ({i + 1})"
-                parts.append(part.slice(start, XLSX_MAX_ROWS))
-                _family_sheet(wb, name, parts[-1], formats)
+                sheet = rows.slice(start, XLSX_MAX_ROWS)
+                parts.append(body(sheet))
+                _family_sheet(wb, name, columns, sheet.len(), formats)
     finally:
         wb.close()
     # xlsxwriter numbers its sheet parts in the order the sheets were added; summary is first
