@@ -355,11 +355,9 @@ def compare_with_previous(
                 prev = _previous_run(con, scope, run_id)
             if prev is not None:
                 # a relation, not execute(): DuckDB 2.0 hands polars frames out of relations only
-                previous = con.sql(
-                    "SELECT finding_id, rule_id, severity, amount_at_risk FROM run_findings"
-                    " WHERE run_id = ?",
-                    params=[prev[0]],
-                ).pl()
+                columns = "finding_id, rule_id, severity, amount_at_risk"
+                query = f"SELECT {columns} FROM run_findings WHERE run_id = ?"
+                previous = con.sql(query, params=[prev[0]]).pl()
     return HistoryDiff(
         scope=scope,
         run_id=run_id,
