@@ -194,8 +194,7 @@ def read_findings(files: list[Path], output: RulesOutput) -> pl.DataFrame:
     scan = pl.scan_parquet(files).filter(~pl.col("rule_id").is_in(failed))
     found = pl.concat([pl.DataFrame(schema=FINDINGS_SCHEMA), scan.collect()])
     # put in order a column at a time, each read column dropped as its sorted copy is made:
-    # a frame's sort gathers every column at once, twice the findings in memory (15 million
-    # findings of 100 million lines take about 6 GB)
+    # a frame's sort gathers every column at once, which holds the findings twice
     order = found.select(pl.arg_sort_by(FINDINGS_ORDER)).to_series()
     columns = []
     for name in FINDINGS_SCHEMA:
