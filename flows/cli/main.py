@@ -132,25 +132,28 @@ def _audit(
 
     if checked.expectations:
         stages.start_ge_preload()  # after Prefect's import: overlaps the server's start-up
-    history = options["history"]
+    # the options that name no input file, which Prefect may keep as the flow run's parameters
+    shared: dict[str, Any] = {
+        "out": str(args.out),
+        "period": args.period,
+        "redact": args.redact,
+        "expectations": checked.expectations,
+        "report_limit": args.report_limit,
+        "packets": options["packets"],
+        **dask_flow_options(args),
+    }
     if args.redact:
         from flows.run.prepared import prepare
 
-        # Prefect keeps a flow run's parameters: none of them may name an input file
+        # the paths stay in this process: the flow takes the checked settings by a token
         return audit_flow(
-            out=str(args.out),
             prepared=prepare(checked),
             scope=checked.scope,
             history=checked.history is not None,
-            period=args.period,
-            redact=True,
-            expectations=checked.expectations,
-            report_limit=args.report_limit,
-            packets=options["packets"],
-            **dask_flow_options(args),
+            **shared,
         )
+    history = options["history"]
     return audit_flow(
-        out=str(args.out),
         claims=str(claims),
         notes=None if notes is None else str(notes),
         plans=None if plans is None else str(plans),
@@ -159,14 +162,9 @@ def _audit(
         scope=args.scope,
         history=history if isinstance(history, bool) else str(history),
         reviewed=None if args.reviewed is None else str(args.reviewed),
-        period=args.period,
-        redact=args.redact,
-        expectations=checked.expectations,
-        report_limit=args.report_limit,
         providers=None if providers is None else str(providers),
         remits=None if remits is None else str(remits),
-        packets=options["packets"],
-        **dask_flow_options(args),
+        **shared,
     )
 
 
