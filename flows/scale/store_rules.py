@@ -51,9 +51,22 @@ Piece = tuple[str, int, Path]  # (claims or notes, provider partition, file)
 PAIRS = "pairs"  # in the provider cut's folder: the scorecard's (provider, claim) pairs by shard
 
 
+def _write_buckets(frame: pl.DataFrame, folder: Path, k: int) -> list[tuple[int, Path]]:
+    """`frame`'s rows by its BUCKET column J, written to `folder/_bucket=J/K.parquet` by patient
+    partition K, while the partition is in memory: (J, file) of each."""
+    written = []
+    for (j,), piece in frame.partition_by(BUCKET, as_dict=True).items():
+        where = folder / f"{BUCKET}={j}"
+        where.mkdir(exist_ok=True)  # in the folder store_rules made: never its parents
+        path = where / f"{k:05d}.parquet"
+        piece.drop(BUCKET).write_parquet(path, compression=WORK_COMPRESSION)
+        written.append((int(j), path))
+    return written
+
+
 def _provider_pieces(part: Partition, labels: pl.DataFrame, k: int, folder: Path) -> list[Piece]:
     """A patient partition's lines and notes written to the provider partitions of their
-    providers' groups (`labels`: npi -> group), while the partition is in memory."""
+    providers' groups (`labels`: npi -> group)."""
     pieces = []
     for export, frame, npi in (
         ("claims", part.claims, "rendering_npi"),
@@ -63,12 +76,8 @@ def _provider_pieces(part: Partition, labels: pl.DataFrame, k: int, folder: Path
         labelled = frame.join(group, on=npi, how="left", maintain_order="left").with_columns(
             bucket(pl.coalesce("_group", npi), k).cast(pl.Int32).alias(BUCKET)
         )
-        for (j,), piece in labelled.drop("_group").partition_by(BUCKET, as_dict=True).items():
-            where = folder / export / f"{BUCKET}={j}"
-            where.mkdir(exist_ok=True)  # in the folder store_rules made: never its parents
-            written = where / f"{part.index:05d}.parquet"
-            piece.drop(BUCKET).write_parquet(written, compression=WORK_COMPRESSION)
-            pieces.append((export, int(j), written))
+        written = _write_buckets(labelled.drop("_group"), folder / export, part.index)
+        pieces += [(export, j, path) for j, path in written]
     return pieces
 
 
@@ -171,18 +180,8 @@ def _write_pairs(audited: pl.DataFrame, shards: int, folder: Path, k: int) -> li
     of the claim id: every pair of one claim id, from whichever partitions, is in one shard,
     so the claims of a provider are counted a shard at a time (_Scorecard)."""
     pairs = audited.select("rendering_npi", "claim_id").unique()
-    written = []
-    for (s,), piece in (
-        pairs.with_columns(bucket("claim_id", shards).alias(BUCKET))
-        .partition_by(BUCKET, as_dict=True)
-        .items()
-    ):
-        where = folder / f"{BUCKET}={s}"
-        where.mkdir(exist_ok=True)  # in the folder store_rules made: never its parents
-        path = where / f"{k:05d}.parquet"
-        piece.drop(BUCKET).write_parquet(path, compression=WORK_COMPRESSION)
-        written.append(path)
-    return written
+    by_shard = pairs.with_columns(bucket("claim_id", shards).cast(pl.Int32).alias(BUCKET))
+    return [path for _, path in _write_buckets(by_shard, folder, k)]
 
 
 def read_findings(files: list[Path], output: RulesOutput) -> pl.DataFrame:
