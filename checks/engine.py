@@ -68,6 +68,8 @@ class AuditResult:
     lines_by_profile: dict[str, int]
     # per-provider measures of the lines (checks/measures.py), when the run computed them
     providers: pl.DataFrame | None = None
+    # the cloned-notes measure (checks.measures.CLONED_SCHEMA), when reduced beside the rules
+    cloned: pl.DataFrame | None = None
 
 
 def timed_codes_by_payer(

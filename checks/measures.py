@@ -167,16 +167,16 @@ def note_text_hashes(text: pl.Series) -> pl.Series:
     return pl.concat(parts).to_series()
 
 
-def cloned_documentation(notes: pl.LazyFrame, engine: Engine = "auto") -> pl.DataFrame:
-    """Per note provider (CLONED_SCHEMA): the notes (note_id) with text, those whose text
-    repeats another note's word for word (after normalisation: every row of the note alike),
-    and their share. Empty when the notes carry no TEXT_HASH values. `engine`: streaming over
-    a scan of the notes (checks/rows.py)."""
-    if TEXT_HASH not in notes.collect_schema().names():
-        return pl.DataFrame(schema=CLONED_SCHEMA)
+# a note's fingerprint: its rows' hashes in any order (rows are interventions), as partial
+# aggregates that add up over any split of the note's rows (merge_note_parts)
+FINGERPRINT = ("_rows", "_min", "_max", "_xor")
+
+
+def note_parts(notes: pl.LazyFrame) -> pl.LazyFrame:
+    """Per note_id with text: its provider_npi (the least) and FINGERPRINT over its rows. Rows
+    of one note read apart (in two partitions) give parts that merge_note_parts adds up."""
     hashed = pl.col(TEXT_HASH)
-    # a note's fingerprint from its rows' hashes in any order (rows are interventions)
-    per_note = (
+    return (
         notes.filter(hashed.is_not_null())
         .group_by("note_id")
         .agg(
@@ -187,25 +187,64 @@ def cloned_documentation(notes: pl.LazyFrame, engine: Engine = "auto") -> pl.Dat
             _xor=hashed.bitwise_xor(),
         )
     )
-    fingerprint = ["_rows", "_min", "_max", "_xor"]
+
+
+def merge_note_parts(parts: pl.LazyFrame) -> pl.LazyFrame:
+    """note_parts' rows of one note_id, from several reads, as one row: what note_parts gives
+    over all of the note's rows at once."""
+    return parts.group_by("note_id").agg(
+        pl.col("provider_npi").min(),
+        pl.col("_rows").sum(),
+        pl.col("_min").min(),
+        pl.col("_max").max(),
+        pl.col("_xor").bitwise_xor(),
+    )
+
+
+def cloned_counts(notes: pl.LazyFrame) -> pl.LazyFrame:
+    """Per provider_npi: notes_with_text and cloned_notes, from whole notes' FINGERPRINT rows
+    (note_parts); a note is cloned when another note has its fingerprint. Counts over notes
+    split by fingerprint (every note of one fingerprint in one piece) add up."""
     return (
-        per_note.with_columns(cloned=pl.len().over(fingerprint) > 1)
+        notes.with_columns(cloned=pl.len().over(FINGERPRINT) > 1)
         .group_by("provider_npi")
         .agg(notes_with_text=pl.len(), cloned_notes=pl.col("cloned").sum())
+    )
+
+
+def cloned_shares(counts: pl.LazyFrame) -> pl.LazyFrame:
+    """CLONED_SCHEMA from cloned_counts' rows (a provider's in several rows: added up)."""
+    return (
+        counts.group_by("provider_npi")
+        .agg(pl.col("notes_with_text", "cloned_notes").sum())
         .with_columns(cloned_share=pl.col("cloned_notes") / pl.col("notes_with_text"))
         .sort("provider_npi")
-        .collect(engine=engine)
+        .select(CLONED_SCHEMA.names())
         .cast(CLONED_SCHEMA)
     )
 
 
+def cloned_documentation(notes: pl.LazyFrame, engine: Engine = "auto") -> pl.DataFrame:
+    """Per note provider (CLONED_SCHEMA): the notes (note_id) with text, those whose text
+    repeats another note's word for word (after normalisation: every row of the note alike),
+    and their share. Empty when the notes carry no TEXT_HASH values. `engine`: streaming over
+    a scan of the notes (checks/rows.py)."""
+    if TEXT_HASH not in notes.collect_schema().names():
+        return pl.DataFrame(schema=CLONED_SCHEMA)
+    return cloned_shares(cloned_counts(note_parts(notes))).collect(engine=engine)
+
+
 def with_cloned_documentation(
-    measures: pl.DataFrame, notes: pl.LazyFrame, engine: Engine = "auto"
+    measures: pl.DataFrame,
+    notes: pl.LazyFrame,
+    engine: Engine = "auto",
+    cloned: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """`measures` (one row per provider_npi) with CLONED_SCHEMA's columns of each provider's
     notes: 0 notes with text (share null) for a provider without any, or when the notes carry
-    no TEXT_HASH (no note text given, or left out by --redact)."""
-    cloned = cloned_documentation(notes, engine)
+    no TEXT_HASH (no note text given, or left out by --redact). `cloned`: those columns already
+    reduced (a partitioned run's, flows/scale/cloned.py); else from `notes`."""
+    cloned = cloned_documentation(notes, engine) if cloned is None else cloned
     return measures.join(cloned, on="provider_npi", how="left").with_columns(
         pl.col("notes_with_text", "cloned_notes").fill_null(0)
     )

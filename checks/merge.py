@@ -31,6 +31,8 @@ class RulesOutput:
     # the findings already assembled from `raw` (checks.assemble.assemble, a partitioned run
     # assembles each partition's while its lines are in memory): `raw` is then empty
     findings: pl.DataFrame | None = None
+    # checks.measures.CLONED_SCHEMA, when reduced beside the rules (a partitioned run's)
+    cloned: pl.DataFrame | None = None
 
 
 def merge_runs(rule_id: str, runs: Sequence[RuleRun]) -> RuleRun:

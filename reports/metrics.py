@@ -150,6 +150,7 @@ def provider_scorecard(
     high_rate_factor: float = HIGH_RATE_FACTOR,
     min_lines_for_rate: int = MIN_LINES_FOR_RATE,
     notes_given: bool = True,
+    cloned: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """One row per rendering provider of the audited lines (SCORECARD_SCHEMA).
 
@@ -162,14 +163,15 @@ def provider_scorecard(
     (checks.measures.cloned_documentation; null without note text). `measures`: the engine's
     checks.measures.provider_measures of this run (else computed from claims and notes).
     `notes_given` False (a claims-only run): documented minutes are unknown, not 0, and no
-    provider is flagged for them.
+    provider is flagged for them. `cloned`: the cloned-notes columns already reduced (a
+    partitioned run's; else from `notes`).
     """
     if line_count(claims) == 0:
         return pl.DataFrame(schema=SCORECARD_SCHEMA)
     if measures is None:
         measures = exports_measures(collected(claims), collected(notes), timed_codes)
     # a measure beside the findings, not a finding: identical short notes are common
-    measures = with_cloned_documentation(measures, notes.lazy(), engine=engine_of(notes))
+    measures = with_cloned_documentation(measures, notes.lazy(), engine_of(notes), cloned)
     flagged = (
         per_line(findings)
         .lazy()

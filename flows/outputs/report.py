@@ -132,6 +132,7 @@ def write_page(audited: Audited, path: Path) -> None:
         timed_codes(audited.lines, context),
         measures=result.providers,
         notes_given="notes" not in validation.absent,
+        cloned=result.cloned,
     )
     view = build_view(
         audited.summary,

@@ -51,7 +51,8 @@ from reports.formatting import fmt_int
 from schemas.errors import InputError
 
 FINDINGS = "findings"  # in the work folder: each partition's findings (read_findings)
-# what the report reads of the notes (the cloned-notes measure)
+# what the report may read of the notes: the cloned-notes measure's columns, when the rules did
+# not reduce that measure already (flows/scale/cloned.py)
 SCANNED_NOTES = ("note_id", "provider_npi", "service_date", TEXT_HASH)
 
 

@@ -33,6 +33,13 @@ from checks.merge import RulesOutput, merge_results
 from checks.period import Period, in_period
 from checks.registry import all_rules
 from flows.run.context import RunContext
+from flows.scale.cloned import (
+    NOTE_PARTS,
+    WHOLE_NOTES,
+    cloned_measure,
+    write_buckets,
+    write_note_parts,
+)
 from flows.scale.cut import BUCKET, WORK_COMPRESSION
 from flows.scale.mapper import PartitionMap, WorkMark, local_map
 from flows.scale.partitions import (
@@ -51,19 +58,6 @@ Piece = tuple[str, int, Path]  # (claims or notes, provider partition, file)
 PAIRS = "pairs"  # in the provider cut's folder: the scorecard's (provider, claim) pairs by shard
 
 
-def _write_buckets(frame: pl.DataFrame, folder: Path, k: int) -> list[tuple[int, Path]]:
-    """`frame`'s rows by its BUCKET column J, written to `folder/_bucket=J/K.parquet` by patient
-    partition K, while the partition is in memory: (J, file) of each."""
-    written = []
-    for (j,), piece in frame.partition_by(BUCKET, as_dict=True).items():
-        where = folder / f"{BUCKET}={j}"
-        where.mkdir(exist_ok=True)  # in the folder store_rules made: never its parents
-        path = where / f"{k:05d}.parquet"
-        piece.drop(BUCKET).write_parquet(path, compression=WORK_COMPRESSION)
-        written.append((int(j), path))
-    return written
-
-
 def _provider_pieces(part: Partition, labels: pl.DataFrame, k: int, folder: Path) -> list[Piece]:
     """A patient partition's lines and notes written to the provider partitions of their
     providers' groups (`labels`: npi -> group)."""
@@ -76,7 +70,7 @@ def _provider_pieces(part: Partition, labels: pl.DataFrame, k: int, folder: Path
         labelled = frame.join(group, on=npi, how="left", maintain_order="left").with_columns(
             bucket(pl.coalesce("_group", npi), k).cast(pl.Int32).alias(BUCKET)
         )
-        written = _write_buckets(labelled.drop("_group"), folder / export, part.index)
+        written = write_buckets(labelled.drop("_group"), folder / export, part.index)
         pieces += [(export, j, path) for j, path in written]
     return pieces
 
@@ -145,6 +139,7 @@ class PartitionAnswer:
     pairs: tuple[Path, ...] = ()  # its audited lines' (rendering_npi, claim_id), by claim shard
     findings: Path | None = None
     pieces: tuple[Piece, ...] = ()  # a patient partition's provider pieces
+    notes: tuple[Path, ...] = ()  # a patient partition's note parts (flows/scale/cloned.py)
 
 
 def _answer(job: PartitionRules, part: Partition, measured: bool) -> PartitionAnswer:
@@ -181,7 +176,7 @@ def _write_pairs(audited: pl.DataFrame, shards: int, folder: Path, k: int) -> li
     so the claims of a provider are counted a shard at a time (_Scorecard)."""
     pairs = audited.select("rendering_npi", "claim_id").unique()
     by_shard = pairs.with_columns(bucket("claim_id", shards).cast(pl.Int32).alias(BUCKET))
-    return [path for _, path in _write_buckets(by_shard, folder, k)]
+    return [path for _, path in write_buckets(by_shard, folder, k)]
 
 
 def read_findings(files: list[Path], output: RulesOutput) -> pl.DataFrame:
@@ -213,7 +208,9 @@ def patient_task(job: PartitionRules) -> PartitionAnswer:
     if job.labels is not None:
         pieces = _provider_pieces(part, job.labels, frames.store.partitions, job.work)
         answer = dataclasses.replace(answer, pieces=tuple(pieces))
-    return answer
+    shards, folder = frames.store.partitions, job.work / NOTE_PARTS
+    parts = write_note_parts(notes, job.inputs.period, shards, folder, k)
+    return dataclasses.replace(answer, notes=tuple(parts))
 
 
 def provider_task(job: PartitionRules) -> PartitionAnswer:
@@ -271,21 +268,20 @@ def store_rules(
     provider = tuple(r for r, rule in rules.items() if rule.provider_scope)
     store = frames.store
     # the folders the tasks write into, made here: a task makes none (PartitionRules.mark)
-    for folder in (found, work / "claims", work / "notes", work / PAIRS):
+    for folder in (found, work / "claims", work / "notes", work / PAIRS, work / NOTE_PARTS):
         folder.mkdir(parents=True, exist_ok=True)
     mark = WorkMark.create(found) if mark is None else mark
     sent = StoreFrames(store.slim(), frames.stand_ins)
     # A partition without claim lines runs no rule (no rule flags anything but a claim line; a
-    # store without any line runs the first, for the statuses); while provider rules are to
-    # run, it is still read, for the notes they see.
+    # store without any line runs the first, for the statuses); it is still read for its notes,
+    # which provider rules and the cloned-notes measure see.
     ran = [k for k, n in enumerate(store.lines) if n] or [0]
     labels = _labels(store) if provider else None
-    every = range(store.partitions) if labels is not None else ran
     runs = bool(patient)
     jobs = [
         PartitionRules(PATIENT, k, sent, patient, inputs, work, found, mark, runs and k in ran,
                        labels)
-        for k in every
+        for k in range(store.partitions)
     ]  # fmt: skip
     answers = list(mapper(patient_task, jobs))
     if provider:
@@ -306,7 +302,9 @@ def store_rules(
         if a.measures is not None:
             scored.add(a.measures, a.pairs)
     files = [a.findings for a in ran_answers if a.findings is not None]
-    return dataclasses.replace(merged, providers=scored.measures(), findings=None), files
+    cloned = cloned_measure((p for a in answers for p in a.notes), work / WHOLE_NOTES)
+    merged = dataclasses.replace(merged, providers=scored.measures(), cloned=cloned)
+    return dataclasses.replace(merged, findings=None), files
 
 
 class _Scorecard:
