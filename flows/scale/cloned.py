@@ -25,24 +25,12 @@ from checks.measures import (
     note_parts,
 )
 from checks.period import Period, in_period
-from flows.scale.cut import BUCKET, WORK_COMPRESSION
+from flows.scale.buckets import write_buckets
+from flows.scale.cut import BUCKET
 from flows.scale.partitions import bucket
 
 NOTE_PARTS = "note-parts"  # in the provider cut's folder: note_parts by bucket of the note id
 WHOLE_NOTES = "whole-notes"  # there too: merged notes by bucket of their fingerprint
-
-
-def write_buckets(frame: pl.DataFrame, folder: Path, k: int) -> list[tuple[int, Path]]:
-    """`frame`'s rows by its BUCKET column J, written to `folder/_bucket=J/K.parquet` by
-    partition K: (J, file) of each."""
-    written = []
-    for (j,), piece in frame.partition_by(BUCKET, as_dict=True).items():
-        where = folder / f"{BUCKET}={j}"
-        where.mkdir(exist_ok=True)  # in a folder the run made: never its parents
-        path = where / f"{k:05d}.parquet"
-        piece.drop(BUCKET).write_parquet(path, compression=WORK_COMPRESSION)
-        written.append((int(j), path))
-    return written
 
 
 def write_note_parts(

@@ -33,13 +33,8 @@ from checks.merge import RulesOutput, merge_results
 from checks.period import Period, in_period
 from checks.registry import all_rules
 from flows.run.context import RunContext
-from flows.scale.cloned import (
-    NOTE_PARTS,
-    WHOLE_NOTES,
-    cloned_measure,
-    write_buckets,
-    write_note_parts,
-)
+from flows.scale.buckets import reduction_buckets, write_buckets
+from flows.scale.cloned import NOTE_PARTS, WHOLE_NOTES, cloned_measure, write_note_parts
 from flows.scale.cut import BUCKET, WORK_COMPRESSION
 from flows.scale.mapper import PartitionMap, WorkMark, local_map
 from flows.scale.partitions import (
@@ -159,7 +154,8 @@ def _answer(job: PartitionRules, part: Partition, measured: bool) -> PartitionAn
     pairs: list[Path] = []
     if out.providers is not None:
         audited = part.claims.filter(in_period(i.period))
-        pairs = _write_pairs(audited, job.frames.store.partitions, job.work / PAIRS, part.index)
+        shards = reduction_buckets(job.frames.store.partitions)
+        pairs = _write_pairs(audited, shards, job.work / PAIRS, part.index)
     # assembled while the partition's lines are in memory (each flagged line is one of them),
     # and written where the run's process reads them all: neither the worker that runs the
     # partitions nor the answers carry them
@@ -208,7 +204,7 @@ def patient_task(job: PartitionRules) -> PartitionAnswer:
     if job.labels is not None:
         pieces = _provider_pieces(part, job.labels, frames.store.partitions, job.work)
         answer = dataclasses.replace(answer, pieces=tuple(pieces))
-    shards, folder = frames.store.partitions, job.work / NOTE_PARTS
+    shards, folder = reduction_buckets(frames.store.partitions), job.work / NOTE_PARTS
     parts = write_note_parts(notes, job.inputs.period, shards, folder, k)
     return dataclasses.replace(answer, notes=tuple(parts))
 
