@@ -166,6 +166,7 @@ def assemble_result(
         lines_by_profile=results.lines_by_profile,
         providers=results.providers,
         cloned=results.cloned,
+        exposure=results.exposure,
     )
 
 

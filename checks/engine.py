@@ -13,10 +13,13 @@ import traceback
 from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 from polars.exceptions import PanicException
+
+if TYPE_CHECKING:
+    from checks.sampling.exposure import ClaimTotals
 
 from checks.base import (
     LINE_ID,
@@ -70,6 +73,8 @@ class AuditResult:
     providers: pl.DataFrame | None = None
     # the cloned-notes measure (checks.measures.CLONED_SCHEMA), when reduced beside the rules
     cloned: pl.DataFrame | None = None
+    # the exposure's sums over the claims, when reduced beside the rules
+    exposure: ClaimTotals | None = None
 
 
 def timed_codes_by_payer(

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from checks.sampling.exposure import ClaimTotals
 
 from checks.engine import FAILED, FINDINGS, NOT_APPLICABLE, PASSED, RuleRun
 
@@ -33,6 +37,8 @@ class RulesOutput:
     findings: pl.DataFrame | None = None
     # checks.measures.CLONED_SCHEMA, when reduced beside the rules (a partitioned run's)
     cloned: pl.DataFrame | None = None
+    # the exposure's sums over the claims (checks.sampling.exposure), when reduced likewise
+    exposure: ClaimTotals | None = None
 
 
 def merge_runs(rule_id: str, runs: Sequence[RuleRun]) -> RuleRun:

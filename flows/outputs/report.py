@@ -19,7 +19,7 @@ from checks.engine import timed_codes_by_payer
 from checks.period import in_period
 from checks.registry import all_rules
 from checks.rows import Lines, engine_of, payer_types
-from checks.sampling.exposure import expected_exposure
+from checks.sampling.exposure import expected_exposure, exposure_of
 from flows.inputs.validate import ValidationSummary
 from flows.outputs.files import EXPORT_FILES
 from flows.outputs.packets import packet_claims, packet_links
@@ -145,7 +145,9 @@ def write_page(audited: Audited, path: Path) -> None:
         changes=audited.changes,
         provider_names=provider_names(validation),
         past_review=past_review(audited.lines, context),
-        exposure=expected_exposure(
+        exposure=exposure_of(result.exposure)
+        if result.exposure is not None
+        else expected_exposure(
             audited.lines.lazy(), result.findings.lazy(), engine=engine_of(audited.lines)
         ),
         packets=packet_links(packet_claims(audited)),

@@ -32,10 +32,12 @@ from checks.measures import MEASURES_SCHEMA
 from checks.merge import RulesOutput, merge_results
 from checks.period import Period, in_period
 from checks.registry import all_rules
+from checks.sampling.frame import cents
 from flows.run.context import RunContext
 from flows.scale.buckets import reduction_buckets, write_buckets
 from flows.scale.cloned import NOTE_PARTS, WHOLE_NOTES, cloned_measure, write_note_parts
 from flows.scale.cut import BUCKET, WORK_COMPRESSION
+from flows.scale.exposure import RISK, exposure_totals, write_risk
 from flows.scale.mapper import PartitionMap, WorkMark, local_map
 from flows.scale.partitions import (
     PATIENT,
@@ -135,6 +137,7 @@ class PartitionAnswer:
     findings: Path | None = None
     pieces: tuple[Piece, ...] = ()  # a patient partition's provider pieces
     notes: tuple[Path, ...] = ()  # a patient partition's note parts (flows/scale/cloned.py)
+    risk: tuple[Path, ...] = ()  # its findings' amounts at risk (flows/scale/exposure.py)
 
 
 def _answer(job: PartitionRules, part: Partition, measured: bool) -> PartitionAnswer:
@@ -152,9 +155,9 @@ def _answer(job: PartitionRules, part: Partition, measured: bool) -> PartitionAn
         measures=measured,
     )
     pairs: list[Path] = []
+    shards = reduction_buckets(job.frames.store.partitions)
     if out.providers is not None:
         audited = part.claims.filter(in_period(i.period))
-        shards = reduction_buckets(job.frames.store.partitions)
         pairs = _write_pairs(audited, shards, job.work / PAIRS, part.index)
     # assembled while the partition's lines are in memory (each flagged line is one of them),
     # and written where the run's process reads them all: neither the worker that runs the
@@ -162,15 +165,18 @@ def _answer(job: PartitionRules, part: Partition, measured: bool) -> PartitionAn
     found = assemble(out.raw, part.claims.lazy(), i.context.fee_schedule.lazy())
     written = job.found / f"{part.kind}-{part.index:05d}.parquet"
     found.write_parquet(written, compression=WORK_COMPRESSION)
+    risk = write_risk(found, shards, job.work / RISK / part.kind, part.index)
     slim = dataclasses.replace(out, raw=pl.DataFrame(), providers=None)
-    return PartitionAnswer(part.kind, slim, out.providers, tuple(pairs), written)
+    return PartitionAnswer(part.kind, slim, out.providers, tuple(pairs), written, risk=tuple(risk))
 
 
 def _write_pairs(audited: pl.DataFrame, shards: int, folder: Path, k: int) -> list[Path]:
-    """The distinct (rendering_npi, claim_id) of a partition's audited lines, written by shard
-    of the claim id: every pair of one claim id, from whichever partitions, is in one shard,
-    so the claims of a provider are counted a shard at a time (_Scorecard)."""
-    pairs = audited.select("rendering_npi", "claim_id").unique()
+    """The distinct (rendering_npi, claim_id) of a partition's audited lines and what their
+    lines were paid (cents), written by shard of the claim id: every pair of one claim id, from
+    whichever partitions, is in one shard, so the claims of a provider are counted a shard at a
+    time (_Scorecard), and the exposure's claims are summed so (flows/scale/exposure.py)."""
+    paid = cents("paid_amount").sum().alias("paid")
+    pairs = audited.group_by("rendering_npi", "claim_id").agg(paid)
     by_shard = pairs.with_columns(bucket("claim_id", shards).cast(pl.Int32).alias(BUCKET))
     return [path for _, path in write_buckets(by_shard, folder, k)]
 
@@ -264,7 +270,8 @@ def store_rules(
     provider = tuple(r for r, rule in rules.items() if rule.provider_scope)
     store = frames.store
     # the folders the tasks write into, made here: a task makes none (PartitionRules.mark)
-    for folder in (found, work / "claims", work / "notes", work / PAIRS, work / NOTE_PARTS):
+    made = (work / "claims", work / "notes", work / PAIRS, work / NOTE_PARTS)
+    for folder in (found, *made, work / RISK / PATIENT, work / RISK / PROVIDER):
         folder.mkdir(parents=True, exist_ok=True)
     mark = WorkMark.create(found) if mark is None else mark
     sent = StoreFrames(store.slim(), frames.stand_ins)
@@ -299,8 +306,11 @@ def store_rules(
             scored.add(a.measures, a.pairs)
     files = [a.findings for a in ran_answers if a.findings is not None]
     cloned = cloned_measure((p for a in answers for p in a.notes), work / WHOLE_NOTES)
+    failed = [r for r, run in merged.runs.items() if run.status == FAILED]
+    paid = (p for a in ran_answers for p in a.pairs)
+    exposure = exposure_totals(paid, (p for a in ran_answers for p in a.risk), failed)
     merged = dataclasses.replace(merged, providers=scored.measures(), cloned=cloned)
-    return dataclasses.replace(merged, findings=None), files
+    return dataclasses.replace(merged, findings=None, exposure=exposure), files
 
 
 class _Scorecard:

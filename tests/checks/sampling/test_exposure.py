@@ -12,7 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.sampling.exposure import claim_differences, expected_exposure
+from checks.sampling.exposure import (
+    ClaimTotals,
+    claim_differences,
+    claim_totals,
+    differences_by_claim,
+    expected_exposure,
+)
 from checks.sampling.frame import frame_units, prefill, unit_lines
 from checks.sampling.quantiles import two_sided_t
 
@@ -123,3 +129,40 @@ def test_differences_are_the_census_worksheet(data: tuple[pl.LazyFrame, pl.LazyF
     )
     ours = claim_differences(claims, found)
     assert sorted(ours.collect().rows()) == sorted(sheet.collect().rows())
+
+
+@settings(max_examples=60, deadline=None)
+@given(_claims_and_findings(), st.integers(1, 4))
+def test_totals_add_up_over_claim_shards(
+    data: tuple[pl.LazyFrame, pl.LazyFrame], shards: int
+) -> None:
+    """A partitioned run's way (flows/scale/exposure.py): the claims' paid amounts in pieces
+    (here a row per line) and the findings, a shard of claim ids at a time, add up to the
+    totals over every line at once, when the findings flag lines of the claims (as an audit's
+    do: they are assembled from its lines)."""
+    claims, found = data
+    found = found.with_columns(pl.col("claim_id").cast(pl.String))
+    found = found.join(claims, on=["claim_id", "line_number"], how="semi")
+    whole = claim_totals(claim_differences(claims, found))
+    paid = unit_lines(claims, "claim").select("claim_id", "paid")
+    shard = pl.col("claim_id").hash(seed=7) % shards
+    parts = [
+        claim_totals(differences_by_claim(paid.filter(shard == j), found.filter(shard == j)))
+        for j in range(shards)
+    ]
+    assert sum(parts, ClaimTotals()) == whole
+
+
+def test_the_sum_of_squares_is_exact_beyond_int64() -> None:
+    """Two claims paid $40 million each, wholly at risk: the squares of their differences in
+    cents (1.6e19 each) pass Int64's range; the totals stay exact."""
+    e = expected_exposure(
+        _lines([4e7, 4e7, 0.5]), _findings([("C0", 4e7), ("C1", 4e7)]), sample_size=2
+    )
+    big = 4 * 10**9
+    assert claim_totals(claim_differences(_lines([4e7, 4e7]), _findings([("C0", 4e7)]))) == (
+        ClaimTotals(claims=2, paid=2 * big, d=big, d_squared=big * big, errors=1)
+    )
+    assert e is not None
+    se = 3 * statistics.stdev([4e7, 4e7, 0.0]) / math.sqrt(2) * math.sqrt(1 / 3)
+    assert e.point_estimate == 8e7 and e.se_total == pytest.approx(se, abs=0.005)

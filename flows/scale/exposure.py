@@ -1,0 +1,65 @@
+"""The exposure of a partitioned run (checks/sampling/exposure.py), a claim shard at a time.
+
+The exposure takes each paid claim's difference: its at-risk amount, never more than it was
+paid. Over the whole store at once that groups every claim (55 million for 100 million lines).
+Here each patient partition writes what its audited lines were paid, per (provider, claim), by
+shard of the claim id (the scorecard's pairs, flows/scale/store_rules.py), and every partition,
+patient or provider, writes its findings' amounts at risk by the same shards; each shard then
+gives its claims' differences, summed exactly (ClaimTotals), and the sums add up. A claim's
+lines and findings from any partition meet in one shard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from pathlib import Path
+
+import polars as pl
+
+from checks.sampling.exposure import ClaimTotals, claim_totals, differences_by_claim
+from flows.scale.buckets import write_buckets
+from flows.scale.cut import BUCKET
+from flows.scale.partitions import bucket
+
+RISK = "risk"  # in the provider cut's folder: the findings' amounts at risk by claim shard
+RISK_COLUMNS = {
+    "claim_id": pl.String(),
+    "line_number": pl.Int64(),
+    "rule_id": pl.String(),
+    "amount_at_risk": pl.Float64(),
+}
+
+
+def write_risk(found: pl.DataFrame, shards: int, folder: Path, k: int) -> list[Path]:
+    """Partition K's findings' amounts at risk (with their rule, so that a rule that failed in
+    another partition can be left out, as the findings leave it), by shard of the claim id."""
+    risk = found.select(list(RISK_COLUMNS))
+    by_shard = risk.with_columns(bucket("claim_id", shards).cast(pl.Int32).alias(BUCKET))
+    return [path for _, path in write_buckets(by_shard, folder, k)]
+
+
+def _by_shard(files: Iterable[Path]) -> dict[str, list[Path]]:
+    shards: dict[str, list[Path]] = {}
+    for path in files:
+        shards.setdefault(path.parent.name, []).append(path)
+    return shards
+
+
+def exposure_totals(
+    paid: Iterable[Path], risk: Iterable[Path], failed: Collection[str]
+) -> ClaimTotals:
+    """ClaimTotals of the claims in the `paid` files (rendering_npi, claim_id, paid in cents)
+    given the findings' amounts in the `risk` files (write_risk), without those of the rules
+    `failed` in any partition."""
+    at_risk = _by_shard(risk)
+    totals = ClaimTotals()
+    for shard, files in sorted(_by_shard(paid).items()):
+        claims = pl.scan_parquet(files).select("claim_id", "paid")
+        found = at_risk.get(shard)
+        flagged = (
+            pl.scan_parquet(found).filter(~pl.col("rule_id").is_in(list(failed)))
+            if found
+            else pl.LazyFrame(schema=RISK_COLUMNS)
+        )
+        totals += claim_totals(differences_by_claim(claims, flagged))
+    return totals
