@@ -165,8 +165,7 @@ def assemble_result(
         claims_audited=count_claims(claims),
         lines_by_profile=results.lines_by_profile,
         providers=results.providers,
-        cloned=results.cloned,
-        exposure=results.exposure,
+        reduced=results.reduced,
     )
 
 

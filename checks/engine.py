@@ -19,7 +19,7 @@ import polars as pl
 from polars.exceptions import PanicException
 
 if TYPE_CHECKING:
-    from checks.sampling.exposure import ClaimTotals
+    from checks.reduced import Reduced
 
 from checks.base import (
     LINE_ID,
@@ -71,10 +71,8 @@ class AuditResult:
     lines_by_profile: dict[str, int]
     # per-provider measures of the lines (checks/measures.py), when the run computed them
     providers: pl.DataFrame | None = None
-    # the cloned-notes measure (checks.measures.CLONED_SCHEMA), when reduced beside the rules
-    cloned: pl.DataFrame | None = None
-    # the exposure's sums over the claims, when reduced beside the rules
-    exposure: ClaimTotals | None = None
+    # the report's measures, when reduced beside the rules (a partitioned run's)
+    reduced: Reduced | None = None
 
 
 def timed_codes_by_payer(

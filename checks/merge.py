@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 if TYPE_CHECKING:
-    from checks.sampling.exposure import ClaimTotals
+    from checks.reduced import Reduced
 
 from checks.engine import FAILED, FINDINGS, NOT_APPLICABLE, PASSED, RuleRun
 
@@ -35,10 +35,8 @@ class RulesOutput:
     # the findings already assembled from `raw` (checks.assemble.assemble, a partitioned run
     # assembles each partition's while its lines are in memory): `raw` is then empty
     findings: pl.DataFrame | None = None
-    # checks.measures.CLONED_SCHEMA, when reduced beside the rules (a partitioned run's)
-    cloned: pl.DataFrame | None = None
-    # the exposure's sums over the claims (checks.sampling.exposure), when reduced likewise
-    exposure: ClaimTotals | None = None
+    # the report's measures, when reduced beside the rules (a partitioned run's)
+    reduced: Reduced | None = None
 
 
 def merge_runs(rule_id: str, runs: Sequence[RuleRun]) -> RuleRun:

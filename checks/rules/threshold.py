@@ -232,6 +232,13 @@ def beneficiaries_past_review(
         .select(
             pl.col("patient_id").cast(pl.String), "year", "group", "allowed", "review_threshold"
         )
-        .sort("allowed", "patient_id", "year", "group", descending=[True, False, False, False])
+        .pipe(in_review_order)
         .collect(engine=engine)
+    )
+
+
+def in_review_order(past: pl.LazyFrame) -> pl.LazyFrame:
+    """beneficiaries_past_review's rows largest first (a partitioned run's, put together)."""
+    return past.sort(
+        "allowed", "patient_id", "year", "group", descending=[True, False, False, False]
     )

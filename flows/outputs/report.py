@@ -122,7 +122,7 @@ def write_workbook(audited: Audited, path: Path) -> None:
 def write_page(audited: Audited, path: Path) -> None:
     """report.html: the page for the run's summary, findings, scorecard and history."""
     s, validation, result = audited.settings, audited.validation, audited.result
-    context = s.context
+    context, reduced = s.context, audited.result.reduced
     # the notes of the lines audited: the cloned-notes measure covers the audit period only
     notes = audited.notes if s.period is None else audited.notes.filter(in_period(s.period))
     card = metrics.provider_scorecard(
@@ -132,8 +132,14 @@ def write_page(audited: Audited, path: Path) -> None:
         timed_codes(audited.lines, context),
         measures=result.providers,
         notes_given="notes" not in validation.absent,
-        cloned=result.cloned,
+        cloned=None if reduced is None else reduced.cloned,
     )
+    if reduced is None:
+        review = past_review(audited.lines, context)
+        lines, found = audited.lines.lazy(), result.findings.lazy()
+        exposure = expected_exposure(lines, found, engine=engine_of(audited.lines))
+    else:  # a partitioned run's, reduced beside its rules
+        review, exposure = reduced.past_review, exposure_of(reduced.exposure)
     view = build_view(
         audited.summary,
         result.findings,
@@ -144,12 +150,8 @@ def write_page(audited: Audited, path: Path) -> None:
         per_rule=s.per_rule,
         changes=audited.changes,
         provider_names=provider_names(validation),
-        past_review=past_review(audited.lines, context),
-        exposure=exposure_of(result.exposure)
-        if result.exposure is not None
-        else expected_exposure(
-            audited.lines.lazy(), result.findings.lazy(), engine=engine_of(audited.lines)
-        ),
+        past_review=review,
+        exposure=exposure,
         packets=packet_links(packet_claims(audited)),
     )
     path.write_text(render_report(view), encoding="utf-8")

@@ -4,6 +4,7 @@ profile that counts the threshold's payer types (Medicare)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
@@ -11,7 +12,7 @@ import polars as pl
 from checks.registry import all_rules
 from checks.rows import Lines, engine_of
 from checks.rows import payer_types as all_payer_types
-from checks.rules.threshold import beneficiaries_past_review
+from checks.rules.threshold import beneficiaries_past_review, in_review_order
 from flows.run.context import RunContext
 
 KX_RULE = "KX-MISSING"
@@ -50,3 +51,15 @@ def past_review(lines: Lines, context: RunContext) -> pl.DataFrame | None:
         payer_types=tuple(payer_types),
         engine=engine_of(lines),
     )
+
+
+def past_review_of(
+    parts: Sequence[pl.DataFrame], claims: pl.DataFrame, context: RunContext
+) -> pl.DataFrame | None:
+    """past_review over every line, from the lists of a partitioned run's patient partitions
+    (`parts`: a beneficiary's lines are all in one); `claims`: the claim lines' columns, no
+    rows. None as past_review gives it: the run's profiles decide, not its lines."""
+    listed = past_review(claims, context)
+    if listed is None:
+        return None
+    return in_review_order(pl.concat([listed, *parts]).lazy()).collect()

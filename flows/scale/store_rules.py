@@ -31,8 +31,10 @@ from checks.engine import FAILED
 from checks.measures import MEASURES_SCHEMA
 from checks.merge import RulesOutput, merge_results
 from checks.period import Period, in_period
+from checks.reduced import Reduced
 from checks.registry import all_rules
 from checks.sampling.frame import cents
+from flows.outputs.review import past_review, past_review_of
 from flows.run.context import RunContext
 from flows.scale.buckets import reduction_buckets, write_buckets
 from flows.scale.cloned import NOTE_PARTS, WHOLE_NOTES, cloned_measure, write_note_parts
@@ -138,6 +140,7 @@ class PartitionAnswer:
     pieces: tuple[Piece, ...] = ()  # a patient partition's provider pieces
     notes: tuple[Path, ...] = ()  # a patient partition's note parts (flows/scale/cloned.py)
     risk: tuple[Path, ...] = ()  # its findings' amounts at risk (flows/scale/exposure.py)
+    review: pl.DataFrame | None = None  # its beneficiaries past the review threshold
 
 
 def _answer(job: PartitionRules, part: Partition, measured: bool) -> PartitionAnswer:
@@ -155,10 +158,12 @@ def _answer(job: PartitionRules, part: Partition, measured: bool) -> PartitionAn
         measures=measured,
     )
     pairs: list[Path] = []
+    review = None
     shards = reduction_buckets(job.frames.store.partitions)
     if out.providers is not None:
         audited = part.claims.filter(in_period(i.period))
         pairs = _write_pairs(audited, shards, job.work / PAIRS, part.index)
+        review = past_review(audited, i.context)
     # assembled while the partition's lines are in memory (each flagged line is one of them),
     # and written where the run's process reads them all: neither the worker that runs the
     # partitions nor the answers carry them
@@ -167,7 +172,8 @@ def _answer(job: PartitionRules, part: Partition, measured: bool) -> PartitionAn
     found.write_parquet(written, compression=WORK_COMPRESSION)
     risk = write_risk(found, shards, job.work / RISK / part.kind, part.index)
     slim = dataclasses.replace(out, raw=pl.DataFrame(), providers=None)
-    return PartitionAnswer(part.kind, slim, out.providers, tuple(pairs), written, risk=tuple(risk))
+    answer = PartitionAnswer(part.kind, slim, out.providers, tuple(pairs), written)
+    return dataclasses.replace(answer, risk=tuple(risk), review=review)
 
 
 def _write_pairs(audited: pl.DataFrame, shards: int, folder: Path, k: int) -> list[Path]:
@@ -305,12 +311,29 @@ def store_rules(
         if a.measures is not None:
             scored.add(a.measures, a.pairs)
     files = [a.findings for a in ran_answers if a.findings is not None]
-    cloned = cloned_measure((p for a in answers for p in a.notes), work / WHOLE_NOTES)
-    failed = [r for r, run in merged.runs.items() if run.status == FAILED]
-    paid = (p for a in ran_answers for p in a.pairs)
-    exposure = exposure_totals(paid, (p for a in ran_answers for p in a.risk), failed)
-    merged = dataclasses.replace(merged, providers=scored.measures(), cloned=cloned)
-    return dataclasses.replace(merged, findings=None, exposure=exposure), files
+    merged = dataclasses.replace(merged, providers=scored.measures(), findings=None)
+    failed = {r for r, run in merged.runs.items() if run.status == FAILED}
+    reduced = _reduced(frames, context, work, answers, failed)
+    return dataclasses.replace(merged, reduced=reduced), files
+
+
+def _reduced(
+    frames: StoreFrames,
+    context: RunContext,
+    work: Path,
+    answers: list[PartitionAnswer],
+    failed: set[str],
+) -> Reduced:
+    """The report's measures of the whole store, from what the partitions wrote and sent
+    (`failed`: the rules that failed to run in any partition)."""
+    ran = [a for a in answers if a.output is not None]
+    paid, risk = (p for a in ran for p in a.pairs), (p for a in ran for p in a.risk)
+    reviews = [a.review for a in ran if a.review is not None]
+    return Reduced(
+        cloned=cloned_measure((p for a in answers for p in a.notes), work / WHOLE_NOTES),
+        exposure=exposure_totals(paid, risk, failed),
+        past_review=past_review_of(reviews, frames.empty("claims"), context),
+    )
 
 
 class _Scorecard:

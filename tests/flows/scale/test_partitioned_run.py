@@ -149,6 +149,25 @@ def test_a_claim_billed_under_patients_of_two_partitions_is_one_claim_of_its_pro
         assert card.select("lines", "claims").row(0) == (4, 3)
 
 
+def test_beneficiaries_past_the_review_threshold_in_two_partitions_are_one_list(
+    tmp_path: Path,
+) -> None:
+    """report.html lists the beneficiaries whose year of PT passes the targeted medical-review
+    threshold (Pub. 100-04 Ch. 5 §10.3): each partition lists its own patients, and the run's
+    list is one pass's, in its order (both() compares the pages)."""
+    a, b = _two_partitions(4)
+    line = "1000000004,medicare,MCR,2026-03-0{day},97110,GP,1,2100.00,1600.00,{allowed}"
+    amounts = [(a, "2000.00"), (a, "1500.00"), (b, "2000.00"), (b, "2000.00"), ("P49", "20.00")]
+    rows = [
+        f"C{i},1,{patient}," + line.format(day=i, allowed=allowed)
+        for i, (patient, allowed) in enumerate(amounts, start=1)
+    ]
+    _, cut = both(tmp_path, _claims_csv(tmp_path / "claims.csv", rows), None, None, 4)
+    assert cut.result.reduced is not None and cut.result.reduced.past_review is not None
+    listed = cut.result.reduced.past_review.select("patient_id", "allowed").rows()
+    assert listed == [(b, 4000.0), (a, 3500.0)]
+
+
 def test_redacted_period_and_claims_only_runs(tmp_path: Path, monkeypatch) -> None:
     """One redaction key for the run (the pseudonyms of every partition agree), an audit period
     (lines outside it counted, not audited), no notes or plans export."""
