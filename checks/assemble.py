@@ -156,13 +156,15 @@ def assemble_result(
     contract, a status for every rule of `rules` (default: every declared rule, in catalogue
     order, whichever pass ran it), the lines and claims audited."""
     rules = all_rules() if rules is None else rules
+    # a partitioned run's claims, counted a claim shard at a time beside its rules
+    counted = None if results.reduced is None else results.reduced.claims
     return AuditResult(
         findings=results.findings
         if results.findings is not None
         else assemble(results.raw, claims.lazy(), fee_schedule),
         runs={k: results.runs.get(k, RuleRun(k)) for k in rules},
         lines_audited=line_count(claims),
-        claims_audited=count_claims(claims),
+        claims_audited=count_claims(claims) if counted is None else counted,
         lines_by_profile=results.lines_by_profile,
         providers=results.providers,
         reduced=results.reduced,

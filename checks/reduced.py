@@ -20,3 +20,5 @@ class Reduced:
     exposure: ClaimTotals
     # the beneficiaries past the review threshold (flows/outputs/review.py; None: no list)
     past_review: pl.DataFrame | None
+    # the distinct claims of the lines audited (None: not counted, then counted from the lines)
+    claims: int | None = None

@@ -45,6 +45,16 @@ def _by_shard(files: Iterable[Path]) -> dict[str, list[Path]]:
     return shards
 
 
+def claims_in(paid: Iterable[Path]) -> int | None:
+    """The distinct claims in the `paid` files (None: no files), a shard at a time: a claim
+    id is in one shard, so the shards' counts add up."""
+    shards = _by_shard(paid).values()
+    if not shards:
+        return None
+    count = pl.col("claim_id").n_unique()
+    return sum(int(pl.scan_parquet(files).select(count).collect().item()) for files in shards)
+
+
 def exposure_totals(
     paid: Iterable[Path], risk: Iterable[Path], failed: Collection[str]
 ) -> ClaimTotals:

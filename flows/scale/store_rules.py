@@ -39,7 +39,7 @@ from flows.run.context import RunContext
 from flows.scale.buckets import reduction_buckets, write_buckets
 from flows.scale.cloned import NOTE_PARTS, WHOLE_NOTES, cloned_measure, write_note_parts
 from flows.scale.cut import BUCKET, WORK_COMPRESSION
-from flows.scale.exposure import RISK, exposure_totals, write_risk
+from flows.scale.exposure import RISK, claims_in, exposure_totals, write_risk
 from flows.scale.mapper import PartitionMap, WorkMark, local_map
 from flows.scale.partitions import (
     PATIENT,
@@ -327,12 +327,13 @@ def _reduced(
     """The report's measures of the whole store, from what the partitions wrote and sent
     (`failed`: the rules that failed to run in any partition)."""
     ran = [a for a in answers if a.output is not None]
-    paid, risk = (p for a in ran for p in a.pairs), (p for a in ran for p in a.risk)
+    paid, risk = [p for a in ran for p in a.pairs], (p for a in ran for p in a.risk)
     reviews = [a.review for a in ran if a.review is not None]
     return Reduced(
         cloned=cloned_measure((p for a in answers for p in a.notes), work / WHOLE_NOTES),
         exposure=exposure_totals(paid, risk, failed),
         past_review=past_review_of(reviews, frames.empty("claims"), context),
+        claims=claims_in(paid),
     )
 
 
