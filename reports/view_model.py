@@ -206,10 +206,12 @@ def findings_table(
     names: Mapping[str, str] | None = None,
     packets: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    # with history or reviews, each row also carries its status and disposition (marked, shown)
-    marked = finding_marks(findings, changes)
+    # with history or reviews, each row shown also carries its status and disposition (marked,
+    # shown): marked once picked, so that the marks join the rows shown, not every finding
+    picked = embedded(findings, per_rule, (*EMBED_COLUMNS, "finding_id"))
+    marked = finding_marks(picked, changes)
     columns = EMBED_COLUMNS if marked is None else (*EMBED_COLUMNS, *MARK_COLUMNS)
-    shown = embedded(findings if marked is None else marked, per_rule, columns)
+    shown = (picked if marked is None else marked).select(columns)
     counts = dict(shown.group_by("rule_id").len().iter_rows()) if shown.height else {}
     rules = [
         {
