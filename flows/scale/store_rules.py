@@ -14,7 +14,9 @@ decides alone; the partitions' statuses are merged as the Dask run's are (checks
 Each partition is one job (PartitionRules) for patient_task or provider_task, which read the
 work folder and send back a small answer, so the jobs run here or on a Dask cluster whose
 workers share the folder (flows/scale/mapper.py); the answers are added up here in partition
-order either way.
+order either way. So are the report's figures of the whole audit (checks/reduced.py): each
+partition also writes what they need by bucket (flows/scale/cloned.py, flows/scale/exposure.py)
+and lists its beneficiaries past the review threshold, and the buckets are reduced here.
 """
 
 from __future__ import annotations
@@ -135,7 +137,7 @@ class PartitionAnswer:
     kind: str
     output: RulesOutput | None = None
     measures: pl.DataFrame | None = None
-    pairs: tuple[Path, ...] = ()  # its audited lines' (rendering_npi, claim_id), by claim shard
+    pairs: tuple[Path, ...] = ()  # its audited lines' (rendering_npi, claim_id, paid) by shard
     findings: Path | None = None
     pieces: tuple[Piece, ...] = ()  # a patient partition's provider pieces
     notes: tuple[Path, ...] = ()  # a patient partition's note parts (flows/scale/cloned.py)
