@@ -5,6 +5,7 @@ a bucket at a time (flows/scale/store_rules.py's claim pairs, flows/scale/cloned
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import polars as pl
@@ -33,3 +34,11 @@ def write_buckets(frame: pl.DataFrame, folder: Path, k: int) -> list[tuple[int, 
         piece.drop(BUCKET).write_parquet(path, compression=WORK_COMPRESSION)
         written.append((int(j), path))
     return written
+
+
+def by_bucket(files: Iterable[Path]) -> dict[str, list[Path]]:
+    """write_buckets' files by their bucket's folder name, each bucket's in the order given."""
+    buckets: dict[str, list[Path]] = {}
+    for path in files:
+        buckets.setdefault(path.parent.name, []).append(path)
+    return buckets

@@ -25,7 +25,7 @@ from checks.measures import (
     note_parts,
 )
 from checks.period import Period, in_period
-from flows.scale.buckets import write_buckets
+from flows.scale.buckets import by_bucket, write_buckets
 from flows.scale.cut import BUCKET
 from flows.scale.partitions import bucket
 
@@ -47,9 +47,7 @@ def write_note_parts(
 
 def cloned_measure(parts: Iterable[Path], folder: Path) -> pl.DataFrame:
     """CLONED_SCHEMA over the files write_note_parts wrote; `folder` takes the whole notes."""
-    by_id: dict[str, list[Path]] = {}
-    for path in parts:
-        by_id.setdefault(path.parent.name, []).append(path)
+    by_id = by_bucket(parts)
     buckets = max(len(by_id), 1)
     folder.mkdir(parents=True, exist_ok=True)
     by_print: dict[int, list[Path]] = {}

@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from checks.sampling.exposure import ClaimTotals, claim_totals, differences_by_claim
-from flows.scale.buckets import write_buckets
+from flows.scale.buckets import by_bucket, write_buckets
 from flows.scale.cut import BUCKET
 from flows.scale.partitions import bucket
 
@@ -38,17 +38,10 @@ def write_risk(found: pl.DataFrame, shards: int, folder: Path, k: int) -> list[P
     return [path for _, path in write_buckets(by_shard, folder, k)]
 
 
-def _by_shard(files: Iterable[Path]) -> dict[str, list[Path]]:
-    shards: dict[str, list[Path]] = {}
-    for path in files:
-        shards.setdefault(path.parent.name, []).append(path)
-    return shards
-
-
 def claims_in(paid: Iterable[Path]) -> int | None:
     """The distinct claims in the `paid` files (None: no files), a shard at a time: a claim
     id is in one shard, so the shards' counts add up."""
-    shards = _by_shard(paid).values()
+    shards = by_bucket(paid).values()
     if not shards:
         return None
     count = pl.col("claim_id").n_unique()
@@ -61,9 +54,9 @@ def exposure_totals(
     """ClaimTotals of the claims in the `paid` files (rendering_npi, claim_id, paid in cents)
     given the findings' amounts in the `risk` files (write_risk), without those of the rules
     `failed` in any partition."""
-    at_risk = _by_shard(risk)
+    at_risk = by_bucket(risk)
     totals = ClaimTotals()
-    for shard, files in sorted(_by_shard(paid).items()):
+    for shard, files in sorted(by_bucket(paid).items()):
         claims = pl.scan_parquet(files).select("claim_id", "paid")
         found = at_risk.get(shard)
         flagged = (
