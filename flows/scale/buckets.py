@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from flows.scale.cut import BUCKET, WORK_COMPRESSION
+from flows.scale.partitions import bucket
 
 # A bucket holds about this many partitions' rows: each partition writes a file per bucket and
 # each bucket reads one per partition, so there are partitions x buckets files, and a small
@@ -34,6 +35,12 @@ def write_buckets(frame: pl.DataFrame, folder: Path, k: int) -> list[tuple[int, 
         piece.drop(BUCKET).write_parquet(path, compression=WORK_COMPRESSION)
         written.append((int(j), path))
     return written
+
+
+def write_by_key(frame: pl.DataFrame, key: str, buckets: int, folder: Path, k: int) -> list[Path]:
+    """`frame`'s rows written by write_buckets, in `buckets` buckets of a hash of `key`."""
+    keyed = frame.with_columns(bucket(key, buckets).cast(pl.Int32).alias(BUCKET))
+    return [path for _, path in write_buckets(keyed, folder, k)]
 
 
 def by_bucket(files: Iterable[Path]) -> dict[str, list[Path]]:

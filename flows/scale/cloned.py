@@ -25,9 +25,8 @@ from checks.measures import (
     note_parts,
 )
 from checks.period import Period, in_period
-from flows.scale.buckets import by_bucket, write_buckets
+from flows.scale.buckets import by_bucket, write_buckets, write_by_key
 from flows.scale.cut import BUCKET
-from flows.scale.partitions import bucket
 
 NOTE_PARTS = "note-parts"  # in the provider cut's folder: note_parts by bucket of the note id
 WHOLE_NOTES = "whole-notes"  # there too: merged notes by bucket of their fingerprint
@@ -41,8 +40,7 @@ def write_note_parts(
     if TEXT_HASH not in notes.columns:
         return []
     parts = note_parts(notes.lazy().filter(in_period(period)))
-    by_id = parts.with_columns(bucket("note_id", buckets).cast(pl.Int32).alias(BUCKET))
-    return [path for _, path in write_buckets(by_id.collect(), folder, k)]
+    return write_by_key(parts.collect(), "note_id", buckets, folder, k)
 
 
 def cloned_measure(parts: Iterable[Path], folder: Path) -> pl.DataFrame:

@@ -17,9 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from checks.sampling.exposure import ClaimTotals, claim_totals, differences_by_claim
-from flows.scale.buckets import by_bucket, write_buckets
-from flows.scale.cut import BUCKET
-from flows.scale.partitions import bucket
+from flows.scale.buckets import by_bucket, write_by_key
 
 RISK = "risk"  # in the provider cut's folder: the findings' amounts at risk by claim shard
 RISK_COLUMNS = {
@@ -33,9 +31,7 @@ RISK_COLUMNS = {
 def write_risk(found: pl.DataFrame, shards: int, folder: Path, k: int) -> list[Path]:
     """Partition K's findings' amounts at risk (with their rule, so that a rule that failed in
     another partition can be left out, as the findings leave it), by shard of the claim id."""
-    risk = found.select(list(RISK_COLUMNS))
-    by_shard = risk.with_columns(bucket("claim_id", shards).cast(pl.Int32).alias(BUCKET))
-    return [path for _, path in write_buckets(by_shard, folder, k)]
+    return write_by_key(found.select(list(RISK_COLUMNS)), "claim_id", shards, folder, k)
 
 
 def claims_in(paid: Iterable[Path]) -> int | None:

@@ -38,7 +38,7 @@ from checks.registry import all_rules
 from checks.sampling.frame import cents
 from flows.outputs.review import past_review, past_review_of
 from flows.run.context import RunContext
-from flows.scale.buckets import reduction_buckets, write_buckets
+from flows.scale.buckets import by_bucket, reduction_buckets, write_buckets, write_by_key
 from flows.scale.cloned import NOTE_PARTS, WHOLE_NOTES, cloned_measure, write_note_parts
 from flows.scale.cut import BUCKET, WORK_COMPRESSION
 from flows.scale.exposure import RISK, claims_in, exposure_totals, write_risk
@@ -185,8 +185,7 @@ def _write_pairs(audited: pl.DataFrame, shards: int, folder: Path, k: int) -> li
     time (_Scorecard), and the exposure's claims are summed so (flows/scale/exposure.py)."""
     paid = cents("paid_amount").sum().alias("paid")
     pairs = audited.group_by("rendering_npi", "claim_id").agg(paid)
-    by_shard = pairs.with_columns(bucket("claim_id", shards).cast(pl.Int32).alias(BUCKET))
-    return [path for _, path in write_buckets(by_shard, folder, k)]
+    return write_by_key(pairs, "claim_id", shards, folder, k)
 
 
 def read_findings(files: list[Path], output: RulesOutput) -> pl.DataFrame:
@@ -348,13 +347,12 @@ class _Scorecard:
 
     def __init__(self) -> None:
         self.parts: list[pl.DataFrame] = []
-        self.shards: dict[str, list[Path]] = {}
+        self.pairs: list[Path] = []
 
     def add(self, measures: pl.DataFrame, pairs: tuple[Path, ...]) -> None:
         """One partition's measures and its files of (rendering_npi, claim_id) pairs."""
         self.parts.append(measures)
-        for path in pairs:
-            self.shards.setdefault(path.parent.name, []).append(path)
+        self.pairs.extend(pairs)
 
     def _claims(self) -> pl.DataFrame:
         # n_unique counts a claim seen in two partitions once: no unique() of the pairs first
@@ -362,7 +360,7 @@ class _Scorecard:
             pl.read_parquet(files)
             .group_by(pl.col("rendering_npi").alias("provider_npi"))
             .agg(pl.col("claim_id").n_unique().alias("claims"))
-            for _, files in sorted(self.shards.items())
+            for _, files in sorted(by_bucket(self.pairs).items())
         ]
         if not per_shard:
             return pl.DataFrame(schema={"provider_npi": pl.String, "claims": pl.UInt32})
