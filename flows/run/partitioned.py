@@ -45,12 +45,13 @@ from flows.run.record import timer
 from flows.run.settings import RunSettings
 from flows.scale.cut import CUT_EXPORTS, DEFAULT_SLICE_ROWS, cut_export, remove
 from flows.scale.mapper import PartitionMap, WorkMark, dask_map, local_map
-from flows.scale.store_rules import StoreFrames, read_findings, store_rules
+from flows.scale.store_rules import StoreFrames, store_rules, write_findings
 from flows.scale.validate import Store, validate_partitions, with_rows
 from reports.formatting import fmt_int
 from schemas.errors import InputError
 
 FINDINGS = "findings"  # in the work folder: each partition's findings (read_findings)
+SORTED = "findings.parquet"  # in the work folder: every finding, in order (write_findings)
 # what the report may read of the notes: the cloned-notes measure's columns, when the rules did
 # not reduce that measure already (flows/scale/cloned.py)
 SCANNED_NOTES = ("note_id", "provider_npi", "service_date", TEXT_HASH)
@@ -85,12 +86,12 @@ class _Forward:
 
 class Staged(NamedTuple):
     """What the cut, validation and rules leave for the last stages: the rules output's
-    `findings` is None, its rows are in `findings` (files of the work folder)."""
+    `findings` is None, its rows are in `findings` (a file of the work folder, in order)."""
 
     validation: ValidationSummary
     rules: RulesOutput
     timings: dict[str, float]
-    findings: list[Path]
+    findings: Path
 
 
 def _stored(s: RunSettings) -> tuple[str, ...]:
@@ -156,8 +157,9 @@ def _stages(
             mapper=mapper,
             mark=mark,
         )
+        ordered = write_findings(found, rules, work / SORTED)
     progress.stage("rules", timings["rules"], rules_counts(rules.runs))
-    return Staged(validation, rules, timings, found)
+    return Staged(validation, rules, timings, ordered)
 
 
 def _worker(
@@ -280,7 +282,7 @@ def run_partitioned(
             Store(work / "accepted", partitions, _stored(s)),
             {"notes": validation.notes, "plans": validation.plans},
         )
-        rules = dataclasses.replace(rules, findings=read_findings(staged.findings, rules))
+        rules = dataclasses.replace(rules, findings=pl.read_parquet(staged.findings))
         if s.packets:
             # a packet gathers a claim's every line, note and plan: the rows in memory
             whole = with_rows(validation, _collected(frames))
