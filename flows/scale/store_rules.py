@@ -211,8 +211,8 @@ def write_findings(files: list[Path], output: RulesOutput, path: Path) -> Path:
 
     A sorted text column is a list of pointers into the buffers it was read into, so the
     findings sorted in memory hold about twice the bytes of the same findings read from a
-    file (3 GiB more at 100 million lines). The partition worker sorts them and writes them,
-    and the memory of the sort goes back to the system when that process ends."""
+    file. The partition worker sorts them and writes them, and the memory of the sort goes
+    back to the system when that process ends."""
     read_findings(files, output).write_parquet(path, compression=WORK_COMPRESSION)
     return path
 

@@ -47,9 +47,9 @@ def test_no_partition_findings_is_an_empty_file_of_the_contract(tmp_path: Path) 
 def test_pieces_in_any_order_read_back_as_one_pass_orders_them(
     tmp_path_factory, cuts: list[int], failed: set[str], shuffle
 ) -> None:
-    whole = pl.concat(
-        [findings_frame(), pl.DataFrame([finding("UNITS-8MIN", "error", "C0", 9, "1", 1, 1.0)])]
-    )
+    # a claim id that sorts before every other: the pieces' order is not the findings' order
+    first = pl.DataFrame([finding("UNITS-8MIN", "error", "C0", 9, "1", 1, 1.0)], FINDINGS_SCHEMA)
+    whole = pl.concat([findings_frame(), first])
     rows = list(range(whole.height))
     shuffle.shuffle(rows)
     bounds = sorted({0, *cuts, whole.height})
