@@ -68,13 +68,13 @@ def start_worker() -> None:
             # rules are done. A platform without priorities runs it at the normal one.
             with contextlib.suppress(AttributeError, OSError):
                 os.setpriority(os.PRIO_PROCESS, _worker.pid, _NICE)
-            atexit.register(_stop_at_exit)
+            atexit.register(kill_worker)
 
 
-def _stop_at_exit() -> None:
-    """At exit the worker is killed rather than asked to end: its graceful exit tears down GE's
-    modules (a third of a second at the end of every run) and nothing of it is needed any
-    more."""
+def kill_worker() -> None:
+    """How a run ends the worker (at exit): killed rather than asked to end, as its graceful
+    exit tears down GE's modules (a third of a second at the end of every run) and nothing of
+    it is needed any more. Reaped, so its peak RSS is accounted as a child's."""
     global _worker
     with _lock:
         worker, _worker = _worker, None

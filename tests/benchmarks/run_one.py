@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import importlib
 import json
+import os
 import resource
 import sys
 import threading
@@ -105,7 +106,8 @@ def audit(data: Path, out: Path, partitions: int = 0, dask: bool = False) -> dic
         total = time.perf_counter() - start
     from flows.expectations import runner as ge_runner
 
-    ge_runner.stop_worker()  # so that its peak RSS counts in RUSAGE_CHILDREN
+    # ended as `therapy-audit run` ends it, and reaped: its peak RSS counts in RUSAGE_CHILDREN
+    ge_runner.kill_worker()
     run_json = out / "run.json"
     timings = json.loads(run_json.read_text())["timings"] if run_json.exists() else {}
     return {
@@ -177,9 +179,13 @@ def main(argv: list[str]) -> int:
         result = duckdb(data)
     else:
         raise SystemExit(f"unknown measurement {kind!r}")
-    print(json.dumps(result))
+    print(json.dumps(result), flush=True)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    code = main(sys.argv[1:])
+    if sys.argv[1] == "audit" and sys.argv[5:6] != ["dask"]:
+        # an audit ends as the command ends one (flows/cli/entry.console): without the teardown
+        os._exit(code)
+    sys.exit(code)

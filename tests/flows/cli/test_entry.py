@@ -4,6 +4,8 @@ before deciding, and leaves no worker behind however the command ends."""
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 import time
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli.entry import wants_expectations
+from flows.cli.entry import ends_at_once, wants_expectations
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -49,7 +51,7 @@ def test_the_worker_starts_early_only_for_an_audit_with_expectations(
 
 def test_the_console_script_is_the_entry_point() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    assert project["project"]["scripts"]["therapy-audit"] == "flows.cli.entry:main"
+    assert project["project"]["scripts"]["therapy-audit"] == "flows.cli.entry:console"
 
 
 def test_deciding_imports_neither_polars_nor_pandera_nor_great_expectations() -> None:
@@ -85,8 +87,11 @@ def test_a_bad_command_line_ends_in_one_line_and_leaves_no_worker(tmp_path: Path
     )
     assert done.returncode == 2, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
-    pid = int(done.stdout.split()[-1])
-    # killed and reaped at exit: gone (or, on a busy machine, about to be)
+    _assert_gone(int(done.stdout.split()[-1]))
+
+
+def _assert_gone(pid: int) -> None:
+    """Killed and reaped at exit: gone (or, on a busy machine, about to be)."""
     status = Path(f"/proc/{pid}/status")
     deadline = time.monotonic() + 10
     while status.exists() and time.monotonic() < deadline:
@@ -103,3 +108,94 @@ def _read(path: Path) -> str:
         return path.read_text()
     except OSError:  # gone between the check and the read
         return ""
+
+
+@pytest.mark.parametrize(
+    ("argv", "loaded", "expected"),
+    [
+        (["run", "--claims", "c.csv", "--out", "o"], set(), True),
+        (["demo"], set(), True),
+        (["run", "--claims", "c.csv", "--orchestrate"], {"prefect"}, False),
+        (["run", "--claims", "c.csv", "--dask-address", "tcp://h:8786"], {"distributed"}, False),
+        (["serve"], set(), False),
+        (["sample", "draw"], set(), False),
+        ([], set(), False),
+    ],
+)
+def test_only_an_audit_in_this_process_alone_ends_at_once(
+    argv: list[str], loaded: set[str], expected: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("prefect", "distributed"):
+        if name in loaded:
+            monkeypatch.setitem(sys.modules, name, sys)  # any module object: loaded
+        else:
+            monkeypatch.delitem(sys.modules, name, raising=False)
+    monkeypatch.delitem(sys.modules, "multiprocessing", raising=False)
+    assert ends_at_once(argv) is expected
+
+
+def test_a_worker_process_still_alive_keeps_the_teardown(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Processes:
+        @staticmethod
+        def active_children() -> list[object]:
+            return [object()]
+
+    for name in ("prefect", "distributed"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    monkeypatch.setitem(sys.modules, "multiprocessing", Processes)
+    assert ends_at_once(["run"]) is False
+
+
+def test_the_command_ending_at_once_has_said_and_written_everything(tmp_path: Path) -> None:
+    """The console script's audit ends without the interpreter's teardown: its summary reaches a
+    pipe (buffered, so flushed before the end), its outputs are whole, its exit code is the
+    command's and its expectations worker does not outlive it."""
+    pid_file = tmp_path / "worker.pid"
+    code = (
+        "import sys\n"
+        "from flows.expectations import runner\n"
+        "start = runner.start_worker\n"
+        "def start_and_tell():\n"
+        "    start()\n"
+        f"    open({str(pid_file)!r}, 'w').write(str(runner._worker.pid))\n"
+        "runner.start_worker = start_and_tell\n"
+        "from flows.cli.entry import console\n"
+        "console()\n"
+    )
+    out = tmp_path / "out"
+    # a pipe's output is block-buffered unless the environment says otherwise
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    done = subprocess.run(
+        [sys.executable, "-c", code, "demo", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("therapy-audit demo: audited the synthetic sample")
+    assert done.stdout.rstrip().splitlines()[-1].startswith("report:")
+    assert json.loads((out / "run.json").read_text())["timings"]["report"] >= 0
+    assert len((out / "findings.csv").read_text().splitlines()) == 505  # the demo's 504 findings
+    _assert_gone(int(pid_file.read_text()))
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            "run",
+            "--claims",
+            str(tmp_path / "no.csv"),
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert bad.returncode == 2
+    assert len(bad.stderr.strip().splitlines()) == 1
+    _assert_gone(int(pid_file.read_text()))
