@@ -1,11 +1,14 @@
 """Pandera's polars API, loaded without its pandas half.
 
 `import pandera` imports pandas (and pandera's pandas engine) whenever pandas is installed, and
-Great Expectations installs it: half a second of every run's start, for an API the contracts
-never use. Pandera's own polars-only path, taken when pandas is not installed, is taken here by
-hiding pandas from this thread while pandera loads. If pandas is already imported (a caller's
+Great Expectations installs it; pandera's first validation looks for pandas again (for its check
+backends) and for hypothesis (for its data-synthesis strategies). That is over half a second of
+every run, for APIs the contracts never use. Pandera's own polars-only path, taken when neither
+is installed, is taken here by hiding both from this thread while pandera loads and validates a
+one-row frame, which completes its set-up. If pandera or pandas is already imported (a caller's
 own code, a test), pandera loads as usual; both serve `pandera.polars` the same way. A program
-that uses pandera's pandas API beside the audit imports pandera (or pandas) before it.
+that uses pandera's pandas API or its strategies beside the audit imports pandera (or pandas)
+before it.
 """
 
 from __future__ import annotations
@@ -18,10 +21,13 @@ import threading
 from collections.abc import Sequence
 from types import ModuleType
 
+# what pandera looks for and the contracts do not use
+HIDDEN = frozenset({"pandas", "hypothesis"})
 
-class _HidePandas(importlib.abc.MetaPathFinder):
-    """Answers "no module named 'pandas'" to one thread, the one loading pandera: another
-    thread importing pandas meanwhile gets it as usual."""
+
+class _Hide(importlib.abc.MetaPathFinder):
+    """Answers "no module named ..." for HIDDEN to one thread, the one loading pandera: another
+    thread importing them meanwhile gets them as usual."""
 
     def __init__(self) -> None:
         self.thread = threading.get_ident()
@@ -32,20 +38,32 @@ class _HidePandas(importlib.abc.MetaPathFinder):
         path: Sequence[str] | None,
         target: ModuleType | None = None,
     ) -> importlib.machinery.ModuleSpec | None:
-        if threading.get_ident() == self.thread and fullname.split(".")[0] == "pandas":
-            # the exact message pandera's __init__ recognises as "pandas is not installed"
-            raise ModuleNotFoundError("No module named 'pandas'", name="pandas")
+        top = fullname.split(".")[0]
+        if threading.get_ident() == self.thread and top in HIDDEN:
+            # the exact message pandera recognises as "not installed"
+            raise ModuleNotFoundError(f"No module named '{top}'", name=top)
         return None
 
 
+def _first_validation(pa: ModuleType) -> None:
+    """One validation with a built-in check: pandera registers its polars backends and checks
+    (looking for pandas and hypothesis) on its first."""
+    import polars as pl
+
+    schema = pa.DataFrameSchema({"n": pa.Column(pl.Int64, pa.Check.ge(0))})
+    schema.validate(pl.DataFrame({"n": [1]}))
+
+
 def load() -> ModuleType:
-    """pandera.polars, imported without pandas unless pandera or pandas is already loaded."""
+    """pandera.polars, set up without pandas unless pandera or pandas is already loaded."""
     if "pandera" in sys.modules or "pandas" in sys.modules:
         return importlib.import_module("pandera.polars")
-    hide = _HidePandas()
+    hide = _Hide()
     sys.meta_path.insert(0, hide)
     try:
-        return importlib.import_module("pandera.polars")
+        pa = importlib.import_module("pandera.polars")
+        _first_validation(pa)
+        return pa
     finally:
         sys.meta_path.remove(hide)
 
