@@ -7,8 +7,8 @@ every run, for APIs the contracts never use. Pandera's own polars-only path, tak
 is installed, is taken here by hiding both from this thread while pandera loads and validates a
 one-row frame, which completes its set-up. If pandera or pandas is already imported (a caller's
 own code, a test), pandera loads as usual; both serve `pandera.polars` the same way. A program
-that uses pandera's pandas API or its strategies beside the audit imports pandera (or pandas)
-before it.
+that uses pandera's pandas API (`pandera.pandas`) or its strategies beside the audit imports
+pandera (or pandas) before it; pandas itself, imported later, works as usual.
 """
 
 from __future__ import annotations
@@ -20,6 +20,11 @@ import sys
 import threading
 from collections.abc import Sequence
 from types import ModuleType
+
+# Loaded before the hiding: a library first imported while pandas is hidden would take it for
+# absent for good (polars' pandas and hypothesis interop).
+import numpy  # noqa: F401
+import polars as pl
 
 # what pandera looks for and the contracts do not use
 HIDDEN = frozenset({"pandas", "hypothesis"})
@@ -48,8 +53,6 @@ class _Hide(importlib.abc.MetaPathFinder):
 def _first_validation(pa: ModuleType) -> None:
     """One validation with a built-in check: pandera registers its polars backends and checks
     (looking for pandas and hypothesis) on its first."""
-    import polars as pl
-
     schema = pa.DataFrameSchema({"n": pa.Column(pl.Int64, pa.Check.ge(0))})
     schema.validate(pl.DataFrame({"n": [1]}))
 

@@ -51,18 +51,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def ends_at_once(argv: Sequence[str]) -> bool:
-    """True when the command that just ran was an audit that used this process and its own
-    workers alone: no Prefect server or flow (prefect not loaded), no Dask cluster (distributed
-    not loaded), no worker process still alive. Its outputs are written and closed, its history
+    """True when the command that just ran was an audit in this process alone, beside the
+    expectations worker: no Prefect (prefect not loaded: an API URL set, a server, a flow), no
+    Dask cluster (distributed not loaded), no partition worker (multiprocessing not loaded). Its
+    outputs are written and closed, its history
     connection closed; what is left is the interpreter's teardown, freeing a run's frames and
     modules one by one (a third of a second at a million lines), which nothing needs."""
     command = next((a for a in argv if not a.startswith("-")), None)
     if command not in _AUDITS:
         return False
-    if {"prefect", "distributed"} & set(sys.modules):
-        return False
-    processes = sys.modules.get("multiprocessing")  # not loaded: it started nothing
-    return processes is None or not processes.active_children()
+    # multiprocessing (a partitioned run's worker) frees its queues' semaphores in exit handlers
+    return not {"prefect", "distributed", "multiprocessing"} & set(sys.modules)
 
 
 def console() -> None:
@@ -74,8 +73,11 @@ def console() -> None:
 
         kill_worker()  # of the exit handlers skipped, the one that matters
         logging.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):  # a reader gone (`| head`): Python's own exit code for it
+            os._exit(120)
         os._exit(code)
     sys.exit(code)
 

@@ -117,6 +117,7 @@ def _read(path: Path) -> str:
         (["demo"], set(), True),
         (["run", "--claims", "c.csv", "--orchestrate"], {"prefect"}, False),
         (["run", "--claims", "c.csv", "--dask-address", "tcp://h:8786"], {"distributed"}, False),
+        (["run", "--claims", "c.csv", "--patient-partitions", "2"], {"multiprocessing"}, False),
         (["serve"], set(), False),
         (["sample", "draw"], set(), False),
         ([], set(), False),
@@ -125,32 +126,19 @@ def _read(path: Path) -> str:
 def test_only_an_audit_in_this_process_alone_ends_at_once(
     argv: list[str], loaded: set[str], expected: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("prefect", "distributed"):
+    for name in ("prefect", "distributed", "multiprocessing"):
         if name in loaded:
             monkeypatch.setitem(sys.modules, name, sys)  # any module object: loaded
         else:
             monkeypatch.delitem(sys.modules, name, raising=False)
-    monkeypatch.delitem(sys.modules, "multiprocessing", raising=False)
     assert ends_at_once(argv) is expected
-
-
-def test_a_worker_process_still_alive_keeps_the_teardown(monkeypatch: pytest.MonkeyPatch) -> None:
-    class Processes:
-        @staticmethod
-        def active_children() -> list[object]:
-            return [object()]
-
-    for name in ("prefect", "distributed"):
-        monkeypatch.delitem(sys.modules, name, raising=False)
-    monkeypatch.setitem(sys.modules, "multiprocessing", Processes)
-    assert ends_at_once(["run"]) is False
 
 
 def test_the_command_ending_at_once_has_said_and_written_everything(tmp_path: Path) -> None:
     """The console script's audit ends without the interpreter's teardown: its summary reaches a
     pipe (buffered, so flushed before the end), its outputs are whole, its exit code is the
     command's and its expectations worker does not outlive it."""
-    pid_file = tmp_path / "worker.pid"
+    pid_file, mark = tmp_path / "worker.pid", tmp_path / "ended-at-once"
     code = (
         "import sys\n"
         "from flows.expectations import runner\n"
@@ -159,6 +147,12 @@ def test_the_command_ending_at_once_has_said_and_written_everything(tmp_path: Pa
         "    start()\n"
         f"    open({str(pid_file)!r}, 'w').write(str(runner._worker.pid))\n"
         "runner.start_worker = start_and_tell\n"
+        "import os\n"
+        "exit_now = os._exit\n"
+        "def marked(code):\n"
+        f"    open({str(mark)!r}, 'w').write(str(code))\n"
+        "    exit_now(code)\n"
+        "os._exit = marked\n"
         "from flows.cli.entry import console\n"
         "console()\n"
     )
@@ -178,7 +172,9 @@ def test_the_command_ending_at_once_has_said_and_written_everything(tmp_path: Pa
     assert done.stdout.rstrip().splitlines()[-1].startswith("report:")
     assert json.loads((out / "run.json").read_text())["timings"]["report"] >= 0
     assert len((out / "findings.csv").read_text().splitlines()) == 505  # the demo's 504 findings
+    assert mark.read_text() == "0"  # it ended at once: the rest held on that path
     _assert_gone(int(pid_file.read_text()))
+    mark.unlink()
     bad = subprocess.run(
         [
             sys.executable,
@@ -198,4 +194,5 @@ def test_the_command_ending_at_once_has_said_and_written_everything(tmp_path: Pa
     )
     assert bad.returncode == 2
     assert len(bad.stderr.strip().splitlines()) == 1
+    assert mark.read_text() == "2"
     _assert_gone(int(pid_file.read_text()))
