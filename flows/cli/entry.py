@@ -54,9 +54,9 @@ def ends_at_once(argv: Sequence[str]) -> bool:
     """True when the command that just ran was an audit in this process alone, beside the
     expectations worker: no Prefect (prefect not loaded: an API URL set, a server, a flow), no
     Dask cluster (distributed not loaded), no partition worker (multiprocessing not loaded). Its
-    outputs are written and closed, its history
-    connection closed; what is left is the interpreter's teardown, freeing a run's frames and
-    modules one by one (a third of a second at a million lines), which nothing needs."""
+    outputs are written and closed, its history connection closed; what is left is the
+    interpreter's teardown, freeing a run's frames and modules one by one (a third of a second at
+    a million lines), which nothing needs."""
     command = next((a for a in argv if not a.startswith("-")), None)
     if command not in _AUDITS:
         return False

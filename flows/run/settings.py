@@ -18,6 +18,7 @@ from flows.run.context import RunContext, load_context
 from flows.run.record import new_run_id
 from flows.schedule.drop import parse_period
 from flows.state import history as hist
+from flows.state.damage import check_history
 from flows.state.dispositions import load_dispositions
 from reports.view_model import DEFAULT_PER_RULE
 from schemas.errors import InputError
@@ -123,7 +124,7 @@ def settings(
     out = Path(out_dir)
     db = hist.default_history_path(out) if history is True else history or None
     if db is not None:
-        hist.check_history(db)  # a damaged history stops the run here, one line, untouched
+        check_history(db)  # a damaged history stops the run here, one line, untouched
     claims_path = Path(claims)
     notes_path, plans_path, providers_path, remits_path = (
         None if p is None else Path(p) for p in (notes, plans, providers, remits)

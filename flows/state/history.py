@@ -193,7 +193,7 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 @contextmanager
-def _connect(db_path: PathLike, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(db_path: PathLike, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
     path = Path(db_path)
     # never reach for the network
     config: dict[str, str | bool | int | float | list[str]] = {
@@ -208,7 +208,7 @@ def _connect(db_path: PathLike, *, read_only: bool) -> Iterator[duckdb.DuckDBPyC
                 break
             except duckdb.IOException as err:
                 if "lock" not in str(err).lower():
-                    raise HistoryError(_damaged(path, "it cannot be opened")) from None
+                    raise HistoryError(damaged(path, "it cannot be opened")) from None
                 if time.monotonic() > deadline:
                     raise HistoryError(
                         f"history database '{path}' is in use by another run "
@@ -217,59 +217,21 @@ def _connect(db_path: PathLike, *, read_only: bool) -> Iterator[duckdb.DuckDBPyC
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)
             except duckdb.Error:
-                raise HistoryError(_damaged(path, "not a readable DuckDB file")) from None
+                raise HistoryError(damaged(path, "not a readable DuckDB file")) from None
         try:
             yield con
         except duckdb.Error as err:
             # a truncated or corrupted file opens, then fails on the first block it lacks
-            raise HistoryError(_damaged(path, type(err).__name__)) from None
+            raise HistoryError(damaged(path, type(err).__name__)) from None
         finally:
             con.close()
 
 
-def _damaged(path: Path, why: str) -> str:
+def damaged(path: Path, why: str) -> str:
     return (
         f"history database '{path}' is damaged ({why}) and was left as it is: restore it or "
         "move it away, or run with --no-history to audit without it"
     )
-
-
-# DuckDB's file starts with a main header and two database headers of 4 KiB each, then blocks
-_FILE_HEADERS = 3 * 4096
-
-
-def cut_short(blocks_in_file: int, highest_in_use: int) -> bool:
-    """A file is cut short when a block in use lies past its end. DuckDB counts the blocks it
-    freed at the end of its file and may leave them out of it: shorter than its block count
-    is whole while it holds every block in use."""
-    return highest_in_use >= blocks_in_file
-
-
-def _highest_block(con: duckdb.DuckDBPyConnection, tables: set[str]) -> int:
-    """The highest block in use, for the metadata or any table's data (-1: none)."""
-    queries: list[tuple[str, list[str]]] = [
-        ("SELECT max(block_id) FROM pragma_metadata_info()", [])
-    ] + [("SELECT max(block_id) FROM pragma_storage_info(?)", [t]) for t in sorted(tables)]
-    found = [(con.execute(q, args).fetchone() or (None,))[0] for q, args in queries]
-    return max((int(b) for b in found if b is not None), default=-1)
-
-
-def check_history(db_path: PathLike) -> None:
-    """Raise HistoryError when an existing history file is damaged, before any work: a file
-    shorter than the blocks DuckDB says it holds (a truncated copy), or tables it cannot read.
-    The file is opened read-only, so a damaged one is never written to."""
-    path = Path(db_path)
-    if not path.is_file() or path.stat().st_size == 0:
-        return
-    with _connect(path, read_only=True) as con:
-        size = con.execute("SELECT block_size, total_blocks FROM pragma_database_size()")
-        block_size, total_blocks = size.fetchone() or (0, 0)
-        tables = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        in_file = (path.stat().st_size - _FILE_HEADERS) // max(int(block_size), 1)
-        if in_file < int(total_blocks) and cut_short(in_file, _highest_block(con, tables)):
-            raise HistoryError(_damaged(path, "shorter than its blocks: truncated"))
-        if "runs" in tables:
-            con.execute("SELECT count(*), max(length(summary)) FROM runs").fetchall()
 
 
 def record_run(
@@ -313,7 +275,7 @@ def record_run(
         pl.col("severity").cast(pl.String),
         pl.col("amount_at_risk").cast(pl.Float64),
     ).to_arrow()
-    with _connect(path, read_only=False) as con:
+    with connect(path, read_only=False) as con:
         con.execute(_DDL)
         con.begin()
         try:
@@ -365,7 +327,7 @@ def compare_with_previous(
     period limited them; `unchecked`: the rules that did not check this run)."""
     previous = prev = None
     if Path(db_path).exists():
-        with _connect(db_path, read_only=True) as con:
+        with connect(db_path, read_only=True) as con:
             if con.execute(
                 "SELECT count(*) FROM information_schema.tables WHERE table_name = 'runs'"
             ).fetchall()[0][0]:
@@ -391,7 +353,7 @@ def trend(db_path: PathLike, scope: str, limit: int = 12) -> list[dict[str, Any]
     """
     if not Path(db_path).exists():
         return []
-    with _connect(db_path, read_only=True) as con:
+    with connect(db_path, read_only=True) as con:
         has_runs = con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'runs'"
         ).fetchall()[0][0]

@@ -9,13 +9,8 @@ from pathlib import Path
 import pytest
 
 from flows.cli.main import main
-from flows.state.history import (
-    HistoryError,
-    check_history,
-    compare_with_previous,
-    cut_short,
-    trend,
-)
+from flows.state.damage import check_history, cut_short
+from flows.state.history import HistoryError, compare_with_previous, trend
 from tests.flows.state.test_history import T0, A, B, findings, record
 from tests.support.paths import SAMPLE_INPUTS
 
