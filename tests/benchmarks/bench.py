@@ -59,7 +59,7 @@ SCALE_GOALS = {
 
 
 def compile_project() -> None:
-    """Writes the project's bytecode, as installing a package does: the editable install leaves
+    """Writes the project's bytecode, as installing a wheel does: the editable install leaves
     none, and this machine sets PYTHONDONTWRITEBYTECODE, so every measured process would compile
     its imports from source (a third of a second a run that a user's installed copy does not
     pay)."""

@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.schemas.test_contract import CASES
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
 
 # `{first}`: what the process imports before anything else.
 SCRIPT = """
