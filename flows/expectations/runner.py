@@ -24,6 +24,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from flows.expectations.deferred import defer
+
 _DATASOURCE = "therapy-audit"
 # the worker's scheduling priority: the lowest (Unix niceness 19)
 _NICE = 19
@@ -56,7 +58,7 @@ def start_worker() -> None:
             env = {**os.environ, "PYTHONPATH": os.pathsep.join(
                 p for p in (str(_ROOT), os.environ.get("PYTHONPATH")) if p)}  # fmt: skip
             _worker = subprocess.Popen(
-                [sys.executable, "-m", "flows.expectations.runner"],
+                [sys.executable, "-P", "-m", "flows.expectations.runner"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 # GE's own chatter; a failure shows as the fallback below, not as console noise
@@ -191,16 +193,24 @@ def evaluate(frames: list[tuple[str, dict[str, list[Any]], list[Check]]]) -> dic
     return evaluate_here(frames)
 
 
+def import_for_worker() -> None:
+    """Import GE as the worker needs it: without what only other expectations and data sources
+    use."""
+    # GE imports SQLAlchemy for its SQL data sources when it is installed (Prefect installs it):
+    # an eighth of GE's import, for nothing here, where only in-memory frames are validated;
+    # GE runs without it as where it is not installed
+    sys.modules.setdefault("sqlalchemy", None)  # type: ignore[arg-type]
+    # ... and scipy.stats and altair for an expectation never run here: stand-ins until used
+    defer()
+    preload_great_expectations()
+
+
 def _serve() -> None:
     """The worker: import GE, then answer one pickled request per pickled reply until EOF."""
     # the import is needed only after the rules: on a small machine it takes the CPU the
     # audit leaves idle rather than slowing the validation and rules stages down
     os.nice(10)
-    # GE imports SQLAlchemy for its SQL data sources when it is installed (Prefect installs it):
-    # an eighth of GE's import, for nothing here, where only in-memory frames are validated;
-    # GE runs without it as where it is not installed
-    sys.modules.setdefault("sqlalchemy", None)  # type: ignore[arg-type]
-    preload_great_expectations()
+    import_for_worker()
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     while True:
         try:

@@ -244,3 +244,28 @@ def test_worker_process_gives_the_same_results_and_survives_its_death() -> None:
         assert not ge_runner.worker_started()
     finally:
         ge_runner.stop_worker()
+
+
+def test_worker_ignores_a_flows_folder_where_the_audit_is_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Prefect project usually has a `flows/` folder of its own: the worker started from there
+    imports this package's modules, not that folder's (a failed worker would leave the
+    expectations to this process, holding its GIL for GE's import)."""
+    theirs = tmp_path / "flows" / "expectations"
+    theirs.mkdir(parents=True)
+    for folder in (tmp_path / "flows", theirs):
+        (folder / "__init__.py").write_text("", encoding="utf-8")
+    (theirs / "runner.py").write_text("raise SystemExit(3)\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    ge_runner.stop_worker()
+    frames = (claims(50), notes(), PLANS)
+    ge_runner.start_worker()
+    try:
+        worker = ge_runner._worker
+        assert worker is not None
+        results = run_expectations(*frames)
+        assert ge_runner._worker is worker and worker.poll() is None  # it answered
+        assert [(r["export"], r["name"]) for r in results] == ORDER
+    finally:
+        ge_runner.stop_worker()
