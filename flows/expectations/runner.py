@@ -27,7 +27,7 @@ from typing import Any
 from flows.expectations.deferred import defer
 
 _DATASOURCE = "therapy-audit"
-# the worker's scheduling priority: the lowest (Unix niceness 19)
+# the worker's scheduling priority once the audit proves large (lower_priority): the lowest
 _NICE = 19
 # (kind, column, min, max): "max" = ExpectColumnMaxToBeBetween (one-row metrics frame),
 # "each" = ExpectColumnValuesToBeBetween (one row per timed code)
@@ -65,12 +65,22 @@ def start_worker() -> None:
                 stderr=subprocess.DEVNULL,
                 env=env,
             )
-            # The audit needs both cores from its first read: the worker's import (seconds of
-            # pure Python) should use only what the audit leaves idle, and it has until the
-            # rules are done. A platform without priorities runs it at the normal one.
-            with contextlib.suppress(AttributeError, OSError):
-                os.setpriority(os.PRIO_PROCESS, _worker.pid, _NICE)
+            # at the normal priority: a small audit is done before the worker's import, and
+            # waits for it (lower_priority yields to a large one)
             atexit.register(kill_worker)
+
+
+def lower_priority() -> None:
+    """Run the worker at the lowest priority from now on. A large audit needs both cores for
+    its validation and rules, and the worker has until the rules are done: its import (seconds
+    of pure Python) should take only what the audit leaves idle. A small audit ends its rules
+    before the import does and then waits for it, which the normal priority shortens. A
+    platform without priorities keeps the normal one."""
+    with _lock:
+        worker = _worker
+    if worker is not None:
+        with contextlib.suppress(AttributeError, OSError):
+            os.setpriority(os.PRIO_PROCESS, worker.pid, _NICE)
 
 
 def kill_worker() -> None:
@@ -207,9 +217,6 @@ def import_for_worker() -> None:
 
 def _serve() -> None:
     """The worker: import GE, then answer one pickled request per pickled reply until EOF."""
-    # the import is needed only after the rules: on a small machine it takes the CPU the
-    # audit leaves idle rather than slowing the validation and rules stages down
-    os.nice(10)
     import_for_worker()
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     while True:

@@ -143,6 +143,8 @@ def run_direct(s: RunSettings, progress: Progress = SILENT) -> AuditOutputs:
             # in export order, so the first bad export is the one reported (as before)
             raws = {e: reading[e].result() for e in paths}
             del reading  # validation frees each export's rows as it is checked: no other holder
+        if s.expectations:
+            stages.settle_ge_priority(raws["claims"].frame.height)
         progress.stage("read", timings["read"], read_counts(raws))
         with timer(timings, "validate"):
             validation = stages.validate(raws, s)

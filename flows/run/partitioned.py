@@ -272,6 +272,8 @@ def run_partitioned(
     that Dask scheduler's workers, which must reach `work_dir` (flows/scale/mapper.py)."""
     if partitions < 1:
         raise ValueError("a partitioned run needs at least one partition")
+    if s.expectations:  # an input worth partitioning is a large one
+        stages.settle_ge_priority(stages.GE_YIELDS_FROM_LINES)
     # absolute: a Dask worker resolves the paths it is sent from a folder of its own
     work = Path(tempfile.mkdtemp(prefix="therapy-audit-work-", dir=work_dir)).resolve()
     try:

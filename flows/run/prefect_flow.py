@@ -331,6 +331,8 @@ def audit_flow(
         }
         raws = {e: reading[e].result() for e in paths}
         del reading  # validation frees each export's rows as it is checked (stages.validate)
+    if s.expectations:
+        stages.settle_ge_priority(raws["claims"].frame.height)
     with timer(timings, "validate"):
         validation = validate_task(raws, s)
     del raws

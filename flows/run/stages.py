@@ -36,6 +36,10 @@ from flows.outputs.registry import write_outputs
 from flows.run.settings import PathLike, RunSettings
 from flows.state.history import describe_inputs, record_run
 
+# From this many claim lines on, the expectations worker's import is done before the rules are,
+# and at the normal priority it would slow them down (README, Performance).
+GE_YIELDS_FROM_LINES = 250_000
+
 STAGES = ("read", "validate", "expectations", "rules", "findings", "report", "history")
 
 
@@ -46,6 +50,16 @@ def start_ge_preload() -> None:
     from flows.expectations.runner import start_worker
 
     start_worker()
+
+
+def settle_ge_priority(claim_lines: int) -> None:
+    """The expectations worker yields the CPU to an audit of GE_YIELDS_FROM_LINES claim lines
+    or more (flows/expectations/runner.py: lower_priority); below, it keeps the normal
+    priority, as the run ends waiting for it."""
+    if claim_lines >= GE_YIELDS_FROM_LINES:
+        from flows.expectations.runner import lower_priority
+
+        lower_priority()
 
 
 def ingest(export: str, path: PathLike, mapping: SourceMapping | None = None) -> RawExport:
