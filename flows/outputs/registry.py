@@ -25,15 +25,18 @@ class Output:
     stage: str  # the run.json stage its time counts under
     write: Callable[[Audited, Path], object]
     wanted: Callable[[Audited], bool] = lambda audited: True
+    # shows the dataset expectations' results (summary.json's section, the report's): a run
+    # writes the other outputs while the expectations worker is still busy
+    shows_expectations: bool = False
 
 
 OUTPUTS: tuple[Output, ...] = (
     Output(files.FINDINGS_CSV, "findings", findings.write_findings_csv),
     Output(files.FINDINGS_PARQUET, "findings", findings.write_findings_parquet),
-    Output(files.SUMMARY_JSON, "findings", findings.write_summary),
+    Output(files.SUMMARY_JSON, "findings", findings.write_summary, shows_expectations=True),
     Output(files.STATUS_CSV, "findings", findings.write_status, findings.has_status),
     Output(files.FINDINGS_XLSX, "report", report.write_workbook, report.wanted),
-    Output(files.REPORT_HTML, "report", report.write_page, report.wanted),
+    Output(files.REPORT_HTML, "report", report.write_page, report.wanted, True),
     Output(packets.PACKETS_INDEX, "report", packets.write_packets, packets.wanted),
 )
 STAGES = tuple(dict.fromkeys(o.stage for o in OUTPUTS))
@@ -46,13 +49,23 @@ def _atomic(output: Output, audited: Audited) -> Path:
     return final
 
 
-def write_outputs(stage: str, audited: Audited, at_once: int = 2) -> dict[str, Path]:
+def write_outputs(
+    stage: str, audited: Audited, at_once: int = 2, expectations: bool | None = None
+) -> dict[str, Path]:
     """Write the outputs of `stage` that this run wants, `at_once` at a time (the writers spend
     most of their time in polars, zlib or file I/O, which release the GIL; a partitioned run,
-    short of memory rather than time, writes one at a time); file name -> path."""
+    short of memory rather than time, writes one at a time); file name -> path.
+    `expectations`: only the outputs that show the expectations' results (True) or only the
+    others (False); None: all of them."""
     if stage not in STAGES:
         raise ValueError(f"unknown output stage {stage!r}: one of {STAGES}")
-    chosen = [o for o in OUTPUTS if o.stage == stage and o.wanted(audited)]
+    chosen = [
+        o
+        for o in OUTPUTS
+        if o.stage == stage
+        and o.wanted(audited)
+        and (expectations is None or o.shows_expectations == expectations)
+    ]
     if not chosen:
         return {}
     audited.settings.out_dir.mkdir(parents=True, exist_ok=True)

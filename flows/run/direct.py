@@ -180,17 +180,25 @@ def finish(
     report, history and run.json (the direct and the partitioned runs end here), the outputs
     written `at_once` at a time; `rows`: the claims and notes to read when not the validation's
     (flows/outputs/findings.findings)."""
-    results = None
+    # A small audit's rules end before the expectations worker has imported GE: the findings
+    # and the outputs that do not show the expectations are made while it finishes. The
+    # summary's expectations section keeps its place and is filled in once they are in.
+    pending = None if expected is None else False
+    with timer(timings, "findings"):
+        audited = findings(validation, rules, None if expected is None else [], s, rows)
+        written = stages.write("findings", audited, at_once, pending)
+    with timer(timings, "report"):
+        written |= stages.write("report", audited, at_once, pending)
     if expected is not None:
         results, timings["expectations"] = expected.result()
+        audited.summary["expectations"] = results
         met = sum(1 for e in results if e["success"])
         progress.stage("expectations", timings["expectations"], f"{met} of {len(results)} met")
-    with timer(timings, "findings"):
-        audited = findings(validation, rules, results, s, rows)
-        written = stages.write("findings", audited, at_once)
+        with timer(timings, "findings"):
+            written |= stages.write("findings", audited, at_once, True)
+        with timer(timings, "report"):
+            written |= stages.write("report", audited, at_once, True)
     progress.stage("findings", timings["findings"], findings_counts(audited.summary))
-    with timer(timings, "report"):
-        written |= stages.write("report", audited, at_once)
     if s.report:
         progress.stage("report", timings["report"], "report.html, findings.xlsx")
     with timer(timings, "history"):

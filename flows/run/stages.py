@@ -108,10 +108,13 @@ def expectations(
         ]
 
 
-def write(stage: str, audited: Audited, at_once: int = 2) -> dict[str, Path]:
+def write(
+    stage: str, audited: Audited, at_once: int = 2, expectations: bool | None = None
+) -> dict[str, Path]:
     """The outputs of `stage` ("findings" or "report") that this run wants, written atomically,
-    `at_once` at a time."""
-    return write_outputs(stage, audited, at_once)
+    `at_once` at a time; `expectations`: those that show the expectations' results (True), the
+    others (False) or all (None)."""
+    return write_outputs(stage, audited, at_once, expectations)
 
 
 def record_history(

@@ -57,6 +57,21 @@ def test_stages_write_exactly_their_wanted_files(audited: Audited, tmp_path: Pat
         write_outputs("history", a)
 
 
+def test_the_outputs_showing_the_expectations_are_written_apart(
+    audited: Audited, tmp_path: Path
+) -> None:
+    """A run writes the others while the expectations worker is busy (flows/run/direct.py)."""
+    a = _to(audited, tmp_path)
+    shows = {"summary.json", "report.html"}
+    assert {o.file for o in OUTPUTS if o.shows_expectations} == shows
+    assert set(write_outputs("findings", a, expectations=False)) == CONTRACT - shows
+    assert set(write_outputs("report", a, expectations=False)) == REPORT - shows
+    assert {p.name for p in tmp_path.iterdir()} == (CONTRACT | REPORT) - shows
+    assert set(write_outputs("findings", a, expectations=True)) == {"summary.json"}
+    assert set(write_outputs("report", a, expectations=True)) == {"report.html"}
+    assert {p.name for p in tmp_path.iterdir()} == CONTRACT | REPORT
+
+
 def test_the_same_findings_give_the_same_bytes(audited: Audited, tmp_path: Path) -> None:
     one, two = _to(audited, tmp_path / "1"), _to(audited, tmp_path / "2")
     first, second = write_outputs("findings", one), write_outputs("findings", two)

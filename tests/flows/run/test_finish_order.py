@@ -1,0 +1,71 @@
+"""The last stages of a run with the dataset expectations (flows/run/direct.py, finish): the
+outputs that do not show the expectations' results are written while the expectations worker is
+still busy, the others once its results are in, and summary.json keeps the order it has when the
+results are at hand from the start."""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from flows.outputs.findings import findings
+from flows.run import stages
+from flows.run.direct import finish
+from flows.run.progress import SILENT
+from flows.run.rules import rules_isolated
+from flows.run.settings import settings
+from tests.support.paths import SAMPLE_INPUTS
+from tests.support.rows import THREE_EXPORTS as EXPORTS
+
+RESULTS: list[dict[str, Any]] = [
+    {
+        "name": "row_count",
+        "export": "claims",
+        "success": False,
+        "observed": {"rows": 61},
+        "expected": {"min_rows": 1000},
+        "description": "Claim lines in the export: far fewer than a practice's quarter",
+    }
+]
+
+
+def _wait_for(path: Path, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path.name} was never written"
+        time.sleep(0.02)
+
+
+def test_only_the_outputs_showing_the_expectations_wait_for_them(tmp_path: Path) -> None:
+    s = settings(*SAMPLE_INPUTS, tmp_path / "out", history=None, expectations=True)
+    validation = stages.validate(
+        {e: stages.ingest(e, getattr(s, e), s.mapping) for e in EXPORTS}, s
+    )
+    rules = rules_isolated(validation, s.context)
+    expected: Future[tuple[list[dict[str, Any]], float]] = Future()
+    timings: dict[str, float] = {}
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        done = pool.submit(finish, s, validation, rules, expected, timings, SILENT, "direct")
+        try:
+            # written whole under its final name (flows/outputs/atomic.py): there means complete
+            _wait_for(s.out_dir / "findings.xlsx")
+            time.sleep(0.2)  # room for a wrong writer to go on
+            assert not done.done()
+            written = {p.name for p in s.out_dir.iterdir()}
+            assert {"findings.csv", "findings.parquet", "findings.xlsx"} <= written
+            assert not {"summary.json", "report.html", "run.json"} & written
+        finally:  # the run must end either way, or the pool would wait for it forever
+            expected.set_result((RESULTS, 1.25))
+        outputs = done.result(timeout=120)
+    summary = json.loads((s.out_dir / "summary.json").read_text(encoding="utf-8"))
+    assert summary["expectations"] == RESULTS
+    assert outputs.summary["expectations"] == RESULTS
+    at_hand = findings(validation, rules, RESULTS, s).summary
+    assert list(summary) == list(at_hand)
+    page = (s.out_dir / "report.html").read_text(encoding="utf-8")
+    assert "far fewer than a practice" in page
+    assert timings["expectations"] == 1.25 and outputs.timings["expectations"] == 1.25
+    assert list(json.loads((s.out_dir / "run.json").read_text())["timings"]) == list(stages.STAGES)
