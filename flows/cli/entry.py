@@ -2,7 +2,7 @@
 audit's own imports when the command line asks for an audit with expectations, then hands over to
 flows/cli/main.py.
 
-Importing great_expectations takes over two seconds of one core. The audit's own imports (polars,
+Importing great_expectations takes 1.5 s or more of one core. The audit's own imports (polars,
 pandera, the report's modules: about 0.7 s) run on one core too, so a worker started first has
 the other core to itself for that long, where a worker started after them competes with reading,
 validation and the rules (README, Performance). This module imports nothing but the standard
@@ -31,8 +31,8 @@ def _no_expectations(arg: str) -> bool:
 
 def wants_expectations(argv: Sequence[str]) -> bool:
     """True when `argv` (without the program name) asks for an audit with the dataset
-    expectations. A guess from the words alone: a wrong True costs a worker importing at low
-    priority until the command exits, a wrong False only the head start."""
+    expectations. A guess from the words alone: a wrong True costs a worker importing until the
+    command exits (killed then), a wrong False only the head start."""
     command = next((a for a in argv if not a.startswith("-")), None)
     if command not in _AUDITS or _NOT_NOW.intersection(argv):
         return False

@@ -3,8 +3,9 @@
 flows/expectations/stage.py reduces each export to a few numbers with polars; this module hands
 those small frames to GE and returns plain outcomes. Importing great_expectations takes seconds of
 pure Python, which in a thread of the audit's own process would hold the GIL against the validation
-and rules stages. `start_worker` therefore starts one worker process (`python -m
-flows.expectations.runner`, which imports GE while the exports are read); `evaluate` runs there when
+and rules stages. `start_worker` therefore starts one worker process (`python -P -m
+flows.expectations.runner`, which imports GE while the exports are read; `-P` keeps a `flows/`
+folder where the command runs off its import path); `evaluate` runs there when
 a worker was started, else in this process (tests, library use). Only metric frames (counts, shares,
 one row per timed code) cross the pipe, never claim rows or patient data. A plain subprocess rather
 than multiprocessing: a spawned multiprocessing child re-runs the caller's main script, which breaks
@@ -75,7 +76,9 @@ def lower_priority() -> None:
     its validation and rules, and the worker has until the rules are done: its import (seconds
     of pure Python) should take only what the audit leaves idle. A small audit ends its rules
     before the import does and then waits for it, which the normal priority shortens. A
-    platform without priorities keeps the normal one."""
+    platform without priorities keeps the normal one. Lowered for good: an unprivileged process
+    cannot raise it again, which costs a long-lived process (a served flow) little, as the
+    worker idles once GE is imported."""
     with _lock:
         worker = _worker
     if worker is not None:

@@ -179,21 +179,23 @@ def finish(
     """The stages after the rules, with the expectations `expected` to wait for: findings,
     report, history and run.json (the direct and the partitioned runs end here), the outputs
     written `at_once` at a time; `rows`: the claims and notes to read when not the validation's
-    (flows/outputs/findings.findings)."""
+    (flows/outputs/findings.findings). Expectations not in yet are waited for only by the
+    outputs that show them (summary.json, report.html), written last."""
+    results = None
+    if expected is not None and expected.done():
+        results = _expectations_in(expected, timings, progress)
     # A small audit's rules end before the expectations worker has imported GE: the findings
     # and the outputs that do not show the expectations are made while it finishes. The
     # summary's expectations section keeps its place and is filled in once they are in.
-    pending = None if expected is None else False
+    waiting = expected is not None and results is None
+    pending = False if waiting else None
     with timer(timings, "findings"):
-        audited = findings(validation, rules, None if expected is None else [], s, rows)
+        audited = findings(validation, rules, [] if waiting else results, s, rows)
         written = stages.write("findings", audited, at_once, pending)
     with timer(timings, "report"):
         written |= stages.write("report", audited, at_once, pending)
-    if expected is not None:
-        results, timings["expectations"] = expected.result()
-        audited.summary["expectations"] = results
-        met = sum(1 for e in results if e["success"])
-        progress.stage("expectations", timings["expectations"], f"{met} of {len(results)} met")
+    if waiting and expected is not None:
+        audited.summary["expectations"] = _expectations_in(expected, timings, progress)
         with timer(timings, "findings"):
             written |= stages.write("findings", audited, at_once, True)
         with timer(timings, "report"):
@@ -216,6 +218,18 @@ def finish(
         stages=stages.STAGES,
     )
     return outputs(audited, written, run_json, mode, timings)
+
+
+def _expectations_in(
+    expected: Future[tuple[list[dict[str, Any]], float]],
+    timings: dict[str, float],
+    progress: Progress,
+) -> list[dict[str, Any]]:
+    """The expectations' results once they are in, their time and progress line recorded."""
+    results, timings["expectations"] = expected.result()
+    met = sum(1 for e in results if e["success"])
+    progress.stage("expectations", timings["expectations"], f"{met} of {len(results)} met")
+    return results
 
 
 def outputs(

@@ -25,7 +25,7 @@ import pickle
 import queue
 import tempfile
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any, NamedTuple, cast
 
@@ -245,9 +245,14 @@ def _finish(
     progress: Progress,
     rows: Rows | None,
 ) -> AuditOutputs:
-    """The last stages, the expectations beside the findings as in the direct mode."""
+    """The last stages: the expectations, then the findings, report and history as in the
+    direct mode."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="expectations") as pool:
         expected = pool.submit(timed_expectations, validation, s, rows) if s.expectations else None
+        if expected is not None:
+            # before the findings, not beside them as finish would: each scans the store, and
+            # this run is short of memory rather than time
+            wait([expected])
         if rows is not None:
             # what the report reads of the notes: the cloned-notes measure's columns
             named = rows.notes.collect_schema().names()

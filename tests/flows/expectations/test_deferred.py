@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 import types
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -96,14 +97,12 @@ def test_deferred_imports_on_first_attribute_only(
     stand_in = sys.modules["deferred_probe_mod"]
     try:
         assert isinstance(stand_in, Deferred)
-        # the import system's own reads do not load it
-        assert stand_in.__spec__ is None
-        with pytest.raises(AttributeError):
-            stand_in.__path__  # noqa: B018
-        assert sys.modules["deferred_probe_mod"] is stand_in
+        # what every module object has does not load it, nor does importing it again
+        assert stand_in.__spec__ is None and stand_in.__name__ == "deferred_probe_mod"
         import deferred_probe_mod  # type: ignore[import-not-found]
 
         assert deferred_probe_mod is stand_in
+        assert sys.modules["deferred_probe_mod"] is stand_in
         # first use: the real module replaces it, and the stand-in hands attributes on
         assert stand_in.VALUE == 42
         real = sys.modules["deferred_probe_mod"]
@@ -135,3 +134,53 @@ def test_a_failed_import_keeps_the_stand_in_for_a_later_try(
         assert stand_in.anything == "now here"
     finally:
         sys.modules.pop(name, None)
+
+
+def test_a_deferred_package_imports_its_submodules_and_dunders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A submodule's import reads the package's `__path__`: that is a use, and loads it; so do
+    `__version__`, `__file__` and `dir()` (found in review: they had read as missing)."""
+    package = tmp_path / "deferred_probe_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("__version__ = '1.2'\n", encoding="utf-8")
+    (package / "sub.py").write_text("ANSWER = 7\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    names = ("deferred_probe_pkg", "deferred_probe_pkg.sub")
+    try:
+        defer(names[:1])
+        stand_in = sys.modules["deferred_probe_pkg"]
+        assert stand_in.__version__ == "1.2"
+        assert stand_in.__file__.endswith("__init__.py")
+        assert "__version__" in dir(stand_in)
+        import deferred_probe_pkg.sub  # type: ignore[import-not-found]
+
+        assert deferred_probe_pkg.sub.ANSWER == 7
+        assert not isinstance(sys.modules["deferred_probe_pkg"], Deferred)
+        # the same, starting from the submodule's import
+        for name in names:
+            sys.modules.pop(name, None)
+        defer(names[:1])
+        from deferred_probe_pkg.sub import ANSWER  # type: ignore[import-not-found]
+
+        assert ANSWER == 7
+    finally:
+        for name in names:
+            sys.modules.pop(name, None)
+
+
+def test_readers_on_two_threads_get_one_real_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the real module takes a moment to import, so the second reader comes while it does
+    _write_module(tmp_path, "deferred_probe_slow", "import time\ntime.sleep(0.3)\nVALUE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    defer(("deferred_probe_slow",))
+    stand_in = sys.modules["deferred_probe_slow"]
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            got = list(pool.map(lambda _: real_module(stand_in), range(2)))
+        assert got[0] is got[1] is sys.modules["deferred_probe_slow"]
+        assert got[0].VALUE == 1
+    finally:
+        sys.modules.pop("deferred_probe_slow", None)

@@ -43,7 +43,10 @@ def test_a_direct_run_settles_the_priority_by_its_claim_lines(
     lowers: bool,
 ) -> None:
     monkeypatch.setattr(stages, "GE_YIELDS_FROM_LINES", threshold)
-    run_audit(*SAMPLE_INPUTS, tmp_path / "o", history=None)
+    try:
+        run_audit(*SAMPLE_INPUTS, tmp_path / "o", history=None)
+    finally:
+        ge_runner.stop_worker()  # started by run_audit
     assert lowered == ([True] if lowers else [])
 
 

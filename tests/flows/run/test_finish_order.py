@@ -11,6 +11,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from flows.outputs.findings import findings
 from flows.run import stages
 from flows.run.direct import finish
@@ -69,3 +71,29 @@ def test_only_the_outputs_showing_the_expectations_wait_for_them(tmp_path: Path)
     assert "far fewer than a practice" in page
     assert timings["expectations"] == 1.25 and outputs.timings["expectations"] == 1.25
     assert list(json.loads((s.out_dir / "run.json").read_text())["timings"]) == list(stages.STAGES)
+
+
+def test_expectations_already_in_are_written_with_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large audit's expectations are in before its rules are done: then each stage writes all
+    its outputs together (the page beside the workbook), as without expectations."""
+    s = settings(*SAMPLE_INPUTS, tmp_path / "out", history=None, expectations=True)
+    raws = {e: stages.ingest(e, getattr(s, e), s.mapping) for e in EXPORTS}
+    validation = stages.validate(raws, s)
+    rules = rules_isolated(validation, s.context)
+    calls: list[tuple[str, bool | None]] = []
+    write = stages.write
+
+    def spy(stage: str, audited: Any, at_once: int = 2, expectations: bool | None = None) -> Any:
+        calls.append((stage, expectations))
+        return write(stage, audited, at_once, expectations)
+
+    monkeypatch.setattr(stages, "write", spy)
+    expected: Future[tuple[list[dict[str, Any]], float]] = Future()
+    expected.set_result((RESULTS, 0.5))
+    outputs = finish(s, validation, rules, expected, {}, SILENT, "direct")
+    assert calls == [("findings", None), ("report", None)]
+    assert outputs.summary["expectations"] == RESULTS
+    summary = json.loads((s.out_dir / "summary.json").read_text(encoding="utf-8"))
+    assert list(summary) == list(findings(validation, rules, RESULTS, s).summary)
