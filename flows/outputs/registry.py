@@ -36,7 +36,7 @@ OUTPUTS: tuple[Output, ...] = (
     Output(files.SUMMARY_JSON, "findings", findings.write_summary, shows_expectations=True),
     Output(files.STATUS_CSV, "findings", findings.write_status, findings.has_status),
     Output(files.FINDINGS_XLSX, "report", report.write_workbook, report.wanted),
-    Output(files.REPORT_HTML, "report", report.write_page, report.wanted, True),
+    Output(files.REPORT_HTML, "report", report.write_page, report.wanted, shows_expectations=True),
     Output(packets.PACKETS_INDEX, "report", packets.write_packets, packets.wanted),
 )
 STAGES = tuple(dict.fromkeys(o.stage for o in OUTPUTS))
