@@ -24,6 +24,11 @@ _AUDITS = frozenset({"run", "demo"})
 _NOT_NOW = frozenset({"--no-expectations", "-h", "--help"})
 
 
+def _command(argv: Sequence[str]) -> str | None:
+    """The subcommand: the first word that is not an option."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
 def _no_expectations(arg: str) -> bool:
     """`--no-expectations` or a prefix argparse takes for it (`--no-exp`)."""
     return len(arg) >= len("--no-e") and "--no-expectations".startswith(arg)
@@ -33,8 +38,7 @@ def wants_expectations(argv: Sequence[str]) -> bool:
     """True when `argv` (without the program name) asks for an audit with the dataset
     expectations. A guess from the words alone: a wrong True costs a worker importing until the
     command exits (killed then), a wrong False only the head start."""
-    command = next((a for a in argv if not a.startswith("-")), None)
-    if command not in _AUDITS or _NOT_NOW.intersection(argv):
+    if _command(argv) not in _AUDITS or _NOT_NOW.intersection(argv):
         return False
     return not any(_no_expectations(a) for a in argv)
 
@@ -57,8 +61,7 @@ def ends_at_once(argv: Sequence[str]) -> bool:
     outputs are written and closed, its history connection closed; what is left is the
     interpreter's teardown, freeing a run's frames and modules one by one (a third of a second at
     a million lines), which nothing needs."""
-    command = next((a for a in argv if not a.startswith("-")), None)
-    if command not in _AUDITS:
+    if _command(argv) not in _AUDITS:
         return False
     # multiprocessing (a partitioned run's worker) frees its queues' semaphores in exit handlers
     return not {"prefect", "distributed", "multiprocessing"} & set(sys.modules)
