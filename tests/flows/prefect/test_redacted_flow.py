@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 from uuid import UUID
 
@@ -51,9 +52,16 @@ def test_no_input_path_reaches_prefect(tmp_path: Path, monkeypatch: pytest.Monke
     record = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert record["mode"] == "prefect"
     flow_run_id = UUID(record["prefect"]["flow_run_id"])
+    only_this_run = LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id]))
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(flow_run_id)
-        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
+        # Prefect ships a run's logs to its server from a background worker: they may arrive
+        # a moment after the run has returned
+        deadline = time.monotonic() + 30
+        logs = client.read_logs(only_this_run)
+        while not logs and time.monotonic() < deadline:
+            time.sleep(0.2)
+            logs = client.read_logs(only_this_run)
     kept = json.dumps(run.parameters) + run.name + " ".join(log.message for log in logs)
     assert run.parameters["prepared"] and run.parameters["redact"] is True
     assert run.parameters.get("claims") is None and logs
