@@ -45,6 +45,9 @@ FALLBACK_ENGINE: PolarsEngine = "in-memory"
 # ... from this many lines on: below, the streaming engine's set-up per query costs more than it
 # saves.
 STREAMING_FROM_LINES = 250_000
+# ... and one rule at a time from this many lines on, so that only one rule's intermediate frames
+# are in memory at once; below, rules side by side fill the gaps one query leaves on the cores.
+ONE_AT_A_TIME_FROM_LINES = 2_000_000
 
 # DataQualityDashboard's statuses, in the words of the rule catalogue.
 PASSED, FINDINGS, NOT_APPLICABLE, FAILED = "passed", "findings", "not applicable", "failed to run"
@@ -314,6 +317,7 @@ def run_matched(
 
     lines = ScopedLines(base)
     engine = RULE_ENGINE if base.height >= STREAMING_FROM_LINES else FALLBACK_ENGINE
+    one_at_a_time = base.height >= ONE_AT_A_TIME_FROM_LINES
 
     # One job per rule and distinct configuration among the profiles with lines.
     jobs: list[tuple[str, list[str], AuditData]] = []
@@ -340,7 +344,7 @@ def run_matched(
 
     def attempt(job: tuple[str, list[str], AuditData]) -> pl.DataFrame | BaseException:
         rule_id, members, data = job
-        if engine == RULE_ENGINE and rules[rule_id].family != family[0]:
+        if one_at_a_time and rules[rule_id].family != family[0]:
             # one at a time, in family order: the frames a family shared are freed once it is
             # done (they are derived within a family), keeping the peak down
             family[0] = rules[rule_id].family
@@ -352,11 +356,9 @@ def run_matched(
             return exc
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        # Small inputs: the rules run side by side (per-query overheads dominate there and
-        # would leave cores idle). Large ones
-        # run one at a time, as evaluated (a lazy map), so that only one rule's intermediate
-        # frames are in memory at once.
-        results = pool.map(attempt, jobs) if engine == FALLBACK_ENGINE else map(attempt, jobs)
+        # Smaller inputs: the rules run side by side (per-query overheads and serial steps
+        # would leave cores idle). Large ones run one at a time, as evaluated (a lazy map).
+        results = map(attempt, jobs) if one_at_a_time else pool.map(attempt, jobs)
         outputs: dict[str, list[pl.DataFrame]] = {rule_id: [] for rule_id in rules}
         for done, ((rule_id, members, _), out) in enumerate(zip(jobs, results, strict=True)):
             if on_rule is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from polars.exceptions import PanicException
 
 from checks import engine
 from checks.assemble import assemble
+from checks.base import Shared
 from checks.engine import FAILED, FINDINGS, NOT_APPLICABLE, PASSED, run_rules
 from checks.registry import all_rules
 from flows.run.config import fee_schedule
@@ -220,3 +222,49 @@ def test_frames_in_many_chunks_with_note_text_give_the_same_rule_rows(tmp_path: 
     ]
     assert outs[0].height > 50
     assert outs[0].sort(pl.all()).equals(outs[1].sort(pl.all()))
+
+
+@pytest.mark.parametrize("side_by_side", [True, False])
+def test_rules_run_side_by_side_below_the_threshold_and_one_at_a_time_from_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, side_by_side: bool
+) -> None:
+    """Below ONE_AT_A_TIME_FROM_LINES two rules run at once, keeping every shared frame to the
+    end; from it one runs at a time, and a family's shared frames are dropped before the next
+    family starts. Either way the rule rows are the same."""
+    generate(1500, 23, tmp_path)
+    c, n, p = (pl.read_parquet(tmp_path / f"{e}.parquet").lazy() for e in EXPORTS)
+    monkeypatch.setattr(engine.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(engine, "ONE_AT_A_TIME_FROM_LINES", 10**12 if side_by_side else 0)
+    # the first two rule calls wait for each other: they meet only when run side by side
+    meeting = threading.Barrier(2, timeout=2)
+    met: list[bool] = []
+    clears: list[int] = []
+    real_call, real_clear = engine._call, Shared.clear
+
+    def call(rule, data, params, polars_engine):
+        if len(met) < 2:
+            try:
+                meeting.wait()
+                met.append(True)
+            except threading.BrokenBarrierError:
+                met.append(False)
+        return real_call(rule, data, params, polars_engine)
+
+    def clear(self: Shared) -> None:
+        clears.append(1)
+        real_clear(self)
+
+    monkeypatch.setattr(engine, "_call", call)
+    monkeypatch.setattr(Shared, "clear", clear)
+    raw, runs, _ = run_rules(c, n, p, profiles=PROFILES, mue=mue_table())
+    assert {r.status for r in runs.values()} <= {FINDINGS, PASSED, NOT_APPLICABLE}
+    assert met == ([True, True] if side_by_side else [False, False])
+    families = {all_rules()[k].family for k, r in runs.items() if r.profiles}
+    # once per family and code sets in use (the shipped profiles may share their code sets)
+    assert len(clears) == 0 if side_by_side else len(clears) >= len(families) > 1
+
+    monkeypatch.setattr(engine, "_call", real_call)
+    monkeypatch.setattr(engine, "ONE_AT_A_TIME_FROM_LINES", 0 if side_by_side else 10**12)
+    other, _, _ = run_rules(c, n, p, profiles=PROFILES, mue=mue_table())
+    assert raw.height > 50
+    assert raw.sort(pl.all()).equals(other.sort(pl.all()))
