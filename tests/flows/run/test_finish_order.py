@@ -41,8 +41,18 @@ def _wait_for(path: Path, seconds: float = 120) -> None:
         time.sleep(0.02)
 
 
-def test_only_the_outputs_showing_the_expectations_wait_for_them(tmp_path: Path) -> None:
+@pytest.mark.parametrize("reused", [False, True])
+def test_only_the_outputs_showing_the_expectations_wait_for_them(
+    tmp_path: Path, reused: bool
+) -> None:
+    """In a folder holding an earlier run, that run's files are gone before this run writes
+    any: stopped while it waits (Ctrl-C), the folder never shows the new findings beside the
+    earlier run's summary.json, report.html or run.json."""
     s = settings(*SAMPLE_INPUTS, tmp_path / "out", history=None, expectations=True)
+    if reused:
+        s.out_dir.mkdir()
+        for name in ("summary.json", "report.html", "run.json", "findings.csv"):
+            (s.out_dir / name).write_text("the earlier run's\n", encoding="utf-8")
     validation = stages.validate(
         {e: stages.ingest(e, getattr(s, e), s.mapping) for e in EXPORTS}, s
     )
