@@ -48,6 +48,9 @@ STREAMING_FROM_LINES = 250_000
 # ... and one rule at a time from this many lines on, so that only one rule's intermediate frames
 # are in memory at once; below, rules side by side fill the gaps one query leaves on the cores.
 ONE_AT_A_TIME_FROM_LINES = 2_000_000
+# Side by side on the streaming engine, at most this many rules at once: each query already spreads
+# over every core, and more at once would only multiply the frames in memory.
+STREAMING_AT_ONCE = 2
 
 # DataQualityDashboard's statuses, in the words of the rule catalogue.
 PASSED, FINDINGS, NOT_APPLICABLE, FAILED = "passed", "findings", "not applicable", "failed to run"
@@ -355,7 +358,10 @@ def run_matched(
         except (Exception, PanicException) as exc:  # a broken rule must not sink the audit
             return exc
 
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+    at_once = os.cpu_count() or 1
+    if engine == RULE_ENGINE:
+        at_once = min(at_once, STREAMING_AT_ONCE)
+    with ThreadPoolExecutor(max_workers=at_once) as pool:
         # Smaller inputs: the rules run side by side (per-query overheads and serial steps
         # would leave cores idle). Large ones run one at a time, as evaluated (a lazy map).
         results = map(attempt, jobs) if one_at_a_time else pool.map(attempt, jobs)

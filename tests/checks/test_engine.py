@@ -224,31 +224,59 @@ def test_frames_in_many_chunks_with_note_text_give_the_same_rule_rows(tmp_path: 
     assert outs[0].sort(pl.all()).equals(outs[1].sort(pl.all()))
 
 
-@pytest.mark.parametrize("side_by_side", [True, False])
+@pytest.mark.parametrize(
+    ("side_by_side", "polars_engine", "parties", "meet"),
+    [
+        (True, "in-memory", 3, True),  # as many at once as there are cores
+        (True, "streaming", 2, True),
+        (True, "streaming", 3, False),  # at most STREAMING_AT_ONCE
+        (False, "streaming", 2, False),
+        (False, "in-memory", 2, False),
+    ],
+)
 def test_rules_run_side_by_side_below_the_threshold_and_one_at_a_time_from_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, side_by_side: bool
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    side_by_side: bool,
+    polars_engine: str,
+    parties: int,
+    meet: bool,
 ) -> None:
-    """Below ONE_AT_A_TIME_FROM_LINES two rules run at once, keeping every shared frame to the
-    end; from it one runs at a time, and a family's shared frames are dropped before the next
-    family starts. Either way the rule rows are the same."""
+    """Below ONE_AT_A_TIME_FROM_LINES the rules run side by side (on the streaming engine at
+    most STREAMING_AT_ONCE at a time), keeping every shared frame to the end; from it one runs
+    at a time, and a family's shared frames are dropped before the next family starts. Either
+    way the rule rows are the same."""
     generate(1500, 23, tmp_path)
     c, n, p = (pl.read_parquet(tmp_path / f"{e}.parquet").lazy() for e in EXPORTS)
-    monkeypatch.setattr(engine.os, "cpu_count", lambda: 2)
+    baseline, _, _ = run_rules(c, n, p, profiles=PROFILES, mue=mue_table())
+    monkeypatch.setattr(engine.os, "cpu_count", lambda: 8)
     monkeypatch.setattr(engine, "ONE_AT_A_TIME_FROM_LINES", 10**12 if side_by_side else 0)
-    # the first two rule calls wait for each other: they meet only when run side by side
-    meeting = threading.Barrier(2, timeout=2)
+    streaming = polars_engine == "streaming"
+    monkeypatch.setattr(engine, "STREAMING_FROM_LINES", 0 if streaming else 10**12)
+    # the first `parties` rule calls wait for each other: they meet only when that many run at
+    # once (a wait that should end at once may take long on a busy machine; one that should
+    # fail waits out its timeout)
+    meeting = threading.Barrier(parties, timeout=30 if meet else 1)
+    lock = threading.Lock()
     met: list[bool] = []
+    engines: set[str] = set()
     clears: list[int] = []
     real_call, real_clear = engine._call, Shared.clear
 
-    def call(rule, data, params, polars_engine):
-        if len(met) < 2:
+    def call(rule, data, params, used_engine):
+        with lock:
+            engines.add(used_engine)
+            waits = len(met) < parties
+            if waits:
+                met.append(False)
+                slot = len(met) - 1
+        if waits:
             try:
                 meeting.wait()
-                met.append(True)
+                met[slot] = True
             except threading.BrokenBarrierError:
-                met.append(False)
-        return real_call(rule, data, params, polars_engine)
+                pass
+        return real_call(rule, data, params, used_engine)
 
     def clear(self: Shared) -> None:
         clears.append(1)
@@ -258,13 +286,10 @@ def test_rules_run_side_by_side_below_the_threshold_and_one_at_a_time_from_it(
     monkeypatch.setattr(Shared, "clear", clear)
     raw, runs, _ = run_rules(c, n, p, profiles=PROFILES, mue=mue_table())
     assert {r.status for r in runs.values()} <= {FINDINGS, PASSED, NOT_APPLICABLE}
-    assert met == ([True, True] if side_by_side else [False, False])
+    assert engines == {polars_engine}
+    assert met == [meet] * parties
     families = {all_rules()[k].family for k, r in runs.items() if r.profiles}
     # once per family and code sets in use (the shipped profiles may share their code sets)
     assert len(clears) == 0 if side_by_side else len(clears) >= len(families) > 1
-
-    monkeypatch.setattr(engine, "_call", real_call)
-    monkeypatch.setattr(engine, "ONE_AT_A_TIME_FROM_LINES", 0 if side_by_side else 10**12)
-    other, _, _ = run_rules(c, n, p, profiles=PROFILES, mue=mue_table())
-    assert raw.height > 50
-    assert raw.sort(pl.all()).equals(other.sort(pl.all()))
+    assert baseline.height > 50
+    assert raw.sort(pl.all()).equals(baseline.sort(pl.all()))

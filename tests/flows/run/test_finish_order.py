@@ -45,9 +45,11 @@ def _wait_for(path: Path, seconds: float = 120) -> None:
 def test_only_the_outputs_showing_the_expectations_wait_for_them(
     tmp_path: Path, reused: bool
 ) -> None:
-    """In a folder holding an earlier run, that run's files are gone before this run writes
-    any: stopped while it waits (Ctrl-C), the folder never shows the new findings beside the
-    earlier run's summary.json, report.html or run.json."""
+    """While the expectations are pending, findings.csv, findings.parquet and findings.xlsx are
+    written and the run waits; summary.json, report.html and run.json come once the results are
+    in. In a folder holding an earlier run (`reused`), that run's files are gone before this run
+    writes any: stopped while it waits (Ctrl-C), the folder never shows the new findings beside
+    the earlier run's summary.json, report.html or run.json."""
     s = settings(*SAMPLE_INPUTS, tmp_path / "out", history=None, expectations=True)
     if reused:
         s.out_dir.mkdir()
@@ -69,6 +71,7 @@ def test_only_the_outputs_showing_the_expectations_wait_for_them(
             written = {p.name for p in s.out_dir.iterdir()}
             assert {"findings.csv", "findings.parquet", "findings.xlsx"} <= written
             assert not {"summary.json", "report.html", "run.json"} & written
+            assert "the earlier run's" not in (s.out_dir / "findings.csv").read_text()
         finally:  # the run must end either way, or the pool would wait for it forever
             expected.set_result((RESULTS, 1.25))
         outputs = done.result(timeout=120)
